@@ -22,10 +22,6 @@ func opt(name string, t toml.Type) toml.Field { return toml.Field{Name: name, Ty
 
 func req(name string, t toml.Type) toml.Field { return toml.Field{Name: name, Type: t, Required: true} }
 
-func boolDefault(name string, def bool) toml.Field {
-	return toml.Field{Name: name, Type: toml.Bool, Default: def, SeqDefault: true}
-}
-
 var (
 	granularApproval = &toml.Struct{Name: "GranularApprovalConfig", Fields: []toml.Field{
 		req("sandbox_approval", toml.Bool),

@@ -1,0 +1,45 @@
+# codexgov: `make run` starts the server, `make test` runs everything CI runs.
+
+CODEX_VERSION := 0.169.0
+CACHE_DIR     ?= $(HOME)/.cache/codexgov
+CODEX_PREFIX  := $(CACHE_DIR)/codex-$(CODEX_VERSION)
+export CODEX_BIN ?= $(CODEX_PREFIX)/node_modules/.bin/codex
+
+GO          ?= go
+STATICCHECK := $(CACHE_DIR)/bin/staticcheck
+FUZZTIME    ?= 15s
+
+.PHONY: run build test unit fuzz lint codex tools clean
+
+run:
+	$(GO) run ./cmd/codexgov server
+
+build:
+	$(GO) build -o bin/codexgov ./cmd/codexgov
+
+## test: install what the tests need, lint, run every test, then the fuzzers briefly.
+test: codex lint unit fuzz
+
+codex:
+	@scripts/install-codex.sh $(CODEX_VERSION) $(CODEX_PREFIX)
+
+unit:
+	$(GO) test -count=1 -timeout 20m ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./codex/toml
+	$(GO) test -run '^$$' -fuzz '^FuzzEffective$$' -fuzztime $(FUZZTIME) ./codex/requirements
+
+tools: $(STATICCHECK)
+
+$(STATICCHECK): tools/go.mod tools/go.sum
+	cd tools && GOBIN=$(CACHE_DIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck
+
+lint: tools
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(GO) mod tidy -diff
+
+clean:
+	rm -rf bin
