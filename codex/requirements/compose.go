@@ -640,7 +640,9 @@ func (r *Requirements) validateProviders() error {
 	if !ok {
 		return nil
 	}
-	fail := func(detail string) error { return &Error{Detail: detail, Source: r.sources["model_providers"], Field: "model_providers"} }
+	fail := func(detail string) error {
+		return &Error{Detail: detail, Source: r.sources["model_providers"], Field: "model_providers"}
+	}
 	var reserved []string
 	for _, id := range providers.Keys {
 		if id != "amazon-bedrock" && contains(builtinProviders, id) {
@@ -691,7 +693,9 @@ func (r *Requirements) validatePermissions() error {
 	if p, ok := t.Get("permissions").(*toml.Object); ok {
 		profiles = p.Get("profiles").(*toml.Object)
 	}
-	fail := func(field, detail string) error { return &Error{Detail: detail, Source: r.sources[field], Field: field} }
+	fail := func(field, detail string) error {
+		return &Error{Detail: detail, Source: r.sources[field], Field: field}
+	}
 	if hasAllowed {
 		for _, name := range allowed.Keys {
 			if !contains(builtinProfiles, name) && !profiles.Has(name) {
