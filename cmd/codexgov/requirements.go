@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -24,7 +23,7 @@ func newRequirementsCmd() *cobra.Command {
 }
 
 type effectiveFlags struct {
-	system, managedConfig, cloudBundle, mdmBase64, hostname, codexDir string
+	system, managedConfig, cloudBundle, mdmBase64, hostname, codexDir, codexHome string
 }
 
 func newEffectiveCmd() *cobra.Command {
@@ -50,7 +49,7 @@ Without any layer flag the files in --codex-dir are read if they exist.`,
 			var rerr *requirements.Error
 			switch {
 			case errors.As(err, &rerr):
-				fmt.Fprintln(cmd.OutOrStdout(), requirements.ErrorJSON(rerr.Detail))
+				fmt.Fprintln(cmd.OutOrStdout(), rerr.JSON())
 				return &exitError{code: 1}
 			case err != nil:
 				return &exitError{code: 2, err: err}
@@ -66,6 +65,7 @@ Without any layer flag the files in --codex-dir are read if they exist.`,
 	fl.StringVar(&f.mdmBase64, "mdm-requirements-base64", "", "macOS MDM requirements_toml_base64 value")
 	fl.StringVar(&f.hostname, "hostname", "", "hostname for remote_sandbox_config (default: this machine's)")
 	fl.StringVar(&f.codexDir, "codex-dir", "/etc/codex", "folder the files are evaluated as installed in")
+	fl.StringVar(&f.codexHome, "codex-home", defaultCodexHome(), "CODEX_HOME; relative paths in cloud fragments resolve against it")
 	return cmd
 }
 
@@ -91,6 +91,21 @@ func (f *effectiveFlags) inputs() (requirements.Inputs, error) {
 			Contents: string(data),
 			BaseDir:  f.codexDir,
 		}, nil
+	}
+	// Files given on the command line stand in for their installed paths,
+	// so references to them (model_catalog_json) read what Codex would read.
+	overlay := map[string]string{}
+	if f.system != "" {
+		overlay[systemPath] = f.system
+	}
+	if f.managedConfig != "" {
+		overlay[managedPath] = f.managedConfig
+	}
+	in.ReadFile = func(path string) ([]byte, error) {
+		if file, ok := overlay[filepath.Clean(path)]; ok {
+			return os.ReadFile(file)
+		}
+		return os.ReadFile(path)
 	}
 	var err error
 	switch {
@@ -120,6 +135,9 @@ func (f *effectiveFlags) inputs() (requirements.Inputs, error) {
 		if in.Cloud, err = requirements.ParseCloudBundle(data); err != nil {
 			return in, fmt.Errorf("%s: %w", f.cloudBundle, err)
 		}
+		for i := range in.Cloud {
+			in.Cloud[i].BaseDir = f.codexHome
+		}
 	}
 	if f.mdmBase64 != "" {
 		data, err := base64.StdEncoding.DecodeString(f.mdmBase64)
@@ -131,4 +149,13 @@ func (f *effectiveFlags) inputs() (requirements.Inputs, error) {
 	return in, nil
 }
 
-var _ = json.Valid
+// defaultCodexHome is where Codex keeps its state: $CODEX_HOME or ~/.codex.
+func defaultCodexHome() string {
+	if h := os.Getenv("CODEX_HOME"); h != "" {
+		return h
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".codex")
+	}
+	return ".codex"
+}

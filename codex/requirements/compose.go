@@ -3,6 +3,7 @@ package requirements
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"regexp/syntax"
@@ -15,9 +16,24 @@ import (
 // CodexVersion is the Codex release whose behaviour this package reproduces.
 const CodexVersion = "0.169.0"
 
+// ErrorKind selects the error envelope Codex prints.
+type ErrorKind uint8
+
+// Error envelopes: a configuration load error, or a cloud bundle error.
+const (
+	ConfigLoad ErrorKind = iota
+	CloudInvalidBundle
+	CloudRequestFailed
+)
+
 // Error is a requirements error: Detail is the exact text Codex reports.
 type Error struct {
 	Detail string
+	Kind   ErrorKind
+	// FilePath, Line and Column locate errors Codex reports with a position
+	// (config-layer errors in managed_config.toml).
+	FilePath     string
+	Line, Column int
 	// Source is the layer the error is attributed to, when known.
 	Source Source
 	// Field is the top-level requirements key a constraint error concerns.
@@ -44,6 +60,9 @@ type Inputs struct {
 	// Hostname returns the machine's hostname; it is only called when a
 	// layer has remote_sandbox_config.
 	Hostname func() string
+	// ReadFile reads files the requirements refer to (model_catalog_json);
+	// os.ReadFile when nil.
+	ReadFile func(path string) ([]byte, error)
 }
 
 // Result is the composed, validated requirements.
@@ -54,7 +73,8 @@ type Result struct {
 
 // Requirements is the composed requirements with the source of each field.
 type Requirements struct {
-	typed   *toml.Object
+	readFile func(string) ([]byte, error)
+	typed    *toml.Object
 	sources map[string]Source
 	rules   []any
 	hooks   *toml.Object
@@ -75,54 +95,173 @@ func Effective(in Inputs) (*Result, error) {
 		}
 		return *cached
 	}
-	// With cloud requirements, Codex first loads the local system file on
-	// its own (it may configure the cloud endpoint), so its errors win.
-	if len(in.Cloud) > 0 && in.System != nil {
-		if _, err := compose([]Layer{*in.System}, nil, hostname); err != nil {
+	readFile := in.ReadFile
+	if readFile == nil {
+		readFile = os.ReadFile
+	}
+	st := &stack{hostname: hostname, readFile: readFile}
+
+	// managed_config.toml is first read as a config layer: its TOML errors
+	// are reported with their position, before anything else.
+	var legacyDoc *toml.Value
+	if in.LegacyManaged != nil {
+		doc, err := toml.Parse(in.LegacyManaged.Contents)
+		if err != nil {
+			return nil, positionalError(in.LegacyManaged, err.(*toml.SyntaxError).Msg, err.(*toml.SyntaxError).Span.Start, err)
+		}
+		legacyDoc = doc
+	}
+	// Codex bootstraps from the system file first (its TOML, then the
+	// application network policy). When that fails it loads the config
+	// layers on their own, so their errors (managed_config.toml types) win.
+	if in.System != nil {
+		if err := bootstrap(*in.System); err != nil {
+			if legacyDoc != nil {
+				if cerr := legacyConfigError(in.LegacyManaged, legacyDoc); cerr != nil {
+					return nil, cerr
+				}
+			}
 			return nil, err
 		}
 	}
-	var layers []Layer
-	if in.System != nil {
-		layers = append(layers, *in.System)
-	}
-	for i := len(in.Cloud) - 1; i >= 0; i-- {
-		layers = append(layers, in.Cloud[i])
-	}
-	var legacy *Layer
-	if in.LegacyManaged != nil {
-		legacy = in.LegacyManaged
-	}
-	if in.MDM != nil {
-		layers = append(layers, *in.MDM)
-	}
-	return compose(layers, legacy, hostname)
-}
 
-func compose(layers []Layer, legacy *Layer, hostname func() string) (*Result, error) {
-	var comps []*composable
-	var legacyComp *composable
-	for _, l := range layers {
-		if l.Source.Kind == MDMRequirements && legacy != nil && legacyComp == nil {
-			c, err := prepareLegacy(*legacy, hostname)
-			if err != nil {
-				return nil, err
-			}
-			legacyComp = c
-			comps = append(comps, c)
-		}
-		c, err := prepareLayer(l, hostname)
+	cloud := in.Cloud
+	if len(cloud) > 0 {
+		// Codex first loads the local layers on their own (they may
+		// configure the cloud endpoint or forbid ChatGPT sign-in), so their
+		// errors win; then it validates each fetched fragment.
+		local, err := st.compose(in.System, nil, in.LegacyManaged, nil)
 		if err != nil {
 			return nil, err
 		}
-		comps = append(comps, c)
+		if err := untrustedError(in.LegacyManaged, legacyDoc); err != nil {
+			return nil, err
+		}
+		if local.Requirements != nil && !contains(local.Requirements.login, "chatgpt") {
+			cloud = nil // no ChatGPT sign-in, no cloud requirements
+		}
+		for _, l := range cloud {
+			if _, err := prepareLayer(l, hostname); err != nil {
+				return nil, &Error{Detail: "invalid cloud config bundle: invalid requirements", Kind: CloudInvalidBundle, Source: l.Source, cause: err}
+			}
+		}
 	}
-	if legacy != nil && legacyComp == nil {
+	res, err := st.compose(in.System, cloud, in.LegacyManaged, in.MDM)
+	if err != nil {
+		return nil, err
+	}
+	if err := untrustedError(in.LegacyManaged, legacyDoc); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// bootstrap parses the system file and its application network policy.
+func bootstrap(l Layer) error {
+	doc, err := toml.Parse(l.Contents)
+	if err == nil {
+		_, err = bootstrapSchema.Decode(&toml.Decoder{BaseDir: l.BaseDir}, doc)
+	}
+	if err != nil {
+		return &Error{Detail: "failed to parse requirements layer " + l.Source.String() + ": " + err.Error(), Source: l.Source, cause: err}
+	}
+	return nil
+}
+
+// untrustedError is the config-load error for the legacy "untrusted"
+// approval policy, which 0.169 no longer accepts in config.
+func untrustedError(l *Layer, doc *toml.Value) error {
+	if doc == nil {
+		return nil
+	}
+	if ap := doc.Tbl.Value("approval_policy"); ap != nil && ap.Kind == toml.String && ap.Str == "untrusted" {
+		return &Error{Detail: `approval_policy = "untrusted" is no longer supported; remove this setting`, Source: l.Source}
+	}
+	return nil
+}
+
+// positionalError is a config-layer error: "<path>:<line>:<col>: <msg>".
+func positionalError(l *Layer, msg string, offset int, cause error) *Error {
+	line, col := toml.LineCol(l.Contents, offset)
+	return &Error{
+		Detail:   fmt.Sprintf("%s:%d:%d: %s", l.Source.Path, line, col, msg),
+		FilePath: l.Source.Path, Line: line, Column: col,
+		Source: l.Source, cause: cause,
+	}
+}
+
+// legacyConfigError checks managed_config.toml as a config layer (the
+// span-aware deserializer, whose enum errors differ from toml::Value's).
+func legacyConfigError(l *Layer, doc *toml.Value) error {
+	check := func(key string, enum *toml.Enum) error {
+		v := doc.Tbl.Value(key)
+		if v == nil {
+			return nil
+		}
+		if v.Kind != toml.String && v.Kind != toml.Table {
+			return positionalError(l, "wanted string or table", v.Span.Start, nil)
+		}
+		if _, err := enum.Decode(&toml.Decoder{}, v); err != nil {
+			de := err.(*toml.DeError)
+			return positionalError(l, de.Msg, v.Span.Start, err)
+		}
+		return nil
+	}
+	if err := check("approval_policy", askForApproval); err != nil {
+		return err
+	}
+	if err := check("sandbox_mode", configSandboxMode); err != nil {
+		return err
+	}
+	return untrustedError(l, doc)
+}
+
+// stack composes one set of layers.
+type stack struct {
+	hostname func() string
+	readFile func(string) ([]byte, error)
+}
+
+// compose prepares every layer (the legacy managed config first, as Codex
+// reads it first), merges them lowest first and validates the result.
+func (st *stack) compose(system *Layer, cloud []Layer, legacy, mdm *Layer) (*Result, error) {
+	hostname := st.hostname
+	var legacyComp *composable
+	if legacy != nil {
 		c, err := prepareLegacy(*legacy, hostname)
 		if err != nil {
 			return nil, err
 		}
+		legacyComp = c
+	}
+	var comps []*composable
+	var layers []Layer
+	add := func(l *Layer) error {
+		c, err := prepareLayer(*l, hostname)
+		if err != nil {
+			return err
+		}
 		comps = append(comps, c)
+		layers = append(layers, *l)
+		return nil
+	}
+	if system != nil {
+		if err := add(system); err != nil {
+			return nil, err
+		}
+	}
+	for i := len(cloud) - 1; i >= 0; i-- {
+		if err := add(&cloud[i]); err != nil {
+			return nil, err
+		}
+	}
+	if legacyComp != nil {
+		comps = append(comps, legacyComp)
+	}
+	if mdm != nil {
+		if err := add(mdm); err != nil {
+			return nil, err
+		}
 	}
 
 	merged := toml.NewTableValue(toml.NewTable())
@@ -141,7 +280,7 @@ func compose(layers []Layer, legacy *Layer, hostname func() string) (*Result, er
 		return nil, &Error{Detail: "failed to parse merged requirements: " + err.Error(), cause: err}
 	}
 	typed := x.(*toml.Object)
-	r := &Requirements{typed: typed, sources: map[string]Source{}}
+	r := &Requirements{typed: typed, sources: map[string]Source{}, readFile: st.readFile}
 	for _, k := range typed.Keys {
 		if typed.Has(k) {
 			r.sources[k] = sourceForKey(comps, k)
@@ -473,7 +612,7 @@ func (r *Requirements) validate() error {
 		}
 	}
 	if p, ok := t.Get("model_catalog_json").(string); ok {
-		if err := checkModelCatalog(p); err != "" {
+		if err := checkModelCatalog(r.readFile, p); err != "" {
 			return constraint("model_catalog_json", err)
 		}
 	}
@@ -717,8 +856,8 @@ func (r *Requirements) validatePermissions() error {
 }
 
 // checkModelCatalog reads the catalog file as Codex does at load.
-func checkModelCatalog(p string) string {
-	data, err := os.ReadFile(p)
+func checkModelCatalog(readFile func(string) ([]byte, error), p string) string {
+	data, err := readFile(p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return "No such file or directory (os error 2)"

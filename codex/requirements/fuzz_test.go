@@ -40,7 +40,7 @@ func check(t *testing.T, in Inputs) {
 		if !ok {
 			t.Fatalf("error of type %T: %v", err, err)
 		}
-		out = ErrorJSON(e.Detail)
+		out = e.JSON()
 	} else {
 		out = res.StartupConfigJSON()
 	}

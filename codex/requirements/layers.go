@@ -153,7 +153,6 @@ func prepareValue(l Layer, doc *toml.Value, hostname func() string) (*composable
 		return nil, parseErr(err)
 	}
 	typed := x.(*toml.Object)
-
 	if e := regular.Tbl.Remove("feature_requirements"); e != nil {
 		regular.Tbl.Set("features", e.Value)
 	}
@@ -288,9 +287,6 @@ func legacyManagedLayer(l Layer) (*toml.Value, error) {
 		return nil, fail("Failed to parse config requirements as TOML: "+err.Error(), err)
 	}
 	o := x.(*toml.Object)
-	if ap := doc.Tbl.Value("approval_policy"); ap != nil && ap.Kind == toml.String && ap.Str == "untrusted" {
-		return nil, fail(`approval_policy = "untrusted" is no longer supported; remove this setting`, nil)
-	}
 	out := toml.NewTableValue(toml.NewTable())
 	if ap := doc.Tbl.Value("approval_policy"); o.Has("approval_policy") {
 		out.Tbl.Set("allowed_approval_policies", toml.NewArray(ap.Clone()))

@@ -20,14 +20,23 @@ func (r *Result) StartupConfigJSON() string {
 	return b.String()
 }
 
-// ErrorJSON renders a configuration error as app-server prints it (exit 1).
-func ErrorJSON(detail string) string {
+// JSON renders the error as app-server prints it (exit status 1).
+func (e *Error) JSON() string {
+	var data *jsonObject
+	switch e.Kind {
+	case CloudInvalidBundle:
+		data = obj("reason", "cloudConfigBundle", "errorCode", "InvalidBundle", "detail", e.Detail)
+	case CloudRequestFailed:
+		data = obj("reason", "cloudConfigBundle", "errorCode", "RequestFailed", "detail", e.Detail)
+	default:
+		var path, line, col any
+		if e.FilePath != "" {
+			path, line, col = e.FilePath, int64(e.Line), int64(e.Column)
+		}
+		data = obj("reason", "configLoad", "filePath", path, "line", line, "column", col, "detail", e.Detail)
+	}
 	var b strings.Builder
-	writeJSON(&b, obj("error", obj(
-		"code", int64(-32600),
-		"data", obj("reason", "configLoad", "filePath", nil, "line", nil, "column", nil, "detail", detail),
-		"message", "failed to load configuration: "+detail,
-	)))
+	writeJSON(&b, obj("error", obj("code", int64(-32600), "data", data, "message", "failed to load configuration: "+e.Detail)))
 	return b.String()
 }
 
@@ -148,24 +157,12 @@ func outWebSearch(x any) any {
 	return append(out, "disabled")
 }
 
-func isEmptyObject(x any) bool {
-	o, ok := x.(*toml.Object)
-	if !ok {
-		return true
-	}
-	for _, k := range o.Keys {
-		if o.Vals[k] != nil {
-			return false
-		}
-	}
-	return true
-}
 
 func outComputerUse(x any) any {
-	if isEmptyObject(x) {
+	o, ok := x.(*toml.Object)
+	if !ok {
 		return nil
 	}
-	o := x.(*toml.Object)
 	out := camel(o, "allow_locked_computer_use", "allow_persistent_approval", "default_app_access").(*jsonObject)
 	out.add("macos", camel(o.Get("macos"), "bundle_ids"))
 	var windows any
@@ -187,10 +184,10 @@ func outComputerUse(x any) any {
 var originPolicyFields = []string{"access", "downloads", "uploads", "full_cdp_access", "auto_review", "persistent_approval", "access_approval_lifetime"}
 
 func outBrowserUse(x any) any {
-	if isEmptyObject(x) {
+	o, ok := x.(*toml.Object)
+	if !ok {
 		return nil
 	}
-	o := x.(*toml.Object)
 	var ext any
 	if e, ok := o.Get("extension").(*toml.Object); ok {
 		var headers any
@@ -222,9 +219,6 @@ func outBrowserUse(x any) any {
 }
 
 func outInAppBrowser(x any) any {
-	if isEmptyObject(x) {
-		return nil
-	}
 	return camel(x, "allow_external_browser_settings_import")
 }
 
@@ -233,11 +227,7 @@ func outFeatures(x any) any {
 	if !ok {
 		return nil
 	}
-	entries := o.Get("entries").(*toml.Object)
-	if len(entries.Keys) == 0 {
-		return nil
-	}
-	return entries
+	return o.Get("entries")
 }
 
 func outHooks(h *toml.Object) any {
@@ -395,7 +385,7 @@ func filterEntries(o *toml.Object, kind string) any {
 
 func outApplication(x any) any {
 	o, ok := x.(*toml.Object)
-	if !ok || (!o.Has("network") && isEmptyObject(o.Get("storage"))) {
+	if !ok {
 		return nil
 	}
 	var network any
@@ -410,40 +400,30 @@ func outApplication(x any) any {
 		}
 		network = obj("enabled", enabled, "domains", domains)
 	}
-	var storage any
-	if !isEmptyObject(o.Get("storage")) {
-		storage = camel(o.Get("storage"), "default_project_parent", "projectless_workspace_root")
-	}
-	return obj("network", network, "storage", storage)
+	return obj("network", network, "storage", camel(o.Get("storage"), "default_project_parent", "projectless_workspace_root"))
 }
 
 func outAutoReview(x any) any {
-	if isEmptyObject(x) {
-		return nil
-	}
 	return camel(x, "required_on_models", "ignore_rules")
 }
 
 func outModels(x any) any {
 	o, ok := x.(*toml.Object)
-	if !ok || isEmptyObject(o.Get("new_thread")) {
+	if !ok {
 		return nil
 	}
 	return obj("newThread", camel(o.Get("new_thread"), "model", "model_reasoning_effort", "service_tier"))
 }
 
 func outFeedback(x any) any {
-	if isEmptyObject(x) {
-		return nil
-	}
 	return camel(x, "enabled")
 }
 
 func outOtel(x any) any {
-	if isEmptyObject(x) {
+	o, ok := x.(*toml.Object)
+	if !ok {
 		return nil
 	}
-	o := x.(*toml.Object)
 	out := &jsonObject{}
 	for _, f := range otel.Fields {
 		v := o.Get(f.Name)

@@ -276,7 +276,7 @@ var (
 		opt("tracestate", toml.Map{Elem: toml.Map{Elem: toml.Str}}),
 	}}
 
-	configServer = &toml.Struct{Name: "ConfigServerInput", Fields: []toml.Field{
+	configServer = &toml.Struct{Name: "ConfigServerInput", DenyUnknown: true, Fields: []toml.Field{
 		req("base_url", toml.Str),
 		opt("oauth", toml.AnyValue),
 	}}

@@ -265,6 +265,10 @@ var (
 	layerSchema  = configRequirements(false)
 	mergedSchema = configRequirements(true)
 
+	// bootstrapSchema is what Codex reads from the system file before the
+	// rest: the application network policy that governs its own requests.
+	bootstrapSchema = &toml.Struct{Name: "ConfigRequirementsToml", Fields: []toml.Field{opt("application", applicationRequirements)}}
+
 	legacyManagedConfig = &toml.Struct{Name: "LegacyManagedConfigToml", Fields: []toml.Field{
 		opt("approval_policy", askForApproval),
 		opt("sandbox_mode", configSandboxMode),

@@ -220,6 +220,9 @@ func (p *parser) keyval(t *Value, inInline bool) error {
 	}
 	p.skipSpace()
 	if p.peek() != '=' {
+		if inInline {
+			return p.fail("missing assignment between key-value pairs, expected `=`", p.pos, p.pos+1)
+		}
 		return p.fail("key with no value, expected `=`", p.pos, p.pos+1)
 	}
 	p.pos++
@@ -440,6 +443,9 @@ func (p *parser) array() (*Value, error) {
 			continue
 		}
 		if !needValue {
+			if p.peek() == '=' {
+				return nil, p.fail("unexpected `=` in array, expected value, `]`", p.pos, p.pos+1)
+			}
 			return nil, p.fail("missing comma between array elements, expected `,`", p.pos, p.pos+1)
 		}
 		e, err := p.value()
@@ -476,10 +482,16 @@ func (p *parser) inlineTable() (*Value, error) {
 			continue
 		}
 		if !needValue {
-			if p.peek() == '=' {
+			switch c := p.peek(); {
+			case c == '=':
 				return nil, p.fail("extra assignment between key-value pairs, expected `,`", p.pos, p.pos+1)
+			case c == '[' || c == '{':
+				return nil, p.fail("missing key for inline table element, expected `,`", p.pos, p.pos+1)
+			case c == '"' || c == '\'' || isBareKeyChar(c):
+				return nil, p.fail("missing comma between key-value pairs, expected `,`", p.pos, p.pos+1)
+			default:
+				return nil, p.fail("invalid inline table element, expected `,`", p.pos, p.pos+1)
 			}
-			return nil, p.fail("missing comma between key-value pairs, expected `,`", p.pos, p.pos+1)
 		}
 		if err := p.keyval(v, true); err != nil {
 			return nil, err
