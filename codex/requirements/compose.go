@@ -74,6 +74,7 @@ type Result struct {
 // Requirements is the composed requirements with the source of each field.
 type Requirements struct {
 	readFile func(string) ([]byte, error)
+	loginErr error
 	typed    *toml.Object
 	sources map[string]Source
 	rules   []any
@@ -137,6 +138,9 @@ func Effective(in Inputs) (*Result, error) {
 		if err := untrustedError(in.LegacyManaged, legacyDoc); err != nil {
 			return nil, err
 		}
+		if err := local.Requirements.lateChecks(); err != nil {
+			return nil, err
+		}
 		if local.Requirements != nil && !contains(local.Requirements.login, "chatgpt") {
 			cloud = nil // no ChatGPT sign-in, no cloud requirements
 		}
@@ -153,7 +157,24 @@ func Effective(in Inputs) (*Result, error) {
 	if err := untrustedError(in.LegacyManaged, legacyDoc); err != nil {
 		return nil, err
 	}
+	if err := res.Requirements.lateChecks(); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// lateChecks run after the config has loaded: the model catalog is read,
+// then sign-in methods are resolved.
+func (r *Requirements) lateChecks() error {
+	if r == nil {
+		return nil
+	}
+	if p, ok := r.typed.Get("model_catalog_json").(string); ok {
+		if err := checkModelCatalog(r.readFile, p); err != "" {
+			return &Error{Detail: err, Source: r.sources["model_catalog_json"], Field: "model_catalog_json"}
+		}
+	}
+	return r.loginErr
 }
 
 // bootstrap parses the system file and its application network policy.
@@ -312,16 +333,18 @@ func (st *stack) compose(system *Layer, cloud []Layer, legacy, mdm *Layer) (*Res
 			hooksSource = mergeSource(hooksSource, c.source)
 		}
 		denyRead = unionStrings(denyRead, c.denyRead)
+	}
+	// required_on_models is a union folded lowest layer first, then checked.
+	for _, c := range comps {
 		if c.autoReview != nil {
-			for _, m := range c.autoReview {
-				s := m.(string)
-				if s == "" || strings.TrimSpace(s) != s || strings.Contains(s, "/") {
-					return nil, &Error{Detail: "invalid value for `auto_review.required_on_models`: `" + toml.RustDebugString(s) +
-						"` is not in the allowed set non-empty model slugs without surrounding whitespace or provider namespaces (set by " + c.source.String() + ")", Source: c.source, Field: "auto_review"}
-				}
-			}
 			autoModels = unionStrings(autoModels, c.autoReview)
 			autoSource = mergeSource(autoSource, c.source)
+		}
+	}
+	for _, m := range autoModels {
+		if s := m.(string); s == "" || strings.TrimSpace(s) != s || strings.Contains(s, "/") {
+			return nil, &Error{Detail: "invalid value for `auto_review.required_on_models`: `" + toml.RustDebugString(s) +
+				"` is not in the allowed set non-empty model slugs without surrounding whitespace or provider namespaces (set by " + autoSource.String() + ")", Source: *autoSource, Field: "auto_review"}
 		}
 	}
 	if rulesSource != nil {
@@ -611,14 +634,9 @@ func (r *Requirements) validate() error {
 			return constraint("model_provider", "Model provider `"+mp+"` not found")
 		}
 	}
-	if p, ok := t.Get("model_catalog_json").(string); ok {
-		if err := checkModelCatalog(r.readFile, p); err != "" {
-			return constraint("model_catalog_json", err)
-		}
-	}
 	login, err := r.loginMethods()
 	if err != nil {
-		return err
+		r.loginErr = err
 	}
 	r.login = login
 	if t.Has("config_server") {
@@ -873,27 +891,133 @@ func checkModelCatalog(readFile func(string) ([]byte, error), p string) string {
 	return ""
 }
 
-// serdeJSONError approximates serde_json's message for the first syntax
-// error: the common case is a document that does not start with a value.
+// serdeJSONError reports the first syntax error in data as serde_json
+// words it ("expected value at line 1 column 2").
 func serdeJSONError(data []byte) string {
-	line, col := 1, 0
-	for _, c := range data {
-		if c == ' ' || c == '\t' || c == '\r' {
-			col++
-			continue
-		}
-		if c == '\n' {
-			line++
-			col = 0
-			continue
-		}
-		col++
-		break
+	s := &jsonScan{data: data, line: 1}
+	if msg := s.value(); msg != "" {
+		return msg
 	}
-	if len(strings.TrimSpace(string(data))) == 0 {
-		return "EOF while parsing a value at line " + itoa(line) + " column " + itoa(col)
+	s.ws()
+	if s.pos < len(s.data) {
+		s.next()
+		return s.at("trailing characters")
 	}
-	return "expected value at line " + itoa(line) + " column " + itoa(col)
+	return "invalid JSON"
+}
+
+type jsonScan struct {
+	data      []byte
+	pos, line int
+	col       int
+}
+
+func (s *jsonScan) next() byte {
+	c := s.data[s.pos]
+	s.pos++
+	if c == '\n' {
+		s.line++
+		s.col = 0
+	} else {
+		s.col++
+	}
+	return c
+}
+
+func (s *jsonScan) at(msg string) string {
+	return msg + " at line " + itoa(s.line) + " column " + itoa(s.col)
+}
+
+// peekAt reports an error at the next, unconsumed byte.
+func (s *jsonScan) peekAt(msg string) string {
+	col := s.col + 1
+	return msg + " at line " + itoa(s.line) + " column " + itoa(col)
+}
+
+func (s *jsonScan) ws() {
+	for s.pos < len(s.data) && strings.IndexByte(" \t\r\n", s.data[s.pos]) >= 0 {
+		s.next()
+	}
+}
+
+func (s *jsonScan) value() string {
+	s.ws()
+	if s.pos >= len(s.data) {
+		return s.at("EOF while parsing a value")
+	}
+	switch c := s.data[s.pos]; {
+	case c == 't' || c == 'f' || c == 'n':
+		word := map[byte]string{'t': "true", 'f': "false", 'n': "null"}[c]
+		for i := 0; i < len(word); i++ {
+			if s.pos >= len(s.data) {
+				return s.at("EOF while parsing a value")
+			}
+			if s.next() != word[i] {
+				return s.at("expected ident")
+			}
+		}
+		return ""
+	case c == '[':
+		s.next()
+		for first := true; ; first = false {
+			s.ws()
+			if s.pos >= len(s.data) {
+				return s.at("EOF while parsing a list")
+			}
+			if s.data[s.pos] == ']' {
+				if !first {
+					s.next()
+					return s.at("trailing comma")
+				}
+				s.next()
+				return ""
+			}
+			if msg := s.value(); msg != "" {
+				return msg
+			}
+			s.ws()
+			if s.pos >= len(s.data) {
+				return s.at("EOF while parsing a list")
+			}
+			switch s.next() {
+			case ',':
+			case ']':
+				return ""
+			default:
+				return s.at("expected `,` or `]`")
+			}
+		}
+	case c == '{':
+		s.next()
+		s.ws()
+		if s.pos >= len(s.data) {
+			return s.at("EOF while parsing an object")
+		}
+		if s.data[s.pos] == '}' {
+			s.next()
+			return ""
+		}
+		if s.data[s.pos] != '"' {
+			return s.peekAt("key must be a string")
+		}
+		if !json.Valid(s.data) {
+			return s.peekAt("expected value")
+		}
+		s.pos = len(s.data)
+		return ""
+	case c == '"' || c == '-' || c >= '0' && c <= '9':
+		// Scalars: defer to the standard decoder for the rest.
+		var v any
+		dec := json.NewDecoder(strings.NewReader(string(s.data[s.pos:])))
+		if err := dec.Decode(&v); err != nil {
+			return s.peekAt("expected value")
+		}
+		for i := int64(0); i < dec.InputOffset(); i++ {
+			s.next()
+		}
+		return ""
+	}
+	return s.peekAt("expected value")
 }
 
 // loginMethods resolves the usable login methods in output order.

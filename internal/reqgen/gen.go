@@ -36,7 +36,8 @@ type keyGen struct {
 	// redirectsFetch keys, in a system file, point Codex's cloud fetch away
 	// from the test's loopback endpoint (another base URL, a credential
 	// store without the test login, an application network policy that
-	// denies loopback); they are left out of cases with cloud fragments.
+	// denies loopback, a workspace list without the test login's account);
+	// they are left out of cases with cloud fragments.
 	redirectsFetch bool
 }
 
@@ -130,7 +131,7 @@ var keys = []keyGen{
 			return frag{top: "allowed_login_methods = " + list(subset(r, "chatgpt", "api"))}
 		}},
 		invalid: []func(*rand.Rand) frag{top("allowed_login_methods = []"), top(`allowed_login_methods = ["sso"]`)}},
-	{name: "allowed_chatgpt_workspaces", noCloud: true,
+	{name: "allowed_chatgpt_workspaces", noCloud: true, redirectsFetch: true,
 		valid:   []func(*rand.Rand) frag{top(`allowed_chatgpt_workspaces = ["ws-123"]`), top(`allowed_chatgpt_workspaces = [" a ", ""]`), top(`allowed_chatgpt_workspaces = []`)},
 		invalid: []func(*rand.Rand) frag{top(`allowed_chatgpt_workspaces = 1`)}},
 	{name: "cli_auth_credentials_store", noCloud: true, redirectsFetch: true,
