@@ -76,10 +76,10 @@ type Requirements struct {
 	readFile func(string) ([]byte, error)
 	loginErr error
 	typed    *toml.Object
-	sources map[string]Source
-	rules   []any
-	hooks   *toml.Object
-	login   []string
+	sources  map[string]Source
+	rules    []any
+	hooks    *toml.Object
+	login    []string
 }
 
 // Effective composes and validates inputs as Codex does at startup.

@@ -157,7 +157,6 @@ func outWebSearch(x any) any {
 	return append(out, "disabled")
 }
 
-
 func outComputerUse(x any) any {
 	o, ok := x.(*toml.Object)
 	if !ok {
