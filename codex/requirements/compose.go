@@ -36,8 +36,10 @@ type Error struct {
 	Line, Column int
 	// Source is the layer the error is attributed to, when known.
 	Source Source
-	// Field is the top-level requirements key a constraint error concerns.
-	Field string
+	// Path is the key path (table keys and array indexes) of the value a
+	// constraint error concerns, for positions in diagnostics. A segment
+	// "=v" selects the array element whose string value is v.
+	Path  []string
 	cause error
 }
 
@@ -73,13 +75,14 @@ type Result struct {
 
 // Requirements is the composed requirements with the source of each field.
 type Requirements struct {
-	readFile func(string) ([]byte, error)
-	loginErr error
-	typed    *toml.Object
-	sources  map[string]Source
-	rules    []any
-	hooks    *toml.Object
-	login    []string
+	readFile    func(string) ([]byte, error)
+	sandboxPath []string
+	loginErr    error
+	typed       *toml.Object
+	sources     map[string]Source
+	rules       []any
+	hooks       *toml.Object
+	login       []string
 }
 
 // Effective composes and validates inputs as Codex does at startup.
@@ -145,8 +148,8 @@ func Effective(in Inputs) (*Result, error) {
 			cloud = nil // no ChatGPT sign-in, no cloud requirements
 		}
 		for _, l := range cloud {
-			if _, err := prepareLayer(l, hostname); err != nil {
-				return nil, &Error{Detail: "invalid cloud config bundle: invalid requirements", Kind: CloudInvalidBundle, Source: l.Source, cause: err}
+			if err := validateFragment(l, hostname); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -171,7 +174,7 @@ func (r *Requirements) lateChecks() error {
 	}
 	if p, ok := r.typed.Get("model_catalog_json").(string); ok {
 		if err := checkModelCatalog(r.readFile, p); err != "" {
-			return &Error{Detail: err, Source: r.sources["model_catalog_json"], Field: "model_catalog_json"}
+			return &Error{Detail: err, Source: r.sources["model_catalog_json"], Path: []string{"model_catalog_json"}}
 		}
 	}
 	return r.loginErr
@@ -179,7 +182,7 @@ func (r *Requirements) lateChecks() error {
 
 // bootstrap parses the system file and its application network policy.
 func bootstrap(l Layer) error {
-	doc, err := toml.Parse(l.Contents)
+	doc, err := l.parse()
 	if err == nil {
 		_, err = bootstrapSchema.Decode(&toml.Decoder{BaseDir: l.BaseDir}, doc)
 	}
@@ -197,6 +200,33 @@ func untrustedError(l *Layer, doc *toml.Value) error {
 	}
 	if ap := doc.Tbl.Value("approval_policy"); ap != nil && ap.Kind == toml.String && ap.Str == "untrusted" {
 		return &Error{Detail: `approval_policy = "untrusted" is no longer supported; remove this setting`, Source: l.Source}
+	}
+	return nil
+}
+
+// validateFragment is the check Codex runs on each fetched fragment: it
+// must decode, and its model providers must be valid on their own.
+func validateFragment(l Layer, hostname func() string) error {
+	invalid := func(what string, cause error) error {
+		return &Error{Detail: "invalid cloud config bundle: " + what, Kind: CloudInvalidBundle, Source: l.Source, cause: cause}
+	}
+	c, err := prepareLayer(l, hostname)
+	if err != nil {
+		return invalid("invalid requirements", err)
+	}
+	providers := c.regular.Tbl.Value("model_providers")
+	if providers == nil {
+		return nil
+	}
+	x, err := toml.Map{Elem: modelProviderInfo}.Decode(&toml.Decoder{BaseDir: l.BaseDir}, providers)
+	if err != nil {
+		return invalid("invalid requirements", err)
+	}
+	typed := toml.NewObject()
+	typed.Set("model_providers", x)
+	r := &Requirements{typed: typed, sources: map[string]Source{"model_providers": l.Source}}
+	if err := r.validateProviders(); err != nil {
+		return invalid("invalid model provider configuration", err)
 	}
 	return nil
 }
@@ -302,6 +332,11 @@ func (st *stack) compose(system *Layer, cloud []Layer, legacy, mdm *Layer) (*Res
 	}
 	typed := x.(*toml.Object)
 	r := &Requirements{typed: typed, sources: map[string]Source{}, readFile: st.readFile}
+	for _, c := range comps {
+		if c.typed.Has("allowed_sandbox_modes") {
+			r.sandboxPath = c.sandboxPath
+		}
+	}
 	for _, k := range typed.Keys {
 		if typed.Has(k) {
 			r.sources[k] = sourceForKey(comps, k)
@@ -309,7 +344,7 @@ func (st *stack) compose(system *Layer, cloud []Layer, legacy, mdm *Layer) (*Res
 	}
 	if perms, ok := typed.Get("permissions").(*toml.Object); ok && perms.Has("network") && typed.Has("network_proxy") {
 		return nil, &Error{Detail: "failed to parse merged requirements: invalid value for `permissions.network`: `configured together with top-level network requirements from " +
-			r.sources["network_proxy"].String() + "` is not in the allowed set specify managed network requirements through exactly one surface (set by " + r.sources["permissions"].String() + ")", Field: "permissions"}
+			r.sources["network_proxy"].String() + "` is not in the allowed set specify managed network requirements through exactly one surface (set by " + r.sources["permissions"].String() + ")", Path: []string{"permissions", "network"}}
 	}
 
 	// Special fields, highest layer first.
@@ -344,7 +379,7 @@ func (st *stack) compose(system *Layer, cloud []Layer, legacy, mdm *Layer) (*Res
 	for _, m := range autoModels {
 		if s := m.(string); s == "" || strings.TrimSpace(s) != s || strings.Contains(s, "/") {
 			return nil, &Error{Detail: "invalid value for `auto_review.required_on_models`: `" + toml.RustDebugString(s) +
-				"` is not in the allowed set non-empty model slugs without surrounding whitespace or provider namespaces (set by " + autoSource.String() + ")", Source: *autoSource, Field: "auto_review"}
+				"` is not in the allowed set non-empty model slugs without surrounding whitespace or provider namespaces (set by " + autoSource.String() + ")", Source: *autoSource, Path: []string{"auto_review", "required_on_models", "=" + s}}
 		}
 	}
 	if rulesSource != nil {
@@ -587,8 +622,11 @@ func objEmptyObj(o *toml.Object) bool {
 func (r *Requirements) validate() error {
 	t := r.typed
 	src := func(k string) string { return r.sources[k].String() }
-	constraint := func(field, detail string) error {
-		return &Error{Detail: detail, Source: r.sources[field], Field: field}
+	constraint := func(field, detail string, path ...string) error {
+		if path == nil {
+			path = []string{field}
+		}
+		return &Error{Detail: detail, Source: r.sources[field], Path: path}
 	}
 
 	if err := r.validateMCP(); err != nil {
@@ -609,17 +647,17 @@ func (r *Requirements) validate() error {
 		}
 		if !hasReadOnly {
 			return constraint("allowed_sandbox_modes", "invalid value for `allowed_sandbox_modes`: `["+strings.Join(names, ", ")+
-				"]` is not in the allowed set must include 'read-only' to allow any PermissionProfile (set by "+src("allowed_sandbox_modes")+")")
+				"]` is not in the allowed set must include 'read-only' to allow any PermissionProfile (set by "+src("allowed_sandbox_modes")+")", r.sandboxPath...)
 		}
 	}
 	if w, ok := t.Get("windows").(*toml.Object); ok {
 		if v, ok := w.Get("allowed_sandbox_implementations").([]any); ok && len(v) == 0 {
-			return constraint("windows", "field `windows.allowed_sandbox_implementations` cannot be empty")
+			return constraint("windows", "field `windows.allowed_sandbox_implementations` cannot be empty", "windows", "allowed_sandbox_implementations")
 		}
 	}
 	if r.hasSource("rules") {
-		if reason := validateRules(r.rules); reason != "" {
-			return constraint("rules", "invalid rules in requirements (set by "+src("rules")+"): "+reason)
+		if reason, path := validateRules(r.rules); reason != "" {
+			return constraint("rules", "invalid rules in requirements (set by "+src("rules")+"): "+reason, path...)
 		}
 	}
 	if err := r.validateProviders(); err != nil {
@@ -667,11 +705,11 @@ func contains(list []string, s string) bool {
 }
 
 func (r *Requirements) validateMCP() error {
-	check := func(name string, identity any, source Source) error {
+	check := func(name string, identity any, source Source, path []string) error {
 		vv := identity.(toml.VariantValue)
 		o := vv.Value.(*toml.Object)
 		fail := func(reason string) error {
-			return &Error{Detail: "invalid requirement for MCP server `" + name + "` (set by " + source.String() + "): " + reason, Source: source, Field: "mcp_servers"}
+			return &Error{Detail: "invalid requirement for MCP server `" + name + "` (set by " + source.String() + "): " + reason, Source: source, Path: path}
 		}
 		switch vv.Name {
 		case "url":
@@ -690,7 +728,7 @@ func (r *Requirements) validateMCP() error {
 	}
 	if servers, ok := r.typed.Get("mcp_servers").(*toml.Object); ok {
 		for _, name := range servers.Keys {
-			if err := check(name, servers.Vals[name].(*toml.Object).Get("identity"), r.sources["mcp_servers"]); err != nil {
+			if err := check(name, servers.Vals[name].(*toml.Object).Get("identity"), r.sources["mcp_servers"], []string{"mcp_servers", name, "identity"}); err != nil {
 				return err
 			}
 		}
@@ -702,7 +740,7 @@ func (r *Requirements) validateMCP() error {
 				continue
 			}
 			for _, name := range servers.Keys {
-				if err := check(p+"/"+name, servers.Vals[name].(*toml.Object).Get("identity"), r.sources["plugins"]); err != nil {
+				if err := check(p+"/"+name, servers.Vals[name].(*toml.Object).Get("identity"), r.sources["plugins"], []string{"plugins", p, "mcp_servers", name, "identity"}); err != nil {
 					return err
 				}
 			}
@@ -740,54 +778,57 @@ func matcherError(m any) string {
 }
 
 // validateRules checks the composed prefix rules; the first failing rule
-// and check wins.
-func validateRules(rules []any) string {
+// and check wins. It returns the reason and the key path it concerns.
+func validateRules(rules []any) (string, []string) {
 	if len(rules) == 0 {
-		return "rules prefix_rules cannot be empty"
+		return "rules prefix_rules cannot be empty", []string{"rules", "prefix_rules"}
 	}
 	for i, x := range rules {
 		rule := x.(*toml.Object)
 		at := "rules prefix_rule at index " + itoa(i) + " "
+		rulePath := []string{"rules", "prefix_rules", itoa(i)}
+		sub := func(s ...string) []string { return append(append([]string{}, rulePath...), s...) }
 		if j, ok := rule.Get("justification").(string); ok && strings.TrimSpace(j) == "" {
-			return at + "has an empty justification"
+			return at + "has an empty justification", sub("justification")
 		}
 		pattern := rule.Get("pattern").([]any)
 		if len(pattern) == 0 {
-			return at + "has an empty pattern"
+			return at + "has an empty pattern", sub("pattern")
 		}
 		for j, tx := range pattern {
 			tok := tx.(*toml.Object)
 			bad := at + "has an invalid pattern token at index " + itoa(j) + ": "
+			tokPath := sub("pattern", itoa(j))
 			token, hasToken := tok.Get("token").(string)
 			anyOf, hasAny := tok.Get("any_of").([]any)
 			switch {
 			case hasToken && hasAny:
-				return bad + "set either token or any_of, not both"
+				return bad + "set either token or any_of, not both", tokPath
 			case hasToken:
 				if strings.TrimSpace(token) == "" {
-					return bad + "token cannot be empty"
+					return bad + "token cannot be empty", append(tokPath, "token")
 				}
 			case hasAny:
 				if len(anyOf) == 0 {
-					return bad + "any_of cannot be empty"
+					return bad + "any_of cannot be empty", append(tokPath, "any_of")
 				}
-				for _, a := range anyOf {
+				for k, a := range anyOf {
 					if strings.TrimSpace(a.(string)) == "" {
-						return bad + "any_of cannot include empty tokens"
+						return bad + "any_of cannot include empty tokens", append(tokPath, "any_of", itoa(k))
 					}
 				}
 			default:
-				return bad + "set either token or any_of"
+				return bad + "set either token or any_of", tokPath
 			}
 		}
 		switch rule.Get("decision") {
 		case nil:
-			return at + "is missing a decision"
+			return at + "is missing a decision", rulePath
 		case "allow":
-			return at + "has decision 'allow', which is not permitted in requirements.toml: Codex merges these rules with other config and uses the most restrictive result (use 'prompt', 'prompt-user', or 'forbidden')"
+			return at + "has decision 'allow', which is not permitted in requirements.toml: Codex merges these rules with other config and uses the most restrictive result (use 'prompt', 'prompt-user', or 'forbidden')", sub("decision")
 		}
 	}
-	return ""
+	return "", nil
 }
 
 var bedrockAllowed = map[string]bool{"base_url": true, "auth": true, "http_headers": true, "aws": true}
@@ -797,8 +838,8 @@ func (r *Requirements) validateProviders() error {
 	if !ok {
 		return nil
 	}
-	fail := func(detail string) error {
-		return &Error{Detail: detail, Source: r.sources["model_providers"], Field: "model_providers"}
+	fail := func(detail string, path ...string) error {
+		return &Error{Detail: detail, Source: r.sources["model_providers"], Path: append([]string{"model_providers"}, path...)}
 	}
 	var reserved []string
 	for _, id := range providers.Keys {
@@ -807,24 +848,24 @@ func (r *Requirements) validateProviders() error {
 		}
 	}
 	if len(reserved) > 0 {
-		return fail("model_providers contains reserved built-in provider IDs: " + strings.Join(reserved, ", ") +
-			". Built-in providers cannot be overridden. Rename your custom provider (for example, `openai-custom`).")
+		return fail("model_providers contains reserved built-in provider IDs: "+strings.Join(reserved, ", ")+
+			". Built-in providers cannot be overridden. Rename your custom provider (for example, `openai-custom`).", strings.Trim(reserved[0], "`"))
 	}
 	for _, id := range providers.Keys {
 		p := providers.Vals[id].(*toml.Object)
 		if id == "amazon-bedrock" {
 			for _, f := range modelProviderInfo.Fields {
 				if !bedrockAllowed[f.Name] && !providerFieldIsDefault(p, f) {
-					return fail("model_providers.amazon-bedrock only supports changing `base_url`, `auth`, `http_headers`, `aws.profile`, `aws.region`, `aws.credential_export`, and `aws.auth_refresh`; other non-default provider fields are not supported")
+					return fail("model_providers.amazon-bedrock only supports changing `base_url`, `auth`, `http_headers`, `aws.profile`, `aws.region`, `aws.credential_export`, and `aws.auth_refresh`; other non-default provider fields are not supported", id, f.Name)
 				}
 			}
 			continue
 		}
 		if strings.TrimSpace(p.Get("name").(string)) == "" {
-			return fail("model_providers." + id + ": provider name must not be empty")
+			return fail("model_providers."+id+": provider name must not be empty", id, "name")
 		}
 		if p.Has("aws") {
-			return fail("model_providers." + id + ": provider aws is only supported for `amazon-bedrock` or `amazon-bedrock-runtime`")
+			return fail("model_providers."+id+": provider aws is only supported for `amazon-bedrock` or `amazon-bedrock-runtime`", id, "aws")
 		}
 	}
 	return nil
@@ -850,13 +891,13 @@ func (r *Requirements) validatePermissions() error {
 	if p, ok := t.Get("permissions").(*toml.Object); ok {
 		profiles = p.Get("profiles").(*toml.Object)
 	}
-	fail := func(field, detail string) error {
-		return &Error{Detail: detail, Source: r.sources[field], Field: field}
+	fail := func(field, detail string, path ...string) error {
+		return &Error{Detail: detail, Source: r.sources[field], Path: append([]string{field}, path...)}
 	}
 	if hasAllowed {
 		for _, name := range allowed.Keys {
 			if !contains(builtinProfiles, name) && !profiles.Has(name) {
-				return fail("allowed_permission_profiles", "requirements.toml allowed_permission_profiles refers to undefined profile `"+name+"`")
+				return fail("allowed_permission_profiles", "requirements.toml allowed_permission_profiles refers to undefined profile `"+name+"`", name)
 			}
 		}
 	}
@@ -864,10 +905,11 @@ func (r *Requirements) validatePermissions() error {
 	if hasDefault && !hasAllowed {
 		return fail("default_permissions", "requirements.toml default_permissions requires allowed_permission_profiles")
 	}
-	if hasAllowed && !hasDefault && !(allowed.Get(":workspace") == true && allowed.Get(":read-only") == true) {
+	switch {
+	case hasDefault:
+	case hasAllowed && !(allowed.Get(":workspace") == true && allowed.Get(":read-only") == true):
 		return fail("allowed_permission_profiles", "requirements.toml default_permissions must be set unless allowed_permission_profiles allows both `:workspace` and `:read-only`")
-	}
-	if profiles != nil && len(profiles.Keys) > 0 && !hasDefault {
+	case !hasAllowed && profiles != nil && len(profiles.Keys) > 0:
 		return fail("permissions", "config defines `[permissions]` profiles but does not set `default_permissions`")
 	}
 	return nil
@@ -1050,7 +1092,7 @@ func (r *Requirements) loginMethods() ([]string, error) {
 		out = append(out, "chatgpt")
 	}
 	if len(out) == 0 {
-		return nil, &Error{Detail: "authentication requirements do not permit any usable login method", Source: r.sources["allowed_login_methods"], Field: "allowed_login_methods"}
+		return nil, &Error{Detail: "authentication requirements do not permit any usable login method", Source: r.sources["allowed_login_methods"], Path: []string{"allowed_login_methods"}}
 	}
 	return out, nil
 }

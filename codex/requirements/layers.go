@@ -89,6 +89,17 @@ type Layer struct {
 	// BaseDir resolves relative paths inside the layer ("" for layers that
 	// have no folder, such as cloud fragments).
 	BaseDir string
+	// Doc, when set, is the parsed Contents (possibly edited); it is used
+	// instead of parsing Contents again. Spans still refer to Contents.
+	Doc *toml.Value
+}
+
+// parse returns the layer's document.
+func (l Layer) parse() (*toml.Value, error) {
+	if l.Doc != nil {
+		return l.Doc.Clone(), nil
+	}
+	return toml.Parse(l.Contents)
 }
 
 // composable is a layer after its own parsing, ready to merge.
@@ -102,13 +113,16 @@ type composable struct {
 	hooks      *toml.Object
 	denyRead   []any
 	autoReview []any
+	// sandboxPath is where this layer's allowed_sandbox_modes came from
+	// (a remote_sandbox_config entry when one matched the host).
+	sandboxPath []string
 }
 
 // localOnlyKeys are authentication requirements a cloud fragment cannot set.
 var localOnlyKeys = []string{"allowed_login_methods", "allowed_chatgpt_workspaces", "cli_auth_credentials_store", "chatgpt_base_url"}
 
 func prepareLayer(l Layer, hostname func() string) (*composable, error) {
-	doc, err := toml.Parse(l.Contents)
+	doc, err := l.parse()
 	if err != nil {
 		return nil, &Error{Detail: "failed to parse requirements layer " + l.Source.String() + ": " + err.Error(), Source: l.Source, cause: err}
 	}
@@ -153,18 +167,24 @@ func prepareValue(l Layer, doc *toml.Value, hostname func() string) (*composable
 		return nil, parseErr(err)
 	}
 	typed := x.(*toml.Object)
+	// Aliases are merged under one key after each layer is validated.
 	if e := regular.Tbl.Remove("feature_requirements"); e != nil {
 		regular.Tbl.Set("features", e.Value)
 	}
+	if e := regular.Tbl.Remove("experimental_network"); e != nil {
+		regular.Tbl.Set("network_proxy", e.Value)
+	}
 
 	sandboxModes, _ := typed.Get("allowed_sandbox_modes").([]any)
+	sandboxPath := []string{"allowed_sandbox_modes"}
 	if rsc, ok := typed.Get("remote_sandbox_config").([]any); ok {
 		if host := normalizeHostname(hostname()); host != "" {
-			for _, entry := range rsc {
+			for i, entry := range rsc {
 				o := entry.(*toml.Object)
 				if hostnameMatches(host, o.Get("hostname_patterns").([]any)) {
 					sandboxModes = o.Get("allowed_sandbox_modes").([]any)
 					typed.Set("allowed_sandbox_modes", sandboxModes)
+					sandboxPath = []string{"remote_sandbox_config", itoa(i), "allowed_sandbox_modes"}
 					break
 				}
 			}
@@ -188,7 +208,7 @@ func prepareValue(l Layer, doc *toml.Value, hostname func() string) (*composable
 	removeNested(regular, "permissions", "filesystem", "deny_read")
 	removeNested(regular, "auto_review", "required_on_models")
 
-	c := &composable{source: l.Source, regular: regular, typed: typed, doc: doc}
+	c := &composable{source: l.Source, regular: regular, typed: typed, doc: doc, sandboxPath: sandboxPath}
 	c.rules, _ = typed.Get("rules").(*toml.Object)
 	c.hooks, _ = typed.Get("hooks").(*toml.Object)
 	if perms, ok := typed.Get("permissions").(*toml.Object); ok {
