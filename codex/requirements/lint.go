@@ -88,8 +88,7 @@ func Lint(file, contents string, opts LintOptions) []Diagnostic {
 	}
 	l.doc = doc
 	l.codexVerdict()
-	l.typeErrors()
-	if !l.hasErrors() {
+	if l.typeErrors() {
 		l.constraintErrors()
 	}
 	l.warnings()
@@ -109,6 +108,8 @@ type linter struct {
 	readFile  func(string) ([]byte, error)
 	hostname  string
 	diags     []Diagnostic
+	// badKeys are top-level keys that failed to decode.
+	badKeys map[string]bool
 	// codexErr is the error Codex reports for the file, if any.
 	codexErr *Error
 }
@@ -127,15 +128,6 @@ func (l *linter) codexVerdict() {
 	}
 }
 
-func (l *linter) hasErrors() bool {
-	for _, d := range l.diags {
-		if d.Severity == SeverityError {
-			return true
-		}
-	}
-	return false
-}
-
 func (l *linter) at(span toml.Span) (int, int) {
 	return toml.LineCol(l.src, span.Start)
 }
@@ -152,8 +144,9 @@ func (l *linter) add(d Diagnostic) {
 
 // typeErrors decodes each top-level key on its own, so one bad key does
 // not hide the next; the whole document is decoded too, for the errors
-// that need two keys (duplicate aliases).
-func (l *linter) typeErrors() {
+// that need two keys (duplicate aliases). It reports whether the keys that
+// decode can still be checked together (no error spans several keys).
+func (l *linter) typeErrors() bool {
 	d := &toml.Decoder{BaseDir: l.layer.BaseDir}
 	report := func(err error) {
 		var de *toml.DeError
@@ -167,17 +160,20 @@ func (l *linter) typeErrors() {
 		}
 		l.add(Diagnostic{Line: line, Column: col, Severity: SeverityError, Code: CodeType, Key: strings.Join(de.Keys, "."), Message: msg})
 	}
+	checkable := true
 	whole := l.doc.Clone()
 	whole.Tbl.Remove("model_providers")
 	if _, err := layerSchema.Decode(d, whole); err != nil {
 		var de *toml.DeError
 		if errors.As(err, &de) && strings.HasPrefix(de.Msg, "duplicate field") {
 			report(err)
+			checkable = false
 		}
 	}
 	if _, err := bootstrapSchema.Decode(d, l.doc); err != nil {
 		report(err)
 	}
+	l.badKeys = map[string]bool{}
 	for _, e := range l.doc.Tbl.Entries() {
 		single := toml.NewTableValue(toml.NewTable())
 		single.Tbl.Insert(e)
@@ -187,15 +183,21 @@ func (l *linter) typeErrors() {
 		}
 		if _, err := schema.Decode(d, single); err != nil {
 			report(err)
+			l.badKeys[e.Key] = true
 		}
 	}
 	l.markCodex()
+	return checkable
 }
 
 // constraintErrors runs the real composition repeatedly, removing the key
 // each error concerns, to list every rejected value.
 func (l *linter) constraintErrors() {
+	defer l.markCodex()
 	doc := l.doc.Clone()
+	for k := range l.badKeys {
+		doc.Tbl.Remove(k)
+	}
 	for round := 0; round < maxConstraintLintRounds; round++ {
 		err := l.effective(doc)
 		var e *Error
@@ -206,10 +208,9 @@ func (l *linter) constraintErrors() {
 		line, col := l.at(span)
 		l.add(Diagnostic{Line: line, Column: col, Severity: SeverityError, Code: CodeConstraint, Key: pathKey(e.Path), Message: e.Detail})
 		if len(e.Path) == 0 || doc.Tbl.Remove(e.Path[0]) == nil {
-			break
+			return
 		}
 	}
-	l.markCodex()
 }
 
 // markCodex flags the diagnostic that matches Codex's own error.
