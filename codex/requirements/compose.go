@@ -214,6 +214,9 @@ func validateFragment(l Layer, hostname func() string) error {
 	if err != nil {
 		return invalid("invalid requirements", err)
 	}
+	if perms, ok := c.typed.Get("permissions").(*toml.Object); ok && perms.Has("network") && c.typed.Has("network_proxy") {
+		return invalid("invalid requirements", nil)
+	}
 	providers := c.regular.Tbl.Value("model_providers")
 	if providers == nil {
 		return nil
@@ -363,6 +366,10 @@ func (st *stack) compose(system *Layer, cloud []Layer, legacy, mdm *Layer) (*Res
 			if hooks == nil {
 				hooks = cloneHooks(c.hooks)
 			} else {
+				if cur, in := hooks.Get("managed_dir"), c.hooks.Get("managed_dir"); cur != nil && in != nil && cur != in {
+					return nil, &Error{Detail: fmt.Sprintf("failed to compose requirements field `hooks.managed_dir` between %s and %s: `%s` conflicts with `%s`", hooksSource, c.source, cur, in),
+						Source: c.source, Path: []string{"hooks", "managed_dir"}}
+				}
 				appendHooks(hooks, c.hooks)
 			}
 			hooksSource = mergeSource(hooksSource, c.source)

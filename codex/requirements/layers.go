@@ -279,13 +279,23 @@ func wildmatch(pattern, s string) bool {
 	return pi == len(p)
 }
 
+// wholeLeaves are tables the merge replaces whole instead of key by key
+// (an OTel exporter is one choice, not a set of settings).
+var wholeLeaves = map[string]bool{"otel.exporter": true, "otel.trace_exporter": true, "otel.metrics_exporter": true}
+
 // mergeInto merges src into dst as Codex merges config layers: tables key by
 // key, everything else replaced by the higher layer.
-func mergeInto(dst, src *toml.Value) {
+func mergeInto(dst, src *toml.Value) { mergeAt(dst, src, "") }
+
+func mergeAt(dst, src *toml.Value, path string) {
 	for _, e := range src.Tbl.Entries() {
+		key := e.Key
+		if path != "" {
+			key = path + "." + e.Key
+		}
 		cur := dst.Tbl.Value(e.Key)
-		if cur != nil && cur.Kind == toml.Table && e.Value.Kind == toml.Table {
-			mergeInto(cur, e.Value)
+		if cur != nil && cur.Kind == toml.Table && e.Value.Kind == toml.Table && !wholeLeaves[key] {
+			mergeAt(cur, e.Value, key)
 			continue
 		}
 		dst.Tbl.Set(e.Key, e.Value.Clone())

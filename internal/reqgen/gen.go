@@ -258,6 +258,8 @@ var keys = []keyGen{
 				return frag{section: fmt.Sprintf("[hooks]\nmanaged_dir = \"/etc/codex/hooks\"\n[[hooks.PreToolUse]]\nmatcher = \"Bash\"\nhooks = [{ type = \"command\", command = \"/etc/codex/hooks/check.sh\", timeout = %d, statusMessage = \"checking\" }]\n[[hooks.Stop]]\nhooks = [{ type = \"command\", command = \"/x.sh\", async = %s }, { type = \"mcp_tool\", server = \"s\", tool = \"t\" }]\n", 1+r.IntN(60), boolLit(r))}
 			},
 			sec("[hooks]\nmanaged_dir = \"/etc/codex/hooks\"\n[[hooks.pre_tool_use]]\nhooks = [{ type = \"command\", command = \"/x.sh\" }]\n"),
+			sec("[hooks]\nmanaged_dir = \"/opt/corp/hooks\"\n[[hooks.SessionStart]]\nhooks = [{ type = \"command\", command = \"/opt/corp/hooks/start.sh\" }]\n"),
+			sec("[[hooks.UserPromptSubmit]]\nhooks = [{ type = \"command\", command = \"/usr/local/bin/audit\", timeout = 3 }]\n"),
 		},
 		invalid: []func(*rand.Rand) frag{sec("[[hooks.SessionStart]]\nhooks = [{ type = \"webhook\", command = \"/x.sh\" }]\n"), sec("[hooks]\nmanaged_dir = 1\n")}},
 	{name: "mcp_servers",
