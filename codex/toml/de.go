@@ -610,22 +610,13 @@ func (vr *Variant) unitOut() any {
 	return vr.Name
 }
 
+// tomlTypeName names v's type as toml's VariantAccess does (datetimes
+// arrive as strings).
 func tomlTypeName(v *Value) string {
-	switch v.Kind {
-	case String:
+	if v.Kind == Datetime {
 		return "string"
-	case Integer:
-		return "integer"
-	case Float:
-		return "float"
-	case Boolean:
-		return "boolean"
-	case Datetime:
-		return "string"
-	case Array:
-		return "array"
 	}
-	return "table"
+	return v.Kind.String()
 }
 
 // Untagged is a #[serde(untagged)] enum: the first variant that decodes wins.

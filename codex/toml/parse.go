@@ -263,30 +263,15 @@ func (p *parser) keyval(t *Value, inInline bool) error {
 	return nil
 }
 
+// typeName names v's type as toml_parser does in structure errors.
 func typeName(v *Value) string {
-	switch v.Kind {
-	case String:
-		return "string"
-	case Integer:
-		return "integer"
-	case Float:
-		return "float"
-	case Boolean:
-		return "boolean"
-	case Datetime:
-		return "datetime"
-	case Array:
-		if v.arrayOfTbl {
-			return "array of tables"
-		}
-		return "array"
-	case Table:
-		if v.inline {
-			return "inline table"
-		}
-		return "table"
+	switch {
+	case v.Kind == Array && v.arrayOfTbl:
+		return "array of tables"
+	case v.Kind == Table && v.inline:
+		return "inline table"
 	}
-	return "value"
+	return v.Kind.String()
 }
 
 func (p *parser) header() error {
@@ -564,6 +549,18 @@ func isHex(c byte) bool {
 }
 
 func (p *parser) mlBasicString() (string, error) {
+	return p.multiline('"', "invalid multi-line basic string, expected `\"`")
+}
+
+func (p *parser) mlLiteralString() (string, error) {
+	return p.multiline('\'', "invalid multi-line literal string, expected `'`")
+}
+
+// multiline reads a multi-line string delimited by three quotes; basic
+// strings (") take escapes and line-ending backslashes, literal ones (')
+// take the text as written.
+func (p *parser) multiline(quote byte, unterminated string) (string, error) {
+	delim := strings.Repeat(string(quote), 3)
 	p.pos += 3
 	if p.atNewline() {
 		p.skipNewline()
@@ -571,34 +568,25 @@ func (p *parser) mlBasicString() (string, error) {
 	var b strings.Builder
 	for {
 		if p.eof() {
-			p.softFail("invalid multi-line basic string, expected `\"`", p.pos, p.pos+1)
+			p.softFail(unterminated, p.pos, p.pos+1)
 			p.lastEnd = p.pos
 			return b.String(), nil
 		}
-		if strings.HasPrefix(p.src[p.pos:], `"""`) {
+		if strings.HasPrefix(p.src[p.pos:], delim) {
 			// Up to two quotes may sit right before the closing delimiter.
 			extra := 0
-			for extra < 2 && strings.HasPrefix(p.src[p.pos+1+extra:], `"""`) {
+			for extra < 2 && strings.HasPrefix(p.src[p.pos+1+extra:], delim) {
 				extra++
 			}
-			b.WriteString(strings.Repeat(`"`, extra))
+			b.WriteString(strings.Repeat(string(quote), extra))
 			p.pos += 3 + extra
 			p.lastEnd = p.pos
 			return b.String(), nil
 		}
 		c := p.peek()
 		switch {
-		case c == '\\':
-			// A line-ending backslash trims whitespace and newlines.
-			j := p.pos + 1
-			for j < len(p.src) && (p.src[j] == ' ' || p.src[j] == '\t') {
-				j++
-			}
-			if j < len(p.src) && (p.src[j] == '\n' || p.src[j] == '\r' && j+1 < len(p.src) && p.src[j+1] == '\n') {
-				p.pos = j
-				for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t' || p.src[p.pos] == '\n' || p.src[p.pos] == '\r' && p.peekAt(1) == '\n') {
-					p.pos++
-				}
+		case c == '\\' && quote == '"':
+			if p.lineEndingBackslash() {
 				continue
 			}
 			p.escape(&b)
@@ -606,7 +594,7 @@ func (p *parser) mlBasicString() (string, error) {
 			p.skipNewline()
 			b.WriteByte('\n')
 		case c < 0x20 && c != '\t' || c == 0x7f:
-			p.softFail("invalid multi-line basic string, expected `\"`", p.pos, p.pos+1)
+			p.softFail(unterminated, p.pos, p.pos+1)
 			p.pos++
 		default:
 			r, n := utf8.DecodeRuneInString(p.src[p.pos:])
@@ -614,6 +602,23 @@ func (p *parser) mlBasicString() (string, error) {
 			p.pos += n
 		}
 	}
+}
+
+// lineEndingBackslash skips a backslash that ends a line, with the
+// whitespace and newlines after it, and reports whether it did.
+func (p *parser) lineEndingBackslash() bool {
+	j := p.pos + 1
+	for j < len(p.src) && (p.src[j] == ' ' || p.src[j] == '\t') {
+		j++
+	}
+	if j >= len(p.src) || !(p.src[j] == '\n' || p.src[j] == '\r' && j+1 < len(p.src) && p.src[j+1] == '\n') {
+		return false
+	}
+	p.pos = j
+	for p.pos < len(p.src) && (p.src[p.pos] == ' ' || p.src[p.pos] == '\t' || p.src[p.pos] == '\n' || p.src[p.pos] == '\r' && p.peekAt(1) == '\n') {
+		p.pos++
+	}
+	return true
 }
 
 func (p *parser) literalString() (string, error) {
@@ -637,44 +642,6 @@ func (p *parser) literalString() (string, error) {
 		}
 		_, n := utf8.DecodeRuneInString(p.src[p.pos:])
 		p.pos += n
-	}
-}
-
-func (p *parser) mlLiteralString() (string, error) {
-	p.pos += 3
-	if p.atNewline() {
-		p.skipNewline()
-	}
-	var b strings.Builder
-	for {
-		if p.eof() {
-			p.softFail("invalid multi-line literal string, expected `'`", p.pos, p.pos+1)
-			p.lastEnd = p.pos
-			return b.String(), nil
-		}
-		if strings.HasPrefix(p.src[p.pos:], `'''`) {
-			extra := 0
-			for extra < 2 && strings.HasPrefix(p.src[p.pos+1+extra:], `'''`) {
-				extra++
-			}
-			b.WriteString(strings.Repeat(`'`, extra))
-			p.pos += 3 + extra
-			p.lastEnd = p.pos
-			return b.String(), nil
-		}
-		c := p.peek()
-		switch {
-		case p.atNewline():
-			p.skipNewline()
-			b.WriteByte('\n')
-		case c < 0x20 && c != '\t' || c == 0x7f:
-			p.softFail("invalid multi-line literal string, expected `'`", p.pos, p.pos+1)
-			p.pos++
-		default:
-			r, n := utf8.DecodeRuneInString(p.src[p.pos:])
-			b.WriteRune(r)
-			p.pos += n
-		}
 	}
 }
 
