@@ -200,8 +200,6 @@ func untrustedError(l *Layer, doc *toml.Value) error {
 	return nil
 }
 
-// validateFragment is the check Codex runs on each fetched fragment: it
-// must decode, and its model providers must be valid on their own.
 // positionalError is a config-layer error: "<path>:<line>:<col>: <msg>".
 func positionalError(l *Layer, msg string, offset int, cause error) *Error {
 	line, col := toml.LineCol(l.Contents, offset)
@@ -593,15 +591,6 @@ func objEmptyObj(o *toml.Object) bool {
 	return true
 }
 
-// validate applies Codex's constraint checks, in Codex's order.
-// matcherError compiles a regex matcher and words the failure as Codex does.
-// validateRules checks the composed prefix rules; the first failing rule
-// and check wins. It returns the reason and the key path it concerns.
-// checkModelCatalog reads the catalog file as Codex does at load.
-// serdeJSONError reports the first syntax error in data as serde_json
-// words it ("expected value at line 1 column 2").
-// peekAt reports an error at the next, unconsumed byte.
-// loginMethods resolves the usable login methods in output order.
 func itoa(i int) string { return strconv.Itoa(i) }
 
 func (r *Requirements) hasSource(field string) bool {

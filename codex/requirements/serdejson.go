@@ -1,11 +1,12 @@
 package requirements
 
 import (
-	"strings"
-
 	"encoding/json"
+	"strings"
 )
 
+// serdeJSONError reports the first syntax error in data as serde_json
+// words it ("expected value at line 1 column 2").
 func serdeJSONError(data []byte) string {
 	s := &jsonScan{data: data, line: 1}
 	if msg := s.value(); msg != "" {
@@ -19,6 +20,7 @@ func serdeJSONError(data []byte) string {
 	return "invalid JSON"
 }
 
+// jsonScan walks JSON just far enough to find serde_json's first error.
 type jsonScan struct {
 	data      []byte
 	pos, line int
@@ -41,6 +43,7 @@ func (s *jsonScan) at(msg string) string {
 	return msg + " at line " + itoa(s.line) + " column " + itoa(s.col)
 }
 
+// peekAt reports an error at the next, unconsumed byte.
 func (s *jsonScan) peekAt(msg string) string {
 	col := s.col + 1
 	return msg + " at line " + itoa(s.line) + " column " + itoa(col)

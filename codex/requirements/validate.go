@@ -1,15 +1,17 @@
 package requirements
 
 import (
-	"errors"
-	"strings"
-
 	"encoding/json"
-	"github.com/codexgov/codexgov/codex/toml"
+	"errors"
 	"io/fs"
 	"regexp/syntax"
+	"strings"
+
+	"github.com/codexgov/codexgov/codex/toml"
 )
 
+// validateFragment is the check Codex runs on each fetched fragment: it
+// must decode, and its model providers must be valid on their own.
 func validateFragment(l Layer, hostname func() string) error {
 	invalid := func(what string, cause error) error {
 		return &Error{Detail: "invalid cloud config bundle: " + what, Kind: CloudInvalidBundle, Source: l.Source, cause: cause}
@@ -38,6 +40,7 @@ func validateFragment(l Layer, hostname func() string) error {
 	return nil
 }
 
+// validate applies Codex's constraint checks, in Codex's order.
 func (r *Requirements) validate() error {
 	t := r.typed
 	src := func(k string) string { return r.sources[k].String() }
@@ -168,6 +171,7 @@ func (r *Requirements) validateMCP() error {
 	return nil
 }
 
+// matcherError compiles a regex matcher and words the failure as Codex does.
 func matcherError(m any) string {
 	vv, ok := m.(toml.VariantValue)
 	if !ok || vv.Name != "regex" {
@@ -195,6 +199,8 @@ func matcherError(m any) string {
 	return "invalid regex `" + expr + "`: " + reason
 }
 
+// validateRules checks the composed prefix rules; the first failing rule
+// and check wins. It returns the reason and the key path it concerns.
 func validateRules(rules []any) (string, []string) {
 	if len(rules) == 0 {
 		return "rules prefix_rules cannot be empty", []string{"rules", "prefix_rules"}
@@ -331,6 +337,7 @@ func (r *Requirements) validatePermissions() error {
 	return nil
 }
 
+// checkModelCatalog reads the catalog file as Codex does at load.
 func checkModelCatalog(readFile func(string) ([]byte, error), p string) string {
 	data, err := readFile(p)
 	if err != nil {
@@ -348,6 +355,7 @@ func checkModelCatalog(readFile func(string) ([]byte, error), p string) string {
 	return ""
 }
 
+// loginMethods resolves the usable login methods in output order.
 func (r *Requirements) loginMethods() ([]string, error) {
 	t := r.typed
 	api, chatgpt := true, true
