@@ -9,7 +9,7 @@ GO          ?= go
 STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 FUZZTIME    ?= 15s
 
-.PHONY: run build test unit fuzz lint codex tools clean
+.PHONY: run build test unit fuzz bench lint codex tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -29,6 +29,11 @@ unit:
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./codex/toml
 	$(GO) test -run '^$$' -fuzz '^FuzzEffective$$' -fuzztime $(FUZZTIME) ./codex/requirements
+	$(GO) test -run '^$$' -fuzz '^FuzzCheckMatchesLinear$$' -fuzztime $(FUZZTIME) ./codex/execpolicy
+
+## bench: the exec-policy matcher against its linear reference (see docs/architecture.md).
+bench:
+	$(GO) test -run '^$$' -bench . -count 6 ./codex/execpolicy
 
 tools: $(STATICCHECK)
 
