@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -61,7 +60,7 @@ func newRulesCheckCmd() *cobra.Command {
 		Short: "Evaluate a command as `codex execpolicy check` does (same output, same errors)",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
-				return &exitError{code: 2, err: errors.New("the following required arguments were not provided: <COMMAND>...")}
+				return &exitError{code: 2, err: errors.New("the following required arguments were not provided: <COMMAND>")}
 			}
 			return nil
 		},
@@ -78,6 +77,5 @@ func newRulesCheckCmd() *cobra.Command {
 	cmd.Flags().StringArrayVar(&f.rules, "rules", nil, "a .rules file (repeatable; evaluated in order)")
 	cmd.Flags().BoolVar(&f.resolveHost, "resolve-host-executables", false, "resolve absolute program paths by basename, subject to host_executable()")
 	cmd.Flags().BoolVar(&f.pretty, "pretty", false, "indent the JSON output")
-	_ = strings.TrimSpace
 	return cmd
 }
