@@ -167,8 +167,10 @@ func (l *loader) parseError(err error) error {
 		want := strings.Trim(msg[strings.LastIndex(msg, " ")+1:], "'")
 		e := l.fail("Parse error: unexpected new line, expected symbol '"+want+"'", span, nil)
 		if strings.HasSuffix(l.src, "\n") && int(se.Pos.Line) > strings.Count(l.src, "\n") {
+			// At the very end of the file Rust starlark reports 1:1 and
+			// shows no source line, whatever the file's length.
 			e.EOF = true
-			e.Span = Span{Pos{strings.Count(l.src, "\n"), 1}, Pos{strings.Count(l.src, "\n"), 1}}
+			e.Span = Span{Pos{1, 1}, Pos{1, 1}}
 		}
 		return e
 	case strings.Contains(msg, "unexpected input character"):
@@ -293,9 +295,17 @@ func (l *loader) callAt(p syntax.Position) *syntax.CallExpr {
 	return found
 }
 
-// selfTests runs every prefix_rule call's examples after the file loaded.
+// selfTests runs the prefix_rule examples after the file loaded, call by
+// call: a call's not_match examples, then its match examples.
 func (l *loader) selfTests() error {
 	for _, c := range l.calls {
+		for _, ex := range c.notMatch {
+			for i := range c.rules {
+				if ruleMatches(&c.rules[i], ex) {
+					return &LoadError{Path: l.path, SelfTest: true, Message: "expected example to not match rule `" + matchDebug(&c.rules[i], ex) + "`: " + shellJoin(ex)}
+				}
+			}
+		}
 		var unmatched []string
 		for _, ex := range c.match {
 			hit := false
@@ -317,13 +327,6 @@ func (l *loader) selfTests() error {
 			}
 			return &LoadError{Path: l.path, SelfTest: true, Message: "expected every example to match at least one rule. rules: [" +
 				strings.Join(rules, ", ") + "]; unmatched examples: [" + strings.Join(quoted, ", ") + "]"}
-		}
-		for _, ex := range c.notMatch {
-			for i := range c.rules {
-				if ruleMatches(&c.rules[i], ex) {
-					return &LoadError{Path: l.path, SelfTest: true, Message: "expected example to not match rule `" + matchDebug(&c.rules[i], ex) + "`: " + shellJoin(ex)}
-				}
-			}
 		}
 	}
 	return nil

@@ -57,6 +57,8 @@ type Run struct {
 	Etc map[string]string
 	// Home holds files written into the throw-away CODEX_HOME, by name.
 	Home map[string]string
+	// Cwd holds files written into the working folder Codex runs in.
+	Cwd map[string]string
 	// Hostname is the UTS hostname Codex sees ("vm" when empty).
 	Hostname string
 	Args     []string
@@ -98,6 +100,11 @@ func (o *Oracle) Run(ctx context.Context, r Run) (Result, error) {
 	}
 	for name, body := range r.Etc {
 		if err := writeFile(filepath.Join(etc, name), body); err != nil {
+			return Result{}, err
+		}
+	}
+	for name, body := range r.Cwd {
+		if err := writeFile(filepath.Join(cwd, name), body); err != nil {
 			return Result{}, err
 		}
 	}
