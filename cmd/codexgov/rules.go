@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/codexgov/codexgov/codex/execpolicy"
+	"github.com/codexgov/codexgov/codex/requirements"
 )
 
 func newRulesCmd() *cobra.Command {
@@ -18,22 +21,45 @@ func newRulesCmd() *cobra.Command {
 	return cmd
 }
 
-type checkFlags struct {
-	rules       []string
-	resolveHost bool
-	pretty      bool
+type policyFlags struct {
+	rules        []string
+	requirements string
+	resolveHost  bool
 }
 
-// loadPolicies loads the rule files in order into one policy; the first
-// file that fails stops the check, as in Codex.
-func loadPolicies(files []string) (*execpolicy.Policy, error) {
+func (f *policyFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.rules, "rules", nil, "a .rules file (repeatable; evaluated in order)")
+	cmd.Flags().StringVar(&f.requirements, "requirements", "", "a requirements.toml whose [rules] are appended, as the agent does")
+	cmd.Flags().BoolVar(&f.resolveHost, "resolve-host-executables", false, "resolve absolute program paths by basename, subject to host_executable()")
+}
+
+// load loads the rule files in order into one policy; the first file that
+// fails stops, as in Codex. Requirements rules are appended after them.
+func (f *policyFlags) load() (*execpolicy.Policy, error) {
 	p := execpolicy.NewPolicy()
-	for _, f := range files {
-		file, err := execpolicy.LoadFile(f)
+	for _, name := range f.rules {
+		file, err := execpolicy.LoadFile(name)
 		if err != nil {
 			return nil, err
 		}
 		p.Append(file.Policy)
+	}
+	if f.requirements == "" {
+		return p, nil
+	}
+	data, err := os.ReadFile(f.requirements)
+	if err != nil {
+		return nil, err
+	}
+	res, err := requirements.Effective(requirements.Inputs{System: &requirements.Layer{
+		Source:   requirements.Source{Kind: requirements.SystemFile, Path: f.requirements},
+		Contents: string(data), BaseDir: filepath.Dir(f.requirements),
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: Codex rejects these requirements: %w", f.requirements, err)
+	}
+	if res.Requirements != nil {
+		p.Append(execpolicy.FromRequirements(res.Requirements.PrefixRules()))
 	}
 	return p, nil
 }
@@ -53,29 +79,34 @@ func reportLoadError(cmd *cobra.Command, err error) error {
 	return &exitError{code: 1}
 }
 
+func requireCommand(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return &exitError{code: 2, err: errors.New("the following required arguments were not provided: <COMMAND>")}
+	}
+	return nil
+}
+
 func newRulesCheckCmd() *cobra.Command {
-	var f checkFlags
+	var f policyFlags
+	var pretty bool
 	cmd := &cobra.Command{
-		Use:   "check --rules FILE [--rules FILE...] [--resolve-host-executables] [--pretty] -- CMD...",
+		Use:   "check --rules FILE [--rules FILE...] [--requirements FILE] [--resolve-host-executables] [--pretty] -- CMD...",
 		Short: "Evaluate a command as `codex execpolicy check` does (same output, same errors)",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return &exitError{code: 2, err: errors.New("the following required arguments were not provided: <COMMAND>")}
-			}
-			return nil
-		},
+		Long: `Evaluates CMD against the rule files exactly as ` + "`codex execpolicy check`" + ` (Codex 0.169.0)
+does: same JSON on stdout, same error text on stderr, same exit status.
+--requirements appends a requirements.toml's [rules] prefix rules after the
+files, as the agent does (Codex's own check command has no such flag).`,
+		Args: requireCommand,
 		RunE: func(cmd *cobra.Command, argv []string) error {
-			p, err := loadPolicies(f.rules)
+			p, err := f.load()
 			if err != nil {
 				return reportLoadError(cmd, err)
 			}
-			out := p.Check(argv, f.resolveHost).AppendJSON(nil, f.pretty)
-			fmt.Fprintln(cmd.OutOrStdout(), string(out))
+			fmt.Fprintln(cmd.OutOrStdout(), string(p.Check(argv, f.resolveHost).AppendJSON(nil, pretty)))
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&f.rules, "rules", nil, "a .rules file (repeatable; evaluated in order)")
-	cmd.Flags().BoolVar(&f.resolveHost, "resolve-host-executables", false, "resolve absolute program paths by basename, subject to host_executable()")
-	cmd.Flags().BoolVar(&f.pretty, "pretty", false, "indent the JSON output")
+	f.register(cmd)
+	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON output")
 	return cmd
 }

@@ -17,11 +17,14 @@ import (
 // Decision is a rule's verdict. Values are ordered by severity.
 type Decision uint8
 
-// Decisions, least to most severe.
+// Decisions, least to most severe. PromptUser exists only in requirements
+// rules: a prompt an automatic reviewer may not answer. Codex does not
+// show how it ranks against prompt; codexgov treats it as stricter.
 const (
 	NoDecision Decision = iota
 	Allow
 	Prompt
+	PromptUser
 	Forbidden
 )
 
@@ -31,6 +34,8 @@ func (d Decision) String() string {
 		return "allow"
 	case Prompt:
 		return "prompt"
+	case PromptUser:
+		return "prompt-user"
 	case Forbidden:
 		return "forbidden"
 	}

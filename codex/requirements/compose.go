@@ -597,3 +597,39 @@ func (r *Requirements) hasSource(field string) bool {
 	_, ok := r.sources[field]
 	return ok
 }
+
+// PrefixRule is one composed requirements [rules] prefix rule.
+type PrefixRule struct {
+	// Pattern holds each position's alternatives (a token is one).
+	Pattern [][]string
+	// Decision is "prompt", "prompt-user" or "forbidden" (validation
+	// rejects "allow").
+	Decision      string
+	Justification string
+}
+
+// PrefixRules returns the composed [rules] prefix rules, highest layer's
+// first, as the agent appends them after the .rules files.
+func (r *Requirements) PrefixRules() []PrefixRule {
+	var out []PrefixRule
+	for _, x := range r.rules {
+		rule := x.(*toml.Object)
+		var pr PrefixRule
+		for _, tx := range rule.Get("pattern").([]any) {
+			tok := tx.(*toml.Object)
+			if s, ok := tok.Get("token").(string); ok {
+				pr.Pattern = append(pr.Pattern, []string{s})
+				continue
+			}
+			var alts []string
+			for _, a := range tok.Get("any_of").([]any) {
+				alts = append(alts, a.(string))
+			}
+			pr.Pattern = append(pr.Pattern, alts)
+		}
+		pr.Decision, _ = rule.Get("decision").(string)
+		pr.Justification, _ = rule.Get("justification").(string)
+		out = append(out, pr)
+	}
+	return out
+}
