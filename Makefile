@@ -7,7 +7,7 @@ export CODEX_BIN ?= $(CODEX_PREFIX)/node_modules/.bin/codex
 
 GO          ?= go
 STATICCHECK := $(CACHE_DIR)/bin/staticcheck
-FUZZTIME    ?= 15s
+FUZZTIME    ?= 10s
 
 .PHONY: run build test unit fuzz bench lint codex tools clean
 
@@ -30,6 +30,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./codex/toml
 	$(GO) test -run '^$$' -fuzz '^FuzzEffective$$' -fuzztime $(FUZZTIME) ./codex/requirements
 	$(GO) test -run '^$$' -fuzz '^FuzzCheckMatchesLinear$$' -fuzztime $(FUZZTIME) ./codex/execpolicy
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./codex/execpolicy
+	$(GO) test -run '^$$' -fuzz '^FuzzAnalyze$$' -fuzztime $(FUZZTIME) ./codex/shellsplit
 
 ## bench: the exec-policy matcher against its linear reference (see docs/architecture.md).
 bench:

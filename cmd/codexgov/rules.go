@@ -17,7 +17,7 @@ func newRulesCmd() *cobra.Command {
 		Use:   "rules",
 		Short: "Work with Codex exec-policy rules (.rules files and requirements prefix rules)",
 	}
-	cmd.AddCommand(newRulesCheckCmd())
+	cmd.AddCommand(newRulesCheckCmd(), newRulesExplainCmd(), newRulesTestCmd())
 	return cmd
 }
 

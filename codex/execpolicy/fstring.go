@@ -219,19 +219,4 @@ func shellSplit(s string) ([]string, error) {
 }
 
 // shellJoin renders words as a shell command, quoting where needed.
-func shellJoin(words []string) string {
-	out := make([]string, len(words))
-	for i, w := range words {
-		safe := w != ""
-		for j := 0; j < len(w) && safe; j++ {
-			c := w[j]
-			safe = isIdentByte(c) || strings.IndexByte("-_./=:,+@%^", c) >= 0
-		}
-		if safe {
-			out[i] = w
-		} else {
-			out[i] = "'" + strings.ReplaceAll(w, "'", `'"'"'`) + "'"
-		}
-	}
-	return strings.Join(out, " ")
-}
+func shellJoin(words []string) string { return QuoteCommand(words) }

@@ -52,6 +52,8 @@ type File struct {
 	Path         string
 	Policy       *Policy
 	NetworkRules []NetworkRule
+	// Examples counts the match and not_match self-tests that passed.
+	Examples int
 }
 
 // LoadFile reads and evaluates a `.rules` file. Errors are *ReadError or
@@ -127,7 +129,13 @@ func (l *loader) run() error {
 	if _, err := prog.Init(thread, predeclared); err != nil {
 		return l.evalError(err)
 	}
-	return l.selfTests()
+	if err := l.selfTests(); err != nil {
+		return err
+	}
+	for _, c := range l.calls {
+		l.file.Examples += len(c.match) + len(c.notMatch)
+	}
+	return nil
 }
 
 // bytePos converts a byte offset in the original source to a position.

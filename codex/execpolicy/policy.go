@@ -124,6 +124,9 @@ func (p *Policy) AddHostExecutable(name string, paths []string) {
 	p.hostExecutables[name] = list
 }
 
+// HostExecutables returns how many names have host_executable declarations.
+func (p *Policy) HostExecutables() int { return len(p.hostExecutables) }
+
 // Rules returns the rules in definition order. The slice must not be modified.
 func (p *Policy) Rules() []Rule { return p.rules }
 
