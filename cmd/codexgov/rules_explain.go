@@ -193,6 +193,9 @@ func newRulesTestCmd() *cobra.Command {
 				if err != nil {
 					failed++
 					fmt.Fprintf(out, "FAIL %s\n", name)
+					if le, ok := err.(*execpolicy.LoadError); ok && le.Span.Start.Line > 0 {
+						fmt.Fprintf(out, "    %s:%d:%d: %s\n", name, le.Span.Start.Line, le.Span.Start.Col, firstLine(le.Message))
+					}
 					report := err.Error()
 					if le, ok := err.(*execpolicy.LoadError); ok {
 						report = le.Report()
@@ -214,4 +217,9 @@ func newRulesTestCmd() *cobra.Command {
 			return nil
 		},
 	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
 }

@@ -106,6 +106,7 @@ func TestRulesTestCommand(t *testing.T) {
 	for _, want := range []string{
 		"PASS " + filepath.Join(dir, "a.rules") + " (1 prefix rules, 0 host executables, 0 network rules, 2 examples)",
 		"FAIL " + filepath.Join(dir, "b.rules"),
+		filepath.Join(dir, "b.rules") + ":1:1: expected every example to match at least one rule.",
 		"expected every example to match at least one rule.",
 		"PASS " + filepath.Join(dir, "c.rules") + " (0 prefix rules, 1 host executables, 1 network rules, 0 examples)",
 		"3 file(s): 2 passed, 1 failed",

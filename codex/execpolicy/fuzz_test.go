@@ -28,3 +28,23 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestStepBudget: a file that never finishes is stopped by the step budget
+// (Codex's own interpreter has no such limit; codexgov must not hang).
+func TestStepBudget(t *testing.T) {
+	_, err := Load("loop.rules", "def f():\n    for i in range(1000000000):\n        pass\nf()\n")
+	le, ok := err.(*LoadError)
+	if !ok || !strings.Contains(le.Message, "too many steps") {
+		t.Fatalf("err = %v, want the step budget to stop the file", err)
+	}
+}
+
+// TestSelfTestPosition: self-test failures carry the prefix_rule call's
+// position (Codex's own report has none).
+func TestSelfTestPosition(t *testing.T) {
+	_, err := Load("x.rules", "# header\n\n  \nprefix_rule(pattern = [\"git\"], match = [\"hg\"])\n")
+	le, ok := err.(*LoadError)
+	if !ok || !le.SelfTest || le.Span.Start != (Pos{4, 1}) {
+		t.Fatalf("err = %#v, want a self-test failure at 4:1", err)
+	}
+}

@@ -89,6 +89,7 @@ type loader struct {
 
 // ruleCall is one prefix_rule() call with its self-test examples.
 type ruleCall struct {
+	pos      Pos // where prefix_rule was called
 	rules    []Rule
 	match    [][]string
 	notMatch [][]string
@@ -126,9 +127,11 @@ func (l *loader) run() error {
 	if err != nil {
 		return l.resolveError(err)
 	}
-	if _, err := prog.Init(thread, predeclared); err != nil {
+	globals, err := prog.Init(thread, predeclared)
+	if err != nil {
 		return l.evalError(err)
 	}
+	globals.Freeze()
 	if err := l.selfTests(); err != nil {
 		return err
 	}
@@ -310,7 +313,7 @@ func (l *loader) selfTests() error {
 		for _, ex := range c.notMatch {
 			for i := range c.rules {
 				if ruleMatches(&c.rules[i], ex) {
-					return &LoadError{Path: l.path, SelfTest: true, Message: "expected example to not match rule `" + matchDebug(&c.rules[i], ex) + "`: " + shellJoin(ex)}
+					return &LoadError{Path: l.path, SelfTest: true, Span: Span{c.pos, c.pos}, Message: "expected example to not match rule `" + matchDebug(&c.rules[i], ex) + "`: " + shellJoin(ex)}
 				}
 			}
 		}
@@ -333,7 +336,7 @@ func (l *loader) selfTests() error {
 			for i, u := range unmatched {
 				quoted[i] = rustDebugString(u)
 			}
-			return &LoadError{Path: l.path, SelfTest: true, Message: "expected every example to match at least one rule. rules: [" +
+			return &LoadError{Path: l.path, SelfTest: true, Span: Span{c.pos, c.pos}, Message: "expected every example to match at least one rule. rules: [" +
 				strings.Join(rules, ", ") + "]; unmatched examples: [" + strings.Join(quoted, ", ") + "]"}
 		}
 	}
@@ -458,7 +461,7 @@ func optString(param string, v starlark.Value) (string, bool, error) {
 	return "", false, typeMismatch(param, "str", v)
 }
 
-func (l *loader) prefixRule(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+func (l *loader) prefixRule(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	vals, err := bindArgs("prefix_rule", []string{"pattern", "decision", "match", "not_match", "justification"}, 1, args, kwargs)
 	if err != nil {
 		return nil, err
@@ -522,6 +525,11 @@ func (l *loader) prefixRule(_ *starlark.Thread, b *starlark.Builtin, args starla
 		return nil, &builtinError{"invalid rule: justification cannot be empty"}
 	}
 	call := &ruleCall{}
+	if call.pos = l.pos(thread.CallFrame(1).Pos); call.pos.Line > 0 {
+		if c := l.callAt(thread.CallFrame(1).Pos); c != nil {
+			call.pos = l.span(c).Start
+		}
+	}
 	var exErr error
 	if call.match, exErr = examples(matchList); exErr != nil {
 		return nil, exErr
