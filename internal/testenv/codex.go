@@ -84,54 +84,77 @@ shift 3
 cd "$1"; shift
 exec "$@"`
 
-// Run executes Codex with r's private environment.
-func (o *Oracle) Run(ctx context.Context, r Run) (Result, error) {
+// prepared is a private environment ready to run Codex in.
+type prepared struct {
+	args    []string // unshare … codex, without Codex's own arguments
+	env     []string
+	cleanup func()
+}
+
+// prepare writes r's files and builds the namespace command line.
+func (o *Oracle) prepare(r Run) (*prepared, error) {
 	tmp, err := os.MkdirTemp("", "codexgov-oracle-")
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
-	defer os.RemoveAll(tmp)
+	home, err := os.MkdirTemp(o.homeRoot, "home-")
+	if err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp); os.RemoveAll(home) }
 	etc := filepath.Join(tmp, "etc")
 	cwd := filepath.Join(tmp, "cwd")
 	for _, d := range []string{etc, cwd, filepath.Join(tmp, "ov", "upper"), filepath.Join(tmp, "ov", "work")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			return Result{}, err
+			cleanup()
+			return nil, err
 		}
 	}
-	for name, body := range r.Etc {
-		if err := writeFile(filepath.Join(etc, name), body); err != nil {
-			return Result{}, err
+	write := func(dir string, files map[string]string) error {
+		for name, body := range files {
+			if err := writeFile(filepath.Join(dir, name), body); err != nil {
+				return err
+			}
 		}
+		return nil
 	}
-	for name, body := range r.Cwd {
-		if err := writeFile(filepath.Join(cwd, name), body); err != nil {
-			return Result{}, err
-		}
-	}
-	home, err := os.MkdirTemp(o.homeRoot, "home-")
-	if err != nil {
-		return Result{}, err
-	}
-	defer os.RemoveAll(home)
-	for name, body := range r.Home {
-		if err := writeFile(filepath.Join(home, name), body); err != nil {
-			return Result{}, err
+	for _, f := range []struct {
+		dir   string
+		files map[string]string
+	}{{etc, r.Etc}, {cwd, r.Cwd}, {home, r.Home}} {
+		if err := write(f.dir, f.files); err != nil {
+			cleanup()
+			return nil, err
 		}
 	}
 	host := r.Hostname
 	if host == "" {
 		host = "vm"
 	}
+	env := append(oracleEnv(), "CODEX_HOME="+home)
+	return &prepared{
+		args:    []string{"-m", "-u", "sh", "-c", nsScript, "sh", host, etc, filepath.Join(tmp, "ov"), cwd, o.Bin},
+		env:     append(env, r.Env...),
+		cleanup: cleanup,
+	}, nil
+}
+
+// Run executes Codex with r's private environment.
+func (o *Oracle) Run(ctx context.Context, r Run) (Result, error) {
+	pr, err := o.prepare(r)
+	if err != nil {
+		return Result{}, err
+	}
+	defer pr.cleanup()
 	timeout := r.Timeout
 	if timeout == 0 {
 		timeout = 60 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	args := append([]string{"-m", "-u", "sh", "-c", nsScript, "sh", host, etc, filepath.Join(tmp, "ov"), cwd, o.Bin}, r.Args...)
-	cmd := exec.CommandContext(ctx, "unshare", args...)
-	cmd.Env = append(oracleEnv(), "CODEX_HOME="+home)
-	cmd.Env = append(cmd.Env, r.Env...)
+	cmd := exec.CommandContext(ctx, "unshare", append(pr.args, r.Args...)...)
+	cmd.Env = pr.env
 	cmd.Stdin = strings.NewReader(r.Stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
