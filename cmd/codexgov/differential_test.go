@@ -68,18 +68,18 @@ func TestDifferentialRequirements(t *testing.T) {
 				if err := os.MkdirAll(caseDir, 0o755); err != nil {
 					t.Fatal(err)
 				}
-				run := testenv.Run{Etc: map[string]string{"requirements.toml": c.System}, Args: []string{"app-server", "--print-startup-config"}, Hostname: "vm"}
+				machine := testenv.Run{Etc: map[string]string{"requirements.toml": c.System}, Args: []string{"app-server", "--print-startup-config"}, Hostname: "vm"}
 				args := []string{"requirements", "effective", "--hostname", "vm", "--system", writeTemp(t, caseDir, "requirements.toml", c.System)}
 				if c.Managed != "" {
 					withManaged.Add(1)
-					run.Etc["managed_config.toml"] = c.Managed
+					machine.Etc["managed_config.toml"] = c.Managed
 					args = append(args, "--managed-config", writeTemp(t, caseDir, "managed_config.toml", c.Managed))
 				}
 				if len(c.Cloud) > 0 {
 					withCloud.Add(1)
 					body := bundleJSON(c.Cloud)
 					bundles.Store(strconv.Itoa(i), body)
-					run.Home = map[string]string{
+					machine.Home = map[string]string{
 						"auth.json":   authJSON,
 						"config.toml": fmt.Sprintf("chatgpt_base_url = %q\ncli_auth_credentials_store = \"file\"\n", srv.URL+"/case-"+strconv.Itoa(i)+"/backend-api/"),
 					}
@@ -87,12 +87,12 @@ func TestDifferentialRequirements(t *testing.T) {
 				}
 				ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 				defer cancel()
-				want, err := oracle.Run(ctx, run)
+				want, err := oracle.Run(ctx, machine)
 				if err != nil {
 					t.Fatalf("oracle: %v\nstderr: %s", err, want.Stderr)
 				}
 				var stdout, stderr bytes.Buffer
-				code := run_(ctx, args, &stdout, &stderr)
+				code := run(ctx, args, nil, &stdout, &stderr)
 				if code == want.ExitCode && stdout.String() == want.Stdout {
 					agree.Add(1)
 					return
@@ -126,10 +126,6 @@ func reportDisagreement(t *testing.T, rec map[string]any) {
 	defer f.Close()
 	line, _ := json.Marshal(rec)
 	f.Write(append(line, '\n'))
-}
-
-func run_(ctx context.Context, args []string, stdout, stderr *bytes.Buffer) int {
-	return run(ctx, args, nil, stdout, stderr)
 }
 
 func envInt(t *testing.T, name string, def int) int {

@@ -64,32 +64,27 @@ func writeJSON(b *strings.Builder, v any) {
 		}
 		b.WriteByte(']')
 	case *jsonObject:
-		b.WriteByte('{')
-		for i, k := range x.keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, k)
-			b.WriteByte(':')
-			writeJSON(b, x.vals[i])
-		}
-		b.WriteByte('}')
+		writeObject(b, x.keys, func(i int) any { return x.vals[i] })
 	case *toml.Object:
-		b.WriteByte('{')
-		for i, k := range x.Keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, k)
-			b.WriteByte(':')
-			writeJSON(b, x.Vals[k])
-		}
-		b.WriteByte('}')
+		writeObject(b, x.Keys, func(i int) any { return x.Vals[x.Keys[i]] })
 	case *toml.Value:
 		writeJSON(b, tomlToJSON(x))
 	default:
 		panic(fmt.Sprintf("requirements: cannot encode %T", v))
 	}
+}
+
+func writeObject(b *strings.Builder, keys []string, val func(int) any) {
+	b.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		writeJSONString(b, k)
+		b.WriteByte(':')
+		writeJSON(b, val(i))
+	}
+	b.WriteByte('}')
 }
 
 func tomlToJSON(v *toml.Value) any {

@@ -503,9 +503,6 @@ func fileURL(x any) any {
 		b.WriteByte('/')
 		b.WriteString(escapePathSegment(seg))
 	}
-	if p == "/" {
-		return "file:///"
-	}
 	return b.String()
 }
 
