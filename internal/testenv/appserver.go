@@ -41,29 +41,38 @@ type RPCError struct {
 func (e *RPCError) Error() string { return fmt.Sprintf("JSON-RPC error %d: %s", e.Code, e.Message) }
 
 // StartAppServer runs `codex app-server [r.Args...]` with r's files and
-// performs the initialize handshake.
+// performs the initialize handshake; Close also removes the files.
 func (o *Oracle) StartAppServer(ctx context.Context, r Run) (*AppServer, error) {
-	pr, err := o.prepare(r)
+	m, err := o.Prepare(r)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, "unshare", append(append(pr.args, "app-server"), r.Args...)...)
-	cmd.Env = pr.env
+	s, err := m.StartAppServer(ctx, "", append([]string{"app-server"}, r.Args...)...)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	s.cleanup = m.Close
+	return s, nil
+}
+
+// StartAppServer runs `codex args…` (which must start the app-server: the
+// top-level options such as -p come before `app-server`) on the machine,
+// starting in dir (Cwd when empty), and performs the initialize handshake.
+func (m *Machine) StartAppServer(ctx context.Context, dir string, args ...string) (*AppServer, error) {
+	cmd := m.command(ctx, dir, args...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		pr.cleanup()
 		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		pr.cleanup()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		pr.cleanup()
 		return nil, err
 	}
-	s := &AppServer{cmd: cmd, stdin: stdin, lines: make(chan []byte, 64), cleanup: pr.cleanup}
+	s := &AppServer{cmd: cmd, stdin: stdin, lines: make(chan []byte, 64), cleanup: func() {}}
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(nil, 16<<20)

@@ -77,22 +77,32 @@ const nsScript = `set -e
 hostname "$1"
 if [ ! -d /etc/codex ]; then
   mount -t overlay overlay -o "lowerdir=/etc,upperdir=$3/upper,workdir=$3/work" /etc
-  mkdir /etc/codex
+  mkdir -p /etc/codex
 fi
 mount --bind "$2" /etc/codex
 shift 3
 cd "$1"; shift
 exec "$@"`
 
-// prepared is a private environment ready to run Codex in.
-type prepared struct {
-	args    []string // unshare … codex, without Codex's own arguments
-	env     []string
-	cleanup func()
+// Machine is one prepared private environment: its /etc/codex, CODEX_HOME
+// and working folder exist on disk, so a test can add files (which may name
+// these paths) and run several Codex commands against the same machine.
+type Machine struct {
+	o *Oracle
+	// Etc is the folder bound over /etc/codex inside the namespace.
+	Etc string
+	// Home is the throw-away CODEX_HOME.
+	Home string
+	// Cwd is the folder Codex starts in.
+	Cwd      string
+	tmp      string
+	hostname string
+	env      []string
 }
 
-// prepare writes r's files and builds the namespace command line.
-func (o *Oracle) prepare(r Run) (*prepared, error) {
+// Prepare writes r's files and returns the machine; Close removes it.
+// r.Args, r.Stdin and r.Timeout are ignored.
+func (o *Oracle) Prepare(r Run) (*Machine, error) {
 	tmp, err := os.MkdirTemp("", "codexgov-oracle-")
 	if err != nil {
 		return nil, err
@@ -102,63 +112,62 @@ func (o *Oracle) prepare(r Run) (*prepared, error) {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
-	cleanup := func() { os.RemoveAll(tmp); os.RemoveAll(home) }
-	etc := filepath.Join(tmp, "etc")
-	cwd := filepath.Join(tmp, "cwd")
-	for _, d := range []string{etc, cwd, filepath.Join(tmp, "ov", "upper"), filepath.Join(tmp, "ov", "work")} {
+	m := &Machine{o: o, Etc: filepath.Join(tmp, "etc"), Home: home, Cwd: filepath.Join(tmp, "cwd"), tmp: tmp, hostname: r.Hostname}
+	if m.hostname == "" {
+		m.hostname = "vm"
+	}
+	for _, d := range []string{m.Etc, m.Cwd, filepath.Join(tmp, "ov", "upper"), filepath.Join(tmp, "ov", "work")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
-			cleanup()
+			m.Close()
 			return nil, err
 		}
-	}
-	write := func(dir string, files map[string]string) error {
-		for name, body := range files {
-			if err := writeFile(filepath.Join(dir, name), body); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
 	for _, f := range []struct {
 		dir   string
 		files map[string]string
-	}{{etc, r.Etc}, {cwd, r.Cwd}, {home, r.Home}} {
-		if err := write(f.dir, f.files); err != nil {
-			cleanup()
-			return nil, err
+	}{{m.Etc, r.Etc}, {m.Cwd, r.Cwd}, {m.Home, r.Home}} {
+		for name, body := range f.files {
+			if err := WriteFile(filepath.Join(f.dir, name), body); err != nil {
+				m.Close()
+				return nil, err
+			}
 		}
 	}
-	host := r.Hostname
-	if host == "" {
-		host = "vm"
-	}
-	env := append(oracleEnv(), "CODEX_HOME="+home)
-	return &prepared{
-		args:    []string{"-m", "-u", "sh", "-c", nsScript, "sh", host, etc, filepath.Join(tmp, "ov"), cwd, o.Bin},
-		env:     append(env, r.Env...),
-		cleanup: cleanup,
-	}, nil
+	m.env = append(append(oracleEnv(), "CODEX_HOME="+home), r.Env...)
+	return m, nil
 }
 
-// Run executes Codex with r's private environment.
-func (o *Oracle) Run(ctx context.Context, r Run) (Result, error) {
-	pr, err := o.prepare(r)
-	if err != nil {
-		return Result{}, err
+// Close removes the machine's files.
+func (m *Machine) Close() {
+	os.RemoveAll(m.tmp)
+	os.RemoveAll(m.Home)
+}
+
+// command builds `unshare … codex args…` starting in dir (Cwd when empty).
+func (m *Machine) command(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	if dir == "" {
+		dir = m.Cwd
 	}
-	defer pr.cleanup()
-	timeout := r.Timeout
-	if timeout == 0 {
-		timeout = 60 * time.Second
-	}
+	ns := []string{"-m", "-u", "sh", "-c", nsScript, "sh", m.hostname, m.Etc, filepath.Join(m.tmp, "ov"), dir, m.o.Bin}
+	cmd := exec.CommandContext(ctx, "unshare", append(ns, args...)...)
+	cmd.Env = m.env
+	return cmd
+}
+
+// Run executes `codex args…` on the machine, starting in dir (Cwd when
+// empty), with a 60 s limit.
+func (m *Machine) Run(ctx context.Context, dir, stdin string, args ...string) (Result, error) {
+	return m.run(ctx, 60*time.Second, dir, stdin, args)
+}
+
+func (m *Machine) run(ctx context.Context, timeout time.Duration, dir, stdin string, args []string) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "unshare", append(pr.args, r.Args...)...)
-	cmd.Env = pr.env
-	cmd.Stdin = strings.NewReader(r.Stdin)
+	cmd := m.command(ctx, dir, args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	res := Result{Stdout: stdout.String(), Stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {
@@ -173,6 +182,20 @@ func (o *Oracle) Run(ctx context.Context, r Run) (Result, error) {
 	return res, nil
 }
 
+// Run executes Codex with r's private environment.
+func (o *Oracle) Run(ctx context.Context, r Run) (Result, error) {
+	m, err := o.Prepare(r)
+	if err != nil {
+		return Result{}, err
+	}
+	defer m.Close()
+	timeout := r.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	return m.run(ctx, timeout, "", r.Stdin, r.Args)
+}
+
 // oracleEnv is a minimal environment: no proxy or API key variables leak
 // into the oracle, and nothing points it off the machine.
 func oracleEnv() []string {
@@ -185,7 +208,8 @@ func oracleEnv() []string {
 	return env
 }
 
-func writeFile(path, body string) error {
+// WriteFile writes body at path, creating its folders.
+func WriteFile(path, body string) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
