@@ -72,7 +72,13 @@ func (r *Resolution) stringSetting(key string) Setting {
 
 // applyRequirements resolves the constrained settings, features and MCP
 // servers, as Codex does once the config has loaded.
-func (r *Resolution) applyRequirements(reqs *requirements.Requirements) {
+func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
+	if src, ok := reqs.Otel(); ok {
+		if o := tableAt(r.Merged, "otel"); o != nil && o.Tbl.Len() > 0 {
+			r.warn("Configured values under `otel` are overridden by requirements from "+src.String()+".",
+				"Your [otel] settings are replaced, value by value, by the telemetry settings your administrator requires ("+src.String()+").")
+		}
+	}
 	// approval_policy: a disallowed configured value falls back to the
 	// first allowed one with a warning; a disallowed built-in default
 	// falls back silently.
@@ -83,6 +89,10 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) {
 	}
 	if ap.Default {
 		ap.Value = "on-request"
+		if r.Untrusted {
+			// A project marked untrusted asks before running anything.
+			ap.Value, ap.Configured = "untrusted", "untrusted"
+		}
 	} else if ap.Value == "on-failure" {
 		ap.Value = "on-request"
 	}
@@ -109,7 +119,7 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) {
 	sb := r.stringSetting("sandbox_mode")
 	if sb.Default {
 		sb.Value = "read-only"
-		if r.Trusted {
+		if r.Trusted || r.Untrusted {
 			sb.Value, sb.Configured = "workspace-write", "workspace-write"
 		}
 	}
@@ -118,6 +128,10 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) {
 			"sandbox mode")
 	}
 	r.SandboxMode = sb
+	if sb.RequiredBy != "" && sb.Layer != nil && ap.Value == "never" && (ap.Layer == nil || ap.Layer.Kind != LegacyManaged) {
+		return &LoadError{Message: "`approval_policy = \"never\"` cannot be used because requirements do not allow `sandbox_mode = \"" + sb.Configured +
+			"\"`; Codex would fall back to read-only permissions with approvals disabled. Choose an `approval_policy` based on what you need, such as `on-request`, or choose an allowed sandbox mode."}
+	}
 
 	// web_search: the built-in default (cached) counts as configured.
 	ws := r.stringSetting("web_search")
@@ -141,6 +155,13 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) {
 		r.constrain(&ws, a, "web_search_mode", "web_search_mode", fallback, requirements.WebSearchDebug(fallback), requirements.WebSearchDebug(ws.Value), set, true,
 			"web search mode")
 	}
+	if sb.Value == "danger-full-access" && ws.Value == "cached" {
+		// Each turn with full access upgrades the cache to live search,
+		// when the requirements allow it.
+		if a := reqs.AllowedWebSearchModes(); a == nil || a.Has("live") {
+			ws.Value, ws.FullAccessLive = "live", true
+		}
+	}
 	r.WebSearchMode = ws
 
 	r.Model = r.stringSetting("model")
@@ -148,17 +169,12 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) {
 	r.resolveFeatures(reqs)
 	r.resolveMCP(reqs)
 
-	if src, ok := reqs.Otel(); ok {
-		if o := tableAt(r.Merged, "otel"); o != nil && o.Tbl.Len() > 0 {
-			r.warn("Configured values under `otel` are overridden by requirements from "+src.String()+".",
-				"Your [otel] settings are replaced, value by value, by the telemetry settings your administrator requires ("+src.String()+").")
-		}
-	}
 	for _, key := range []string{"cli_auth_credentials_store", "chatgpt_base_url", "sqlite_home", "log_dir", "model_catalog_json", "check_for_update_on_startup", "allow_login_shell"} {
 		if v, src, ok := reqs.Exact(key); ok {
 			r.Exact = append(r.Exact, ExactOverride{Key: key, Configured: r.Merged.Tbl.Value(key), Required: v, Source: src.String()})
 		}
 	}
+	return nil
 }
 
 func granularObject(v *toml.Value) *toml.Object {
@@ -190,6 +206,10 @@ func (r *Resolution) constrain(s *Setting, a *requirements.Allowed, field, detai
 		"The "+what+" "+s.Configured+" is not allowed by "+a.Source.String()+" (allowed: "+strings.Join(a.Values, ", ")+"), so Codex uses "+fallback+".")
 }
 
+// fixedFeatures ignore config.toml on Linux in 0.169.0: `[features]
+// unified_exec = false`, -c and --disable all leave it on.
+var fixedFeatures = map[string]bool{"unified_exec": true}
+
 func (r *Resolution) resolveFeatures(reqs *requirements.Requirements) {
 	pins, src := reqs.FeaturePins()
 	pinned := map[string]bool{}
@@ -199,11 +219,14 @@ func (r *Resolution) resolveFeatures(reqs *requirements.Requirements) {
 	configured := tableAt(r.Merged, "features")
 	for _, f := range catalog {
 		st := FeatureState{Feature: f, Value: f.Default}
-		if configured != nil {
+		if configured != nil && f.Stage != "removed" {
 			if v := configured.Tbl.Value(f.Name); v != nil && v.Kind == toml.Boolean {
 				st.Value = v.Bool
 				st.Layer = origin(r.Origins, "features", f.Name)
 			}
+		}
+		if v, ok := fixedFeatures[f.Name]; ok {
+			st.Value, st.Layer = v, nil
 		}
 		if v, ok := pinned[f.Name]; ok {
 			st.Value, st.Layer, st.PinnedBy = v, nil, src.String()
@@ -235,7 +258,7 @@ func (r *Resolution) resolveMCP(reqs *requirements.Requirements) {
 		if v := t.Value("enabled"); v != nil && v.Kind == toml.Boolean && !v.Bool {
 			st.Enabled = false
 		}
-		if st.Enabled && constrained && !reqs.MCPAllows(e.Key, s) {
+		if constrained && !reqs.MCPAllows(e.Key, s) {
 			st.Enabled = false
 			reason := "requirements (" + src.String() + ")"
 			st.DisabledReason = &reason

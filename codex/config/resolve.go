@@ -63,6 +63,9 @@ type Setting struct {
 	RequiredBy string
 	// Default is true when no layer set the value.
 	Default bool
+	// FullAccessLive is set on web search when the danger-full-access
+	// sandbox turned the cached mode into live search.
+	FullAccessLive bool
 }
 
 // FeatureState is one feature's effective value.
@@ -116,6 +119,8 @@ type Resolution struct {
 	// ProjectRoot and Trusted describe the project Cwd belongs to.
 	ProjectRoot string
 	Trusted     bool
+	// Untrusted is set when the project is explicitly marked untrusted.
+	Untrusted bool
 }
 
 // ExactOverride is a requirement that replaces a same-named config key.
@@ -223,6 +228,7 @@ func Resolve(m Machine) (*Resolution, error) {
 	res.ProjectRoot = root
 	trust := trustLevel(lower, cwd, root)
 	res.Trusted = trust == "trusted"
+	res.Untrusted = trust == "untrusted"
 	var untrusted []*Layer
 	for _, dir := range foldersFrom(root, cwd) {
 		dot := filepath.Join(dir, ".codex")
@@ -237,6 +243,9 @@ func Resolve(m Machine) (*Resolution, error) {
 		l := &Layer{Kind: Project, File: file, DotCodexFolder: dot, Contents: text}
 		if !res.Trusted {
 			l.Disabled = "To load project-local config, hooks, and exec policies, add " + root + " as a trusted project in " + userFile + "."
+			if trust == "untrusted" {
+				l.Disabled = root + " is marked as untrusted in the effective configuration. To load project-local config, hooks, and exec policies, update its trust setting. If that setting is managed by your organization, contact your administrator."
+			}
 			if doc, err := toml.Parse(text); err == nil {
 				l.Doc = doc
 			} else {
@@ -283,7 +292,9 @@ func Resolve(m Machine) (*Resolution, error) {
 	}
 	res.unknownKeys()
 
-	res.applyRequirements(reqs)
+	if err := res.applyRequirements(reqs); err != nil {
+		return nil, err
+	}
 	return res, nil
 }
 
@@ -326,6 +337,11 @@ func checkMerged(merged *toml.Value) error {
 		}
 		return &LoadError{Message: "unknown variant `" + v.Str + "` for `" + key + "`, expected one of " + quoteList(allowed)}
 	}
+	for _, e := range sortedServers(merged) {
+		if e.Value.Kind == toml.Table && e.Value.Tbl.Value("command") != nil && e.Value.Tbl.Value("url") != nil {
+			return &LoadError{Message: "url is not supported for stdio\nin `mcp_servers." + e.Key + "`"}
+		}
+	}
 	if v := merged.Tbl.Value("approval_policy"); v != nil && v.Kind == toml.String && v.Str == "untrusted" {
 		return &LoadError{Message: "approval_policy = \"untrusted\" is no longer supported; remove this setting"}
 	}
@@ -357,7 +373,8 @@ func quoteList(xs []string) string {
 // trust_level.
 func (r *Resolution) unknownKeys() {
 	var lines, keys []string
-	for _, l := range r.Layers {
+	for i := len(r.Layers) - 1; i >= 0; i-- {
+		l := r.Layers[i]
 		if l.Disabled != "" || l.Kind == SessionFlags {
 			continue
 		}
