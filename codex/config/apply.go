@@ -128,7 +128,9 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 			"sandbox mode")
 	}
 	r.SandboxMode = sb
-	if sb.RequiredBy != "" && sb.Layer != nil && ap.Value == "never" && (ap.Layer == nil || ap.Layer.Kind != LegacyManaged) {
+	if sb.RequiredBy != "" && sb.Configured == "danger-full-access" && ap.Value == "never" {
+		// Full access with no approvals, where full access is not allowed,
+		// would leave a read-only agent that can never ask: Codex refuses.
 		return &LoadError{Message: "`approval_policy = \"never\"` cannot be used because requirements do not allow `sandbox_mode = \"" + sb.Configured +
 			"\"`; Codex would fall back to read-only permissions with approvals disabled. Choose an `approval_policy` based on what you need, such as `on-request`, or choose an allowed sandbox mode."}
 	}
