@@ -11,7 +11,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newRequirementsCmd(), newRulesCmd(), newExplainCmd())
+	root.AddCommand(newServerCmd(), newRequirementsCmd(), newRulesCmd(), newExplainCmd(), newTeamConfigCmd())
 	return root
 }
 

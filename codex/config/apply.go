@@ -256,7 +256,7 @@ func (r *Resolution) resolveMCP(reqs *requirements.Requirements) {
 				s.Args = append(s.Args, a.Str)
 			}
 		}
-		st := MCPState{Name: e.Key, Enabled: true, Transport: s, Layer: origin(r.Origins, "mcp_servers", e.Key)}
+		st := MCPState{Name: e.Key, Enabled: true, Transport: s, Layer: originUnder(r.Origins, r.Layers, "mcp_servers."+e.Key)}
 		if v := t.Value("enabled"); v != nil && v.Kind == toml.Boolean && !v.Bool {
 			st.Enabled = false
 		}

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/codexgov/codexgov/codex/toml"
@@ -237,3 +238,27 @@ func stringsAt(doc *toml.Value, key string) ([]string, bool) {
 
 // dottedKey joins a key path the way Codex prints it in warnings.
 func dottedKey(path []string) string { return strings.Join(path, ".") }
+
+// ProjectDenied reports whether a project's .codex/config.toml may not set
+// the top-level key (Codex drops it with a warning).
+func ProjectDenied(key string) bool {
+	for _, k := range projectDenylist {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// KnownKey reports whether Codex 0.169.0 knows a top-level config key.
+func KnownKey(key string) bool { return topLevelKeys[key] }
+
+// KnownKeys lists the top-level config keys Codex 0.169.0 knows, sorted.
+func KnownKeys() []string {
+	ks := make([]string, 0, len(topLevelKeys))
+	for k := range topLevelKeys {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -93,3 +93,18 @@ func parseOverride(s string) ([]string, *toml.Value, error) {
 	}
 	return strings.Split(key, "."), v, nil
 }
+
+// originUnder is the highest layer that set any key under prefix.
+func originUnder(origins map[string]*Layer, layers []*Layer, prefix string) *Layer {
+	rank := map[*Layer]int{}
+	for i, l := range layers {
+		rank[l] = i + 1
+	}
+	var best *Layer
+	for k, l := range origins {
+		if (k == prefix || strings.HasPrefix(k, prefix+".")) && rank[l] > rank[best] {
+			best = l
+		}
+	}
+	return best
+}

@@ -287,7 +287,7 @@ func Resolve(m Machine) (*Resolution, error) {
 	for _, l := range layers {
 		if len(l.Dropped) > 0 {
 			res.warn("Ignored unsupported project-local config keys in "+l.File+": "+strings.Join(l.Dropped, ", ")+". If you want these settings to apply, manually set them in your user-level config.toml.",
-				"A project may not set "+strings.Join(l.Dropped, ", ")+"; Codex ignored them in "+l.File+". Set them in your own config.toml instead.")
+				"A project may not set "+strings.Join(l.Dropped, ", ")+", so Codex ignores "+pronoun(len(l.Dropped))+" in "+l.File+". Set "+pronoun(len(l.Dropped))+" in your own config.toml instead.")
 		}
 	}
 	res.unknownKeys()
@@ -408,7 +408,7 @@ func (r *Resolution) unknownKeys() {
 		noun = "settings"
 	}
 	r.warn("Codex is ignoring "+strconv.Itoa(len(lines))+" unrecognized configuration "+noun+". Check for typos or deprecated settings.\n"+strings.Join(lines, "\n"),
-		"Codex does not know "+strings.Join(keys, ", ")+" and ignores it; check the spelling.")
+		"Codex does not know "+strings.Join(keys, ", ")+" and ignores "+pronoun(len(keys))+"; check the spelling.")
 }
 
 // sortedServers returns the merged mcp_servers in name order.
@@ -420,4 +420,11 @@ func sortedServers(merged *toml.Value) []*toml.Entry {
 	es := append([]*toml.Entry{}, t.Tbl.Entries()...)
 	sort.Slice(es, func(i, j int) bool { return es[i].Key < es[j].Key })
 	return es
+}
+
+func pronoun(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
