@@ -120,15 +120,19 @@ func (f explainFlags) machine() (config.Machine, error) {
 
 // explainSetting is one constrained setting in the JSON report.
 type explainSetting struct {
-	Value      *string `json:"value"`
-	Source     string  `json:"source"`
-	Path       string  `json:"path,omitempty"`
-	Configured *string `json:"configured,omitempty"`
-	RequiredBy string  `json:"required_by,omitempty"`
+	Value  *string `json:"value"`
+	Source string  `json:"source"`
+	Path   string  `json:"path,omitempty"`
+	// Set when a requirement replaced the configured value.
+	Configured       *string `json:"configured,omitempty"`
+	ConfiguredSource string  `json:"configured_source,omitempty"`
+	ConfiguredPath   string  `json:"configured_path,omitempty"`
+	RequiredBy       string  `json:"required_by,omitempty"`
+	Note             string  `json:"note,omitempty"`
 }
 
 func settingJSON(s config.Setting) explainSetting {
-	out := explainSetting{Source: "default"}
+	out := explainSetting{Source: "default", Note: s.Note}
 	if s.Value != "" {
 		v := s.Value
 		out.Value = &v
@@ -138,7 +142,8 @@ func settingJSON(s config.Setting) explainSetting {
 	}
 	if s.RequiredBy != "" {
 		c := s.Configured
-		out.Source, out.Configured, out.RequiredBy = "requirements", &c, s.RequiredBy
+		out.ConfiguredSource, out.ConfiguredPath = out.Source, out.Path
+		out.Source, out.Path, out.Configured, out.RequiredBy = "requirements", "", &c, s.RequiredBy
 	}
 	return out
 }
@@ -219,23 +224,30 @@ func configReport(m config.Machine, r *config.Resolution) map[string]any {
 }
 
 func describeSource(s config.Setting) string {
+	var out string
 	switch {
 	case s.RequiredBy != "":
-		what := "configured " + s.Configured
-		if s.Layer != nil {
-			what += " in " + s.Layer.String()
-		} else if s.Default {
+		what := "configured " + s.Configured + " in " + layerName(s.Layer)
+		if s.Layer == nil {
 			what = "default " + s.Configured
-		} else {
-			what += " (trusted project default)"
 		}
-		return "requirement " + s.RequiredBy + " (" + what + ")"
+		out = "requirement " + s.RequiredBy + " (" + what + ")"
 	case s.Layer != nil:
-		return s.Layer.String()
-	case s.Configured != "" && !s.Default:
-		return "default for a trusted project"
+		out = s.Layer.String()
+	default:
+		out = "default"
 	}
-	return "default"
+	if s.Note != "" {
+		out += "; " + s.Note
+	}
+	return out
+}
+
+func layerName(l *config.Layer) string {
+	if l == nil {
+		return "default"
+	}
+	return l.String()
 }
 
 func writeExplain(w io.Writer, r *config.Resolution) {

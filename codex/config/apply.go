@@ -91,7 +91,7 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 		ap.Value = "on-request"
 		if r.Untrusted {
 			// A project marked untrusted asks before running anything.
-			ap.Value, ap.Configured = "untrusted", "untrusted"
+			ap.Value, ap.Configured, ap.Note = "untrusted", "untrusted", "default for a project marked untrusted"
 		}
 	} else if ap.Value == "on-failure" {
 		ap.Value = "on-request"
@@ -119,8 +119,11 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 	sb := r.stringSetting("sandbox_mode")
 	if sb.Default {
 		sb.Value = "read-only"
-		if r.Trusted || r.Untrusted {
-			sb.Value, sb.Configured = "workspace-write", "workspace-write"
+		switch {
+		case r.Trusted:
+			sb.Value, sb.Configured, sb.Note = "workspace-write", "workspace-write", "default for a trusted project"
+		case r.Untrusted:
+			sb.Value, sb.Configured, sb.Note = "workspace-write", "workspace-write", "default for a project marked untrusted"
 		}
 	}
 	if a := reqs.AllowedSandboxModes(); a != nil && !a.Has(sb.Value) {
@@ -162,6 +165,7 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 		// when the requirements allow it.
 		if a := reqs.AllowedWebSearchModes(); a == nil || a.Has("live") {
 			ws.Value, ws.FullAccessLive = "live", true
+			ws.Note = "the danger-full-access sandbox turns cached search into live search"
 		}
 	}
 	r.WebSearchMode = ws

@@ -66,6 +66,9 @@ type Setting struct {
 	// FullAccessLive is set on web search when the danger-full-access
 	// sandbox turned the cached mode into live search.
 	FullAccessLive bool
+	// Note explains a default that depends on the machine ("default for a
+	// trusted project"), "" otherwise.
+	Note string
 }
 
 // FeatureState is one feature's effective value.
