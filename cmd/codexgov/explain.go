@@ -216,6 +216,7 @@ func configReport(m config.Machine, r *config.Resolution) map[string]any {
 		"sandbox_mode":       settingJSON(r.SandboxMode),
 		"web_search_mode":    settingJSON(r.WebSearchMode),
 		"model":              settingJSON(r.Model),
+		"windows_sandbox":    settingJSON(r.WindowsSandbox),
 		"features":           features,
 		"mcp_servers":        mcp,
 		"layers":             layers,

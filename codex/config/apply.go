@@ -172,6 +172,26 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 
 	r.Model = r.stringSetting("model")
 
+	// windows.sandbox (Windows only; from Codex's sources, not observable
+	// on Linux): elevated when allowed, else unelevated.
+	wsb := Setting{Default: true}
+	if w := tableAt(r.Merged, "windows"); w != nil {
+		if v := w.Tbl.Value("sandbox"); v != nil && v.Kind == toml.String {
+			wsb = Setting{Value: v.Str, Configured: v.Str, Layer: origin(r.Origins, "windows", "sandbox")}
+		}
+	}
+	if a := reqs.AllowedWindowsSandboxImplementations(); a != nil && (wsb.Default || !a.Has(wsb.Value)) {
+		fallback := "unelevated"
+		if a.Has("elevated") {
+			fallback = "elevated"
+		}
+		if wsb.Value != fallback {
+			wsb.RequiredBy = a.Source.String()
+			wsb.Value = fallback
+		}
+	}
+	r.WindowsSandbox = wsb
+
 	r.resolveFeatures(reqs)
 	r.resolveMCP(reqs)
 

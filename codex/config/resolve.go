@@ -112,8 +112,11 @@ type Resolution struct {
 	SandboxMode       Setting
 	WebSearchMode     Setting
 	Model             Setting
-	Features          []FeatureState
-	MCPServers        []MCPState
+	// WindowsSandbox is windows.sandbox ("elevated" or "unelevated"; ""
+	// when unset and unconstrained). It only matters on Windows.
+	WindowsSandbox Setting
+	Features       []FeatureState
+	MCPServers     []MCPState
 	// Exact lists the "exact" requirements that replace config values.
 	Exact    []ExactOverride
 	Warnings []Warning

@@ -264,3 +264,26 @@ func (r *Requirements) Exact(key string) (any, Source, bool) {
 	}
 	return v, r.sources[key], true
 }
+
+// AllowedWindowsSandboxImplementations is
+// windows.allowed_sandbox_implementations ("elevated", "unelevated"), nil
+// when unset.
+func (r *Requirements) AllowedWindowsSandboxImplementations() *Allowed {
+	if r == nil {
+		return nil
+	}
+	w, ok := r.typed.Get("windows").(*toml.Object)
+	if !ok {
+		return nil
+	}
+	list, ok := w.Get("allowed_sandbox_implementations").([]any)
+	if !ok {
+		return nil
+	}
+	a := &Allowed{Source: r.sources["windows"]}
+	for _, x := range list {
+		a.Values = append(a.Values, x.(string))
+		a.Debug = append(a.Debug, WebSearchDebug(x.(string)))
+	}
+	return a
+}
