@@ -374,13 +374,13 @@ func quoteList(xs []string) string {
 	return strings.Join(q, ", ")
 }
 
-// unknownKeys reproduces Codex's warning about settings it does not know:
+// unknownKeys reproduces Codex's warning about settings it does not know
+// (one line per key, sorted):
 // unknown top-level keys, and keys of a [projects."…"] entry other than
 // trust_level.
 func (r *Resolution) unknownKeys() {
 	var lines, keys []string
-	for i := len(r.Layers) - 1; i >= 0; i-- {
-		l := r.Layers[i]
+	for _, l := range r.Layers {
 		if l.Disabled != "" || l.Kind == SessionFlags {
 			continue
 		}
@@ -409,6 +409,8 @@ func (r *Resolution) unknownKeys() {
 	if len(lines) == 0 {
 		return
 	}
+	// Codex lists them sorted ("project (…)" < "system (…)" < "user (…)").
+	sort.Strings(lines)
 	noun := "setting"
 	if len(lines) > 1 {
 		noun = "settings"
