@@ -38,3 +38,29 @@ func TestWindowsSandboxFallback(t *testing.T) {
 		}
 	}
 }
+
+// Cloud config fragments sit between the system file and the user config,
+// the first fragment highest (SPEC.md §3.3).
+func TestCloudConfigFragments(t *testing.T) {
+	m := fstest.MapFS{
+		"etc/config.toml":  {Data: []byte("model = \"system\"\nweb_search = \"live\"\napproval_policy = \"never\"\n")},
+		"home/config.toml": {Data: []byte("model = \"user\"\n")},
+	}
+	res, err := Resolve(Machine{Etc: "/etc", CodexHome: "/home", Cwd: "/repo", FS: memFS(m),
+		CloudConfig: []CloudFragment{
+			{ID: "cfg_1", Name: "Corp", Contents: "model = \"cloud-high\"\nweb_search = \"indexed\"\n"},
+			{ID: "cfg_2", Name: "Base", Contents: "web_search = \"disabled\"\napproval_policy = \"on-request\"\n"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Model.Value != "user" || res.Model.Layer.Kind != User {
+		t.Errorf("model %+v: the user beats cloud fragments", res.Model)
+	}
+	if res.WebSearchMode.Value != "indexed" || res.WebSearchMode.Layer.ID != "cfg_1" {
+		t.Errorf("web search %+v: the first fragment is the highest", res.WebSearchMode)
+	}
+	if res.ApprovalPolicy.Value != "on-request" || res.ApprovalPolicy.Layer.ID != "cfg_2" {
+		t.Errorf("approval %+v: any fragment beats the system file", res.ApprovalPolicy)
+	}
+}
