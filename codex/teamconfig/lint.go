@@ -19,30 +19,16 @@ import (
 	"github.com/codexgov/codexgov/codex/toml"
 )
 
-// Severity of a finding.
-type Severity string
+// Diagnostic is one finding, located in its file: the same type (and JSON)
+// as requirements lint's.
+type Diagnostic = requirements.Diagnostic
 
 // The severities: errors make Codex refuse the file or the session;
 // warnings are settings Codex ignores or replaces.
 const (
-	Error   Severity = "error"
-	Warning Severity = "warning"
+	Error   = requirements.SeverityError
+	Warning = requirements.SeverityWarning
 )
-
-// Diagnostic is one finding, located in its file.
-type Diagnostic struct {
-	File     string   `json:"file"`
-	Line     int      `json:"line"`
-	Column   int      `json:"column"`
-	Severity Severity `json:"severity"`
-	Code     string   `json:"code"`
-	Key      string   `json:"key,omitempty"`
-	Message  string   `json:"message"`
-}
-
-func (d Diagnostic) String() string {
-	return d.File + ":" + strconv.Itoa(d.Line) + ":" + strconv.Itoa(d.Column) + ": " + string(d.Severity) + ": " + d.Message
-}
 
 // Options tune Lint.
 type Options struct {
@@ -98,7 +84,7 @@ func HasErrors(ds []Diagnostic) bool {
 	return false
 }
 
-func at(file, src string, offset int, sev Severity, code, key, msg string) Diagnostic {
+func at(file, src string, offset int, sev requirements.Severity, code, key, msg string) Diagnostic {
 	line, col := toml.LineCol(src, offset)
 	return Diagnostic{File: file, Line: line, Column: col, Severity: sev, Code: code, Key: key, Message: msg}
 }
