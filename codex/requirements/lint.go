@@ -3,6 +3,7 @@ package requirements
 import (
 	"errors"
 	"fmt"
+	"github.com/codexgov/codexgov/codex/internal/didyoumean"
 	"slices"
 	"strconv"
 	"strings"
@@ -316,7 +317,7 @@ func (l *linter) warnings() {
 				Message: "`allowed_permissions` is ignored by Codex " + CodexVersion + "; use `allowed_permission_profiles`"})
 		case !slices.Contains(known, e.Key):
 			msg := "unknown key `" + e.Key + "` is silently ignored by Codex"
-			if s := suggest(e.Key, known); s != "" {
+			if s := didyoumean.Closest(e.Key, known); s != "" {
 				msg += "; did you mean `" + s + "`?"
 			}
 			l.add(Diagnostic{Line: line, Column: col, Severity: SeverityWarning, Code: CodeUnknownKey, Key: e.Key, Message: msg})
@@ -481,50 +482,10 @@ func (l *linter) hookEvents() {
 			continue
 		}
 		msg := "hook event `" + e.Key + "` is not one Codex knows, so its hooks never run"
-		if s := suggest(e.Key, hookEvents); s != "" {
+		if s := didyoumean.Closest(e.Key, hookEvents); s != "" {
 			msg += "; did you mean `" + s + "`?"
 		}
 		line, col := l.at(e.KeySpan)
 		l.add(Diagnostic{Line: line, Column: col, Severity: SeverityWarning, Code: CodeUnknownHookEvent, Key: "hooks." + e.Key, Message: msg})
 	}
-}
-
-// suggest returns the known name closest to key, if it is close enough to
-// be a likely typo (case, '_' versus '-', a plural or a few edits).
-func suggest(key string, known []string) string {
-	norm := func(s string) string {
-		return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s))
-	}
-	best, bestDist := "", 1<<30
-	for _, k := range known {
-		d := editDistance(norm(key), norm(k))
-		if d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	limit := max(1, len(norm(key))/5)
-	if bestDist <= limit {
-		return best
-	}
-	return ""
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

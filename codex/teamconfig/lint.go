@@ -9,12 +9,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/codexgov/codexgov/codex/config"
 	"github.com/codexgov/codexgov/codex/execpolicy"
+	"github.com/codexgov/codexgov/codex/internal/didyoumean"
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/codex/toml"
 )
@@ -112,7 +114,7 @@ func lintConfig(file, src string, opts Options) []Diagnostic {
 				"`"+k+"` cannot be set by a project: Codex drops it with \"Ignored unsupported project-local config keys\"; set it in the user's config.toml or in managed configuration"))
 		case !config.KnownKey(k):
 			msg := "unknown key `" + k + "`: Codex ignores it"
-			if s := suggest(k); s != "" {
+			if s := didyoumean.Closest(k, config.KnownKeys()); s != "" {
 				msg += "; did you mean `" + s + "`?"
 			}
 			out = append(out, at(file, src, e.KeySpan.Start, Warning, "unknown-key", k, msg))
@@ -125,7 +127,7 @@ func lintConfig(file, src string, opts Options) []Diagnostic {
 			case k == "approval_policy" && v.Kind == toml.Table:
 			case v.Kind != toml.String:
 				out = append(out, at(file, src, v.Span.Start, Error, "codex-load", k, "`"+k+"` must be a string, one of "+strings.Join(allowed, ", ")))
-			case !contains(allowed, v.Str):
+			case !slices.Contains(allowed, v.Str):
 				out = append(out, at(file, src, v.Span.Start, Error, "codex-load", k, "unknown variant `"+v.Str+"` for `"+k+"`, expected one of "+strings.Join(allowed, ", ")))
 			}
 		}
@@ -142,7 +144,7 @@ func lintConfig(file, src string, opts Options) []Diagnostic {
 			switch {
 			case !ok:
 				msg := "unknown feature `" + e.Key + "`"
-				if s := closest(e.Key, names); s != "" {
+				if s := didyoumean.Closest(e.Key, names); s != "" {
 					msg += "; did you mean `" + s + "`?"
 				}
 				out = append(out, at(file, src, e.KeySpan.Start, Warning, "unknown-feature", "features."+e.Key, msg))
@@ -301,55 +303,4 @@ func lastKey(lines []string) string {
 		}
 	}
 	return ""
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func suggest(k string) string { return closest(k, config.KnownKeys()) }
-
-// closest is the candidate within edit distance 2 (or 1 for short names)
-// of s, "" when none is.
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	if len(s) <= 4 {
-		bestD = 2
-	}
-	for _, c := range candidates {
-		if d := distance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// distance is the Damerau–Levenshtein (optimal string alignment) distance.
-func distance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
 }

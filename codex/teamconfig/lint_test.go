@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/codexgov/codexgov/codex/config"
+	"github.com/codexgov/codexgov/codex/internal/didyoumean"
 )
 
 func TestClosest(t *testing.T) {
@@ -14,8 +17,8 @@ func TestClosest(t *testing.T) {
 		{"aproval_policy", "approval_policy"},
 		{"completely_unrelated", ""},
 	} {
-		if got := suggest(c.in); got != c.want {
-			t.Errorf("suggest(%q) = %q, want %q", c.in, got, c.want)
+		if got := didyoumean.Closest(c.in, config.KnownKeys()); got != c.want {
+			t.Errorf("Closest(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
