@@ -62,6 +62,15 @@ func tomlList(xs []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
+// featuresTable sets some of the feature pool, in config or requirements.
+func featuresTable(r *rand.Rand) string {
+	var fs []string
+	for _, f := range someOf(r, 1, featurePool...) {
+		fs = append(fs, f+" = "+pickOne(r, "true", "false"))
+	}
+	return "[features]\n" + strings.Join(fs, "\n")
+}
+
 // configDoc is a random config.toml body (top-level keys, then tables).
 func configDoc(r *rand.Rand, s *machineSetup, where string, project bool) string {
 	var top, tables []string
@@ -93,11 +102,7 @@ func configDoc(r *rand.Rand, s *machineSetup, where string, project bool) string
 		s.Expect = append(s.Expect, "project:denied-key")
 	}
 	if r.IntN(4) == 0 {
-		var fs []string
-		for _, f := range someOf(r, 1, featurePool...) {
-			fs = append(fs, f+" = "+pickOne(r, "true", "false"))
-		}
-		tables = append(tables, "[features]\n"+strings.Join(fs, "\n"))
+		tables = append(tables, featuresTable(r))
 		s.Expect = append(s.Expect, where+":features")
 	}
 	if r.IntN(3) == 0 {
@@ -145,11 +150,7 @@ func requirementsDoc(r *rand.Rand, s *machineSetup) string {
 		s.Expect = append(s.Expect, "req:web_search")
 	}
 	if r.IntN(3) == 0 {
-		var fs []string
-		for _, f := range someOf(r, 1, featurePool...) {
-			fs = append(fs, f+" = "+pickOne(r, "true", "false"))
-		}
-		tables = append(tables, "[features]\n"+strings.Join(fs, "\n"))
+		tables = append(tables, featuresTable(r))
 		s.Expect = append(s.Expect, "req:features")
 	}
 	if r.IntN(3) == 0 {

@@ -210,7 +210,7 @@ func configReport(m config.Machine, r *config.Resolution) map[string]any {
 		"schema":             1,
 		"cwd":                m.Cwd,
 		"project_root":       r.ProjectRoot,
-		"project_trusted":    r.Trusted,
+		"project_trusted":    r.Trusted(),
 		"approval_policy":    settingJSON(r.ApprovalPolicy),
 		"approvals_reviewer": settingJSON(r.ApprovalsReviewer),
 		"sandbox_mode":       settingJSON(r.SandboxMode),

@@ -89,12 +89,12 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 	}
 	if ap.Default {
 		ap.Value = "on-request"
-		if r.Untrusted {
+		if r.TrustLevel == "untrusted" {
 			// A project marked untrusted asks before running anything.
 			ap.Value, ap.Configured, ap.Note = "untrusted", "untrusted", "default for a project marked untrusted"
 		}
-	} else if ap.Value == "on-failure" {
-		ap.Value = "on-request"
+	} else {
+		ap.Value = Canonical("approval_policy", ap.Value)
 	}
 	if a := reqs.AllowedApprovalPolicies(); a != nil && !a.Has(ap.Value) {
 		r.constrain(&ap, a, "approval_policy", "approval_policy", a.Values[0], a.Debug[0], apDebug, a.Debug, !ap.Default,
@@ -105,8 +105,8 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 	rv := r.stringSetting("approvals_reviewer")
 	if rv.Default {
 		rv.Value = "user"
-	} else if rv.Value == "guardian_subagent" {
-		rv.Value = "auto_review"
+	} else {
+		rv.Value = Canonical("approvals_reviewer", rv.Value)
 	}
 	if a := reqs.AllowedApprovalsReviewers(); a != nil && !a.Has(rv.Value) {
 		r.constrain(&rv, a, "approvals_reviewer", "approvals_reviewer", a.Values[0], a.Debug[0], requirements.ReviewerDebug(rv.Value), a.Debug, !rv.Default,
@@ -120,9 +120,9 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 	if sb.Default {
 		sb.Value = "read-only"
 		switch {
-		case r.Trusted:
+		case r.TrustLevel == "trusted":
 			sb.Value, sb.Configured, sb.Note = "workspace-write", "workspace-write", "default for a trusted project"
-		case r.Untrusted:
+		case r.TrustLevel == "untrusted":
 			sb.Value, sb.Configured, sb.Note = "workspace-write", "workspace-write", "default for a project marked untrusted"
 		}
 	}
@@ -164,7 +164,7 @@ func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
 		// Each turn with full access upgrades the cache to live search,
 		// when the requirements allow it.
 		if a := reqs.AllowedWebSearchModes(); a == nil || a.Has("live") {
-			ws.Value, ws.FullAccessLive = "live", true
+			ws.Value = "live"
 			ws.Note = "the danger-full-access sandbox turns cached search into live search"
 		}
 	}
@@ -263,24 +263,17 @@ func (r *Resolution) resolveFeatures(reqs *requirements.Requirements) {
 
 func (r *Resolution) resolveMCP(reqs *requirements.Requirements) {
 	src, constrained := reqs.MCPAllowlist()
+	rank := map[*Layer]int{}
+	for i, l := range r.Layers {
+		rank[l] = i + 1
+	}
 	for _, e := range sortedServers(r.Merged) {
 		if e.Value.Kind != toml.Table {
 			continue
 		}
 		t := e.Value.Tbl
-		var s requirements.MCPServer
-		if v := t.Value("url"); v != nil && v.Kind == toml.String {
-			s.URL = v.Str
-		}
-		if v := t.Value("command"); v != nil && v.Kind == toml.String {
-			s.Command = v.Str
-		}
-		if v := t.Value("args"); v != nil && v.Kind == toml.Array {
-			for _, a := range v.Arr {
-				s.Args = append(s.Args, a.Str)
-			}
-		}
-		st := MCPState{Name: e.Key, Enabled: true, Transport: s, Layer: originUnder(r.Origins, r.Layers, "mcp_servers."+e.Key)}
+		s := MCPTransport(e.Value)
+		st := MCPState{Name: e.Key, Enabled: true, Transport: s, Layer: originUnder(r.Origins, rank, "mcp_servers."+e.Key)}
 		if v := t.Value("enabled"); v != nil && v.Kind == toml.Boolean && !v.Bool {
 			st.Enabled = false
 		}

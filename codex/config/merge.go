@@ -94,12 +94,9 @@ func parseOverride(s string) ([]string, *toml.Value, error) {
 	return strings.Split(key, "."), v, nil
 }
 
-// originUnder is the highest layer that set any key under prefix.
-func originUnder(origins map[string]*Layer, layers []*Layer, prefix string) *Layer {
-	rank := map[*Layer]int{}
-	for i, l := range layers {
-		rank[l] = i + 1
-	}
+// originUnder is the highest layer (by rank, its index in the layer list
+// plus one) that set any key under prefix.
+func originUnder(origins map[string]*Layer, rank map[*Layer]int, prefix string) *Layer {
 	var best *Layer
 	for k, l := range origins {
 		if (k == prefix || strings.HasPrefix(k, prefix+".")) && rank[l] > rank[best] {

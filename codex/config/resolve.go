@@ -63,9 +63,6 @@ type Setting struct {
 	RequiredBy string
 	// Default is true when no layer set the value.
 	Default bool
-	// FullAccessLive is set on web search when the danger-full-access
-	// sandbox turned the cached mode into live search.
-	FullAccessLive bool
 	// Note explains a default that depends on the machine ("default for a
 	// trusted project"), "" otherwise.
 	Note string
@@ -122,11 +119,10 @@ type Resolution struct {
 	Warnings []Warning
 
 	Requirements *requirements.Requirements
-	// ProjectRoot and Trusted describe the project Cwd belongs to.
+	// ProjectRoot is the project Cwd belongs to; TrustLevel is its
+	// [projects."…"] trust_level ("trusted", "untrusted", or "" when unset).
 	ProjectRoot string
-	Trusted     bool
-	// Untrusted is set when the project is explicitly marked untrusted.
-	Untrusted bool
+	TrustLevel  string
 }
 
 // ExactOverride is a requirement that replaces a same-named config key.
@@ -233,8 +229,7 @@ func Resolve(m Machine) (*Resolution, error) {
 	root := projectRoot(fsys, cwd, markers)
 	res.ProjectRoot = root
 	trust := trustLevel(lower, cwd, root)
-	res.Trusted = trust == "trusted"
-	res.Untrusted = trust == "untrusted"
+	res.TrustLevel = trust
 	var untrusted []*Layer
 	for _, dir := range foldersFrom(root, cwd) {
 		dot := filepath.Join(dir, ".codex")
@@ -247,7 +242,7 @@ func Resolve(m Machine) (*Resolution, error) {
 			return nil, &LoadError{Message: "failed to read " + file + ": " + err.Error()}
 		}
 		l := &Layer{Kind: Project, File: file, DotCodexFolder: dot, Contents: text}
-		if !res.Trusted {
+		if trust != "trusted" {
 			l.Disabled = "To load project-local config, hooks, and exec policies, add " + root + " as a trusted project in " + userFile + "."
 			if trust == "untrusted" {
 				l.Disabled = root + " is marked as untrusted in the effective configuration. To load project-local config, hooks, and exec policies, update its trust setting. If that setting is managed by your organization, contact your administrator."
@@ -325,43 +320,8 @@ func checkMerged(merged *toml.Value) error {
 	if p := merged.Tbl.Value("profile"); p != nil && p.Kind == toml.String {
 		return &LoadError{Message: "legacy `profile = \"" + p.Str + "\"` config is no longer supported; use `--profile " + p.Str + "` with `" + p.Str + ".config.toml` instead"}
 	}
-	check := func(key string, allowed ...string) error {
-		v := merged.Tbl.Value(key)
-		if v == nil {
-			return nil
-		}
-		if v.Kind != toml.String {
-			if key == "approval_policy" && v.Kind == toml.Table {
-				return nil // granular
-			}
-			return &LoadError{Message: "invalid type for `" + key + "`: expected a string"}
-		}
-		for _, a := range allowed {
-			if v.Str == a {
-				return nil
-			}
-		}
-		return &LoadError{Message: "unknown variant `" + v.Str + "` for `" + key + "`, expected one of " + quoteList(allowed)}
-	}
-	for _, e := range sortedServers(merged) {
-		if e.Value.Kind == toml.Table && e.Value.Tbl.Value("command") != nil && e.Value.Tbl.Value("url") != nil {
-			return &LoadError{Message: "url is not supported for stdio\nin `mcp_servers." + e.Key + "`"}
-		}
-	}
-	if v := merged.Tbl.Value("approval_policy"); v != nil && v.Kind == toml.String && v.Str == "untrusted" {
-		return &LoadError{Message: "approval_policy = \"untrusted\" is no longer supported; remove this setting"}
-	}
-	if err := check("approval_policy", "on-request", "on-failure", "never"); err != nil {
-		return err
-	}
-	if err := check("approvals_reviewer", "user", "auto_review", "guardian_subagent"); err != nil {
-		return err
-	}
-	if err := check("sandbox_mode", "read-only", "workspace-write", "danger-full-access"); err != nil {
-		return err
-	}
-	if err := check("web_search", "disabled", "cached", "indexed", "live"); err != nil {
-		return err
+	if ps := Problems(merged); len(ps) > 0 {
+		return &LoadError{Message: ps[0].Message}
 	}
 	return nil
 }
@@ -436,3 +396,6 @@ func pronoun(n int) string {
 	}
 	return "them"
 }
+
+// Trusted reports whether the project's config layers apply.
+func (r *Resolution) Trusted() bool { return r.TrustLevel == "trusted" }

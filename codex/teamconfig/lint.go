@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,8 +62,14 @@ func Lint(repo string, opts Options) ([]Diagnostic, error) {
 			out = append(out, lintSkill(filepath.Join(s, "SKILL.md"))...)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
+	byPosition(out)
+	return out, nil
+}
+
+// byPosition sorts diagnostics by file, line and column.
+func byPosition(ds []Diagnostic) {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i], ds[j]
 		if a.File != b.File {
 			return a.File < b.File
 		}
@@ -73,7 +78,6 @@ func Lint(repo string, opts Options) ([]Diagnostic, error) {
 		}
 		return a.Column < b.Column
 	})
-	return out, nil
 }
 
 // HasErrors reports whether any diagnostic is an error.
@@ -89,14 +93,6 @@ func HasErrors(ds []Diagnostic) bool {
 func at(file, src string, offset int, sev requirements.Severity, code, key, msg string) Diagnostic {
 	line, col := toml.LineCol(src, offset)
 	return Diagnostic{File: file, Line: line, Column: col, Severity: sev, Code: code, Key: key, Message: msg}
-}
-
-// enums are the config keys whose values Codex checks on load.
-var enums = map[string][]string{
-	"approval_policy":    {"on-request", "on-failure", "never"},
-	"approvals_reviewer": {"user", "auto_review", "guardian_subagent"},
-	"sandbox_mode":       {"read-only", "workspace-write", "danger-full-access"},
-	"web_search":         {"disabled", "cached", "indexed", "live"},
 }
 
 func lintConfig(file, src string, opts Options) []Diagnostic {
@@ -118,18 +114,6 @@ func lintConfig(file, src string, opts Options) []Diagnostic {
 				msg += "; did you mean `" + s + "`?"
 			}
 			out = append(out, at(file, src, e.KeySpan.Start, Warning, "unknown-key", k, msg))
-		}
-		if allowed, ok := enums[k]; ok {
-			v := e.Value
-			switch {
-			case k == "approval_policy" && v.Kind == toml.String && v.Str == "untrusted":
-				out = append(out, at(file, src, v.Span.Start, Error, "codex-load", k, "approval_policy = \"untrusted\" is no longer supported; remove this setting (Codex refuses to start)"))
-			case k == "approval_policy" && v.Kind == toml.Table:
-			case v.Kind != toml.String:
-				out = append(out, at(file, src, v.Span.Start, Error, "codex-load", k, "`"+k+"` must be a string, one of "+strings.Join(allowed, ", ")))
-			case !slices.Contains(allowed, v.Str):
-				out = append(out, at(file, src, v.Span.Start, Error, "codex-load", k, "unknown variant `"+v.Str+"` for `"+k+"`, expected one of "+strings.Join(allowed, ", ")))
-			}
 		}
 	}
 	if f := doc.Tbl.Get("features"); f != nil && f.Value.Kind == toml.Table {
@@ -156,16 +140,13 @@ func lintConfig(file, src string, opts Options) []Diagnostic {
 			}
 		}
 	}
-	if s := doc.Tbl.Get("mcp_servers"); s != nil && s.Value.Kind == toml.Table {
-		for _, e := range s.Value.Tbl.Entries() {
-			if e.Value.Kind == toml.Table && e.Value.Tbl.Get("command") != nil && e.Value.Tbl.Get("url") != nil {
-				out = append(out, at(file, src, e.KeySpan.Start, Error, "codex-load", "mcp_servers."+e.Key, "url is not supported for stdio: a server has either command (stdio) or url (streamable HTTP)"))
-			}
-		}
+	for _, p := range config.Problems(doc) {
+		out = append(out, at(file, src, p.Span.Start, Error, "codex-load", p.Key, strings.ReplaceAll(p.Message, "\n", " ")+" (Codex refuses to start)"))
 	}
 	if opts.Requirements != nil {
 		out = append(out, overridden(file, src, doc, opts.Requirements)...)
 	}
+	byPosition(out)
 	return out
 }
 
@@ -177,14 +158,7 @@ func overridden(file, src string, doc *toml.Value, reqs *requirements.Requiremen
 		if a == nil || e == nil || e.Value.Kind != toml.String {
 			return
 		}
-		v := e.Value.Str
-		if key == "approval_policy" && v == "on-failure" {
-			v = "on-request"
-		}
-		if key == "approvals_reviewer" && v == "guardian_subagent" {
-			v = "auto_review"
-		}
-		if !a.Has(v) {
+		if !a.Has(config.Canonical(key, e.Value.Str)) {
 			out = append(out, at(file, src, e.Value.Span.Start, Warning, "overridden", key,
 				what+" `"+e.Value.Str+"` is not allowed by "+a.Source.String()+" (allowed: "+strings.Join(a.Values, ", ")+"): Codex falls back with a warning"))
 		}
@@ -208,19 +182,7 @@ func overridden(file, src string, doc *toml.Value, reqs *requirements.Requiremen
 				if e.Value.Kind != toml.Table {
 					continue
 				}
-				var srv requirements.MCPServer
-				if v := e.Value.Tbl.Value("command"); v != nil && v.Kind == toml.String {
-					srv.Command = v.Str
-				}
-				if v := e.Value.Tbl.Value("url"); v != nil && v.Kind == toml.String {
-					srv.URL = v.Str
-				}
-				if v := e.Value.Tbl.Value("args"); v != nil && v.Kind == toml.Array {
-					for _, a := range v.Arr {
-						srv.Args = append(srv.Args, a.Str)
-					}
-				}
-				if !reqs.MCPAllows(e.Key, srv) {
+				if !reqs.MCPAllows(e.Key, config.MCPTransport(e.Value)) {
 					out = append(out, at(file, src, e.KeySpan.Start, Warning, "overridden", "mcp_servers."+e.Key,
 						"MCP server `"+e.Key+"` is not in the allowlist of "+src2.String()+" (or its command or URL differs): Codex lists it as disabled"))
 				}
