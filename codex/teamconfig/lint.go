@@ -48,7 +48,7 @@ func Lint(repo string, opts Options) ([]Diagnostic, error) {
 	var out []Diagnostic
 	cfg := filepath.Join(dot, "config.toml")
 	if b, err := os.ReadFile(cfg); err == nil {
-		out = append(out, lintConfig(cfg, string(b), opts)...)
+		out = append(out, lintConfig(cfg, string(b), opts, false)...)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
@@ -95,7 +95,14 @@ func at(file, src string, offset int, sev requirements.Severity, code, key, msg 
 	return Diagnostic{File: file, Line: line, Column: col, Severity: sev, Code: code, Key: key, Message: msg}
 }
 
-func lintConfig(file, src string, opts Options) []Diagnostic {
+// LintManagedConfig checks a managed configuration (managed_config.toml,
+// an admin's managed defaults) as lint checks a project's config.toml,
+// except that every key may be set there.
+func LintManagedConfig(file, src string) []Diagnostic {
+	return lintConfig(file, src, Options{}, true)
+}
+
+func lintConfig(file, src string, opts Options, managed bool) []Diagnostic {
 	doc, err := toml.Parse(src)
 	if err != nil {
 		se := err.(*toml.SyntaxError)
@@ -105,7 +112,7 @@ func lintConfig(file, src string, opts Options) []Diagnostic {
 	for _, e := range doc.Tbl.Entries() {
 		k := e.Key
 		switch {
-		case config.ProjectDenied(k):
+		case !managed && config.ProjectDenied(k):
 			out = append(out, at(file, src, e.KeySpan.Start, Warning, "project-denied", k,
 				"`"+k+"` cannot be set by a project: Codex drops it with \"Ignored unsupported project-local config keys\"; set it in the user's config.toml or in managed configuration"))
 		case !config.KnownKey(k):

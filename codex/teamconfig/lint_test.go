@@ -55,7 +55,7 @@ func TestSkillFrontMatter(t *testing.T) {
 
 func TestConfigErrorsAreLocated(t *testing.T) {
 	src := "model = \"a\"\napproval_policy = \"untrusted\"\nsandbox_mode = \"sandboxed\"\n[mcp_servers.x]\ncommand = \"c\"\nurl = \"u\"\n"
-	ds := lintConfig("c.toml", src, Options{})
+	ds := lintConfig("c.toml", src, Options{}, false)
 	want := []string{"c.toml:2:19: error: approval_policy = \"untrusted\"", "c.toml:3:16: error: unknown variant `sandboxed`", "c.toml:4:14: error: url is not supported"}
 	if len(ds) != len(want) {
 		t.Fatalf("got %v", ds)
@@ -65,7 +65,7 @@ func TestConfigErrorsAreLocated(t *testing.T) {
 			t.Errorf("got %q, want prefix %q", d.String(), want[i])
 		}
 	}
-	if ds := lintConfig("c.toml", "model = \n", Options{}); len(ds) != 1 || ds[0].Code != "toml" || ds[0].Line != 1 {
+	if ds := lintConfig("c.toml", "model = \n", Options{}, false); len(ds) != 1 || ds[0].Code != "toml" || ds[0].Line != 1 {
 		t.Errorf("TOML error: %v", ds)
 	}
 }

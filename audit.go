@@ -1,0 +1,48 @@
+package codexgov
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// AuditEvent is one admin change, written in the same transaction as the
+// change itself.
+type AuditEvent struct {
+	ID        int64           `json:"id"`
+	Workspace string          `json:"workspace"`
+	Actor     string          `json:"actor"`
+	Action    string          `json:"action"`
+	Target    string          `json:"target"`
+	Before    json.RawMessage `json:"before"`
+	After     json.RawMessage `json:"after"`
+	RequestID string          `json:"request_id"`
+	Time      time.Time       `json:"time"`
+}
+
+// AuditFilter pages through audit events.
+type AuditFilter struct {
+	// Before is a cursor: only events with a smaller ID are returned.
+	Before int64
+	Limit  int
+}
+
+// Actor is who makes a change: "api_key:key_…", "server" for the server's
+// own changes at start.
+type Actor struct {
+	ID        string
+	RequestID string
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that attributes changes to the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the context's actor.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok && a.ID != ""
+}

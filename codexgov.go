@@ -1,0 +1,206 @@
+// Package codexgov is the domain of the codexgov control plane: workspaces,
+// users, groups, roles and their permissions, workspace settings, the
+// access decision, policies and their assignment to groups, credentials and
+// the audit log, plus the Store interface the storage adapters implement.
+// It imports only the standard library.
+package codexgov
+
+import (
+	"context"
+	"time"
+)
+
+// Workspace is one tenant. Every other record belongs to exactly one.
+type Workspace struct {
+	// ID is the workspace's slug, chosen at creation: lowercase letters,
+	// digits and dashes. It appears in every API path.
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+	Settings  Settings  `json:"settings"`
+}
+
+// Settings are a workspace's toggles. Only AllowCodexLocal is on in a new
+// workspace.
+type Settings struct {
+	AllowCodexLocal      bool `json:"allow_codex_local"`
+	AllowCodexCloud      bool `json:"allow_codex_cloud"`
+	AllowAccessTokens    bool `json:"allow_access_tokens"`
+	AllowDeviceCodeLogin bool `json:"allow_device_code_login"`
+	AllowAgentInternet   bool `json:"allow_agent_internet"`
+	// DefaultRole is the role of users who have no role through a group.
+	DefaultRole string `json:"default_role"`
+}
+
+// DefaultSettings are the settings of a new workspace.
+func DefaultSettings() Settings {
+	return Settings{AllowCodexLocal: true, DefaultRole: DefaultRoleName}
+}
+
+// SettingsUpdate changes the settings whose fields are not nil.
+type SettingsUpdate struct {
+	AllowCodexLocal      *bool   `json:"allow_codex_local,omitempty"`
+	AllowCodexCloud      *bool   `json:"allow_codex_cloud,omitempty"`
+	AllowAccessTokens    *bool   `json:"allow_access_tokens,omitempty"`
+	AllowDeviceCodeLogin *bool   `json:"allow_device_code_login,omitempty"`
+	AllowAgentInternet   *bool   `json:"allow_agent_internet,omitempty"`
+	DefaultRole          *string `json:"default_role,omitempty"`
+}
+
+// Apply returns s with the update applied.
+func (u SettingsUpdate) Apply(s Settings) Settings {
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&s.AllowCodexLocal, u.AllowCodexLocal)
+	set(&s.AllowCodexCloud, u.AllowCodexCloud)
+	set(&s.AllowAccessTokens, u.AllowAccessTokens)
+	set(&s.AllowDeviceCodeLogin, u.AllowDeviceCodeLogin)
+	set(&s.AllowAgentInternet, u.AllowAgentInternet)
+	if u.DefaultRole != nil {
+		s.DefaultRole = *u.DefaultRole
+	}
+	return s
+}
+
+// User is a person in a workspace, keyed by email (stored lowercased).
+type User struct {
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	// Groups the user belongs to, by name, sorted.
+	Groups []string `json:"groups"`
+}
+
+// UserUpdate changes the fields that are not nil.
+type UserUpdate struct {
+	Name   *string `json:"name,omitempty"`
+	Active *bool   `json:"active,omitempty"`
+}
+
+// Group is a set of users. Roles granted to a group apply to its members.
+type Group struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	CreatedAt   time.Time `json:"created_at"`
+	// Members are the members' emails, sorted.
+	Members []string `json:"members"`
+	// Roles are the names of the roles granted to the group, sorted.
+	Roles []string `json:"roles"`
+}
+
+// Role is a named set of permissions.
+type Role struct {
+	Name        string       `json:"name"`
+	Description string       `json:"description"`
+	Permissions []Permission `json:"permissions"`
+	CreatedAt   time.Time    `json:"created_at"`
+}
+
+// RoleUpdate changes the fields that are not nil.
+type RoleUpdate struct {
+	Description *string       `json:"description,omitempty"`
+	Permissions *[]Permission `json:"permissions,omitempty"`
+}
+
+// DefaultRoleName is the role every new workspace starts with, as its
+// default role.
+const DefaultRoleName = "member"
+
+// DefaultRolePermissions are the permissions of a new workspace's default
+// role: using Codex locally, nothing else.
+func DefaultRolePermissions() []Permission { return []Permission{PermCodexLocal} }
+
+// Store keeps the control plane's state. Every method that changes state
+// writes its audit event in the same transaction as the change; the actor
+// comes from the context (WithActor) and a change without one is refused.
+// Reads of another workspace's records report ENOTFOUND.
+type Store interface {
+	CreateWorkspace(ctx context.Context, id, name string) (*Workspace, error)
+	Workspace(ctx context.Context, id string) (*Workspace, error)
+	Workspaces(ctx context.Context) ([]*Workspace, error)
+	UpdateSettings(ctx context.Context, ws string, u SettingsUpdate) (*Workspace, error)
+
+	CreateUser(ctx context.Context, ws string, u User) (*User, error)
+	User(ctx context.Context, ws, email string) (*User, error)
+	Users(ctx context.Context, ws string) ([]*User, error)
+	UpdateUser(ctx context.Context, ws, email string, u UserUpdate) (*User, error)
+
+	CreateGroup(ctx context.Context, ws string, g Group) (*Group, error)
+	Group(ctx context.Context, ws, name string) (*Group, error)
+	Groups(ctx context.Context, ws string) ([]*Group, error)
+	DeleteGroup(ctx context.Context, ws, name string) error
+	AddGroupMember(ctx context.Context, ws, group, email string) (*Group, error)
+	RemoveGroupMember(ctx context.Context, ws, group, email string) (*Group, error)
+	GrantGroupRole(ctx context.Context, ws, group, role string) (*Group, error)
+	RevokeGroupRole(ctx context.Context, ws, group, role string) (*Group, error)
+
+	CreateRole(ctx context.Context, ws string, r Role) (*Role, error)
+	Role(ctx context.Context, ws, name string) (*Role, error)
+	Roles(ctx context.Context, ws string) ([]*Role, error)
+	UpdateRole(ctx context.Context, ws, name string, u RoleUpdate) (*Role, error)
+	DeleteRole(ctx context.Context, ws, name string) error
+
+	// PutPolicy stores a new version of the named policy (creating the
+	// policy at version 1). A document Codex would reject is refused with
+	// EINVALID and nothing is stored; a document identical to the current
+	// version stores nothing and returns the current version.
+	PutPolicy(ctx context.Context, ws string, p PolicyInput) (*PolicyVersion, error)
+	// Policy returns one version of a policy; version 0 is the current one.
+	Policy(ctx context.Context, ws, name string, version int) (*PolicyVersion, error)
+	// Policies returns the current version of every policy.
+	Policies(ctx context.Context, ws string) ([]*PolicyVersion, error)
+	// PolicyHistory returns every version, oldest first.
+	PolicyHistory(ctx context.Context, ws, name string) ([]*PolicyVersion, error)
+	DeletePolicy(ctx context.Context, ws, name string) error
+
+	Assignment(ctx context.Context, ws string) (*Assignment, error)
+	SetAssignment(ctx context.Context, ws string, a Assignment) (*Assignment, error)
+
+	// CreateAPIKey stores a key; the secret itself is never stored, only
+	// k.Hash. An empty workspace makes a server key.
+	CreateAPIKey(ctx context.Context, k APIKey) (*APIKey, error)
+	APIKeys(ctx context.Context, ws string) ([]*APIKey, error)
+	RevokeAPIKey(ctx context.Context, ws, id string) (*APIKey, error)
+	// HasServerKey reports whether any server key (revoked or not) exists.
+	HasServerKey(ctx context.Context) (bool, error)
+
+	CreateAccessToken(ctx context.Context, t AccessToken) (*AccessToken, error)
+	AccessTokens(ctx context.Context, ws string) ([]*AccessToken, error)
+	RevokeAccessToken(ctx context.Context, ws, id string) (*AccessToken, error)
+
+	// AuditEvents lists a workspace's events, newest first, starting after
+	// the cursor (an event ID; 0 for the newest).
+	AuditEvents(ctx context.Context, ws string, f AuditFilter) ([]*AuditEvent, error)
+
+	SigningKeys(ctx context.Context) ([]*SigningKey, error)
+	// AddSigningKey stores a key and makes it the active one; the previous
+	// active key stays published until retired.
+	AddSigningKey(ctx context.Context, k SigningKey) (*SigningKey, error)
+	RetireSigningKey(ctx context.Context, kid string) (*SigningKey, error)
+
+	// Version is the state version: it grows with every committed change.
+	Version(ctx context.Context) (int64, error)
+	// State reads everything the policy snapshot is compiled from, at one
+	// consistent version.
+	State(ctx context.Context) (*State, error)
+
+	Close() error
+}
+
+// State is the whole distributable state at one version.
+type State struct {
+	Version      int64
+	Workspaces   []*Workspace
+	Users        map[string][]*User          // by workspace
+	Groups       map[string][]*Group         // by workspace
+	Roles        map[string][]*Role          // by workspace
+	Policies     map[string][]*PolicyVersion // current versions, by workspace
+	Assignments  map[string]*Assignment      // by workspace
+	APIKeys      []*APIKey                   // not revoked, with hashes
+	AccessTokens []*AccessToken              // not revoked, with hashes
+	SigningKeys  []*SigningKey               // not retired
+}

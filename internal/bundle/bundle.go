@@ -1,0 +1,171 @@
+// Package bundle signs the documents the server distributes: detached
+// Ed25519 JWS (RFC 7515 appendix F) over the exact response body, the
+// JWKS that publishes the verification keys, and the sealing of private
+// keys at rest with the server's master key (AES-256-GCM).
+package bundle
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/codexgov/codexgov"
+)
+
+// SignatureHeader is the response header carrying the detached JWS.
+const SignatureHeader = "Codexgov-Signature"
+
+// MasterKey encrypts signing keys at rest.
+type MasterKey [32]byte
+
+// LoadOrCreateMasterKey reads a 32-byte master key file, creating it (mode
+// 0600) with a random key when it does not exist.
+func LoadOrCreateMasterKey(path string) (MasterKey, bool, error) {
+	var k MasterKey
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) != len(k) {
+			return k, false, fmt.Errorf("master key %s: %d bytes, want %d", path, len(b), len(k))
+		}
+		copy(k[:], b)
+		return k, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return k, false, err
+	}
+	rand.Read(k[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return k, false, err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return k, false, err
+	}
+	if _, err := f.Write(k[:]); err != nil {
+		f.Close()
+		return k, false, err
+	}
+	return k, true, f.Close()
+}
+
+func (m MasterKey) aead() cipher.AEAD {
+	block, _ := aes.NewCipher(m[:])
+	aead, _ := cipher.NewGCM(block)
+	return aead
+}
+
+// Seal encrypts a private key; the KID is bound as additional data.
+func (m MasterKey) Seal(kid string, priv ed25519.PrivateKey) []byte {
+	a := m.aead()
+	nonce := make([]byte, a.NonceSize())
+	rand.Read(nonce)
+	return a.Seal(nonce, nonce, priv.Seed(), []byte(kid))
+}
+
+// Open decrypts a sealed private key.
+func (m MasterKey) Open(kid string, sealed []byte) (ed25519.PrivateKey, error) {
+	a := m.aead()
+	if len(sealed) < a.NonceSize() {
+		return nil, fmt.Errorf("signing key %s: sealed key too short", kid)
+	}
+	seed, err := a.Open(nil, sealed[:a.NonceSize()], sealed[a.NonceSize():], []byte(kid))
+	if err != nil {
+		return nil, fmt.Errorf("signing key %s cannot be decrypted with this master key: every replica needs the same master key", kid)
+	}
+	return ed25519.NewKeyFromSeed(seed), nil
+}
+
+// NewSigningKey makes a new key record, sealed with the master key.
+func NewSigningKey(m MasterKey, now time.Time) codexgov.SigningKey {
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	kid := "sig_" + now.UTC().Format("20060102") + "_" + codexgov.NewID("k")[2:10]
+	return codexgov.SigningKey{KID: kid, PublicKey: pub, PrivateEnc: m.Seal(kid, priv), Active: true, CreatedAt: now}
+}
+
+// Signer signs with the active key and publishes every unretired key.
+type Signer struct {
+	kid    string
+	signer jose.Signer
+	jwks   []byte
+}
+
+// NewSigner builds a signer from the unretired keys. With no active key it
+// cannot sign (Sign returns "").
+func NewSigner(m MasterKey, keys []*codexgov.SigningKey) (*Signer, error) {
+	s := &Signer{}
+	var set jose.JSONWebKeySet
+	for _, k := range keys {
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: ed25519.PublicKey(k.PublicKey), KeyID: k.KID, Algorithm: string(jose.EdDSA), Use: "sig"})
+		if !k.Active {
+			continue
+		}
+		priv, err := m.Open(k.KID, k.PrivateEnc)
+		if err != nil {
+			return nil, err
+		}
+		sig, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: jose.JSONWebKey{Key: priv, KeyID: k.KID}},
+			(&jose.SignerOptions{}).WithType("codexgov-policy+jws"))
+		if err != nil {
+			return nil, err
+		}
+		s.kid, s.signer = k.KID, sig
+	}
+	if set.Keys == nil {
+		set.Keys = []jose.JSONWebKey{}
+	}
+	var err error
+	s.jwks, err = json.Marshal(set)
+	return s, err
+}
+
+// KID is the active key's ID.
+func (s *Signer) KID() string { return s.kid }
+
+// JWKS is the JSON Web Key Set document.
+func (s *Signer) JWKS() []byte { return s.jwks }
+
+// Sign returns the detached compact JWS over body ("header..signature").
+func (s *Signer) Sign(body []byte) (string, error) {
+	if s.signer == nil {
+		return "", errors.New("no active signing key")
+	}
+	obj, err := s.signer.Sign(body)
+	if err != nil {
+		return "", err
+	}
+	return obj.DetachedCompactSerialize()
+}
+
+// Verify checks a detached JWS over body against a JWKS document and
+// returns the key ID that signed it.
+func Verify(jwks []byte, body []byte, jws string) (string, error) {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(jwks, &set); err != nil {
+		return "", fmt.Errorf("jwks: %w", err)
+	}
+	obj, err := jose.ParseDetached(jws, body, []jose.SignatureAlgorithm{jose.EdDSA})
+	if err != nil {
+		return "", err
+	}
+	if len(obj.Signatures) != 1 {
+		return "", errors.New("want exactly one signature")
+	}
+	kid := obj.Signatures[0].Header.KeyID
+	keys := set.Key(kid)
+	if len(keys) == 0 {
+		return "", fmt.Errorf("key %q is not in the JWKS", kid)
+	}
+	if err := obj.DetachedVerify(body, keys[0].Key); err != nil {
+		return "", err
+	}
+	return kid, nil
+}

@@ -1,0 +1,90 @@
+// Package policy turns stored state into what clients are served: it
+// validates policy documents exactly as Codex 0.169.0 would read them, and
+// compiles the whole state into an immutable in-memory Snapshot that
+// answers client requests, credential checks and lookups without a
+// database query.
+package policy
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/codex/requirements"
+	"github.com/codexgov/codexgov/codex/teamconfig"
+)
+
+// MaxDocumentBytes bounds each policy document.
+const MaxDocumentBytes = 256 << 10
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// CheckName validates the name of a group, role or policy.
+func CheckName(field, name string) error {
+	if !nameRE.MatchString(name) {
+		return &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid name",
+			Details: []codexgov.Detail{{Field: field, Message: fmt.Sprintf("%q is not a valid name: use 1 to 63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", name)}}}
+	}
+	return nil
+}
+
+// Validate checks a policy as Codex 0.169.0 would read it: the
+// requirements as /etc/codex/requirements.toml and the defaults as managed
+// configuration. A document Codex would reject gives an EINVALID error
+// with every finding positioned; otherwise the warnings (what Codex
+// accepts but silently ignores) are returned.
+func Validate(p codexgov.PolicyInput) ([]codexgov.Detail, error) {
+	if err := CheckName("/name", p.Name); err != nil {
+		return nil, err
+	}
+	var errs, warns []codexgov.Detail
+	for _, d := range []struct{ field, text string }{{"/requirements", p.Requirements}, {"/defaults", p.Defaults}} {
+		if len(d.text) > MaxDocumentBytes {
+			errs = append(errs, codexgov.Detail{Field: d.field, Message: fmt.Sprintf("document is %d bytes; the limit is %d", len(d.text), MaxDocumentBytes)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "policy document too large", Details: errs}
+	}
+	diags := requirements.Lint("requirements.toml", p.Requirements, requirements.LintOptions{
+		// The server has no machine: files a policy names are read on
+		// the developer's machine, never here.
+		ReadFile: func(string) ([]byte, error) { return nil, fs.ErrNotExist },
+	})
+	for _, d := range diags {
+		detail := toDetail("/requirements", d)
+		if d.Severity == requirements.SeverityError {
+			errs = append(errs, detail)
+		} else {
+			warns = append(warns, detail)
+		}
+	}
+	if p.Defaults != "" {
+		for _, d := range teamconfig.LintManagedConfig("managed_config.toml", p.Defaults) {
+			detail := toDetail("/defaults", d)
+			if d.Severity == teamconfig.Error {
+				errs = append(errs, detail)
+			} else {
+				warns = append(warns, detail)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return warns, &codexgov.Error{Code: codexgov.EINVALID,
+			Message: fmt.Sprintf("Codex 0.169.0 would reject policy %q: nothing was stored", p.Name), Details: errs}
+	}
+	return warns, nil
+}
+
+func toDetail(field string, d requirements.Diagnostic) codexgov.Detail {
+	return codexgov.Detail{Field: field, Key: d.Key, Line: d.Line, Column: d.Column,
+		Severity: string(d.Severity), Code: d.Code, Message: d.Message}
+}
+
+// IsInvalid reports whether err is a validation error.
+func IsInvalid(err error) bool {
+	var e *codexgov.Error
+	return errors.As(err, &e) && e.Code == codexgov.EINVALID
+}

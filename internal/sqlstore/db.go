@@ -1,0 +1,224 @@
+// Package sqlstore implements codexgov.Store on SQLite (modernc, WAL) and
+// PostgreSQL (pgx) with one set of SQL texts. Every change runs in one
+// transaction that also writes its audit event and bumps the state
+// version, which replicas poll to rebuild their snapshots.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/codexgov/codexgov"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is a codexgov.Store on one SQL database.
+type DB struct {
+	db       *sql.DB
+	postgres bool
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+	// failpoint, when set, runs at named points inside every change's
+	// transaction; an error it returns aborts the transaction there.
+	failpoint func(point string) error
+}
+
+var _ codexgov.Store = (*DB)(nil)
+
+// Open connects to dsn, a postgres:// URL or an SQLite file path, and
+// brings its schema up to date.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	s := &DB{Now: time.Now}
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		s.postgres = true
+		s.db, err = sql.Open("pgx", dsn)
+	} else {
+		if dir := filepath.Dir(dsn); dir != "" {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, err
+			}
+		}
+		// PRAGMAs go in the DSN so that every pooled connection has them.
+		s.db, err = sql.Open("sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	dialect, dir := goose.DialectSQLite3, "migrations/sqlite"
+	if s.postgres {
+		dialect, dir = goose.DialectPostgres, "migrations/postgres"
+	}
+	sub, err := fs.Sub(migrations, dir)
+	if err != nil {
+		return err
+	}
+	p, err := goose.NewProvider(dialect, s.db, sub)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate database: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *DB) Close() error { return s.db.Close() }
+
+// Ping checks that the database answers.
+func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Dialect names the database: "sqlite" or "postgres".
+func (s *DB) Dialect() string {
+	if s.postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func (s *DB) now() int64 { return s.Now().UnixMicro() }
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// change runs fn in a transaction together with its audit event and the
+// state version bump. fn returns the record before and after the change
+// (either may be nil) for the audit event.
+func (s *DB) change(ctx context.Context, ws, action, target string, fn func(tx *sql.Tx) (before, after any, err error)) error {
+	actor, ok := codexgov.ActorFrom(ctx)
+	if !ok {
+		return &codexgov.Error{Code: codexgov.EINTERNAL, Message: "internal error", Op: action, Err: errors.New("a change without an actor is not audited, so it is refused")}
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError(action, err)
+	}
+	defer tx.Rollback()
+	before, after, err := fn(tx)
+	if errors.Is(err, errUnchanged) {
+		return err
+	}
+	if err != nil {
+		return dbError(action, err)
+	}
+	if err := s.fail("after-change"); err != nil {
+		return dbError(action, err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (workspace_id, actor, action, target, before, after, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		ws, actor.ID, action, target, jsonText(before), jsonText(after), actor.RequestID, s.now()); err != nil {
+		return dbError(action, err)
+	}
+	if err := s.fail("after-audit"); err != nil {
+		return dbError(action, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1`); err != nil {
+		return dbError(action, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return dbError(action, err)
+	}
+	return nil
+}
+
+func (s *DB) fail(point string) error {
+	if s.failpoint == nil {
+		return nil
+	}
+	return s.failpoint(point)
+}
+
+func jsonText(v any) string {
+	if v == nil {
+		return "null"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "null"
+	}
+	return string(b)
+}
+
+// dbError turns a driver error into a codexgov.Error: constraint
+// violations into ECONFLICT, a database that cannot be reached into
+// EUNAVAILABLE. codexgov errors pass through.
+func dbError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *codexgov.Error
+	if errors.As(err, &e) {
+		c := *e
+		if c.Op == "" {
+			c.Op = op
+		}
+		return &c
+	}
+	var pe *pgconn.PgError
+	var se *sqlite.Error
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "23505", errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
+		return &codexgov.Error{Code: codexgov.ECONFLICT, Message: "already exists", Op: op, Err: err}
+	case errors.As(err, &pe) && pe.Code == "23503", errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return &codexgov.Error{Code: codexgov.ECONFLICT, Message: "still referenced by another record", Op: op, Err: err}
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF),
+		errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "08") || strings.HasPrefix(pe.Code, "57")),
+		errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_IOERR || se.Code()&0xff == sqlite3.SQLITE_CANTOPEN),
+		errors.Is(err, sql.ErrConnDone), errors.Is(err, context.DeadlineExceeded):
+		return &codexgov.Error{Code: codexgov.EUNAVAILABLE, Message: "the database is unavailable; nothing was changed, try again", Op: op, Err: err}
+	}
+	return &codexgov.Error{Code: codexgov.EINTERNAL, Message: "internal error", Op: op, Err: err}
+}
+
+func notFound(format string, args ...any) error {
+	return codexgov.Errorf(codexgov.ENOTFOUND, format, args...)
+}
+
+// queryer is what reads need: the database or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// Version returns the state version.
+func (s *DB) Version(ctx context.Context) (int64, error) {
+	var v int64
+	if err := s.db.QueryRowContext(ctx, `SELECT version FROM state WHERE id = 1`).Scan(&v); err != nil {
+		return 0, dbError("version", err)
+	}
+	return v, nil
+}

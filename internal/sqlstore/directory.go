@@ -1,0 +1,639 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/policy"
+)
+
+var workspaceIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+func invalid(field, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return &codexgov.Error{Code: codexgov.EINVALID, Message: msg, Details: []codexgov.Detail{{Field: field, Message: msg}}}
+}
+
+// CreateWorkspace creates a workspace with default settings and its default
+// role.
+func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Workspace, error) {
+	if !workspaceIDRE.MatchString(id) {
+		return nil, invalid("/id", "%q is not a valid workspace id: use 1 to 63 lowercase letters, digits or '-', starting with a letter or digit", id)
+	}
+	if strings.TrimSpace(name) == "" {
+		name = id
+	}
+	w := &codexgov.Workspace{ID: id, Name: name, CreatedAt: fromMicros(s.now()), Settings: codexgov.DefaultSettings()}
+	err := s.change(ctx, id, "workspace.create", "workspace:"+id, func(tx *sql.Tx) (any, any, error) {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces WHERE id = $1`, id).Scan(&n); err != nil {
+			return nil, nil, err
+		}
+		if n > 0 {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q already exists", id)
+		}
+		st := w.Settings
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, default_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole); err != nil {
+			return nil, nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO roles (workspace_id, name, description, permissions, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			id, codexgov.DefaultRoleName, "The role of users who have no role through a group", joinPerms(codexgov.DefaultRolePermissions()), w.CreatedAt.UnixMicro()); err != nil {
+			return nil, nil, err
+		}
+		return nil, w, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, default_role`
+
+func scanWorkspace(row interface{ Scan(...any) error }) (*codexgov.Workspace, error) {
+	var w codexgov.Workspace
+	var created int64
+	st := &w.Settings
+	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.DefaultRole); err != nil {
+		return nil, err
+	}
+	w.CreatedAt = fromMicros(created)
+	return &w, nil
+}
+
+func workspace(ctx context.Context, q queryer, id string) (*codexgov.Workspace, error) {
+	w, err := scanWorkspace(q.QueryRowContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("workspace %q not found", id)
+	}
+	return w, err
+}
+
+// Workspace returns one workspace.
+func (s *DB) Workspace(ctx context.Context, id string) (*codexgov.Workspace, error) {
+	w, err := workspace(ctx, s.db, id)
+	if err != nil {
+		return nil, dbError("workspace", err)
+	}
+	return w, nil
+}
+
+// Workspaces lists every workspace.
+func (s *DB) Workspaces(ctx context.Context) ([]*codexgov.Workspace, error) {
+	ws, err := workspaces(ctx, s.db)
+	if err != nil {
+		return nil, dbError("workspaces", err)
+	}
+	return ws, nil
+}
+
+func workspaces(ctx context.Context, q queryer) ([]*codexgov.Workspace, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+workspaceColumns+` FROM workspaces ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*codexgov.Workspace{}
+	for rows.Next() {
+		w, err := scanWorkspace(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// UpdateSettings changes a workspace's settings.
+func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsUpdate) (*codexgov.Workspace, error) {
+	var after *codexgov.Workspace
+	err := s.change(ctx, ws, "settings.update", "workspace:"+ws, func(tx *sql.Tx) (any, any, error) {
+		before, err := workspace(ctx, tx, ws)
+		if err != nil {
+			return nil, nil, err
+		}
+		st := u.Apply(before.Settings)
+		if st.DefaultRole != "" {
+			if _, err := role(ctx, tx, ws, st.DefaultRole); err != nil {
+				return nil, nil, invalid("/default_role", "default role %q does not exist in workspace %q", st.DefaultRole, ws)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7 WHERE id = $1`,
+			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole); err != nil {
+			return nil, nil, err
+		}
+		a := *before
+		a.Settings = st
+		after = &a
+		return before.Settings, st, nil
+	})
+	return after, err
+}
+
+// NormalizeEmail lowercases and checks an email address.
+func NormalizeEmail(field, email string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(email))
+	if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
+		return "", invalid(field, "%q is not an email address (want name@example.com)", email)
+	}
+	return e, nil
+}
+
+// CreateUser adds an active user.
+func (s *DB) CreateUser(ctx context.Context, ws string, u codexgov.User) (*codexgov.User, error) {
+	email, err := NormalizeEmail("/email", u.Email)
+	if err != nil {
+		return nil, err
+	}
+	nu := &codexgov.User{Email: email, Name: strings.TrimSpace(u.Name), Active: true, CreatedAt: fromMicros(s.now()), Groups: []string{}}
+	err = s.change(ctx, ws, "user.create", "user:"+email, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		if _, err := user(ctx, tx, ws, email); err == nil {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "user %q already exists", email)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (workspace_id, email, name, active, created_at) VALUES ($1, $2, $3, $4, $5)`, ws, email, nu.Name, true, nu.CreatedAt.UnixMicro())
+		return nil, nu, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nu, nil
+}
+
+func user(ctx context.Context, q queryer, ws, email string) (*codexgov.User, error) {
+	var u codexgov.User
+	var created int64
+	err := q.QueryRowContext(ctx, `SELECT email, name, active, created_at FROM users WHERE workspace_id = $1 AND email = $2`, ws, strings.ToLower(email)).Scan(&u.Email, &u.Name, &u.Active, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("user %q not found", email)
+	}
+	if err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMicros(created)
+	u.Groups, err = stringList(ctx, q, `SELECT group_name FROM group_members WHERE workspace_id = $1 AND email = $2 ORDER BY group_name`, ws, u.Email)
+	return &u, err
+}
+
+func stringList(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// User returns one user.
+func (s *DB) User(ctx context.Context, ws, email string) (*codexgov.User, error) {
+	if _, err := workspace(ctx, s.db, ws); err != nil {
+		return nil, dbError("user", err)
+	}
+	u, err := user(ctx, s.db, ws, email)
+	if err != nil {
+		return nil, dbError("user", err)
+	}
+	return u, nil
+}
+
+// Users lists a workspace's users.
+func (s *DB) Users(ctx context.Context, ws string) ([]*codexgov.User, error) {
+	if _, err := workspace(ctx, s.db, ws); err != nil {
+		return nil, dbError("users", err)
+	}
+	us, err := users(ctx, s.db, ws)
+	if err != nil {
+		return nil, dbError("users", err)
+	}
+	return us, nil
+}
+
+func users(ctx context.Context, q queryer, ws string) ([]*codexgov.User, error) {
+	rows, err := q.QueryContext(ctx, `SELECT email, name, active, created_at FROM users WHERE workspace_id = $1 ORDER BY email`, ws)
+	if err != nil {
+		return nil, err
+	}
+	out := []*codexgov.User{}
+	byEmail := map[string]*codexgov.User{}
+	for rows.Next() {
+		u := &codexgov.User{Groups: []string{}}
+		var created int64
+		if err := rows.Scan(&u.Email, &u.Name, &u.Active, &created); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		u.CreatedAt = fromMicros(created)
+		out = append(out, u)
+		byEmail[u.Email] = u
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.QueryContext(ctx, `SELECT email, group_name FROM group_members WHERE workspace_id = $1 ORDER BY email, group_name`, ws)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e, g string
+		if err := rows.Scan(&e, &g); err != nil {
+			return nil, err
+		}
+		if u := byEmail[e]; u != nil {
+			u.Groups = append(u.Groups, g)
+		}
+	}
+	return out, rows.Err()
+}
+
+// UpdateUser renames, deactivates or reactivates a user.
+func (s *DB) UpdateUser(ctx context.Context, ws, email string, u codexgov.UserUpdate) (*codexgov.User, error) {
+	var after *codexgov.User
+	err := s.change(ctx, ws, "user.update", "user:"+strings.ToLower(email), func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		before, err := user(ctx, tx, ws, email)
+		if err != nil {
+			return nil, nil, err
+		}
+		a := *before
+		if u.Name != nil {
+			a.Name = strings.TrimSpace(*u.Name)
+		}
+		if u.Active != nil {
+			a.Active = *u.Active
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $3, active = $4 WHERE workspace_id = $1 AND email = $2`, ws, a.Email, a.Name, a.Active); err != nil {
+			return nil, nil, err
+		}
+		after = &a
+		return before, after, nil
+	})
+	return after, err
+}
+
+// CreateGroup creates an empty group.
+func (s *DB) CreateGroup(ctx context.Context, ws string, g codexgov.Group) (*codexgov.Group, error) {
+	if err := policy.CheckName("/name", g.Name); err != nil {
+		return nil, err
+	}
+	ng := &codexgov.Group{Name: g.Name, Description: g.Description, CreatedAt: fromMicros(s.now()), Members: []string{}, Roles: []string{}}
+	err := s.change(ctx, ws, "group.create", "group:"+g.Name, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		if _, err := group(ctx, tx, ws, g.Name); err == nil {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "group %q already exists", g.Name)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_groups (workspace_id, name, description, created_at) VALUES ($1, $2, $3, $4)`, ws, ng.Name, ng.Description, ng.CreatedAt.UnixMicro())
+		return nil, ng, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ng, nil
+}
+
+func group(ctx context.Context, q queryer, ws, name string) (*codexgov.Group, error) {
+	var g codexgov.Group
+	var created int64
+	err := q.QueryRowContext(ctx, `SELECT name, description, created_at FROM user_groups WHERE workspace_id = $1 AND name = $2`, ws, name).Scan(&g.Name, &g.Description, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("group %q not found", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	g.CreatedAt = fromMicros(created)
+	if g.Members, err = stringList(ctx, q, `SELECT email FROM group_members WHERE workspace_id = $1 AND group_name = $2 ORDER BY email`, ws, name); err != nil {
+		return nil, err
+	}
+	g.Roles, err = stringList(ctx, q, `SELECT role_name FROM group_roles WHERE workspace_id = $1 AND group_name = $2 ORDER BY role_name`, ws, name)
+	return &g, err
+}
+
+// Group returns one group with its members and roles.
+func (s *DB) Group(ctx context.Context, ws, name string) (*codexgov.Group, error) {
+	if _, err := workspace(ctx, s.db, ws); err != nil {
+		return nil, dbError("group", err)
+	}
+	g, err := group(ctx, s.db, ws, name)
+	if err != nil {
+		return nil, dbError("group", err)
+	}
+	return g, nil
+}
+
+// Groups lists a workspace's groups.
+func (s *DB) Groups(ctx context.Context, ws string) ([]*codexgov.Group, error) {
+	if _, err := workspace(ctx, s.db, ws); err != nil {
+		return nil, dbError("groups", err)
+	}
+	gs, err := groups(ctx, s.db, ws)
+	if err != nil {
+		return nil, dbError("groups", err)
+	}
+	return gs, nil
+}
+
+func groups(ctx context.Context, q queryer, ws string) ([]*codexgov.Group, error) {
+	names, err := stringList(ctx, q, `SELECT name FROM user_groups WHERE workspace_id = $1 ORDER BY name`, ws)
+	if err != nil {
+		return nil, err
+	}
+	out := []*codexgov.Group{}
+	for _, n := range names {
+		g, err := group(ctx, q, ws, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// DeleteGroup deletes a group that no assignment rule uses.
+func (s *DB) DeleteGroup(ctx context.Context, ws, name string) error {
+	return s.change(ctx, ws, "group.delete", "group:"+name, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		before, err := group(ctx, tx, ws, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		var pos []int
+		rows, err := tx.QueryContext(ctx, `SELECT position FROM assignment_rules WHERE workspace_id = $1 AND group_name = $2 ORDER BY position`, ws, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var p int
+			rows.Scan(&p)
+			pos = append(pos, p)
+		}
+		rows.Close()
+		if len(pos) > 0 {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "group %q is used by assignment rule %v: change the assignment first", name, pos)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM user_groups WHERE workspace_id = $1 AND name = $2`, ws, name)
+		return before, nil, err
+	})
+}
+
+func (s *DB) groupEdit(ctx context.Context, ws, groupName, action, target string, edit func(tx *sql.Tx, g *codexgov.Group) error) (*codexgov.Group, error) {
+	var after *codexgov.Group
+	err := s.change(ctx, ws, action, "group:"+groupName+" "+target, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		before, err := group(ctx, tx, ws, groupName)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := edit(tx, before); err != nil {
+			return nil, nil, err
+		}
+		after, err = group(ctx, tx, ws, groupName)
+		return before, after, err
+	})
+	return after, err
+}
+
+// AddGroupMember adds a user to a group; adding a member again changes
+// nothing.
+func (s *DB) AddGroupMember(ctx context.Context, ws, groupName, email string) (*codexgov.Group, error) {
+	email = strings.ToLower(email)
+	return s.groupEdit(ctx, ws, groupName, "group.member.add", "user:"+email, func(tx *sql.Tx, g *codexgov.Group) error {
+		if _, err := user(ctx, tx, ws, email); err != nil {
+			return err
+		}
+		if slices.Contains(g.Members, email) {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO group_members (workspace_id, group_name, email) VALUES ($1, $2, $3)`, ws, groupName, email)
+		return err
+	})
+}
+
+// RemoveGroupMember removes a user from a group.
+func (s *DB) RemoveGroupMember(ctx context.Context, ws, groupName, email string) (*codexgov.Group, error) {
+	email = strings.ToLower(email)
+	return s.groupEdit(ctx, ws, groupName, "group.member.remove", "user:"+email, func(tx *sql.Tx, g *codexgov.Group) error {
+		if !slices.Contains(g.Members, email) {
+			return notFound("user %q is not a member of group %q", email, groupName)
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE workspace_id = $1 AND group_name = $2 AND email = $3`, ws, groupName, email)
+		return err
+	})
+}
+
+// GrantGroupRole grants a role to a group's members.
+func (s *DB) GrantGroupRole(ctx context.Context, ws, groupName, roleName string) (*codexgov.Group, error) {
+	return s.groupEdit(ctx, ws, groupName, "group.role.grant", "role:"+roleName, func(tx *sql.Tx, g *codexgov.Group) error {
+		if _, err := role(ctx, tx, ws, roleName); err != nil {
+			return err
+		}
+		if slices.Contains(g.Roles, roleName) {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO group_roles (workspace_id, group_name, role_name) VALUES ($1, $2, $3)`, ws, groupName, roleName)
+		return err
+	})
+}
+
+// RevokeGroupRole takes a role away from a group.
+func (s *DB) RevokeGroupRole(ctx context.Context, ws, groupName, roleName string) (*codexgov.Group, error) {
+	return s.groupEdit(ctx, ws, groupName, "group.role.revoke", "role:"+roleName, func(tx *sql.Tx, g *codexgov.Group) error {
+		if !slices.Contains(g.Roles, roleName) {
+			return notFound("role %q is not granted to group %q", roleName, groupName)
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM group_roles WHERE workspace_id = $1 AND group_name = $2 AND role_name = $3`, ws, groupName, roleName)
+		return err
+	})
+}
+
+func joinPerms(ps []codexgov.Permission) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = string(p)
+	}
+	return strings.Join(s, ",")
+}
+
+func splitPerms(s string) []codexgov.Permission {
+	out := []codexgov.Permission{}
+	for _, p := range strings.Split(s, ",") {
+		if p != "" {
+			out = append(out, codexgov.Permission(p))
+		}
+	}
+	return out
+}
+
+// CreateRole creates a custom role.
+func (s *DB) CreateRole(ctx context.Context, ws string, r codexgov.Role) (*codexgov.Role, error) {
+	if err := policy.CheckName("/name", r.Name); err != nil {
+		return nil, err
+	}
+	perms, err := codexgov.ParsePermissions("/permissions", r.Permissions)
+	if err != nil {
+		return nil, err
+	}
+	nr := &codexgov.Role{Name: r.Name, Description: r.Description, Permissions: perms, CreatedAt: fromMicros(s.now())}
+	err = s.change(ctx, ws, "role.create", "role:"+r.Name, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		if _, err := role(ctx, tx, ws, r.Name); err == nil {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "role %q already exists", r.Name)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO roles (workspace_id, name, description, permissions, created_at) VALUES ($1, $2, $3, $4, $5)`, ws, nr.Name, nr.Description, joinPerms(perms), nr.CreatedAt.UnixMicro())
+		return nil, nr, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nr, nil
+}
+
+func scanRole(row interface{ Scan(...any) error }) (*codexgov.Role, error) {
+	var r codexgov.Role
+	var perms string
+	var created int64
+	if err := row.Scan(&r.Name, &r.Description, &perms, &created); err != nil {
+		return nil, err
+	}
+	r.Permissions, r.CreatedAt = splitPerms(perms), fromMicros(created)
+	return &r, nil
+}
+
+func role(ctx context.Context, q queryer, ws, name string) (*codexgov.Role, error) {
+	r, err := scanRole(q.QueryRowContext(ctx, `SELECT name, description, permissions, created_at FROM roles WHERE workspace_id = $1 AND name = $2`, ws, name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("role %q not found", name)
+	}
+	return r, err
+}
+
+func roles(ctx context.Context, q queryer, ws string) ([]*codexgov.Role, error) {
+	rows, err := q.QueryContext(ctx, `SELECT name, description, permissions, created_at FROM roles WHERE workspace_id = $1 ORDER BY name`, ws)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*codexgov.Role{}
+	for rows.Next() {
+		r, err := scanRole(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Role returns one role.
+func (s *DB) Role(ctx context.Context, ws, name string) (*codexgov.Role, error) {
+	if _, err := workspace(ctx, s.db, ws); err != nil {
+		return nil, dbError("role", err)
+	}
+	r, err := role(ctx, s.db, ws, name)
+	if err != nil {
+		return nil, dbError("role", err)
+	}
+	return r, nil
+}
+
+// Roles lists a workspace's roles.
+func (s *DB) Roles(ctx context.Context, ws string) ([]*codexgov.Role, error) {
+	if _, err := workspace(ctx, s.db, ws); err != nil {
+		return nil, dbError("roles", err)
+	}
+	rs, err := roles(ctx, s.db, ws)
+	if err != nil {
+		return nil, dbError("roles", err)
+	}
+	return rs, nil
+}
+
+// UpdateRole changes a role's description or permissions.
+func (s *DB) UpdateRole(ctx context.Context, ws, name string, u codexgov.RoleUpdate) (*codexgov.Role, error) {
+	var perms []codexgov.Permission
+	if u.Permissions != nil {
+		var err error
+		if perms, err = codexgov.ParsePermissions("/permissions", *u.Permissions); err != nil {
+			return nil, err
+		}
+	}
+	var after *codexgov.Role
+	err := s.change(ctx, ws, "role.update", "role:"+name, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		before, err := role(ctx, tx, ws, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		a := *before
+		if u.Description != nil {
+			a.Description = *u.Description
+		}
+		if u.Permissions != nil {
+			a.Permissions = perms
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE roles SET description = $3, permissions = $4 WHERE workspace_id = $1 AND name = $2`, ws, name, a.Description, joinPerms(a.Permissions)); err != nil {
+			return nil, nil, err
+		}
+		after = &a
+		return before, after, nil
+	})
+	return after, err
+}
+
+// DeleteRole deletes a role that is neither granted to a group nor the
+// default role.
+func (s *DB) DeleteRole(ctx context.Context, ws, name string) error {
+	return s.change(ctx, ws, "role.delete", "role:"+name, func(tx *sql.Tx) (any, any, error) {
+		w, err := workspace(ctx, tx, ws)
+		if err != nil {
+			return nil, nil, err
+		}
+		before, err := role(ctx, tx, ws, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if w.Settings.DefaultRole == name {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "role %q is the workspace's default role: choose another default role first", name)
+		}
+		gs, err := stringList(ctx, tx, `SELECT group_name FROM group_roles WHERE workspace_id = $1 AND role_name = $2 ORDER BY group_name`, ws, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(gs) > 0 {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "role %q is granted to group(s) %s: revoke it first", name, strings.Join(gs, ", "))
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM roles WHERE workspace_id = $1 AND name = $2`, ws, name)
+		return before, nil, err
+	})
+}
