@@ -120,8 +120,8 @@ func (a *Assignment) Select(subject string, inGroup func(string) bool) Match {
 type Lookup struct {
 	Workspace string `json:"workspace"`
 	// User is set for a lookup by email, Group for one by group.
-	User   string `json:"user,omitempty"`
-	Group  string `json:"group,omitempty"`
+	User   string   `json:"user,omitempty"`
+	Group  string   `json:"group,omitempty"`
 	Groups []string `json:"groups"`
 	Match  Match    `json:"match"`
 	// Policy is the selected version; nil when none applies.

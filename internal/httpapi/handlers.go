@@ -1,0 +1,589 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/policy"
+)
+
+// call is one request on its way through a route.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	s     *Server
+	route *Route
+	ctx   context.Context
+	ws    string
+	p     policy.Principal
+}
+
+func (c *call) path(name string) string { return c.r.PathValue(name) }
+
+func (s *Server) authorize(c *call) error {
+	c.ctx = c.r.Context()
+	c.ws = c.r.PathValue("ws")
+	if c.route.Auth == Public {
+		return nil
+	}
+	h := c.r.Header.Get("Authorization")
+	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || secret == "" {
+		return codexgov.Errorf(codexgov.EUNAUTHORIZED, "missing credential: send Authorization: Bearer <API key or access token>")
+	}
+	p, err := s.snap.Load().Authenticate(strings.TrimSpace(secret), s.now())
+	if err != nil {
+		return err
+	}
+	c.p = p
+	own := ""
+	if p.Key != nil {
+		own = p.Key.Workspace
+	} else {
+		own = p.Token.Workspace
+	}
+	// Another workspace's records do not exist for this caller: 404 before
+	// any other check, so that nothing tells a workspace exists.
+	if c.ws != "" && own != "" && own != c.ws {
+		return codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", c.ws)
+	}
+	switch c.route.Auth {
+	case Client:
+		if p.Token == nil {
+			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes a user's access token, not an API key")
+		}
+	case Key:
+		if p.Key == nil {
+			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes an API key, not an access token")
+		}
+		if !codexgov.Allows(p.Key.Scopes, c.route.Scope) {
+			return codexgov.Errorf(codexgov.EFORBIDDEN, "the API key lacks the %s scope this route needs", c.route.Scope)
+		}
+	}
+	c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
+	return nil
+}
+
+// changed rebuilds the snapshot after a committed change, so that this
+// replica serves it at once. A failed rebuild is retried by Sync.
+func (s *Server) changed(ctx context.Context) {
+	if err := s.Rebuild(ctx); err != nil {
+		s.log.Warn("snapshot rebuild after a change failed; Sync will retry", "err", err)
+	}
+}
+
+// mutate runs a store change and rebuilds the snapshot when it succeeded.
+func mutate[T any](c *call, fn func() (T, error)) (any, error) {
+	v, err := fn()
+	if err != nil {
+		return nil, err
+	}
+	c.s.changed(c.ctx)
+	return v, nil
+}
+
+// Health is the /healthz body.
+type Health struct {
+	Status          string `json:"status"`
+	Database        string `json:"database"`
+	SnapshotVersion int64  `json:"snapshot_version"`
+	SnapshotBuilt   string `json:"snapshot_built"`
+}
+
+func (s *Server) health(c *call) (any, error) {
+	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+	defer cancel()
+	db := "ok"
+	if _, err := s.store.Version(ctx); err != nil {
+		db = "unavailable"
+	}
+	snap := s.snap.Load()
+	// Still 200 when the database is down: the snapshot keeps serving
+	// clients, so the process is healthy and must not be restarted.
+	return Health{Status: "ok", Database: db, SnapshotVersion: snap.Version, SnapshotBuilt: snap.Built.UTC().Format(time.RFC3339)}, nil
+}
+
+func (s *Server) metrics(c *call) error {
+	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.w, c.r)
+	return nil
+}
+
+func (s *Server) jwks(c *call) error {
+	c.w.Header().Set("Content-Type", "application/jwk-set+json")
+	c.w.Header().Set("Cache-Control", "public, max-age=300")
+	c.w.Write(s.snap.Load().JWKS())
+	return nil
+}
+
+func (s *Server) openapi(c *call) error {
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Write(OpenAPI())
+	return nil
+}
+
+func (s *Server) clientRequirements(c *call) error { return s.clientDocument(c, policy.Requirements) }
+func (s *Server) clientDefaults(c *call) error     { return s.clientDocument(c, policy.Defaults) }
+
+// clientDocument serves from the snapshot only: no database query.
+func (s *Server) clientDocument(c *call, kind policy.Kind) error {
+	doc, err := s.snap.Load().ClientDocument(c.p.Token, kind)
+	if err != nil {
+		return err
+	}
+	h := c.w.Header()
+	h.Set("ETag", doc.ETag)
+	h.Set("Cache-Control", "private, no-cache")
+	h.Set("Codexgov-Policy", doc.Policy)
+	h.Set("Codexgov-Policy-Version", strconv.Itoa(doc.Version))
+	if doc.Signature != "" {
+		h.Set(bundle.SignatureHeader, doc.Signature)
+	}
+	if etagMatch(c.r.Header.Get("If-None-Match"), doc.ETag) {
+		c.w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Type", "application/toml")
+	h.Set("Content-Length", strconv.Itoa(len(doc.Body)))
+	c.w.Write(doc.Body)
+	return nil
+}
+
+// etagMatch is If-None-Match's weak comparison (RFC 9110 13.1.2).
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientAccess is the /client/access body.
+type ClientAccess struct {
+	Workspace   string                                 `json:"workspace"`
+	User        string                                 `json:"user"`
+	Permissions []codexgov.Permission                  `json:"permissions"`
+	Access      map[codexgov.Surface]codexgov.Decision `json:"access"`
+}
+
+func (s *Server) clientAccess(c *call) (any, error) {
+	t := c.p.Token
+	acc, perms, ok := s.snap.Load().Access(t.Workspace, t.User)
+	if !ok {
+		return nil, codexgov.Errorf(codexgov.EACCESSDENIED, codexgov.AccessDeniedMessage)
+	}
+	return ClientAccess{Workspace: t.Workspace, User: t.User, Permissions: perms, Access: acc}, nil
+}
+
+// CreateWorkspace is the body of POST /api/v1/workspaces.
+type CreateWorkspace struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (s *Server) listWorkspaces(c *call) (any, error) {
+	if c.p.Key.Workspace != "" {
+		w, err := s.store.Workspace(c.ctx, c.p.Key.Workspace)
+		if err != nil {
+			return nil, err
+		}
+		return []*codexgov.Workspace{w}, nil
+	}
+	return s.store.Workspaces(c.ctx)
+}
+
+func (s *Server) createWorkspace(c *call) (any, error) {
+	var in CreateWorkspace
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.Workspace, error) { return s.store.CreateWorkspace(c.ctx, in.ID, in.Name) })
+}
+
+func (s *Server) getWorkspace(c *call) (any, error) { return s.store.Workspace(c.ctx, c.ws) }
+
+func (s *Server) getSettings(c *call) (any, error) {
+	w, err := s.store.Workspace(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	return w.Settings, nil
+}
+
+func (s *Server) updateSettings(c *call) (any, error) {
+	var in codexgov.SettingsUpdate
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (codexgov.Settings, error) {
+		w, err := s.store.UpdateSettings(c.ctx, c.ws, in)
+		if err != nil {
+			return codexgov.Settings{}, err
+		}
+		return w.Settings, nil
+	})
+}
+
+// CreateUser is the body of POST …/users.
+type CreateUser struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+func (s *Server) listUsers(c *call) (any, error) { return s.store.Users(c.ctx, c.ws) }
+func (s *Server) getUser(c *call) (any, error)   { return s.store.User(c.ctx, c.ws, c.path("email")) }
+
+func (s *Server) createUser(c *call) (any, error) {
+	var in CreateUser
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.User, error) {
+		return s.store.CreateUser(c.ctx, c.ws, codexgov.User{Email: in.Email, Name: in.Name})
+	})
+}
+
+func (s *Server) updateUser(c *call) (any, error) {
+	var in codexgov.UserUpdate
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.User, error) { return s.store.UpdateUser(c.ctx, c.ws, c.path("email"), in) })
+}
+
+// CreateGroup is the body of POST …/groups.
+type CreateGroup struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+func (s *Server) listGroups(c *call) (any, error) { return s.store.Groups(c.ctx, c.ws) }
+func (s *Server) getGroup(c *call) (any, error)   { return s.store.Group(c.ctx, c.ws, c.path("group")) }
+
+func (s *Server) createGroup(c *call) (any, error) {
+	var in CreateGroup
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.Group, error) {
+		return s.store.CreateGroup(c.ctx, c.ws, codexgov.Group{Name: in.Name, Description: in.Description})
+	})
+}
+
+func (s *Server) deleteGroup(c *call) (any, error) {
+	return mutate(c, func() (any, error) { return nil, s.store.DeleteGroup(c.ctx, c.ws, c.path("group")) })
+}
+
+func (s *Server) addMember(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.Group, error) {
+		return s.store.AddGroupMember(c.ctx, c.ws, c.path("group"), c.path("email"))
+	})
+}
+
+func (s *Server) removeMember(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.Group, error) {
+		return s.store.RemoveGroupMember(c.ctx, c.ws, c.path("group"), c.path("email"))
+	})
+}
+
+func (s *Server) grantRole(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.Group, error) {
+		return s.store.GrantGroupRole(c.ctx, c.ws, c.path("group"), c.path("role"))
+	})
+}
+
+func (s *Server) revokeRole(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.Group, error) {
+		return s.store.RevokeGroupRole(c.ctx, c.ws, c.path("group"), c.path("role"))
+	})
+}
+
+// CreateRole is the body of POST …/roles.
+type CreateRole struct {
+	Name        string                `json:"name"`
+	Description string                `json:"description"`
+	Permissions []codexgov.Permission `json:"permissions"`
+}
+
+func (s *Server) listRoles(c *call) (any, error) { return s.store.Roles(c.ctx, c.ws) }
+func (s *Server) getRole(c *call) (any, error)   { return s.store.Role(c.ctx, c.ws, c.path("role")) }
+
+func (s *Server) createRole(c *call) (any, error) {
+	var in CreateRole
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.Role, error) {
+		return s.store.CreateRole(c.ctx, c.ws, codexgov.Role{Name: in.Name, Description: in.Description, Permissions: in.Permissions})
+	})
+}
+
+func (s *Server) updateRole(c *call) (any, error) {
+	var in codexgov.RoleUpdate
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.Role, error) { return s.store.UpdateRole(c.ctx, c.ws, c.path("role"), in) })
+}
+
+func (s *Server) deleteRole(c *call) (any, error) {
+	return mutate(c, func() (any, error) { return nil, s.store.DeleteRole(c.ctx, c.ws, c.path("role")) })
+}
+
+// PutPolicy is the body of PUT …/policies/{policy}.
+type PutPolicy struct {
+	Requirements string `json:"requirements"`
+	Defaults     string `json:"defaults"`
+	Comment      string `json:"comment"`
+}
+
+func (s *Server) listPolicies(c *call) (any, error) { return s.store.Policies(c.ctx, c.ws) }
+
+func (s *Server) putPolicy(c *call) (any, error) {
+	var in PutPolicy
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.PolicyVersion, error) {
+		return s.store.PutPolicy(c.ctx, c.ws, codexgov.PolicyInput{Name: c.path("policy"), Requirements: in.Requirements, Defaults: in.Defaults, Comment: in.Comment})
+	})
+}
+
+func queryInt(c *call, name string) (int, bool, error) {
+	v := c.r.URL.Query().Get(name)
+	if v == "" {
+		return 0, false, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, false, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+			Details: []codexgov.Detail{{Field: "?" + name, Message: "want a positive integer, got " + strconv.Quote(v)}}}
+	}
+	return n, true, nil
+}
+
+func (s *Server) getPolicy(c *call) (any, error) {
+	v, _, err := queryInt(c, "version")
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Policy(c.ctx, c.ws, c.path("policy"), v)
+}
+
+func (s *Server) deletePolicy(c *call) (any, error) {
+	return mutate(c, func() (any, error) { return nil, s.store.DeletePolicy(c.ctx, c.ws, c.path("policy")) })
+}
+
+func (s *Server) policyHistory(c *call) (any, error) {
+	return s.store.PolicyHistory(c.ctx, c.ws, c.path("policy"))
+}
+
+// PolicyDiff is the body of GET …/policies/{policy}/diff.
+type PolicyDiff struct {
+	Policy       string `json:"policy"`
+	From         int    `json:"from"`
+	To           int    `json:"to"`
+	Requirements string `json:"requirements"`
+	Defaults     string `json:"defaults"`
+}
+
+func (s *Server) policyDiff(c *call) (any, error) {
+	name := c.path("policy")
+	cur, err := s.store.Policy(c.ctx, c.ws, name, 0)
+	if err != nil {
+		return nil, err
+	}
+	to, ok, err := queryInt(c, "to")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		to = cur.Version
+	}
+	from, ok, err := queryInt(c, "from")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		from = max(to-1, 1)
+	}
+	a, err := s.store.Policy(c.ctx, c.ws, name, from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.store.Policy(c.ctx, c.ws, name, to)
+	if err != nil {
+		return nil, err
+	}
+	fa, fb := name+"@"+strconv.Itoa(from), name+"@"+strconv.Itoa(to)
+	return PolicyDiff{Policy: name, From: from, To: to,
+		Requirements: policy.Diff(fa+"/requirements.toml", fb+"/requirements.toml", a.Requirements, b.Requirements),
+		Defaults:     policy.Diff(fa+"/managed_config.toml", fb+"/managed_config.toml", a.Defaults, b.Defaults)}, nil
+}
+
+func (s *Server) getAssignment(c *call) (any, error) { return s.store.Assignment(c.ctx, c.ws) }
+
+func (s *Server) setAssignment(c *call) (any, error) {
+	var in codexgov.Assignment
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return mutate(c, func() (*codexgov.Assignment, error) { return s.store.SetAssignment(c.ctx, c.ws, in) })
+}
+
+func (s *Server) lookup(c *call) (any, error) {
+	q := c.r.URL.Query()
+	user, group := q.Get("user"), q.Get("group")
+	snap := s.snap.Load()
+	if _, ok := snap.Workspace(c.ws); !ok {
+		return nil, codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", c.ws)
+	}
+	switch {
+	case user != "" && group == "":
+		return snap.LookupUser(c.ws, user)
+	case group != "" && user == "":
+		return snap.LookupGroup(c.ws, group)
+	}
+	return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "look up by exactly one of ?user=EMAIL or ?group=NAME",
+		Details: []codexgov.Detail{{Field: "?user", Message: "give either user or group, not both or neither"}}}
+}
+
+// CreateAPIKey is the body of POST …/api-keys.
+type CreateAPIKey struct {
+	Name   string           `json:"name"`
+	Scopes []codexgov.Scope `json:"scopes"`
+}
+
+func (s *Server) listAPIKeys(c *call) (any, error) { return s.store.APIKeys(c.ctx, c.ws) }
+
+func (s *Server) createAPIKey(c *call) (any, error) {
+	var in CreateAPIKey
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	// No key mints a key stronger than itself.
+	for i, sc := range in.Scopes {
+		if !codexgov.Allows(c.p.Key.Scopes, sc) {
+			return nil, &codexgov.Error{Code: codexgov.EFORBIDDEN, Message: "a key cannot grant a scope it does not hold",
+				Details: []codexgov.Detail{{Field: "/scopes/" + strconv.Itoa(i), Message: "the calling key lacks " + string(sc)}}}
+		}
+	}
+	secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
+	return mutate(c, func() (*codexgov.APIKey, error) {
+		k, err := s.store.CreateAPIKey(c.ctx, codexgov.APIKey{ID: id, Workspace: c.ws, Name: in.Name, Scopes: in.Scopes, Hash: hash})
+		if err != nil {
+			return nil, err
+		}
+		k.Secret = secret
+		return k, nil
+	})
+}
+
+func (s *Server) revokeAPIKey(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.APIKey, error) { return s.store.RevokeAPIKey(c.ctx, c.ws, c.path("id")) })
+}
+
+// CreateAccessToken is the body of POST …/access-tokens.
+type CreateAccessToken struct {
+	User string `json:"user"`
+	Name string `json:"name"`
+	// ExpiresIn is a Go duration ("720h"); 90 days when empty, at most
+	// 366 days.
+	ExpiresIn string `json:"expires_in"`
+}
+
+// MaxAccessTokenLifetime bounds access tokens.
+const MaxAccessTokenLifetime = 366 * 24 * time.Hour
+
+func (s *Server) listAccessTokens(c *call) (any, error) { return s.store.AccessTokens(c.ctx, c.ws) }
+
+func (s *Server) createAccessToken(c *call) (any, error) {
+	var in CreateAccessToken
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	life := 90 * 24 * time.Hour
+	if in.ExpiresIn != "" {
+		d, err := time.ParseDuration(in.ExpiresIn)
+		if err != nil || d <= 0 || d > MaxAccessTokenLifetime {
+			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid expiry",
+				Details: []codexgov.Detail{{Field: "/expires_in", Message: "want a duration such as \"720h\", above zero and at most 8784h (366 days)"}}}
+		}
+		life = d
+	}
+	if _, err := s.store.User(c.ctx, c.ws, in.User); err != nil {
+		return nil, err
+	}
+	if d := s.snap.Load().CanHoldAccessToken(c.ws, in.User); !d.Allowed {
+		return nil, &codexgov.Error{Code: codexgov.ECONFLICT, Message: "this user cannot hold an access token",
+			Details: []codexgov.Detail{{Field: "/user", Message: d.Reason}}}
+	}
+	secret, id, hash := codexgov.NewSecret(codexgov.AccessTokenPrefix)
+	return mutate(c, func() (*codexgov.AccessToken, error) {
+		t, err := s.store.CreateAccessToken(c.ctx, codexgov.AccessToken{ID: id, Workspace: c.ws, User: in.User, Name: in.Name, Hash: hash, ExpiresAt: s.now().Add(life)})
+		if err != nil {
+			return nil, err
+		}
+		t.Secret = secret
+		return t, nil
+	})
+}
+
+func (s *Server) revokeAccessToken(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.AccessToken, error) {
+		return s.store.RevokeAccessToken(c.ctx, c.ws, c.path("id"))
+	})
+}
+
+// AuditPage is one page of audit events.
+type AuditPage struct {
+	Events []*codexgov.AuditEvent `json:"events"`
+	// Next is the cursor for the next (older) page; 0 at the end.
+	Next int64 `json:"next"`
+}
+
+func (s *Server) auditEvents(c *call) (any, error) {
+	before, _, err := queryInt(c, "before")
+	if err != nil {
+		return nil, err
+	}
+	limit, ok, err := queryInt(c, "limit")
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		limit = 100
+	}
+	if limit > 1000 {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter", Details: []codexgov.Detail{{Field: "?limit", Message: "at most 1000"}}}
+	}
+	evs, err := s.store.AuditEvents(c.ctx, c.ws, codexgov.AuditFilter{Before: int64(before), Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	p := AuditPage{Events: evs}
+	if len(evs) == limit {
+		p.Next = evs[len(evs)-1].ID
+	}
+	return p, nil
+}
+
+func (s *Server) listSigningKeys(c *call) (any, error) { return s.store.SigningKeys(c.ctx) }
+
+func (s *Server) rotateSigningKey(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.SigningKey, error) {
+		return s.store.AddSigningKey(c.ctx, bundle.NewSigningKey(s.master, s.now()))
+	})
+}
+
+func (s *Server) retireSigningKey(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.SigningKey, error) { return s.store.RetireSigningKey(c.ctx, c.path("kid")) })
+}

@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/codexgov/codexgov"
+)
+
+// Auth is how a route authenticates its caller.
+type Auth int
+
+// The kinds of authentication.
+const (
+	Public Auth = iota // no credential
+	Client             // a user's access token
+	Key                // an API key with Route.Scope
+)
+
+// Route is one entry of the route table.
+type Route struct {
+	Method  string
+	Path    string
+	Auth    Auth
+	Scope   codexgov.Scope
+	Summary string
+	// Status is the success status (200 when 0).
+	Status int
+	// In and Out are the documented request and response bodies.
+	In, Out any
+	// Query lists the documented query parameters.
+	Query []Param
+	// Raw marks a route that writes its own non-JSON body.
+	Raw bool
+
+	handle func(s *Server, c *call) (any, error)
+	raw    func(s *Server, c *call) error
+}
+
+// Param is a documented query parameter.
+type Param struct {
+	Name, Description string
+}
+
+const ws = "/api/v1/workspaces/{ws}"
+
+// Routes is the route table: everything the server answers.
+func Routes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/healthz", Auth: Public, Summary: "Liveness and database reachability", Out: Health{}, handle: (*Server).health},
+		{Method: "GET", Path: "/metrics", Auth: Public, Summary: "Prometheus metrics", Raw: true, raw: (*Server).metrics},
+		{Method: "GET", Path: "/.well-known/jwks.json", Auth: Public, Summary: "Public keys that verify distributed documents", Raw: true, raw: (*Server).jwks},
+		{Method: "GET", Path: "/api/v1/openapi.json", Auth: Public, Summary: "This API's OpenAPI 3.1 document", Raw: true, raw: (*Server).openapi},
+
+		{Method: "GET", Path: "/api/v1/client/requirements", Auth: Client, Summary: "The caller's effective requirements.toml (ETag, detached JWS)", Raw: true, raw: (*Server).clientRequirements},
+		{Method: "GET", Path: "/api/v1/client/defaults", Auth: Client, Summary: "The caller's managed defaults (managed_config.toml)", Raw: true, raw: (*Server).clientDefaults},
+		{Method: "GET", Path: "/api/v1/client/access", Auth: Client, Summary: "The caller's access decision per Codex surface", Out: ClientAccess{}, handle: (*Server).clientAccess},
+
+		{Method: "GET", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List the workspaces the key can see", Out: []codexgov.Workspace{}, handle: (*Server).listWorkspaces},
+		{Method: "POST", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Create a workspace", In: CreateWorkspace{}, Out: codexgov.Workspace{}, handle: (*Server).createWorkspace},
+		{Method: "GET", Path: ws, Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a workspace", Out: codexgov.Workspace{}, handle: (*Server).getWorkspace},
+		{Method: "GET", Path: ws + "/settings", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get the workspace settings", Out: codexgov.Settings{}, handle: (*Server).getSettings},
+		{Method: "PATCH", Path: ws + "/settings", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Change workspace settings", In: codexgov.SettingsUpdate{}, Out: codexgov.Settings{}, handle: (*Server).updateSettings},
+
+		{Method: "GET", Path: ws + "/users", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List users", Out: []codexgov.User{}, handle: (*Server).listUsers},
+		{Method: "POST", Path: ws + "/users", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Add a user", In: CreateUser{}, Out: codexgov.User{}, handle: (*Server).createUser},
+		{Method: "GET", Path: ws + "/users/{email}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a user", Out: codexgov.User{}, handle: (*Server).getUser},
+		{Method: "PATCH", Path: ws + "/users/{email}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Rename, deactivate or reactivate a user", In: codexgov.UserUpdate{}, Out: codexgov.User{}, handle: (*Server).updateUser},
+
+		{Method: "GET", Path: ws + "/groups", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List groups", Out: []codexgov.Group{}, handle: (*Server).listGroups},
+		{Method: "POST", Path: ws + "/groups", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Create a group", In: CreateGroup{}, Out: codexgov.Group{}, handle: (*Server).createGroup},
+		{Method: "GET", Path: ws + "/groups/{group}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a group with its members and roles", Out: codexgov.Group{}, handle: (*Server).getGroup},
+		{Method: "DELETE", Path: ws + "/groups/{group}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a group no assignment rule uses", handle: (*Server).deleteGroup},
+		{Method: "PUT", Path: ws + "/groups/{group}/members/{email}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Add a member", Out: codexgov.Group{}, handle: (*Server).addMember},
+		{Method: "DELETE", Path: ws + "/groups/{group}/members/{email}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Remove a member", Out: codexgov.Group{}, handle: (*Server).removeMember},
+		{Method: "PUT", Path: ws + "/groups/{group}/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Grant a role to a group", Out: codexgov.Group{}, handle: (*Server).grantRole},
+		{Method: "DELETE", Path: ws + "/groups/{group}/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Revoke a role from a group", Out: codexgov.Group{}, handle: (*Server).revokeRole},
+
+		{Method: "GET", Path: ws + "/roles", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List roles", Out: []codexgov.Role{}, handle: (*Server).listRoles},
+		{Method: "POST", Path: ws + "/roles", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Create a custom role", In: CreateRole{}, Out: codexgov.Role{}, handle: (*Server).createRole},
+		{Method: "GET", Path: ws + "/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a role", Out: codexgov.Role{}, handle: (*Server).getRole},
+		{Method: "PATCH", Path: ws + "/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Change a role's description or permissions", In: codexgov.RoleUpdate{}, Out: codexgov.Role{}, handle: (*Server).updateRole},
+		{Method: "DELETE", Path: ws + "/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a role no group holds", handle: (*Server).deleteRole},
+
+		{Method: "GET", Path: ws + "/policies", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List policies (current versions)", Out: []codexgov.PolicyVersion{}, handle: (*Server).listPolicies},
+		{Method: "PUT", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Write a new version of a policy (validated as Codex 0.169.0 reads it)", In: PutPolicy{}, Out: codexgov.PolicyVersion{}, handle: (*Server).putPolicy},
+		{Method: "GET", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a policy version", Query: []Param{{"version", "version number; the current one when absent"}}, Out: codexgov.PolicyVersion{}, handle: (*Server).getPolicy},
+		{Method: "DELETE", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a policy the assignment does not use", handle: (*Server).deletePolicy},
+		{Method: "GET", Path: ws + "/policies/{policy}/versions", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "A policy's history, oldest first", Out: []codexgov.PolicyVersion{}, handle: (*Server).policyHistory},
+		{Method: "GET", Path: ws + "/policies/{policy}/diff", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Unified diff between two versions", Query: []Param{{"from", "older version (default: current-1)"}, {"to", "newer version (default: current)"}}, Out: PolicyDiff{}, handle: (*Server).policyDiff},
+
+		{Method: "GET", Path: ws + "/assignment", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "The ordered group-to-policy rules and the default policy", Out: codexgov.Assignment{}, handle: (*Server).getAssignment},
+		{Method: "PUT", Path: ws + "/assignment", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Replace the assignment", In: codexgov.Assignment{}, Out: codexgov.Assignment{}, handle: (*Server).setAssignment},
+		{Method: "GET", Path: ws + "/lookup", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Which policy a user or group gets, and why", Query: []Param{{"user", "a user's email"}, {"group", "a group name"}}, Out: codexgov.Lookup{}, handle: (*Server).lookup},
+
+		{Method: "GET", Path: ws + "/api-keys", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List API keys (no secrets)", Out: []codexgov.APIKey{}, handle: (*Server).listAPIKeys},
+		{Method: "POST", Path: ws + "/api-keys", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Create an API key; the secret is in this response only", In: CreateAPIKey{}, Out: codexgov.APIKey{}, handle: (*Server).createAPIKey},
+		{Method: "DELETE", Path: ws + "/api-keys/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an API key", Out: codexgov.APIKey{}, handle: (*Server).revokeAPIKey},
+		{Method: "GET", Path: ws + "/access-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List access tokens (no secrets)", Out: []codexgov.AccessToken{}, handle: (*Server).listAccessTokens},
+		{Method: "POST", Path: ws + "/access-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an access token to a user; the secret is in this response only", In: CreateAccessToken{}, Out: codexgov.AccessToken{}, handle: (*Server).createAccessToken},
+		{Method: "DELETE", Path: ws + "/access-tokens/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an access token", Out: codexgov.AccessToken{}, handle: (*Server).revokeAccessToken},
+
+		{Method: "GET", Path: ws + "/audit-events", Auth: Key, Scope: codexgov.ScopeAuditRead, Summary: "Audit events, newest first", Query: []Param{{"before", "cursor: return events older than this id"}, {"limit", "page size, 1 to 1000 (default 100)"}}, Out: AuditPage{}, handle: (*Server).auditEvents},
+
+		{Method: "GET", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Summary: "List signing keys", Out: []codexgov.SigningKey{}, handle: (*Server).listSigningKeys},
+		{Method: "POST", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Rotate: add a new active signing key (the old one stays published)", Out: codexgov.SigningKey{}, handle: (*Server).rotateSigningKey},
+		{Method: "DELETE", Path: "/api/v1/signing-keys/{kid}", Auth: Key, Scope: codexgov.ScopeServerAdmin, Summary: "Retire an inactive signing key (stop publishing it)", Out: codexgov.SigningKey{}, handle: (*Server).retireSigningKey},
+	}
+}
+
+func (s *Server) handler(rt Route) http.Handler {
+	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		c := &call{w: w, r: r, s: s, route: &rt}
+		if err := s.authorize(c); err != nil {
+			return err
+		}
+		if rt.raw != nil {
+			return rt.raw(s, c)
+		}
+		out, err := rt.handle(s, c)
+		if err != nil {
+			return err
+		}
+		status := rt.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return nil
+		}
+		writeJSON(w, status, out)
+		return nil
+	})
+}

@@ -1,0 +1,301 @@
+// Package httpapi is the control plane's HTTP surface: the one route table
+// (routes.go), authentication and authorization of every route, one error
+// shape, client distribution from the in-memory policy snapshot, the
+// OpenAPI document generated from the route table, and Prometheus metrics
+// labelled by route pattern.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/policy"
+)
+
+// DefaultMaxBodyBytes bounds request bodies: two policy documents at their
+// limit plus JSON overhead.
+const DefaultMaxBodyBytes = 2*policy.MaxDocumentBytes + 64<<10
+
+// Server serves the API from a Store and the snapshot compiled from it.
+type Server struct {
+	store        codexgov.Store
+	master       bundle.MasterKey
+	log          *slog.Logger
+	maxBodyBytes int64
+	now          func() time.Time
+
+	snap      atomic.Pointer[policy.Snapshot]
+	rebuildMu sync.Mutex
+
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	rebuilds *prometheus.CounterVec
+	version  prometheus.Gauge
+	built    prometheus.Gauge
+
+	mux *http.ServeMux
+}
+
+// Options configure a Server.
+type Options struct {
+	Logger       *slog.Logger
+	MaxBodyBytes int64
+	Now          func() time.Time
+}
+
+// New builds a server and compiles its first snapshot; it fails if the
+// store cannot be read.
+func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o Options) (*Server, error) {
+	s := &Server{store: store, master: master, log: o.Logger, maxBodyBytes: o.MaxBodyBytes, now: o.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxBodyBytes <= 0 {
+		s.maxBodyBytes = DefaultMaxBodyBytes
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.registry = prometheus.NewRegistry()
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_http_requests_total", Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "code"})
+	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "codexgov_http_request_duration_seconds", Help: "HTTP request latency by method and route pattern.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"method", "route"})
+	s.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuilds_total", Help: "Policy snapshot rebuilds by result."}, []string{"result"})
+	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
+	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})
+	s.registry.MustRegister(s.requests, s.duration, s.rebuilds, s.version, s.built, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	if err := s.Rebuild(ctx); err != nil {
+		return nil, err
+	}
+	s.mux = http.NewServeMux()
+	for _, rt := range Routes() {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.handler(rt))
+	}
+	s.mux.Handle("/", s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		return codexgov.Errorf(codexgov.ENOTFOUND, "no route for %s %s; see /api/v1/openapi.json", r.Method, r.URL.Path)
+	}))
+	return s, nil
+}
+
+// Snapshot is the snapshot being served.
+func (s *Server) Snapshot() *policy.Snapshot { return s.snap.Load() }
+
+// Rebuild compiles a new snapshot from the store and serves it, unless a
+// newer one is already served. On error the old snapshot keeps serving.
+func (s *Server) Rebuild(ctx context.Context) error {
+	s.rebuildMu.Lock()
+	defer s.rebuildMu.Unlock()
+	st, err := s.store.State(ctx)
+	if err != nil {
+		s.rebuilds.WithLabelValues("error").Inc()
+		return err
+	}
+	if cur := s.snap.Load(); cur != nil && cur.Version == st.Version {
+		return nil
+	}
+	signer, err := bundle.NewSigner(s.master, st.SigningKeys)
+	if err != nil {
+		s.rebuilds.WithLabelValues("error").Inc()
+		return err
+	}
+	snap, err := policy.Compile(st, signer, s.now())
+	if err != nil {
+		s.rebuilds.WithLabelValues("error").Inc()
+		return err
+	}
+	s.snap.Store(snap)
+	s.rebuilds.WithLabelValues("ok").Inc()
+	s.version.Set(float64(snap.Version))
+	s.built.Set(float64(snap.Built.UnixNano()) / 1e9)
+	return nil
+}
+
+// Sync polls the store's state version every interval and rebuilds when it
+// moved, so that replicas on one database converge within an interval. It
+// returns when ctx ends. A database that is down leaves the current
+// snapshot serving.
+func (s *Server) Sync(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := s.store.Version(ctx)
+		if err == nil && v != s.snap.Load().Version {
+			err = s.Rebuild(ctx)
+		}
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			s.log.Warn("policy sync failed; serving the last snapshot", "version", s.snap.Load().Version, "err", err)
+			failing = true
+		case err == nil && failing:
+			s.log.Info("policy sync recovered", "version", s.snap.Load().Version)
+			failing = false
+		}
+	}
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	s.mux.ServeHTTP(sw, r)
+	route := r.Pattern
+	if route == "" || route == "/" {
+		route = "unmatched"
+	} else if i := strings.IndexByte(route, ' '); i >= 0 {
+		route = route[i+1:]
+	}
+	s.requests.WithLabelValues(r.Method, route, strconv.Itoa(sw.code)).Inc()
+	s.duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); requestIDRE.MatchString(id) {
+		return id
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) handlerFunc(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestID(r)
+		w.Header().Set("X-Request-Id", id)
+		if err := fn(w, r); err != nil {
+			s.writeError(w, r, id, err)
+		}
+	})
+}
+
+// statusOf maps error codes to HTTP statuses: the one place it happens.
+var statusOf = map[string]int{
+	codexgov.EINVALID:      http.StatusBadRequest,
+	codexgov.ENOTFOUND:     http.StatusNotFound,
+	codexgov.ECONFLICT:     http.StatusConflict,
+	codexgov.EUNAUTHORIZED: http.StatusUnauthorized,
+	codexgov.EFORBIDDEN:    http.StatusForbidden,
+	codexgov.EACCESSDENIED: http.StatusForbidden,
+	codexgov.EUNAVAILABLE:  http.StatusServiceUnavailable,
+	codexgov.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	codexgov.EMETHOD:       http.StatusMethodNotAllowed,
+	codexgov.EINTERNAL:     http.StatusInternalServerError,
+}
+
+// ErrorBody is the one error shape of every route.
+type ErrorBody struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Details   []codexgov.Detail `json:"details,omitempty"`
+	RequestID string            `json:"request_id"`
+}
+
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	code := codexgov.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	body := ErrorBody{Code: code, Message: codexgov.ErrorMessage(err), RequestID: id}
+	var e *codexgov.Error
+	if errors.As(err, &e) {
+		body.Details = e.Details
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", id, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="codexgov"`)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// decode reads a JSON body strictly into v; errors name the JSON pointer.
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxBodyBytes)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("trailing data after the JSON value")
+	}
+	if err == nil {
+		return nil
+	}
+	var mbe *http.MaxBytesError
+	var ute *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	detail := codexgov.Detail{Field: "", Message: err.Error()}
+	switch {
+	case errors.As(err, &mbe):
+		return codexgov.Errorf(codexgov.ETOOLARGE, "request body over the %d-byte limit", mbe.Limit)
+	case errors.As(err, &ute):
+		detail = codexgov.Detail{Field: "/" + strings.ReplaceAll(ute.Field, ".", "/"), Message: fmt.Sprintf("want a JSON %s, got %s", jsonKind(ute.Type.Kind().String()), ute.Value)}
+	case errors.As(err, &se):
+		detail.Message = fmt.Sprintf("invalid JSON at byte %d: %v", se.Offset, se)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		detail = codexgov.Detail{Field: "/" + f, Message: fmt.Sprintf("unknown field %q", f)}
+	case errors.Is(err, io.EOF):
+		detail.Message = "the request needs a JSON body"
+	}
+	return &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid request body", Details: []codexgov.Detail{detail}}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "struct", "map", "ptr":
+		return "object"
+	}
+	return "number"
+}

@@ -1,0 +1,308 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/bundle"
+)
+
+// Document is one response body as served: its bytes, strong entity tag
+// and detached signature, computed once per snapshot.
+type Document struct {
+	Body      []byte
+	ETag      string // quoted
+	Signature string
+	Policy    string // "" when no policy applies
+	Version   int
+}
+
+// Snapshot is the compiled, immutable state at one version.
+type Snapshot struct {
+	Version  int64
+	Built    time.Time
+	signer   *bundle.Signer
+	spaces   map[string]*space
+	keys     map[string]*codexgov.APIKey      // by hash
+	tokens   map[string]*codexgov.AccessToken // by hash
+	empty    *Document
+	policies map[string]*compiled // by hash, shared across workspaces
+}
+
+type space struct {
+	ws         *codexgov.Workspace
+	users      map[string]*userView
+	groups     map[string]*codexgov.Group
+	roles      map[string]*codexgov.Role
+	policies   map[string]*compiled
+	assignment *codexgov.Assignment
+}
+
+type compiled struct {
+	version      *codexgov.PolicyVersion
+	requirements *Document
+	defaults     *Document
+}
+
+type userView struct {
+	user   *codexgov.User
+	perms  []codexgov.Permission
+	match  codexgov.Match
+	policy *compiled
+}
+
+// Compile builds a snapshot. Every distinct document is signed once here,
+// so serving it costs map lookups only.
+func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapshot, error) {
+	s := &Snapshot{Version: st.Version, Built: now, signer: signer, spaces: map[string]*space{},
+		keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, policies: map[string]*compiled{}}
+	var err error
+	if s.empty, err = s.document(nil, "", 0); err != nil {
+		return nil, err
+	}
+	for _, k := range st.APIKeys {
+		s.keys[k.Hash] = k
+	}
+	for _, t := range st.AccessTokens {
+		s.tokens[t.Hash] = t
+	}
+	for _, w := range st.Workspaces {
+		sp := &space{ws: w, users: map[string]*userView{}, groups: map[string]*codexgov.Group{}, roles: map[string]*codexgov.Role{},
+			policies: map[string]*compiled{}, assignment: st.Assignments[w.ID]}
+		if sp.assignment == nil {
+			sp.assignment = &codexgov.Assignment{}
+		}
+		for _, g := range st.Groups[w.ID] {
+			sp.groups[g.Name] = g
+		}
+		for _, r := range st.Roles[w.ID] {
+			sp.roles[r.Name] = r
+		}
+		for _, p := range st.Policies[w.ID] {
+			c, ok := s.policies[p.Hash]
+			if !ok {
+				c = &compiled{version: p}
+				if c.requirements, err = s.document([]byte(p.Requirements), p.Name, p.Version); err != nil {
+					return nil, err
+				}
+				if c.defaults, err = s.document([]byte(p.Defaults), p.Name, p.Version); err != nil {
+					return nil, err
+				}
+				s.policies[p.Hash] = c
+			}
+			if c.version.Name != p.Name || c.version.Version != p.Version {
+				// The same content under another name or version: same
+				// bytes and signature, its own identity.
+				c = &compiled{version: p, requirements: relabel(c.requirements, p), defaults: relabel(c.defaults, p)}
+			}
+			sp.policies[p.Name] = c
+		}
+		groupList := st.Groups[w.ID]
+		for _, u := range st.Users[w.ID] {
+			member := func(g *codexgov.Group) bool { return slices.Contains(u.Groups, g.Name) }
+			v := &userView{user: u, perms: codexgov.UserPermissions(groupList, member, sp.roles, w.Settings.DefaultRole)}
+			v.match = sp.assignment.Select("user "+u.Email, func(g string) bool { return slices.Contains(u.Groups, g) })
+			v.policy = sp.policies[v.match.Policy]
+			sp.users[u.Email] = v
+		}
+		s.spaces[w.ID] = sp
+	}
+	return s, nil
+}
+
+func relabel(d *Document, p *codexgov.PolicyVersion) *Document {
+	c := *d
+	c.Policy, c.Version = p.Name, p.Version
+	return &c
+}
+
+func (s *Snapshot) document(body []byte, name string, version int) (*Document, error) {
+	if body == nil {
+		body = []byte{}
+	}
+	d := &Document{Body: body, ETag: `"` + codexgov.BodyHash(body) + `"`, Policy: name, Version: version}
+	if s.signer != nil {
+		sig, err := s.signer.Sign(body)
+		if err != nil {
+			return nil, err
+		}
+		d.Signature = sig
+	}
+	return d, nil
+}
+
+// JWKS is the published key set.
+func (s *Snapshot) JWKS() []byte {
+	if s.signer == nil {
+		return []byte(`{"keys":[]}`)
+	}
+	return s.signer.JWKS()
+}
+
+// Principal is an authenticated caller: an API key or a user's access
+// token.
+type Principal struct {
+	Key   *codexgov.APIKey
+	Token *codexgov.AccessToken
+}
+
+// ActorID names the principal in audit events.
+func (p Principal) ActorID() string {
+	if p.Key != nil {
+		return "api_key:" + p.Key.ID
+	}
+	if p.Token != nil {
+		return "access_token:" + p.Token.ID
+	}
+	return ""
+}
+
+// Authenticate finds the credential for a bearer secret. Revoked, expired
+// and unknown secrets give EUNAUTHORIZED.
+func (s *Snapshot) Authenticate(secret string, now time.Time) (Principal, error) {
+	h := codexgov.HashSecret(secret)
+	switch {
+	case strings.HasPrefix(secret, codexgov.APIKeyPrefix):
+		if k, ok := s.keys[h]; ok {
+			return Principal{Key: k}, nil
+		}
+	case strings.HasPrefix(secret, codexgov.AccessTokenPrefix):
+		if t, ok := s.tokens[h]; ok {
+			if !now.Before(t.ExpiresAt) {
+				return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the access token expired at %s", t.ExpiresAt.Format(time.RFC3339))
+			}
+			return Principal{Token: t}, nil
+		}
+	}
+	return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")
+}
+
+// Workspace returns a workspace as of the snapshot.
+func (s *Snapshot) Workspace(id string) (*codexgov.Workspace, bool) {
+	sp, ok := s.spaces[id]
+	if !ok {
+		return nil, false
+	}
+	return sp.ws, true
+}
+
+// Kind selects one of a policy's documents.
+type Kind int
+
+// The documents a client fetches.
+const (
+	Requirements Kind = iota
+	Defaults
+)
+
+// ClientDocument returns the document an access token's user is served.
+// A user who may not use Codex locally, or may no longer hold an access
+// token, gets EACCESSDENIED with the message Codex users are shown.
+func (s *Snapshot) ClientDocument(t *codexgov.AccessToken, kind Kind) (*Document, error) {
+	sp, ok := s.spaces[t.Workspace]
+	if !ok {
+		return nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	v := sp.users[t.User]
+	var u *codexgov.User
+	if v != nil {
+		u = v.user
+	}
+	var perms []codexgov.Permission
+	if v != nil {
+		perms = v.perms
+	}
+	if d := codexgov.Decide(sp.ws.Settings, u, perms, codexgov.SurfaceLocal); !d.Allowed {
+		return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: d.Reason}}}
+	}
+	if d := codexgov.CanHoldAccessToken(sp.ws.Settings, u, perms); !d.Allowed {
+		return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: d.Reason}}}
+	}
+	if v.policy == nil {
+		return s.empty, nil
+	}
+	if kind == Defaults {
+		return v.policy.defaults, nil
+	}
+	return v.policy.requirements, nil
+}
+
+// Access is the access decision for a user, as of the snapshot.
+func (s *Snapshot) Access(ws, email string) (map[codexgov.Surface]codexgov.Decision, []codexgov.Permission, bool) {
+	sp, ok := s.spaces[ws]
+	if !ok {
+		return nil, nil, false
+	}
+	v := sp.users[strings.ToLower(email)]
+	if v == nil {
+		return nil, nil, false
+	}
+	return map[codexgov.Surface]codexgov.Decision{
+		codexgov.SurfaceLocal: codexgov.Decide(sp.ws.Settings, v.user, v.perms, codexgov.SurfaceLocal),
+		codexgov.SurfaceCloud: codexgov.Decide(sp.ws.Settings, v.user, v.perms, codexgov.SurfaceCloud),
+	}, v.perms, true
+}
+
+// CanHoldAccessToken is the token decision for a user, as of the snapshot.
+func (s *Snapshot) CanHoldAccessToken(ws, email string) codexgov.Decision {
+	sp, ok := s.spaces[ws]
+	if !ok {
+		return codexgov.Decision{Reason: "no such workspace"}
+	}
+	v := sp.users[strings.ToLower(email)]
+	if v == nil {
+		return codexgov.CanHoldAccessToken(sp.ws.Settings, nil, nil)
+	}
+	return codexgov.CanHoldAccessToken(sp.ws.Settings, v.user, v.perms)
+}
+
+// LookupUser explains which policy a user gets.
+func (s *Snapshot) LookupUser(ws, email string) (*codexgov.Lookup, error) {
+	sp, ok := s.spaces[ws]
+	if !ok {
+		return nil, codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", ws)
+	}
+	email = strings.ToLower(email)
+	v := sp.users[email]
+	if v == nil {
+		return nil, codexgov.Errorf(codexgov.ENOTFOUND, "user %q not found", email)
+	}
+	l := s.lookup(ws, v.match, v.policy)
+	l.User, l.Groups = email, v.user.Groups
+	active := v.user.Active
+	l.Active = &active
+	l.Access, l.Permissions, _ = s.Access(ws, email)
+	return l, nil
+}
+
+// LookupGroup explains which policy a member of exactly this one group
+// gets.
+func (s *Snapshot) LookupGroup(ws, groupName string) (*codexgov.Lookup, error) {
+	sp, ok := s.spaces[ws]
+	if !ok {
+		return nil, codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", ws)
+	}
+	if _, ok := sp.groups[groupName]; !ok {
+		return nil, codexgov.Errorf(codexgov.ENOTFOUND, "group %q not found", groupName)
+	}
+	m := sp.assignment.Select("group "+groupName, func(g string) bool { return g == groupName })
+	l := s.lookup(ws, m, sp.policies[m.Policy])
+	l.Group, l.Groups = groupName, []string{groupName}
+	return l, nil
+}
+
+func (s *Snapshot) lookup(ws string, m codexgov.Match, c *compiled) *codexgov.Lookup {
+	l := &codexgov.Lookup{Workspace: ws, Match: m, SnapshotVersion: s.Version}
+	if l.Match.Skipped == nil {
+		l.Match.Skipped = []codexgov.SkippedRule{}
+	}
+	if c == nil {
+		l.RequirementsETag, l.DefaultsETag = s.empty.ETag, s.empty.ETag
+		return l
+	}
+	l.Policy = c.version
+	l.RequirementsETag, l.DefaultsETag = c.requirements.ETag, c.defaults.ETag
+	return l
+}
