@@ -82,7 +82,11 @@ func NewSecret(prefix string) (secret, id, hash string) {
 	var b [32]byte
 	rand.Read(b[:])
 	secret = prefix + strings.ToLower(tokenEncoding.EncodeToString(b[:]))
-	return secret, NewID(strings.TrimSuffix(prefix, "_")), HashSecret(secret)
+	idPrefix := "key"
+	if prefix == AccessTokenPrefix {
+		idPrefix = "tok"
+	}
+	return secret, NewID(idPrefix), HashSecret(secret)
 }
 
 // HashSecret is how secrets are stored and looked up: SHA-256, hex. The

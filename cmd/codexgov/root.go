@@ -11,18 +11,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newRequirementsCmd(), newRulesCmd(), newExplainCmd(), newTeamConfigCmd())
+	root.AddCommand(newServerCmd(), newAdminCmd(), newRequirementsCmd(), newRulesCmd(), newExplainCmd(), newTeamConfigCmd())
 	return root
-}
-
-func newServerCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "server",
-		Short: "Run the codexgov control plane (not yet implemented)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.PrintErrln("codexgov server: not yet implemented")
-			return &exitError{code: 1}
-		},
-	}
 }

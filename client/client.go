@@ -1,0 +1,429 @@
+// Package client is the Go client of the codexgov REST API. The admin CLI
+// and the end-to-end tests use it; other Go programs may too.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/codexgov/codexgov"
+)
+
+// Client talks to one codexgov server with one bearer credential.
+type Client struct {
+	base  string
+	token string
+	HTTP  *http.Client
+}
+
+// New returns a client for the server at base (e.g. http://127.0.0.1:7700).
+func New(base, token string) *Client {
+	return &Client{base: strings.TrimSuffix(base, "/"), token: token, HTTP: http.DefaultClient}
+}
+
+// APIError is an error response of the API.
+type APIError struct {
+	StatusCode int
+	RequestID  string
+	Err        *codexgov.Error
+}
+
+func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.Err.Error(), e.StatusCode) }
+func (e *APIError) Unwrap() error { return e.Err }
+
+func (c *Client) request(ctx context.Context, method, path string, in any) (*http.Request, error) {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return nil, err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return nil, err
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return req, nil
+}
+
+func decodeError(resp *http.Response) error {
+	var body struct {
+		codexgov.Error
+		RequestID string `json:"request_id"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err := json.Unmarshal(b, &body); err != nil || body.Code == "" {
+		return &APIError{StatusCode: resp.StatusCode, Err: &codexgov.Error{Code: codexgov.EINTERNAL, Message: strings.TrimSpace(resp.Status + " " + string(b))}}
+	}
+	e := body.Error
+	return &APIError{StatusCode: resp.StatusCode, RequestID: body.RequestID, Err: &e}
+}
+
+// Do calls a JSON route: in is sent as the body when not nil, and the
+// response is decoded into out when not nil.
+func (c *Client) Do(ctx context.Context, method, path string, in, out any) error {
+	req, err := c.request(ctx, method, path, in)
+	if err != nil {
+		return err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return decodeError(resp)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func get[T any](ctx context.Context, c *Client, path string) (T, error) {
+	var v T
+	err := c.Do(ctx, "GET", path, nil, &v)
+	return v, err
+}
+
+func send[T any](ctx context.Context, c *Client, method, path string, in any) (T, error) {
+	var v T
+	err := c.Do(ctx, method, path, in, &v)
+	return v, err
+}
+
+func ws(id string, parts ...string) string {
+	p := "/api/v1/workspaces/" + url.PathEscape(id)
+	for _, s := range parts {
+		p += "/" + url.PathEscape(s)
+	}
+	return p
+}
+
+// Workspaces lists the workspaces the key can see.
+func (c *Client) Workspaces(ctx context.Context) ([]codexgov.Workspace, error) {
+	return get[[]codexgov.Workspace](ctx, c, "/api/v1/workspaces")
+}
+
+// CreateWorkspace creates a workspace (server key).
+func (c *Client) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Workspace, error) {
+	return send[*codexgov.Workspace](ctx, c, "POST", "/api/v1/workspaces", map[string]string{"id": id, "name": name})
+}
+
+// Workspace returns a workspace.
+func (c *Client) Workspace(ctx context.Context, id string) (*codexgov.Workspace, error) {
+	return get[*codexgov.Workspace](ctx, c, ws(id))
+}
+
+// Settings returns a workspace's settings.
+func (c *Client) Settings(ctx context.Context, w string) (*codexgov.Settings, error) {
+	return get[*codexgov.Settings](ctx, c, ws(w, "settings"))
+}
+
+// UpdateSettings changes a workspace's settings.
+func (c *Client) UpdateSettings(ctx context.Context, w string, u codexgov.SettingsUpdate) (*codexgov.Settings, error) {
+	return send[*codexgov.Settings](ctx, c, "PATCH", ws(w, "settings"), u)
+}
+
+// Users lists users.
+func (c *Client) Users(ctx context.Context, w string) ([]codexgov.User, error) {
+	return get[[]codexgov.User](ctx, c, ws(w, "users"))
+}
+
+// CreateUser adds a user.
+func (c *Client) CreateUser(ctx context.Context, w, email, name string) (*codexgov.User, error) {
+	return send[*codexgov.User](ctx, c, "POST", ws(w, "users"), map[string]string{"email": email, "name": name})
+}
+
+// User returns a user.
+func (c *Client) User(ctx context.Context, w, email string) (*codexgov.User, error) {
+	return get[*codexgov.User](ctx, c, ws(w, "users", email))
+}
+
+// UpdateUser renames, deactivates or reactivates a user.
+func (c *Client) UpdateUser(ctx context.Context, w, email string, u codexgov.UserUpdate) (*codexgov.User, error) {
+	return send[*codexgov.User](ctx, c, "PATCH", ws(w, "users", email), u)
+}
+
+// Groups lists groups.
+func (c *Client) Groups(ctx context.Context, w string) ([]codexgov.Group, error) {
+	return get[[]codexgov.Group](ctx, c, ws(w, "groups"))
+}
+
+// CreateGroup creates a group.
+func (c *Client) CreateGroup(ctx context.Context, w, name, description string) (*codexgov.Group, error) {
+	return send[*codexgov.Group](ctx, c, "POST", ws(w, "groups"), map[string]string{"name": name, "description": description})
+}
+
+// Group returns a group.
+func (c *Client) Group(ctx context.Context, w, name string) (*codexgov.Group, error) {
+	return get[*codexgov.Group](ctx, c, ws(w, "groups", name))
+}
+
+// DeleteGroup deletes a group.
+func (c *Client) DeleteGroup(ctx context.Context, w, name string) error {
+	return c.Do(ctx, "DELETE", ws(w, "groups", name), nil, nil)
+}
+
+// AddMember adds a user to a group.
+func (c *Client) AddMember(ctx context.Context, w, group, email string) (*codexgov.Group, error) {
+	return send[*codexgov.Group](ctx, c, "PUT", ws(w, "groups", group, "members", email), nil)
+}
+
+// RemoveMember removes a user from a group.
+func (c *Client) RemoveMember(ctx context.Context, w, group, email string) (*codexgov.Group, error) {
+	return send[*codexgov.Group](ctx, c, "DELETE", ws(w, "groups", group, "members", email), nil)
+}
+
+// GrantRole grants a role to a group.
+func (c *Client) GrantRole(ctx context.Context, w, group, role string) (*codexgov.Group, error) {
+	return send[*codexgov.Group](ctx, c, "PUT", ws(w, "groups", group, "roles", role), nil)
+}
+
+// RevokeRole revokes a role from a group.
+func (c *Client) RevokeRole(ctx context.Context, w, group, role string) (*codexgov.Group, error) {
+	return send[*codexgov.Group](ctx, c, "DELETE", ws(w, "groups", group, "roles", role), nil)
+}
+
+// Roles lists roles.
+func (c *Client) Roles(ctx context.Context, w string) ([]codexgov.Role, error) {
+	return get[[]codexgov.Role](ctx, c, ws(w, "roles"))
+}
+
+// CreateRole creates a custom role.
+func (c *Client) CreateRole(ctx context.Context, w string, r codexgov.Role) (*codexgov.Role, error) {
+	return send[*codexgov.Role](ctx, c, "POST", ws(w, "roles"), map[string]any{"name": r.Name, "description": r.Description, "permissions": r.Permissions})
+}
+
+// Role returns a role.
+func (c *Client) Role(ctx context.Context, w, name string) (*codexgov.Role, error) {
+	return get[*codexgov.Role](ctx, c, ws(w, "roles", name))
+}
+
+// UpdateRole changes a role.
+func (c *Client) UpdateRole(ctx context.Context, w, name string, u codexgov.RoleUpdate) (*codexgov.Role, error) {
+	return send[*codexgov.Role](ctx, c, "PATCH", ws(w, "roles", name), u)
+}
+
+// DeleteRole deletes a role.
+func (c *Client) DeleteRole(ctx context.Context, w, name string) error {
+	return c.Do(ctx, "DELETE", ws(w, "roles", name), nil, nil)
+}
+
+// Policies lists the current version of every policy.
+func (c *Client) Policies(ctx context.Context, w string) ([]codexgov.PolicyVersion, error) {
+	return get[[]codexgov.PolicyVersion](ctx, c, ws(w, "policies"))
+}
+
+// PutPolicy writes a new version of a policy.
+func (c *Client) PutPolicy(ctx context.Context, w string, p codexgov.PolicyInput) (*codexgov.PolicyVersion, error) {
+	return send[*codexgov.PolicyVersion](ctx, c, "PUT", ws(w, "policies", p.Name), map[string]string{"requirements": p.Requirements, "defaults": p.Defaults, "comment": p.Comment})
+}
+
+// Policy returns a version of a policy (0: the current one).
+func (c *Client) Policy(ctx context.Context, w, name string, version int) (*codexgov.PolicyVersion, error) {
+	p := ws(w, "policies", name)
+	if version > 0 {
+		p += "?version=" + strconv.Itoa(version)
+	}
+	return get[*codexgov.PolicyVersion](ctx, c, p)
+}
+
+// DeletePolicy deletes a policy.
+func (c *Client) DeletePolicy(ctx context.Context, w, name string) error {
+	return c.Do(ctx, "DELETE", ws(w, "policies", name), nil, nil)
+}
+
+// PolicyHistory lists every version of a policy.
+func (c *Client) PolicyHistory(ctx context.Context, w, name string) ([]codexgov.PolicyVersion, error) {
+	return get[[]codexgov.PolicyVersion](ctx, c, ws(w, "policies", name, "versions"))
+}
+
+// PolicyDiff is a diff between two versions.
+type PolicyDiff struct {
+	Policy       string `json:"policy"`
+	From         int    `json:"from"`
+	To           int    `json:"to"`
+	Requirements string `json:"requirements"`
+	Defaults     string `json:"defaults"`
+}
+
+// DiffPolicy diffs two versions (0 for the defaults: previous and current).
+func (c *Client) DiffPolicy(ctx context.Context, w, name string, from, to int) (*PolicyDiff, error) {
+	q := url.Values{}
+	if from > 0 {
+		q.Set("from", strconv.Itoa(from))
+	}
+	if to > 0 {
+		q.Set("to", strconv.Itoa(to))
+	}
+	p := ws(w, "policies", name, "diff")
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return get[*PolicyDiff](ctx, c, p)
+}
+
+// Assignment returns the assignment.
+func (c *Client) Assignment(ctx context.Context, w string) (*codexgov.Assignment, error) {
+	return get[*codexgov.Assignment](ctx, c, ws(w, "assignment"))
+}
+
+// SetAssignment replaces the assignment.
+func (c *Client) SetAssignment(ctx context.Context, w string, a codexgov.Assignment) (*codexgov.Assignment, error) {
+	return send[*codexgov.Assignment](ctx, c, "PUT", ws(w, "assignment"), a)
+}
+
+// LookupUser explains which policy a user gets.
+func (c *Client) LookupUser(ctx context.Context, w, email string) (*codexgov.Lookup, error) {
+	return get[*codexgov.Lookup](ctx, c, ws(w, "lookup")+"?user="+url.QueryEscape(email))
+}
+
+// LookupGroup explains which policy a group's members get.
+func (c *Client) LookupGroup(ctx context.Context, w, group string) (*codexgov.Lookup, error) {
+	return get[*codexgov.Lookup](ctx, c, ws(w, "lookup")+"?group="+url.QueryEscape(group))
+}
+
+// APIKeys lists API keys.
+func (c *Client) APIKeys(ctx context.Context, w string) ([]codexgov.APIKey, error) {
+	return get[[]codexgov.APIKey](ctx, c, ws(w, "api-keys"))
+}
+
+// CreateAPIKey creates an API key; its Secret is set only here.
+func (c *Client) CreateAPIKey(ctx context.Context, w, name string, scopes ...codexgov.Scope) (*codexgov.APIKey, error) {
+	return send[*codexgov.APIKey](ctx, c, "POST", ws(w, "api-keys"), map[string]any{"name": name, "scopes": scopes})
+}
+
+// RevokeAPIKey revokes an API key.
+func (c *Client) RevokeAPIKey(ctx context.Context, w, id string) (*codexgov.APIKey, error) {
+	return send[*codexgov.APIKey](ctx, c, "DELETE", ws(w, "api-keys", id), nil)
+}
+
+// AccessTokens lists access tokens.
+func (c *Client) AccessTokens(ctx context.Context, w string) ([]codexgov.AccessToken, error) {
+	return get[[]codexgov.AccessToken](ctx, c, ws(w, "access-tokens"))
+}
+
+// CreateAccessToken issues an access token; expiresIn is a Go duration or
+// "" for the default.
+func (c *Client) CreateAccessToken(ctx context.Context, w, user, name, expiresIn string) (*codexgov.AccessToken, error) {
+	return send[*codexgov.AccessToken](ctx, c, "POST", ws(w, "access-tokens"), map[string]string{"user": user, "name": name, "expires_in": expiresIn})
+}
+
+// RevokeAccessToken revokes an access token.
+func (c *Client) RevokeAccessToken(ctx context.Context, w, id string) (*codexgov.AccessToken, error) {
+	return send[*codexgov.AccessToken](ctx, c, "DELETE", ws(w, "access-tokens", id), nil)
+}
+
+// AuditPage is one page of audit events, newest first.
+type AuditPage struct {
+	Events []codexgov.AuditEvent `json:"events"`
+	Next   int64                 `json:"next"`
+}
+
+// AuditEvents returns a page of audit events older than before (0: newest).
+func (c *Client) AuditEvents(ctx context.Context, w string, before int64, limit int) (*AuditPage, error) {
+	q := url.Values{}
+	if before > 0 {
+		q.Set("before", strconv.FormatInt(before, 10))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	p := ws(w, "audit-events")
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return get[*AuditPage](ctx, c, p)
+}
+
+// SigningKeys lists signing keys (server key).
+func (c *Client) SigningKeys(ctx context.Context) ([]codexgov.SigningKey, error) {
+	return get[[]codexgov.SigningKey](ctx, c, "/api/v1/signing-keys")
+}
+
+// RotateSigningKey adds a new active signing key (server key).
+func (c *Client) RotateSigningKey(ctx context.Context) (*codexgov.SigningKey, error) {
+	return send[*codexgov.SigningKey](ctx, c, "POST", "/api/v1/signing-keys", nil)
+}
+
+// RetireSigningKey stops publishing an inactive key (server key).
+func (c *Client) RetireSigningKey(ctx context.Context, kid string) (*codexgov.SigningKey, error) {
+	return send[*codexgov.SigningKey](ctx, c, "DELETE", "/api/v1/signing-keys/"+url.PathEscape(kid), nil)
+}
+
+// Document is a distributed document as a client received it.
+type Document struct {
+	Body        []byte
+	ETag        string
+	Signature   string
+	Policy      string
+	Version     int
+	NotModified bool
+}
+
+// ClientRequirements fetches the caller's requirements; with etag set, a
+// 304 gives NotModified.
+func (c *Client) ClientRequirements(ctx context.Context, etag string) (*Document, error) {
+	return c.document(ctx, "/api/v1/client/requirements", etag)
+}
+
+// ClientDefaults fetches the caller's managed defaults.
+func (c *Client) ClientDefaults(ctx context.Context, etag string) (*Document, error) {
+	return c.document(ctx, "/api/v1/client/defaults", etag)
+}
+
+func (c *Client) document(ctx context.Context, path, etag string) (*Document, error) {
+	req, err := c.request(ctx, "GET", path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return nil, decodeError(resp)
+	}
+	d := &Document{ETag: resp.Header.Get("ETag"), Signature: resp.Header.Get("Codexgov-Signature"),
+		Policy: resp.Header.Get("Codexgov-Policy"), NotModified: resp.StatusCode == http.StatusNotModified}
+	d.Version, _ = strconv.Atoi(resp.Header.Get("Codexgov-Policy-Version"))
+	d.Body, err = io.ReadAll(resp.Body)
+	return d, err
+}
+
+// JWKS fetches the published key set.
+func (c *Client) JWKS(ctx context.Context) ([]byte, error) {
+	req, err := c.request(ctx, "GET", "/.well-known/jwks.json", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return nil, decodeError(resp)
+	}
+	return io.ReadAll(resp.Body)
+}

@@ -1,0 +1,736 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/client"
+)
+
+// adminEnv is what every admin subcommand shares.
+type adminEnv struct {
+	server, token, workspace string
+	json                     bool
+	// files maps a request field to the file it came from, so that
+	// diagnostics name the file.
+	files map[string]string
+}
+
+func (e *adminEnv) client() *client.Client { return client.New(e.server, e.token) }
+
+func (e *adminEnv) ws() (string, error) {
+	if e.workspace == "" {
+		return "", &exitError{code: 2, err: errors.New("no workspace: pass --workspace or set CODEXGOV_WORKSPACE")}
+	}
+	return e.workspace, nil
+}
+
+// show prints v as JSON with --json, or with human otherwise.
+func (e *adminEnv) show(cmd *cobra.Command, v any, human func(w io.Writer)) error {
+	out := cmd.OutOrStdout()
+	if e.json {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	human(tw)
+	return tw.Flush()
+}
+
+// fail turns an API error into exit status 1 with every detail printed.
+func (e *adminEnv) fail(cmd *cobra.Command, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ae *client.APIError
+	if !errors.As(err, &ae) {
+		return &exitError{code: 1, err: err}
+	}
+	w := cmd.ErrOrStderr()
+	fmt.Fprintf(w, "codexgov: %s (%s, HTTP %d)\n", ae.Err.Message, ae.Err.Code, ae.StatusCode)
+	for _, d := range ae.Err.Details {
+		where := d.Field
+		if f, ok := e.files[d.Field]; ok && d.Line > 0 {
+			where = fmt.Sprintf("%s:%d:%d", f, d.Line, d.Column)
+		} else if d.Line > 0 {
+			where = fmt.Sprintf("%s:%d:%d", d.Field, d.Line, d.Column)
+		}
+		sev := d.Severity
+		if sev == "" {
+			sev = "error"
+		}
+		if where != "" {
+			fmt.Fprintf(w, "%s: %s: %s\n", where, sev, d.Message)
+		} else {
+			fmt.Fprintf(w, "%s: %s\n", sev, d.Message)
+		}
+	}
+	return &exitError{code: 1}
+}
+
+func newAdminCmd() *cobra.Command {
+	e := &adminEnv{files: map[string]string{}}
+	cmd := &cobra.Command{
+		Use:   "admin",
+		Short: "Administer a codexgov server: workspaces, directory, roles, policies, assignment, credentials, audit",
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&e.server, "server", envDefault("CODEXGOV_SERVER", "http://127.0.0.1:7700"), "server URL (CODEXGOV_SERVER)")
+	pf.StringVar(&e.token, "token", envDefault("CODEXGOV_TOKEN", ""), "API key (CODEXGOV_TOKEN)")
+	pf.StringVarP(&e.workspace, "workspace", "w", envDefault("CODEXGOV_WORKSPACE", ""), "workspace id (CODEXGOV_WORKSPACE)")
+	pf.BoolVar(&e.json, "json", false, "print JSON (the API's own objects) instead of text")
+	cmd.AddCommand(adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e))
+	return cmd
+}
+
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	c := &cobra.Command{Use: use, Short: short}
+	c.AddCommand(subs...)
+	return c
+}
+
+// leaf builds a subcommand that runs fn with the workspace (when needed).
+func leaf(e *adminEnv, use, short string, args cobra.PositionalArgs, needWS bool, fn func(cmd *cobra.Command, ws string, args []string) error) *cobra.Command {
+	return &cobra.Command{Use: use, Short: short, Args: args, RunE: func(cmd *cobra.Command, a []string) error {
+		w := ""
+		if needWS {
+			var err error
+			if w, err = e.ws(); err != nil {
+				return err
+			}
+		}
+		return e.fail(cmd, fn(cmd, w, a))
+	}}
+}
+
+func printWorkspaces(w io.Writer, ws ...codexgov.Workspace) {
+	fmt.Fprintln(w, "ID\tNAME\tCREATED")
+	for _, x := range ws {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", x.ID, x.Name, x.CreatedAt.Format("2006-01-02"))
+	}
+}
+
+func adminWorkspaces(e *adminEnv) *cobra.Command {
+	var name string
+	create := leaf(e, "create ID", "Create a workspace (server key)", cobra.ExactArgs(1), false, func(cmd *cobra.Command, _ string, a []string) error {
+		w, err := e.client().CreateWorkspace(cmd.Context(), a[0], name)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, w, func(out io.Writer) { printWorkspaces(out, *w) })
+	})
+	create.Flags().StringVar(&name, "name", "", "display name")
+	return group("workspaces", "List and create workspaces",
+		leaf(e, "list", "List workspaces", cobra.NoArgs, false, func(cmd *cobra.Command, _ string, _ []string) error {
+			ws, err := e.client().Workspaces(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ws, func(out io.Writer) { printWorkspaces(out, ws...) })
+		}),
+		create,
+		leaf(e, "get", "Show the workspace", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			w, err := e.client().Workspace(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, w, func(out io.Writer) { printWorkspaces(out, *w); printSettings(out, w.Settings) })
+		}))
+}
+
+func printSettings(w io.Writer, s codexgov.Settings) {
+	fmt.Fprintln(w, "SETTING\tVALUE")
+	fmt.Fprintf(w, "allow_codex_local\t%v\nallow_codex_cloud\t%v\nallow_access_tokens\t%v\nallow_device_code_login\t%v\nallow_agent_internet\t%v\ndefault_role\t%s\n",
+		s.AllowCodexLocal, s.AllowCodexCloud, s.AllowAccessTokens, s.AllowDeviceCodeLogin, s.AllowAgentInternet, s.DefaultRole)
+}
+
+func adminSettings(e *adminEnv) *cobra.Command {
+	var local, cloud, tokens, device, internet bool
+	var defaultRole string
+	set := leaf(e, "set", "Change settings (only the flags given)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		var u codexgov.SettingsUpdate
+		f := cmd.Flags()
+		pick := func(name string, v *bool, dst **bool) {
+			if f.Changed(name) {
+				*dst = v
+			}
+		}
+		pick("allow-codex-local", &local, &u.AllowCodexLocal)
+		pick("allow-codex-cloud", &cloud, &u.AllowCodexCloud)
+		pick("allow-access-tokens", &tokens, &u.AllowAccessTokens)
+		pick("allow-device-code-login", &device, &u.AllowDeviceCodeLogin)
+		pick("allow-agent-internet", &internet, &u.AllowAgentInternet)
+		if f.Changed("default-role") {
+			u.DefaultRole = &defaultRole
+		}
+		s, err := e.client().UpdateSettings(cmd.Context(), ws, u)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, s, func(out io.Writer) { printSettings(out, *s) })
+	})
+	f := set.Flags()
+	f.BoolVar(&local, "allow-codex-local", true, "allow Codex CLI, IDE and app")
+	f.BoolVar(&cloud, "allow-codex-cloud", false, "allow Codex cloud")
+	f.BoolVar(&tokens, "allow-access-tokens", false, "allow access tokens")
+	f.BoolVar(&device, "allow-device-code-login", false, "allow device-code login")
+	f.BoolVar(&internet, "allow-agent-internet", false, "allow agent internet access")
+	f.StringVar(&defaultRole, "default-role", "", "role of users with no role through a group")
+	return group("settings", "Show and change workspace settings",
+		leaf(e, "get", "Show settings", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			s, err := e.client().Settings(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, s, func(out io.Writer) { printSettings(out, *s) })
+		}), set)
+}
+
+func printUsers(w io.Writer, us ...codexgov.User) {
+	fmt.Fprintln(w, "EMAIL\tNAME\tACTIVE\tGROUPS")
+	for _, u := range us {
+		fmt.Fprintf(w, "%s\t%s\t%v\t%s\n", u.Email, u.Name, u.Active, strings.Join(u.Groups, ","))
+	}
+}
+
+func adminUsers(e *adminEnv) *cobra.Command {
+	var name string
+	add := leaf(e, "add EMAIL", "Add a user", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		u, err := e.client().CreateUser(cmd.Context(), ws, a[0], name)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, u, func(out io.Writer) { printUsers(out, *u) })
+	})
+	add.Flags().StringVar(&name, "name", "", "full name")
+	setActive := func(use string, active bool) *cobra.Command {
+		return leaf(e, use+" EMAIL", strings.ToUpper(use[:1])+use[1:]+" a user", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			u, err := e.client().UpdateUser(cmd.Context(), ws, a[0], codexgov.UserUpdate{Active: &active})
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, u, func(out io.Writer) { printUsers(out, *u) })
+		})
+	}
+	return group("users", "Manage users",
+		leaf(e, "list", "List users", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			us, err := e.client().Users(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, us, func(out io.Writer) { printUsers(out, us...) })
+		}),
+		add,
+		leaf(e, "get EMAIL", "Show a user", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			u, err := e.client().User(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, u, func(out io.Writer) { printUsers(out, *u) })
+		}),
+		setActive("deactivate", false), setActive("activate", true))
+}
+
+func printGroups(w io.Writer, gs ...codexgov.Group) {
+	fmt.Fprintln(w, "GROUP\tROLES\tMEMBERS\tDESCRIPTION")
+	for _, g := range gs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", g.Name, strings.Join(g.Roles, ","), strings.Join(g.Members, ","), g.Description)
+	}
+}
+
+func adminGroups(e *adminEnv) *cobra.Command {
+	var desc string
+	create := leaf(e, "create NAME", "Create a group", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		g, err := e.client().CreateGroup(cmd.Context(), ws, a[0], desc)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, g, func(out io.Writer) { printGroups(out, *g) })
+	})
+	create.Flags().StringVar(&desc, "description", "", "what the group is for")
+	edit := func(use, short string, fn func(c *client.Client, cmd *cobra.Command, ws, g, x string) (*codexgov.Group, error)) *cobra.Command {
+		return leaf(e, use, short, cobra.MinimumNArgs(2), true, func(cmd *cobra.Command, ws string, a []string) error {
+			var g *codexgov.Group
+			for _, x := range a[1:] {
+				var err error
+				if g, err = fn(e.client(), cmd, ws, a[0], x); err != nil {
+					return err
+				}
+			}
+			return e.show(cmd, g, func(out io.Writer) { printGroups(out, *g) })
+		})
+	}
+	return group("groups", "Manage groups, their members and roles",
+		leaf(e, "list", "List groups", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			gs, err := e.client().Groups(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, gs, func(out io.Writer) { printGroups(out, gs...) })
+		}),
+		create,
+		leaf(e, "get NAME", "Show a group", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			g, err := e.client().Group(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, g, func(out io.Writer) { printGroups(out, *g) })
+		}),
+		leaf(e, "delete NAME", "Delete a group", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			if err := e.client().DeleteGroup(cmd.Context(), ws, a[0]); err != nil {
+				return err
+			}
+			return e.show(cmd, map[string]string{"deleted": a[0]}, func(out io.Writer) { fmt.Fprintf(out, "deleted group %s\n", a[0]) })
+		}),
+		edit("add-member GROUP EMAIL...", "Add users to a group", func(c *client.Client, cmd *cobra.Command, ws, g, x string) (*codexgov.Group, error) {
+			return c.AddMember(cmd.Context(), ws, g, x)
+		}),
+		edit("remove-member GROUP EMAIL...", "Remove users from a group", func(c *client.Client, cmd *cobra.Command, ws, g, x string) (*codexgov.Group, error) {
+			return c.RemoveMember(cmd.Context(), ws, g, x)
+		}),
+		edit("grant-role GROUP ROLE...", "Grant roles to a group", func(c *client.Client, cmd *cobra.Command, ws, g, x string) (*codexgov.Group, error) {
+			return c.GrantRole(cmd.Context(), ws, g, x)
+		}),
+		edit("revoke-role GROUP ROLE...", "Revoke roles from a group", func(c *client.Client, cmd *cobra.Command, ws, g, x string) (*codexgov.Group, error) {
+			return c.RevokeRole(cmd.Context(), ws, g, x)
+		}))
+}
+
+func printRoles(w io.Writer, rs ...codexgov.Role) {
+	fmt.Fprintln(w, "ROLE\tPERMISSIONS\tDESCRIPTION")
+	for _, r := range rs {
+		ps := make([]string, len(r.Permissions))
+		for i, p := range r.Permissions {
+			ps[i] = string(p)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", r.Name, strings.Join(ps, ","), r.Description)
+	}
+}
+
+func perms(ss []string) []codexgov.Permission {
+	out := []codexgov.Permission{}
+	for _, s := range ss {
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, codexgov.Permission(p))
+			}
+		}
+	}
+	return out
+}
+
+func adminRoles(e *adminEnv) *cobra.Command {
+	var desc string
+	var ps []string
+	allPerms := make([]string, 0, 8)
+	for _, p := range codexgov.Permissions() {
+		allPerms = append(allPerms, string(p))
+	}
+	permHelp := "permission (repeatable or comma-separated): " + strings.Join(allPerms, ", ")
+	create := leaf(e, "create NAME", "Create a custom role", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		r, err := e.client().CreateRole(cmd.Context(), ws, codexgov.Role{Name: a[0], Description: desc, Permissions: perms(ps)})
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, r, func(out io.Writer) { printRoles(out, *r) })
+	})
+	create.Flags().StringVar(&desc, "description", "", "what the role is for")
+	create.Flags().StringSliceVarP(&ps, "permission", "p", nil, permHelp)
+	update := leaf(e, "update NAME", "Change a role's permissions or description", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		var u codexgov.RoleUpdate
+		if cmd.Flags().Changed("description") {
+			u.Description = &desc
+		}
+		if cmd.Flags().Changed("permission") {
+			p := perms(ps)
+			u.Permissions = &p
+		}
+		r, err := e.client().UpdateRole(cmd.Context(), ws, a[0], u)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, r, func(out io.Writer) { printRoles(out, *r) })
+	})
+	update.Flags().StringVar(&desc, "description", "", "what the role is for")
+	update.Flags().StringSliceVarP(&ps, "permission", "p", nil, permHelp+" (replaces the list)")
+	return group("roles", "Manage custom roles",
+		leaf(e, "list", "List roles", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			rs, err := e.client().Roles(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, rs, func(out io.Writer) { printRoles(out, rs...) })
+		}),
+		create,
+		leaf(e, "get NAME", "Show a role", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			r, err := e.client().Role(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, r, func(out io.Writer) { printRoles(out, *r) })
+		}),
+		update,
+		leaf(e, "delete NAME", "Delete a role", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			if err := e.client().DeleteRole(cmd.Context(), ws, a[0]); err != nil {
+				return err
+			}
+			return e.show(cmd, map[string]string{"deleted": a[0]}, func(out io.Writer) { fmt.Fprintf(out, "deleted role %s\n", a[0]) })
+		}))
+}
+
+func printPolicies(w io.Writer, ps ...codexgov.PolicyVersion) {
+	fmt.Fprintln(w, "POLICY\tVERSION\tHASH\tCREATED\tBY\tCOMMENT")
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\n", p.Name, p.Version, shortHash(p.Hash), p.CreatedAt.Format("2006-01-02 15:04:05"), p.CreatedBy, p.Comment)
+	}
+}
+
+func shortHash(h string) string {
+	if len(h) > 19 {
+		return h[:19]
+	}
+	return h
+}
+
+func adminPolicies(e *adminEnv) *cobra.Command {
+	var reqFile, defFile, comment string
+	var version, from, to int
+	put := leaf(e, "put NAME --requirements FILE [--defaults FILE]", "Write a new policy version (validated as Codex 0.169.0 reads it)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		in := codexgov.PolicyInput{Name: a[0], Comment: comment}
+		read := func(file, field string, dst *string) error {
+			if file == "" {
+				return nil
+			}
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			*dst = string(b)
+			e.files[field] = file
+			return nil
+		}
+		if err := read(reqFile, "/requirements", &in.Requirements); err != nil {
+			return err
+		}
+		if err := read(defFile, "/defaults", &in.Defaults); err != nil {
+			return err
+		}
+		p, err := e.client().PutPolicy(cmd.Context(), ws, in)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, p, func(out io.Writer) {
+			printPolicies(out, *p)
+			for _, d := range p.Warnings {
+				where := d.Field
+				if f, ok := e.files[d.Field]; ok {
+					where = f
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d:%d: warning: %s\n", where, d.Line, d.Column, d.Message)
+			}
+		})
+	})
+	put.Flags().StringVar(&reqFile, "requirements", "", "requirements.toml to enforce")
+	put.Flags().StringVar(&defFile, "defaults", "", "managed defaults (config.toml keys)")
+	put.Flags().StringVar(&comment, "comment", "", "why this version")
+	get := leaf(e, "get NAME", "Show a policy version", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		p, err := e.client().Policy(cmd.Context(), ws, a[0], version)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, p, func(out io.Writer) {
+			printPolicies(out, *p)
+			fmt.Fprintf(out, "\n# requirements.toml\n%s", p.Requirements)
+			if p.Defaults != "" {
+				fmt.Fprintf(out, "\n# managed defaults\n%s", p.Defaults)
+			}
+		})
+	})
+	get.Flags().IntVar(&version, "version", 0, "version (default: current)")
+	diff := leaf(e, "diff NAME", "Diff two versions of a policy", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		d, err := e.client().DiffPolicy(cmd.Context(), ws, a[0], from, to)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, d, func(out io.Writer) {
+			if d.Requirements == "" && d.Defaults == "" {
+				fmt.Fprintf(out, "%s: versions %d and %d are identical\n", d.Policy, d.From, d.To)
+			}
+			fmt.Fprint(out, d.Requirements, d.Defaults)
+		})
+	})
+	diff.Flags().IntVar(&from, "from", 0, "older version (default: current-1)")
+	diff.Flags().IntVar(&to, "to", 0, "newer version (default: current)")
+	return group("policies", "Write, read, compare and delete policies",
+		leaf(e, "list", "List policies", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			ps, err := e.client().Policies(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ps, func(out io.Writer) { printPolicies(out, ps...) })
+		}),
+		put, get,
+		leaf(e, "history NAME", "List a policy's versions", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			ps, err := e.client().PolicyHistory(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ps, func(out io.Writer) { printPolicies(out, ps...) })
+		}),
+		diff,
+		leaf(e, "delete NAME", "Delete a policy", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			if err := e.client().DeletePolicy(cmd.Context(), ws, a[0]); err != nil {
+				return err
+			}
+			return e.show(cmd, map[string]string{"deleted": a[0]}, func(out io.Writer) { fmt.Fprintf(out, "deleted policy %s\n", a[0]) })
+		}))
+}
+
+func printAssignment(w io.Writer, a *codexgov.Assignment) {
+	fmt.Fprintln(w, "RULE\tGROUP\tPOLICY")
+	for i, r := range a.Rules {
+		fmt.Fprintf(w, "%d\t%s\t%s\n", i+1, r.Group, r.Policy)
+	}
+	def := a.Default
+	if def == "" {
+		def = "(none: no requirements)"
+	}
+	fmt.Fprintf(w, "default\t*\t%s\n", def)
+}
+
+func adminAssignment(e *adminEnv) *cobra.Command {
+	var rules []string
+	var def string
+	set := leaf(e, "set --rule GROUP=POLICY... [--default POLICY]", "Replace the assignment (rules in order; first match wins)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		a := codexgov.Assignment{Rules: []codexgov.Rule{}, Default: def}
+		for _, r := range rules {
+			g, p, ok := strings.Cut(r, "=")
+			if !ok || g == "" || p == "" {
+				return &exitError{code: 2, err: fmt.Errorf("--rule %q: want GROUP=POLICY", r)}
+			}
+			a.Rules = append(a.Rules, codexgov.Rule{Group: g, Policy: p})
+		}
+		out, err := e.client().SetAssignment(cmd.Context(), ws, a)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, out, func(w io.Writer) { printAssignment(w, out) })
+	})
+	set.Flags().StringArrayVar(&rules, "rule", nil, "GROUP=POLICY, repeatable, in order")
+	set.Flags().StringVar(&def, "default", "", "fallback policy for users no rule matches")
+	return group("assignment", "Show and set which group gets which policy",
+		leaf(e, "get", "Show the assignment", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			a, err := e.client().Assignment(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, a, func(w io.Writer) { printAssignment(w, a) })
+		}), set)
+}
+
+func adminLookup(e *adminEnv) *cobra.Command {
+	var user, grp string
+	cmd := leaf(e, "lookup (--user EMAIL | --group NAME)", "Show which policy a user or group gets, and why", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		var l *codexgov.Lookup
+		var err error
+		if user != "" {
+			l, err = e.client().LookupUser(cmd.Context(), ws, user)
+		} else {
+			l, err = e.client().LookupGroup(cmd.Context(), ws, grp)
+		}
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, l, func(w io.Writer) {
+			who := "group " + l.Group
+			if l.User != "" {
+				who = "user " + l.User + " (groups: " + strings.Join(l.Groups, ", ") + ")"
+			}
+			fmt.Fprintf(w, "%s\n", who)
+			for _, s := range l.Match.Skipped {
+				fmt.Fprintf(w, "  rule %d (%s -> %s): skipped: %s\n", s.Rule, s.Group, s.Policy, s.Reason)
+			}
+			fmt.Fprintf(w, "  %s\n", l.Match.Reason)
+			if l.Policy != nil {
+				fmt.Fprintf(w, "policy\t%s version %d\nhash\t%s\nrequirements etag\t%s\n", l.Policy.Name, l.Policy.Version, l.Policy.Hash, l.RequirementsETag)
+			} else {
+				fmt.Fprintf(w, "policy\t(none)\n")
+			}
+			for _, s := range []codexgov.Surface{codexgov.SurfaceLocal, codexgov.SurfaceCloud} {
+				if d, ok := l.Access[s]; ok {
+					fmt.Fprintf(w, "codex %s\tallowed=%v (%s)\n", s, d.Allowed, d.Reason)
+				}
+			}
+			if l.Policy != nil {
+				fmt.Fprintf(w, "\n# requirements.toml\n%s", l.Policy.Requirements)
+			}
+		})
+	})
+	cmd.Flags().StringVar(&user, "user", "", "a user's email")
+	cmd.Flags().StringVar(&grp, "group", "", "a group name")
+	cmd.MarkFlagsMutuallyExclusive("user", "group")
+	cmd.MarkFlagsOneRequired("user", "group")
+	return cmd
+}
+
+func printKeys(w io.Writer, ks ...codexgov.APIKey) {
+	fmt.Fprintln(w, "ID\tNAME\tSCOPES\tCREATED\tREVOKED")
+	for _, k := range ks {
+		sc := make([]string, len(k.Scopes))
+		for i, s := range k.Scopes {
+			sc[i] = string(s)
+		}
+		rev := ""
+		if !k.RevokedAt.IsZero() {
+			rev = k.RevokedAt.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(sc, ","), k.CreatedAt.Format("2006-01-02 15:04"), rev)
+	}
+}
+
+func adminAPIKeys(e *adminEnv) *cobra.Command {
+	var scopes []string
+	create := leaf(e, "create NAME --scope SCOPE...", "Create an API key (the secret is shown once)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		var sc []codexgov.Scope
+		for _, s := range scopes {
+			sc = append(sc, codexgov.Scope(s))
+		}
+		k, err := e.client().CreateAPIKey(cmd.Context(), ws, a[0], sc...)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, k, func(w io.Writer) {
+			printKeys(w, *k)
+			fmt.Fprintf(w, "\nsecret (shown only now): %s\n", k.Secret)
+		})
+	})
+	create.Flags().StringSliceVar(&scopes, "scope", nil, "admin:read, admin:write, audit:read, credentials:write")
+	return group("api-keys", "Manage the workspace's API keys",
+		leaf(e, "list", "List API keys", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			ks, err := e.client().APIKeys(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ks, func(w io.Writer) { printKeys(w, ks...) })
+		}),
+		create,
+		leaf(e, "revoke ID", "Revoke an API key", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			k, err := e.client().RevokeAPIKey(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, k, func(w io.Writer) { printKeys(w, *k) })
+		}))
+}
+
+func printTokens(w io.Writer, ts ...codexgov.AccessToken) {
+	fmt.Fprintln(w, "ID\tUSER\tNAME\tEXPIRES\tREVOKED")
+	for _, t := range ts {
+		rev := ""
+		if !t.RevokedAt.IsZero() {
+			rev = t.RevokedAt.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.User, t.Name, t.ExpiresAt.Format("2006-01-02 15:04"), rev)
+	}
+}
+
+func adminAccessTokens(e *adminEnv) *cobra.Command {
+	var name, expires string
+	issue := leaf(e, "issue EMAIL", "Issue an access token to a user (the secret is shown once)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		t, err := e.client().CreateAccessToken(cmd.Context(), ws, a[0], name, expires)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, t, func(w io.Writer) {
+			printTokens(w, *t)
+			fmt.Fprintf(w, "\nsecret (shown only now): %s\n", t.Secret)
+		})
+	})
+	issue.Flags().StringVar(&name, "name", "", "what the token is for")
+	issue.Flags().StringVar(&expires, "expires-in", "", "lifetime, e.g. 720h (default 90 days, at most 366 days)")
+	return group("access-tokens", "Issue and revoke users' access tokens",
+		leaf(e, "list", "List access tokens", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			ts, err := e.client().AccessTokens(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ts, func(w io.Writer) { printTokens(w, ts...) })
+		}),
+		issue,
+		leaf(e, "revoke ID", "Revoke an access token", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			t, err := e.client().RevokeAccessToken(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, t, func(w io.Writer) { printTokens(w, *t) })
+		}))
+}
+
+func adminAudit(e *adminEnv) *cobra.Command {
+	var before int64
+	var limit int
+	cmd := leaf(e, "audit", "List audit events, newest first", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		p, err := e.client().AuditEvents(cmd.Context(), ws, before, limit)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, p, func(w io.Writer) {
+			fmt.Fprintln(w, "ID\tTIME\tACTOR\tACTION\tTARGET\tREQUEST")
+			for _, ev := range p.Events {
+				fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\n", ev.ID, ev.Time.Format("2006-01-02 15:04:05"), ev.Actor, ev.Action, ev.Target, ev.RequestID)
+			}
+			if p.Next != 0 {
+				fmt.Fprintf(w, "\nmore: --before %d\n", p.Next)
+			}
+		})
+	})
+	cmd.Flags().Int64Var(&before, "before", 0, "cursor: events older than this id")
+	cmd.Flags().IntVar(&limit, "limit", 50, "page size (1-1000)")
+	return cmd
+}
+
+func printSigningKeys(w io.Writer, ks ...codexgov.SigningKey) {
+	fmt.Fprintln(w, "KID\tACTIVE\tCREATED\tRETIRED")
+	for _, k := range ks {
+		ret := ""
+		if !k.RetiredAt.IsZero() {
+			ret = k.RetiredAt.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(w, "%s\t%v\t%s\t%s\n", k.KID, k.Active, k.CreatedAt.Format("2006-01-02 15:04"), ret)
+	}
+}
+
+func adminSigningKeys(e *adminEnv) *cobra.Command {
+	return group("signing-keys", "Rotate and retire the keys that sign distributed policies (server key)",
+		leaf(e, "list", "List signing keys", cobra.NoArgs, false, func(cmd *cobra.Command, _ string, _ []string) error {
+			ks, err := e.client().SigningKeys(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ks, func(w io.Writer) { printSigningKeys(w, ks...) })
+		}),
+		leaf(e, "rotate", "Add a new active key; the old one stays published", cobra.NoArgs, false, func(cmd *cobra.Command, _ string, _ []string) error {
+			k, err := e.client().RotateSigningKey(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, k, func(w io.Writer) { printSigningKeys(w, *k) })
+		}),
+		leaf(e, "retire KID", "Stop publishing an inactive key", cobra.ExactArgs(1), false, func(cmd *cobra.Command, _ string, a []string) error {
+			k, err := e.client().RetireSigningKey(cmd.Context(), a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, k, func(w io.Writer) { printSigningKeys(w, *k) })
+		}))
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/httpapi"
+	"github.com/codexgov/codexgov/internal/sqlstore"
+)
+
+// Main is the control plane process: `codexgov server` and the end-to-end
+// tests both run it.
+type Main struct {
+	Listen        string
+	DataDir       string
+	Database      string // postgres://… or empty for SQLite in DataDir
+	MasterKeyFile string // empty: DataDir/master.key
+	SyncInterval  time.Duration
+	MaxBodyBytes  int64
+	Logger        *slog.Logger
+	// Out receives the one-time server admin key.
+	Out io.Writer
+
+	// Addr is the address actually listened on, set by Run.
+	Addr  string
+	Store *sqlstore.DB
+	API   *httpapi.Server
+
+	srv    *http.Server
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Run opens the database, prepares first-start credentials, and starts
+// serving in the background.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Out == nil {
+		m.Out = io.Discard
+	}
+	dsn := m.Database
+	if dsn == "" {
+		dsn = filepath.Join(m.DataDir, "codexgov.db")
+	}
+	store, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	m.Store = store
+	keyFile := m.MasterKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(m.DataDir, "master.key")
+	}
+	master, created, err := bundle.LoadOrCreateMasterKey(keyFile)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("master key: %w", err)
+	}
+	if created {
+		m.Logger.Info("created the master key that encrypts signing keys", "file", keyFile)
+	}
+	if err := m.firstStart(ctx, master); err != nil {
+		store.Close()
+		return err
+	}
+	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes})
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("build the policy snapshot: %w", err)
+	}
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		store.Close()
+		return err
+	}
+	m.Addr = ln.Addr().String()
+	m.srv = &http.Server{Handler: m.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	syncCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.done = make(chan struct{})
+	interval := m.SyncInterval
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	go func() {
+		defer close(m.done)
+		m.API.Sync(syncCtx, interval)
+	}()
+	go func() {
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("serve", "err", err)
+		}
+	}()
+	m.Logger.Info("codexgov server listening", "addr", m.Addr, "database", store.Dialect(), "snapshot_version", m.API.Snapshot().Version)
+	return nil
+}
+
+// firstStart creates the server admin key (printed once, stored hashed) and
+// the first signing key.
+func (m *Main) firstStart(ctx context.Context, master bundle.MasterKey) error {
+	ctx = codexgov.WithActor(ctx, codexgov.Actor{ID: "server", RequestID: "first-start"})
+	has, err := m.Store.HasServerKey(ctx)
+	if err != nil {
+		return err
+	}
+	if !has {
+		secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
+		if _, err := m.Store.CreateAPIKey(ctx, codexgov.APIKey{ID: id, Name: "server admin (first start)", Scopes: []codexgov.Scope{codexgov.ScopeServerAdmin}, Hash: hash}); err != nil {
+			return fmt.Errorf("create the server admin key: %w", err)
+		}
+		fmt.Fprintf(m.Out, "codexgov: created the server admin API key. It is shown only now and stored only as a hash:\n\n    %s\n\n  export CODEXGOV_TOKEN=%s\n\n", secret, secret)
+	}
+	keys, err := m.Store.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Active {
+			return nil
+		}
+	}
+	_, err = m.Store.AddSigningKey(ctx, bundle.NewSigningKey(master, time.Now()))
+	return err
+}
+
+// Close stops accepting requests, lets running ones finish (up to 15 s)
+// and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		errs = append(errs, m.srv.Shutdown(ctx))
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+		<-m.done
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// envDefault is a flag default taken from the environment.
+func envDefault(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func newServerCmd() *cobra.Command {
+	m := &Main{}
+	var logLevel, logFormat string
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the codexgov control plane",
+		Long: `Run the codexgov control plane: the REST API under /api/v1, client policy
+distribution, /healthz and /metrics.
+
+Every flag can also be set with the environment variable named in its help.
+On the first start the server creates a server admin API key and prints it
+once; only its hash is stored.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--log-level: %w", err)}
+			}
+			opts := &slog.HandlerOptions{Level: lvl}
+			if logFormat == "json" {
+				m.Logger = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts))
+			} else {
+				m.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts))
+			}
+			m.Out = cmd.OutOrStdout()
+			if err := m.Run(cmd.Context()); err != nil {
+				m.Close()
+				return &exitError{code: 1, err: err}
+			}
+			<-cmd.Context().Done()
+			m.Logger.Info("shutting down")
+			if err := m.Close(); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&m.Listen, "listen", envDefault("CODEXGOV_LISTEN", "127.0.0.1:7700"), "address to listen on (CODEXGOV_LISTEN)")
+	f.StringVar(&m.DataDir, "data-dir", envDefault("CODEXGOV_DATA_DIR", "./codexgov-data"), "folder for the SQLite database and the master key (CODEXGOV_DATA_DIR)")
+	f.StringVar(&m.Database, "database", envDefault("CODEXGOV_DATABASE", ""), "postgres://… URL; SQLite in --data-dir when empty (CODEXGOV_DATABASE)")
+	f.StringVar(&m.MasterKeyFile, "master-key-file", envDefault("CODEXGOV_MASTER_KEY_FILE", ""), "32-byte key that encrypts signing keys; every replica needs the same one; default DATA_DIR/master.key (CODEXGOV_MASTER_KEY_FILE)")
+	interval, _ := time.ParseDuration(envDefault("CODEXGOV_SYNC_INTERVAL", "2s"))
+	f.DurationVar(&m.SyncInterval, "sync-interval", interval, "how often to check the database for changes made by other replicas (CODEXGOV_SYNC_INTERVAL)")
+	maxBody, _ := strconv.ParseInt(envDefault("CODEXGOV_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes)), 10, 64)
+	f.Int64Var(&m.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted (CODEXGOV_MAX_BODY_BYTES)")
+	f.StringVar(&logLevel, "log-level", envDefault("CODEXGOV_LOG_LEVEL", "info"), "debug, info, warn or error (CODEXGOV_LOG_LEVEL)")
+	f.StringVar(&logFormat, "log-format", envDefault("CODEXGOV_LOG_FORMAT", "text"), "text or json (CODEXGOV_LOG_FORMAT)")
+	return cmd
+}
