@@ -1,0 +1,315 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/sqlstore"
+	"github.com/codexgov/codexgov/internal/testenv"
+)
+
+var update = flag.Bool("update", false, "rewrite docs/openapi.json")
+
+type fixture struct {
+	store *sqlstore.DB
+	api   *Server
+	srv   *httptest.Server
+	keys  map[string]string // name -> secret
+	ids   map[string]string // name -> record id
+}
+
+func actor() context.Context {
+	return codexgov.WithActor(context.Background(), codexgov.Actor{ID: "test", RequestID: "seed"})
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	var master bundle.MasterKey
+	ctx := actor()
+	f := &fixture{store: store, keys: map[string]string{}, ids: map[string]string{}}
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(store.AddSigningKey(ctx, bundle.NewSigningKey(master, time.Now())))
+	on := true
+	for _, ws := range []string{"victim", "attacker"} {
+		must(store.CreateWorkspace(ctx, ws, ""))
+		must(store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowAccessTokens: &on}))
+		perms := append(codexgov.DefaultRolePermissions(), codexgov.PermAccessTokens)
+		must(store.UpdateRole(ctx, ws, codexgov.DefaultRoleName, codexgov.RoleUpdate{Permissions: &perms}))
+		must(store.CreateUser(ctx, ws, codexgov.User{Email: "ann@" + ws + ".test"}))
+		must(store.CreateGroup(ctx, ws, codexgov.Group{Name: "eng-" + ws}))
+		must(store.AddGroupMember(ctx, ws, "eng-"+ws, "ann@"+ws+".test"))
+		must(store.CreateRole(ctx, ws, codexgov.Role{Name: "role-" + ws, Permissions: []codexgov.Permission{"codex_local", "access_tokens"}}))
+		must(store.GrantGroupRole(ctx, ws, "eng-"+ws, "role-"+ws))
+		must(store.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "policy-" + ws, Requirements: "# secret of " + ws + "\nallowed_sandbox_modes = [\"read-only\"]\n"}))
+		must(store.SetAssignment(ctx, ws, codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng-" + ws, Policy: "policy-" + ws}}}))
+		mk := func(name string, scopes ...codexgov.Scope) {
+			secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
+			must(store.CreateAPIKey(ctx, codexgov.APIKey{ID: id, Workspace: ws, Name: name, Scopes: scopes, Hash: hash}))
+			f.keys[ws+"/"+name], f.ids[ws+"/"+name] = secret, id
+		}
+		mk("full", codexgov.WorkspaceScopes()...)
+		mk("audit-only", codexgov.ScopeAuditRead)
+		mk("read-only", codexgov.ScopeAdminRead)
+		mk("revoked", codexgov.WorkspaceScopes()...)
+		must(store.RevokeAPIKey(ctx, ws, f.ids[ws+"/revoked"]))
+		secret, id, hash := codexgov.NewSecret(codexgov.AccessTokenPrefix)
+		must(store.CreateAccessToken(ctx, codexgov.AccessToken{ID: id, Workspace: ws, User: "ann@" + ws + ".test", Hash: hash, ExpiresAt: time.Now().Add(time.Hour)}))
+		f.keys[ws+"/token"], f.ids[ws+"/token"] = secret, id
+	}
+	ks, _ := store.SigningKeys(ctx)
+	f.ids["kid"] = ks[0].KID
+	f.api, err = New(context.Background(), store, master, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(f.api)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+var paramRE = regexp.MustCompile(`\{([a-z]+)\}`)
+
+// TestTenantIsolation is generated from the route table: every route that
+// takes a credential is tried without one, with a revoked key, with a key
+// lacking its scope and with another workspace's credential.
+func TestTenantIsolation(t *testing.T) {
+	f := newFixture(t)
+	victimData := []string{"ann@victim.test", "eng-victim", "role-victim", "policy-victim", "secret of victim", f.ids["victim/full"]}
+	fill := func(rt Route) string {
+		return paramRE.ReplaceAllStringFunc(rt.Path, func(m string) string {
+			switch m {
+			case "{ws}":
+				return "victim"
+			case "{email}":
+				return "ann@victim.test"
+			case "{group}":
+				return "eng-victim"
+			case "{role}":
+				return "role-victim"
+			case "{policy}":
+				return "policy-victim"
+			case "{id}":
+				if strings.Contains(rt.Path, "access-tokens") {
+					return f.ids["victim/token"]
+				}
+				return f.ids["victim/full"]
+			case "{kid}":
+				return f.ids["kid"]
+			}
+			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
+			return ""
+		})
+	}
+	body := func(rt Route) string {
+		if rt.In == nil {
+			return ""
+		}
+		b, _ := json.Marshal(rt.In)
+		return string(b)
+	}
+	stateBefore, _ := f.store.Version(context.Background())
+	checked := 0
+	for _, rt := range Routes() {
+		if rt.Auth == Public {
+			continue
+		}
+		name := rt.Method + " " + rt.Path
+		path := fill(rt)
+		if strings.Contains(rt.Path, "/lookup") {
+			path += "?user=ann@victim.test"
+		}
+		expect := func(who, token string, want int) {
+			t.Helper()
+			code, resp := f.do(t, rt.Method, path, token, body(rt))
+			if code != want {
+				t.Errorf("%s with %s: status %d, want %d (%s)", name, who, code, want, resp)
+			}
+			if code >= 400 {
+				var e ErrorBody
+				if err := json.Unmarshal([]byte(resp), &e); err != nil || e.Code == "" || e.Message == "" {
+					t.Errorf("%s with %s: error body not in the one shape: %s", name, who, resp)
+				}
+				for _, d := range victimData {
+					if strings.Contains(resp, d) && !strings.Contains(path, d) {
+						t.Errorf("%s with %s: error body leaks %q: %s", name, who, d, resp)
+					}
+				}
+			}
+		}
+		expect("no token", "", 401)
+		expect("a revoked key", f.keys["victim/revoked"], 401)
+		expect("a malformed token", "cgk_not-a-real-key", 401)
+		switch rt.Auth {
+		case Client:
+			expect("an API key", f.keys["victim/full"], 403)
+			// Another workspace's token only ever sees its own user's data.
+			code, resp := f.do(t, rt.Method, path, f.keys["attacker/token"], "")
+			for _, d := range victimData {
+				if strings.Contains(resp, d) {
+					t.Errorf("%s with the attacker's token (%d): leaks %q", name, code, d)
+				}
+			}
+		case Key:
+			switch {
+			case rt.Scope == codexgov.ScopeServerAdmin:
+				expect("a workspace key", f.keys["victim/full"], 403)
+			case rt.Scope == codexgov.ScopeAuditRead:
+				expect("a key without audit:read", f.keys["victim/read-only"], 403)
+			default:
+				expect("a key without "+string(rt.Scope), f.keys["victim/audit-only"], 403)
+			}
+			expect("an access token", f.keys["victim/token"], 403)
+			if strings.Contains(rt.Path, "{ws}") {
+				expect("another workspace's key", f.keys["attacker/full"], 404)
+				expect("another workspace's token", f.keys["attacker/token"], 404)
+			} else if rt.Scope != codexgov.ScopeServerAdmin {
+				code, resp := f.do(t, rt.Method, path, f.keys["attacker/full"], body(rt))
+				if code != 200 || strings.Contains(resp, "victim") {
+					t.Errorf("%s with the attacker's key: %d %s", name, code, resp)
+				}
+			}
+		}
+		checked++
+	}
+	if after, _ := f.store.Version(context.Background()); after != stateBefore {
+		t.Errorf("the refused requests changed the state: version %d -> %d", stateBefore, after)
+	}
+	if evs, _ := f.store.AuditEvents(context.Background(), "victim", codexgov.AuditFilter{Limit: 1}); evs[0].RequestID != "seed" {
+		t.Errorf("a refused request wrote an audit event: %+v", evs[0])
+	}
+	if checked != len(Routes())-4 {
+		t.Errorf("only %d routes checked", checked)
+	}
+}
+
+// TestOpenAPIMatchesRouteTable checks the served document against the
+// route table, and against the committed docs/openapi.json.
+func TestOpenAPIMatchesRouteTable(t *testing.T) {
+	f := newFixture(t)
+	code, body := f.do(t, "GET", "/api/v1/openapi.json", "", "")
+	if code != 200 {
+		t.Fatalf("status %d", code)
+	}
+	var doc struct {
+		OpenAPI    string                                `json:"openapi"`
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, rt := range Routes() {
+		want[strings.ToLower(rt.Method)+" "+rt.Path] = true
+	}
+	got := map[string]bool{}
+	for p, ops := range doc.Paths {
+		for m := range ops {
+			got[m+" "+p] = true
+			if !want[m+" "+p] {
+				t.Errorf("OpenAPI documents %s %s, which the route table lacks", m, p)
+			}
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("route %s is missing from the OpenAPI document", k)
+		}
+	}
+	for _, ref := range regexp.MustCompile(`"#/components/schemas/([A-Za-z]+)"`).FindAllStringSubmatch(body, -1) {
+		if _, ok := doc.Components.Schemas[ref[1]]; !ok {
+			t.Errorf("dangling $ref %s", ref[1])
+		}
+	}
+	file := filepath.Join(testenv.RepoRoot(), "docs", "openapi.json")
+	if *update {
+		os.WriteFile(file, []byte(body), 0o644)
+	}
+	committed, err := os.ReadFile(file)
+	if err != nil || string(committed) != body {
+		t.Errorf("docs/openapi.json is not the served document; run go test ./internal/httpapi -run OpenAPI -update")
+	}
+}
+
+func TestErrorsNamePlaces(t *testing.T) {
+	f := newFixture(t)
+	key := f.keys["victim/full"]
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		field              string
+	}{
+		{"POST", "/api/v1/workspaces/victim/groups", `{"name": 7}`, 400, "/name"},
+		{"POST", "/api/v1/workspaces/victim/groups", `{"nmae": "x"}`, 400, "/nmae"},
+		{"POST", "/api/v1/workspaces/victim/roles", `{"name": "x", "permissions": ["codex_local", "sudo"]}`, 400, "/permissions/1"},
+		{"PUT", "/api/v1/workspaces/victim/policies/p", `{"requirements": "allowed_sandbox_modes = [1]"}`, 400, "/requirements"},
+		{"PUT", "/api/v1/workspaces/victim/assignment", `{"rules": [{"group": "nope", "policy": "policy-victim"}]}`, 400, "/rules/0/group"},
+		{"POST", "/api/v1/workspaces/victim/users", `{"email": "x@y.z"` + strings.Repeat(" ", DefaultMaxBodyBytes) + `}`, 413, ""},
+		{"GET", "/api/v1/workspaces/victim/audit-events?limit=x", ``, 400, "?limit"},
+	} {
+		code, body := f.do(t, tc.method, tc.path, key, tc.body)
+		var e ErrorBody
+		json.Unmarshal([]byte(body), &e)
+		if code != tc.status || (tc.field != "" && (len(e.Details) == 0 || e.Details[0].Field != tc.field)) {
+			t.Errorf("%s %s %.40s: %d %s, want %d at %s", tc.method, tc.path, tc.body, code, body, tc.status, tc.field)
+		}
+	}
+}
+
+func TestMetricsUseRoutePatterns(t *testing.T) {
+	f := newFixture(t)
+	f.do(t, "GET", "/api/v1/workspaces/victim/users/ann@victim.test", f.keys["victim/full"], "")
+	f.do(t, "GET", "/no/such/path", "", "")
+	_, body := f.do(t, "GET", "/metrics", "", "")
+	for _, want := range []string{
+		`codexgov_http_requests_total{code="200",method="GET",route="/api/v1/workspaces/{ws}/users/{email}"} 1`,
+		`codexgov_http_requests_total{code="404",method="GET",route="unmatched"} 1`,
+		`codexgov_snapshot_version `,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, "ann@victim.test") {
+		t.Error("metrics carry a raw path")
+	}
+}
