@@ -4,6 +4,8 @@ CODEX_VERSION := 0.169.0
 CACHE_DIR     ?= $(HOME)/.cache/codexgov
 CODEX_PREFIX  := $(CACHE_DIR)/codex-$(CODEX_VERSION)
 export CODEX_BIN ?= $(CODEX_PREFIX)/node_modules/.bin/codex
+# Each PostgreSQL test makes a schema or database of its own on this server.
+export CODEXGOV_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
 GO          ?= go
 STATICCHECK := $(CACHE_DIR)/bin/staticcheck
@@ -12,7 +14,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build test unit fuzz bench lint codex tools clean
+.PHONY: run build test unit fuzz bench bench-policy lint codex postgres tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -21,10 +23,13 @@ build:
 	$(GO) build -o bin/codexgov ./cmd/codexgov
 
 ## test: install what the tests need, lint, run every test, then the fuzzers briefly.
-test: codex lint unit fuzz
+test: codex postgres lint unit fuzz
 
 codex:
 	@scripts/install-codex.sh $(CODEX_VERSION) $(CODEX_PREFIX)
+
+postgres:
+	@scripts/check-postgres.sh
 
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
@@ -40,6 +45,10 @@ fuzz:
 ## bench: the exec-policy matcher against its linear reference (see docs/architecture.md).
 bench:
 	$(GO) test -run '^$$' -bench . -count 6 ./codex/execpolicy
+
+## bench-policy: /api/v1/client/requirements (200 and 304) against nginx serving the same bytes.
+bench-policy:
+	@scripts/bench-policy.sh
 
 tools: $(STATICCHECK)
 

@@ -66,8 +66,9 @@ func (s *Server) authorize(c *call) error {
 		if !codexgov.Allows(p.Key.Scopes, c.route.Scope) {
 			return codexgov.Errorf(codexgov.EFORBIDDEN, "the API key lacks the %s scope this route needs", c.route.Scope)
 		}
+		// Only API keys change state; client routes skip this allocation.
+		c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
 	}
-	c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
 	return nil
 }
 
@@ -138,19 +139,16 @@ func (s *Server) clientDocument(c *call, kind policy.Kind) error {
 		return err
 	}
 	h := c.w.Header()
-	h.Set("ETag", doc.ETag)
-	h.Set("Cache-Control", "private, no-cache")
-	h.Set("Codexgov-Policy", doc.Policy)
-	h.Set("Codexgov-Policy-Version", strconv.Itoa(doc.Version))
-	if doc.Signature != "" {
-		h.Set(bundle.SignatureHeader, doc.Signature)
+	// The slices are shared and never modified: net/http only reads them.
+	for k, v := range doc.Header {
+		h[k] = v
 	}
-	if etagMatch(c.r.Header.Get("If-None-Match"), doc.ETag) {
+	if inm := c.r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(inm[0], doc.ETag) {
+		delete(h, "Content-Type")
+		delete(h, "Content-Length")
 		c.w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	h.Set("Content-Type", "application/toml")
-	h.Set("Content-Length", strconv.Itoa(len(doc.Body)))
 	c.w.Write(doc.Body)
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/bundle"
@@ -52,6 +53,15 @@ type Server struct {
 	built    prometheus.Gauge
 
 	mux *http.ServeMux
+	// counters caches the request counter of each method, route and
+	// status, so that counting costs no label hashing per request.
+	counters sync.Map // metricKey -> prometheus.Counter
+	timers   sync.Map // metricKey{code: 0} -> prometheus.Observer
+}
+
+type metricKey struct {
+	method, route string
+	code          int
 }
 
 // Options configure a Server.
@@ -80,7 +90,7 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 	s.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuilds_total", Help: "Policy snapshot rebuilds by result."}, []string{"result"})
 	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
 	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})
-	s.registry.MustRegister(s.requests, s.duration, s.rebuilds, s.version, s.built, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	s.registry.MustRegister(s.requests, s.duration, s.rebuilds, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := s.Rebuild(ctx); err != nil {
 		return nil, err
 	}
@@ -167,8 +177,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if i := strings.IndexByte(route, ' '); i >= 0 {
 		route = route[i+1:]
 	}
-	s.requests.WithLabelValues(r.Method, route, strconv.Itoa(sw.code)).Inc()
-	s.duration.WithLabelValues(r.Method, route).Observe(time.Since(start).Seconds())
+	k := metricKey{r.Method, route, sw.code}
+	c, ok := s.counters.Load(k)
+	if !ok {
+		c, _ = s.counters.LoadOrStore(k, s.requests.WithLabelValues(r.Method, route, strconv.Itoa(sw.code)))
+	}
+	c.(prometheus.Counter).Inc()
+	k.code = 0
+	o, ok := s.timers.Load(k)
+	if !ok {
+		o, _ = s.timers.LoadOrStore(k, s.duration.WithLabelValues(r.Method, route))
+	}
+	o.(prometheus.Observer).Observe(time.Since(start).Seconds())
 }
 
 type statusWriter struct {
@@ -185,19 +205,28 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 var requestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
 
+// requestIDPrefix makes this process's request IDs unique among replicas;
+// a counter makes them unique within it without a random read per request.
+var (
+	requestIDPrefix = func() string {
+		var b [6]byte
+		rand.Read(b[:])
+		return "req_" + hex.EncodeToString(b[:]) + "_"
+	}()
+	requestSeq atomic.Uint64
+)
+
 func requestID(r *http.Request) string {
-	if id := r.Header.Get("X-Request-Id"); requestIDRE.MatchString(id) {
+	if id := r.Header.Get("X-Request-Id"); id != "" && requestIDRE.MatchString(id) {
 		return id
 	}
-	var b [8]byte
-	rand.Read(b[:])
-	return "req_" + hex.EncodeToString(b[:])
+	return requestIDPrefix + strconv.FormatUint(requestSeq.Add(1), 10)
 }
 
 func (s *Server) handlerFunc(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := requestID(r)
-		w.Header().Set("X-Request-Id", id)
+		w.Header()["X-Request-Id"] = []string{id}
 		if err := fn(w, r); err != nil {
 			s.writeError(w, r, id, err)
 		}

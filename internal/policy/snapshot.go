@@ -2,6 +2,7 @@ package policy
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +18,9 @@ type Document struct {
 	Signature string
 	Policy    string // "" when no policy applies
 	Version   int
+	// Header holds the response headers, ready to copy: serving a
+	// document allocates nothing for them.
+	Header map[string][]string
 }
 
 // Snapshot is the compiled, immutable state at one version.
@@ -115,6 +119,7 @@ func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapsho
 func relabel(d *Document, p *codexgov.PolicyVersion) *Document {
 	c := *d
 	c.Policy, c.Version = p.Name, p.Version
+	c.setHeader()
 	return &c
 }
 
@@ -130,7 +135,22 @@ func (s *Snapshot) document(body []byte, name string, version int) (*Document, e
 		}
 		d.Signature = sig
 	}
+	d.setHeader()
 	return d, nil
+}
+
+func (d *Document) setHeader() {
+	d.Header = map[string][]string{
+		"Etag":                    {d.ETag},
+		"Cache-Control":           {"private, no-cache"},
+		"Codexgov-Policy":         {d.Policy},
+		"Codexgov-Policy-Version": {strconv.Itoa(d.Version)},
+		"Content-Type":            {"application/toml"},
+		"Content-Length":          {strconv.Itoa(len(d.Body))},
+	}
+	if d.Signature != "" {
+		d.Header[bundle.SignatureHeader] = []string{d.Signature}
+	}
 }
 
 // JWKS is the published key set.

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# make bench-policy: GET /api/v1/client/requirements (200 and 304) against
+# nginx serving the same bytes as a static file, in the same run on the same
+# machine. Prints requests/s and the two ratios (goal: >= 0.5 each).
+# Installs wrk and nginx from Debian's packages when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+PORT_CG=${PORT_CG:-17780}
+PORT_NG=${PORT_NG:-17781}
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "bench-policy: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # policy-rc.d keeps the package from starting a system nginx.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+go build -o "$work/codexgov" ./cmd/codexgov
+"$work/codexgov" server --listen "127.0.0.1:$PORT_CG" --data-dir "$work/data" --log-level warn > "$work/server.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT_CG/healthz" >/dev/null && break; sleep 0.1; done
+export CODEXGOV_SERVER="http://127.0.0.1:$PORT_CG" CODEXGOV_WORKSPACE=bench
+export CODEXGOV_TOKEN=$(grep -o 'cgk_[a-z2-7]*' "$work/server.out" | head -1)
+cg() { "$work/codexgov" admin "$@" >/dev/null; }
+cg workspaces create bench
+cg settings set --allow-access-tokens
+cg roles update member -p codex_local,access_tokens
+cat > "$work/policy.toml" <<'TOML'
+# Benchmark policy: a realistic baseline.
+allowed_approval_policies = ["on-request", "untrusted"]
+allowed_sandbox_modes = ["read-only", "workspace-write"]
+allowed_web_search_modes = ["cached"]
+
+[features]
+unified_exec = false
+
+[mcp_servers.docs]
+identity = { command = "docs-mcp" }
+
+[rules]
+prefix_rules = [
+  { pattern = [{ token = "rm" }], decision = "forbidden", justification = "no deletes" },
+  { pattern = [{ token = "git" }, { any_of = ["push", "reset"] }], decision = "prompt" },
+]
+TOML
+cg policies put baseline --requirements "$work/policy.toml"
+cg users add dev@bench.test
+cg assignment set --default baseline
+token=$("$work/codexgov" admin access-tokens issue dev@bench.test --json | sed -n 's/.*"secret": "\(cgt_[a-z2-7]*\)".*/\1/p')
+url="http://127.0.0.1:$PORT_CG/api/v1/client/requirements"
+curl -sS -D "$work/headers" -H "Authorization: Bearer $token" "$url" -o "$work/www/requirements.toml" --create-dirs
+etag=$(sed -n 's/^[Ee][Tt]ag: *\(".*"\).*/\1/p' "$work/headers" | tr -d '\r')
+cmp -s "$work/policy.toml" "$work/www/requirements.toml" || { cat "$work/www/requirements.toml" >&2; echo "served body differs from the policy" >&2; exit 1; }
+
+chmod 711 "$work"; chmod -R a+rX "$work/www"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/toml;
+  server {
+    listen 127.0.0.1:$PORT_NG;
+    root $work/www;
+  }
+}
+NGINX
+"$NGINX" -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT_NG/requirements.toml" >/dev/null && break; sleep 0.1; done
+ng_etag=$(curl -fsS -D - -o /dev/null "http://127.0.0.1:$PORT_NG/requirements.toml" | sed -n 's/^[Ee][Tt]ag: *\(".*"\).*/\1/p' | tr -d '\r')
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "$url")" = 304 ] || { echo "no 304 from codexgov" >&2; exit 1; }
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ng_etag" "http://127.0.0.1:$PORT_NG/requirements.toml")" = 304 ] || { echo "no 304 from nginx" >&2; exit 1; }
+
+rps() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
+echo "body: $(wc -c < "$work/policy.toml") bytes; wrk -t$THREADS -c$CONNS -d$DURATION; $(nproc) cores"
+wrk -t1 -c8 -d2s -H "Authorization: Bearer $token" "$url" >/dev/null  # warm-up
+cg200=$(rps -H "Authorization: Bearer $token" "$url")
+ng200=$(rps "http://127.0.0.1:$PORT_NG/requirements.toml")
+cg304=$(rps -H "Authorization: Bearer $token" -H "If-None-Match: $etag" "$url")
+ng304=$(rps -H "If-None-Match: $ng_etag" "http://127.0.0.1:$PORT_NG/requirements.toml")
+printf '%-44s %12s req/s\n' "codexgov /client/requirements 200" "$cg200" "nginx static file 200" "$ng200" \
+  "codexgov /client/requirements 304" "$cg304" "nginx static file 304" "$ng304"
+awk -v a="$cg200" -v b="$ng200" -v c="$cg304" -v d="$ng304" 'BEGIN {
+  r1 = a / b; r2 = c / d
+  printf "ratio 200 (codexgov/nginx): %.2f  goal >= 0.5 %s\n", r1, (r1 >= 0.5 ? "MET" : "MISSED")
+  printf "ratio 304 (codexgov/nginx): %.2f  goal >= 0.5 %s\n", r2, (r2 >= 0.5 ? "MET" : "MISSED")
+}'
