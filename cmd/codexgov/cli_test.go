@@ -89,9 +89,3 @@ func TestEffectiveCloudBundleAndMDM(t *testing.T) {
 		t.Errorf("fragment without contents: exit %d, stderr %q", code, errOut)
 	}
 }
-
-func TestServerNotYetImplemented(t *testing.T) {
-	if _, errOut, code := runCLI(t, "server"); code != 1 || !strings.Contains(errOut, "not yet implemented") {
-		t.Errorf("exit %d, stderr %q", code, errOut)
-	}
-}
