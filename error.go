@@ -15,7 +15,6 @@ const (
 	EUNAVAILABLE  = "unavailable"   // a dependency (the database) is down
 	ETOOLARGE     = "too_large"     // the request body is over the limit
 	EINTERNAL     = "internal"      // a bug or an unexpected failure
-	EMETHOD       = "not_allowed"   // the path exists but not this method
 	EACCESSDENIED = "access_denied" // the user may not use this Codex surface
 )
 

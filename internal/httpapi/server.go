@@ -243,7 +243,6 @@ var statusOf = map[string]int{
 	codexgov.EACCESSDENIED: http.StatusForbidden,
 	codexgov.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	codexgov.ETOOLARGE:     http.StatusRequestEntityTooLarge,
-	codexgov.EMETHOD:       http.StatusMethodNotAllowed,
 	codexgov.EINTERNAL:     http.StatusInternalServerError,
 }
 

@@ -6,7 +6,6 @@
 package policy
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -81,10 +80,4 @@ func Validate(p codexgov.PolicyInput) ([]codexgov.Detail, error) {
 func toDetail(field string, d requirements.Diagnostic) codexgov.Detail {
 	return codexgov.Detail{Field: field, Key: d.Key, Line: d.Line, Column: d.Column,
 		Severity: string(d.Severity), Code: d.Code, Message: d.Message}
-}
-
-// IsInvalid reports whether err is a validation error.
-func IsInvalid(err error) bool {
-	var e *codexgov.Error
-	return errors.As(err, &e) && e.Code == codexgov.EINVALID
 }

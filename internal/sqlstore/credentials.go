@@ -102,11 +102,9 @@ func apiKeys(ctx context.Context, q queryer, where string, args ...any) ([]*code
 
 // APIKeys lists a workspace's keys (revoked ones included).
 func (s *DB) APIKeys(ctx context.Context, ws string) ([]*codexgov.APIKey, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("api keys", err)
-	}
-	ks, err := apiKeys(ctx, s.db, `workspace_id = $1`, ws)
-	return ks, dbError("api keys", err)
+	return inWorkspace(ctx, s, "api keys", ws, func(q queryer) ([]*codexgov.APIKey, error) {
+		return apiKeys(ctx, q, `workspace_id = $1`, ws)
+	})
 }
 
 // HasServerKey reports whether a server key was ever made.
@@ -195,11 +193,9 @@ func accessTokens(ctx context.Context, q queryer, where string, args ...any) ([]
 
 // AccessTokens lists a workspace's access tokens (revoked ones included).
 func (s *DB) AccessTokens(ctx context.Context, ws string) ([]*codexgov.AccessToken, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("access tokens", err)
-	}
-	ts, err := accessTokens(ctx, s.db, `workspace_id = $1`, ws)
-	return ts, dbError("access tokens", err)
+	return inWorkspace(ctx, s, "access tokens", ws, func(q queryer) ([]*codexgov.AccessToken, error) {
+		return accessTokens(ctx, q, `workspace_id = $1`, ws)
+	})
 }
 
 // RevokeAccessToken revokes an access token.

@@ -214,6 +214,20 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// inWorkspace runs a read in an existing workspace: a missing workspace is
+// ENOTFOUND, and driver errors become codexgov errors.
+func inWorkspace[T any](ctx context.Context, s *DB, op, ws string, read func(q queryer) (T, error)) (T, error) {
+	var zero T
+	if _, err := workspace(ctx, s.db, ws); err != nil {
+		return zero, dbError(op, err)
+	}
+	v, err := read(s.db)
+	if err != nil {
+		return zero, dbError(op, err)
+	}
+	return v, nil
+}
+
 // Version returns the state version.
 func (s *DB) Version(ctx context.Context) (int64, error) {
 	var v int64

@@ -204,26 +204,12 @@ func stringList(ctx context.Context, q queryer, query string, args ...any) ([]st
 
 // User returns one user.
 func (s *DB) User(ctx context.Context, ws, email string) (*codexgov.User, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("user", err)
-	}
-	u, err := user(ctx, s.db, ws, email)
-	if err != nil {
-		return nil, dbError("user", err)
-	}
-	return u, nil
+	return inWorkspace(ctx, s, "user", ws, func(q queryer) (*codexgov.User, error) { return user(ctx, q, ws, email) })
 }
 
 // Users lists a workspace's users.
 func (s *DB) Users(ctx context.Context, ws string) ([]*codexgov.User, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("users", err)
-	}
-	us, err := users(ctx, s.db, ws)
-	if err != nil {
-		return nil, dbError("users", err)
-	}
-	return us, nil
+	return inWorkspace(ctx, s, "users", ws, func(q queryer) ([]*codexgov.User, error) { return users(ctx, q, ws) })
 }
 
 func users(ctx context.Context, q queryer, ws string) ([]*codexgov.User, error) {
@@ -334,26 +320,12 @@ func group(ctx context.Context, q queryer, ws, name string) (*codexgov.Group, er
 
 // Group returns one group with its members and roles.
 func (s *DB) Group(ctx context.Context, ws, name string) (*codexgov.Group, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("group", err)
-	}
-	g, err := group(ctx, s.db, ws, name)
-	if err != nil {
-		return nil, dbError("group", err)
-	}
-	return g, nil
+	return inWorkspace(ctx, s, "group", ws, func(q queryer) (*codexgov.Group, error) { return group(ctx, q, ws, name) })
 }
 
 // Groups lists a workspace's groups.
 func (s *DB) Groups(ctx context.Context, ws string) ([]*codexgov.Group, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("groups", err)
-	}
-	gs, err := groups(ctx, s.db, ws)
-	if err != nil {
-		return nil, dbError("groups", err)
-	}
-	return gs, nil
+	return inWorkspace(ctx, s, "groups", ws, func(q queryer) ([]*codexgov.Group, error) { return groups(ctx, q, ws) })
 }
 
 func groups(ctx context.Context, q queryer, ws string) ([]*codexgov.Group, error) {
@@ -555,26 +527,12 @@ func roles(ctx context.Context, q queryer, ws string) ([]*codexgov.Role, error) 
 
 // Role returns one role.
 func (s *DB) Role(ctx context.Context, ws, name string) (*codexgov.Role, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("role", err)
-	}
-	r, err := role(ctx, s.db, ws, name)
-	if err != nil {
-		return nil, dbError("role", err)
-	}
-	return r, nil
+	return inWorkspace(ctx, s, "role", ws, func(q queryer) (*codexgov.Role, error) { return role(ctx, q, ws, name) })
 }
 
 // Roles lists a workspace's roles.
 func (s *DB) Roles(ctx context.Context, ws string) ([]*codexgov.Role, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("roles", err)
-	}
-	rs, err := roles(ctx, s.db, ws)
-	if err != nil {
-		return nil, dbError("roles", err)
-	}
-	return rs, nil
+	return inWorkspace(ctx, s, "roles", ws, func(q queryer) ([]*codexgov.Role, error) { return roles(ctx, q, ws) })
 }
 
 // UpdateRole changes a role's description or permissions.

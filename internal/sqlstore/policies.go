@@ -107,14 +107,9 @@ func prefixed(p, cols string) string {
 
 // Policy returns one version of a policy (0: the current one).
 func (s *DB) Policy(ctx context.Context, ws, name string, version int) (*codexgov.PolicyVersion, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("policy", err)
-	}
-	v, err := policyVersion(ctx, s.db, ws, name, version)
-	if err != nil {
-		return nil, dbError("policy", err)
-	}
-	return v, nil
+	return inWorkspace(ctx, s, "policy", ws, func(q queryer) (*codexgov.PolicyVersion, error) {
+		return policyVersion(ctx, q, ws, name, version)
+	})
 }
 
 func currentPolicies(ctx context.Context, q queryer, ws string) ([]*codexgov.PolicyVersion, error) {
@@ -136,14 +131,7 @@ func currentPolicies(ctx context.Context, q queryer, ws string) ([]*codexgov.Pol
 
 // Policies lists the current version of every policy.
 func (s *DB) Policies(ctx context.Context, ws string) ([]*codexgov.PolicyVersion, error) {
-	if _, err := workspace(ctx, s.db, ws); err != nil {
-		return nil, dbError("policies", err)
-	}
-	ps, err := currentPolicies(ctx, s.db, ws)
-	if err != nil {
-		return nil, dbError("policies", err)
-	}
-	return ps, nil
+	return inWorkspace(ctx, s, "policies", ws, func(q queryer) ([]*codexgov.PolicyVersion, error) { return currentPolicies(ctx, q, ws) })
 }
 
 // PolicyHistory lists every version of a policy, oldest first.
