@@ -20,6 +20,13 @@ type AuditEvent struct {
 	Time      time.Time       `json:"time"`
 }
 
+// AuditPage is one page of audit events, newest first.
+type AuditPage struct {
+	Events []*AuditEvent `json:"events"`
+	// Next is the cursor for the next (older) page; 0 at the end.
+	Next int64 `json:"next"`
+}
+
 // AuditFilter pages through audit events.
 type AuditFilter struct {
 	// Before is a cursor: only events with a smaller ID are returned.

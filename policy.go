@@ -55,6 +55,15 @@ func BodyHash(body []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// PolicyDiff is a unified diff of each document between two versions.
+type PolicyDiff struct {
+	Policy       string `json:"policy"`
+	From         int    `json:"from"`
+	To           int    `json:"to"`
+	Requirements string `json:"requirements"`
+	Defaults     string `json:"defaults"`
+}
+
 // Assignment maps groups to policies: the first rule whose group the user
 // belongs to wins, and users no rule matches get the default policy (none
 // when Default is empty). A policy is a complete profile: nothing is

@@ -254,17 +254,8 @@ func (c *Client) PolicyHistory(ctx context.Context, w, name string) ([]codexgov.
 	return get[[]codexgov.PolicyVersion](ctx, c, ws(w, "policies", name, "versions"))
 }
 
-// PolicyDiff is a diff between two versions.
-type PolicyDiff struct {
-	Policy       string `json:"policy"`
-	From         int    `json:"from"`
-	To           int    `json:"to"`
-	Requirements string `json:"requirements"`
-	Defaults     string `json:"defaults"`
-}
-
 // DiffPolicy diffs two versions (0 for the defaults: previous and current).
-func (c *Client) DiffPolicy(ctx context.Context, w, name string, from, to int) (*PolicyDiff, error) {
+func (c *Client) DiffPolicy(ctx context.Context, w, name string, from, to int) (*codexgov.PolicyDiff, error) {
 	q := url.Values{}
 	if from > 0 {
 		q.Set("from", strconv.Itoa(from))
@@ -276,7 +267,7 @@ func (c *Client) DiffPolicy(ctx context.Context, w, name string, from, to int) (
 	if len(q) > 0 {
 		p += "?" + q.Encode()
 	}
-	return get[*PolicyDiff](ctx, c, p)
+	return get[*codexgov.PolicyDiff](ctx, c, p)
 }
 
 // Assignment returns the assignment.
@@ -330,14 +321,8 @@ func (c *Client) RevokeAccessToken(ctx context.Context, w, id string) (*codexgov
 	return send[*codexgov.AccessToken](ctx, c, "DELETE", ws(w, "access-tokens", id), nil)
 }
 
-// AuditPage is one page of audit events, newest first.
-type AuditPage struct {
-	Events []codexgov.AuditEvent `json:"events"`
-	Next   int64                 `json:"next"`
-}
-
 // AuditEvents returns a page of audit events older than before (0: newest).
-func (c *Client) AuditEvents(ctx context.Context, w string, before int64, limit int) (*AuditPage, error) {
+func (c *Client) AuditEvents(ctx context.Context, w string, before int64, limit int) (*codexgov.AuditPage, error) {
 	q := url.Values{}
 	if before > 0 {
 		q.Set("before", strconv.FormatInt(before, 10))
@@ -349,7 +334,7 @@ func (c *Client) AuditEvents(ctx context.Context, w string, before int64, limit 
 	if len(q) > 0 {
 		p += "?" + q.Encode()
 	}
-	return get[*AuditPage](ctx, c, p)
+	return get[*codexgov.AuditPage](ctx, c, p)
 }
 
 // SigningKeys lists signing keys (server key).

@@ -250,7 +250,7 @@ func TestServerEndToEnd(t *testing.T) {
 	if len(hist) != 2 || hist[0].Requirements != baselineTOML {
 		t.Errorf("history = %+v", hist)
 	}
-	var page client.AuditPage
+	var page codexgov.AuditPage
 	admin.json(&page, "audit", "--limit", "1000")
 	actions := map[string]int{}
 	for _, e := range page.Events {

@@ -384,15 +384,6 @@ func (s *Server) policyHistory(c *call) (any, error) {
 	return s.store.PolicyHistory(c.ctx, c.ws, c.path("policy"))
 }
 
-// PolicyDiff is the body of GET …/policies/{policy}/diff.
-type PolicyDiff struct {
-	Policy       string `json:"policy"`
-	From         int    `json:"from"`
-	To           int    `json:"to"`
-	Requirements string `json:"requirements"`
-	Defaults     string `json:"defaults"`
-}
-
 func (s *Server) policyDiff(c *call) (any, error) {
 	name := c.path("policy")
 	cur, err := s.store.Policy(c.ctx, c.ws, name, 0)
@@ -422,7 +413,7 @@ func (s *Server) policyDiff(c *call) (any, error) {
 		return nil, err
 	}
 	fa, fb := name+"@"+strconv.Itoa(from), name+"@"+strconv.Itoa(to)
-	return PolicyDiff{Policy: name, From: from, To: to,
+	return codexgov.PolicyDiff{Policy: name, From: from, To: to,
 		Requirements: policy.Diff(fa+"/requirements.toml", fb+"/requirements.toml", a.Requirements, b.Requirements),
 		Defaults:     policy.Diff(fa+"/managed_config.toml", fb+"/managed_config.toml", a.Defaults, b.Defaults)}, nil
 }
@@ -541,13 +532,6 @@ func (s *Server) revokeAccessToken(c *call) (any, error) {
 	})
 }
 
-// AuditPage is one page of audit events.
-type AuditPage struct {
-	Events []*codexgov.AuditEvent `json:"events"`
-	// Next is the cursor for the next (older) page; 0 at the end.
-	Next int64 `json:"next"`
-}
-
 func (s *Server) auditEvents(c *call) (any, error) {
 	before, _, err := queryInt(c, "before")
 	if err != nil {
@@ -567,7 +551,7 @@ func (s *Server) auditEvents(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := AuditPage{Events: evs}
+	p := codexgov.AuditPage{Events: evs}
 	if len(evs) == limit {
 		p.Next = evs[len(evs)-1].ID
 	}

@@ -86,7 +86,7 @@ func Routes() []Route {
 		{Method: "GET", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a policy version", Query: []Param{{"version", "version number; the current one when absent"}}, Out: codexgov.PolicyVersion{}, handle: (*Server).getPolicy},
 		{Method: "DELETE", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a policy the assignment does not use", handle: (*Server).deletePolicy},
 		{Method: "GET", Path: ws + "/policies/{policy}/versions", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "A policy's history, oldest first", Out: []codexgov.PolicyVersion{}, handle: (*Server).policyHistory},
-		{Method: "GET", Path: ws + "/policies/{policy}/diff", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Unified diff between two versions", Query: []Param{{"from", "older version (default: current-1)"}, {"to", "newer version (default: current)"}}, Out: PolicyDiff{}, handle: (*Server).policyDiff},
+		{Method: "GET", Path: ws + "/policies/{policy}/diff", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Unified diff between two versions", Query: []Param{{"from", "older version (default: current-1)"}, {"to", "newer version (default: current)"}}, Out: codexgov.PolicyDiff{}, handle: (*Server).policyDiff},
 
 		{Method: "GET", Path: ws + "/assignment", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "The ordered group-to-policy rules and the default policy", Out: codexgov.Assignment{}, handle: (*Server).getAssignment},
 		{Method: "PUT", Path: ws + "/assignment", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Replace the assignment", In: codexgov.Assignment{}, Out: codexgov.Assignment{}, handle: (*Server).setAssignment},
@@ -99,7 +99,7 @@ func Routes() []Route {
 		{Method: "POST", Path: ws + "/access-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an access token to a user; the secret is in this response only", In: CreateAccessToken{}, Out: codexgov.AccessToken{}, handle: (*Server).createAccessToken},
 		{Method: "DELETE", Path: ws + "/access-tokens/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an access token", Out: codexgov.AccessToken{}, handle: (*Server).revokeAccessToken},
 
-		{Method: "GET", Path: ws + "/audit-events", Auth: Key, Scope: codexgov.ScopeAuditRead, Summary: "Audit events, newest first", Query: []Param{{"before", "cursor: return events older than this id"}, {"limit", "page size, 1 to 1000 (default 100)"}}, Out: AuditPage{}, handle: (*Server).auditEvents},
+		{Method: "GET", Path: ws + "/audit-events", Auth: Key, Scope: codexgov.ScopeAuditRead, Summary: "Audit events, newest first", Query: []Param{{"before", "cursor: return events older than this id"}, {"limit", "page size, 1 to 1000 (default 100)"}}, Out: codexgov.AuditPage{}, handle: (*Server).auditEvents},
 
 		{Method: "GET", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Summary: "List signing keys", Out: []codexgov.SigningKey{}, handle: (*Server).listSigningKeys},
 		{Method: "POST", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Rotate: add a new active signing key (the old one stays published)", Out: codexgov.SigningKey{}, handle: (*Server).rotateSigningKey},

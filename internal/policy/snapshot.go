@@ -55,6 +55,9 @@ type userView struct {
 	perms  []codexgov.Permission
 	match  codexgov.Match
 	policy *compiled
+	// The decisions, made once here rather than on every request.
+	access map[codexgov.Surface]codexgov.Decision
+	token  codexgov.Decision
 }
 
 // Compile builds a snapshot. Every distinct document is signed once here,
@@ -109,6 +112,11 @@ func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapsho
 			v := &userView{user: u, perms: codexgov.UserPermissions(groupList, member, sp.roles, w.Settings.DefaultRole)}
 			v.match = sp.assignment.Select("user "+u.Email, func(g string) bool { return slices.Contains(u.Groups, g) })
 			v.policy = sp.policies[v.match.Policy]
+			v.access = map[codexgov.Surface]codexgov.Decision{
+				codexgov.SurfaceLocal: codexgov.Decide(w.Settings, u, v.perms, codexgov.SurfaceLocal),
+				codexgov.SurfaceCloud: codexgov.Decide(w.Settings, u, v.perms, codexgov.SurfaceCloud),
+			}
+			v.token = codexgov.CanHoldAccessToken(w.Settings, u, v.perms)
 			sp.users[u.Email] = v
 		}
 		s.spaces[w.ID] = sp
@@ -226,19 +234,13 @@ func (s *Snapshot) ClientDocument(t *codexgov.AccessToken, kind Kind) (*Document
 		return nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid")
 	}
 	v := sp.users[t.User]
-	var u *codexgov.User
-	if v != nil {
-		u = v.user
+	if v == nil {
+		return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: "the user is not in the workspace"}}}
 	}
-	var perms []codexgov.Permission
-	if v != nil {
-		perms = v.perms
-	}
-	if d := codexgov.Decide(sp.ws.Settings, u, perms, codexgov.SurfaceLocal); !d.Allowed {
-		return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: d.Reason}}}
-	}
-	if d := codexgov.CanHoldAccessToken(sp.ws.Settings, u, perms); !d.Allowed {
-		return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: d.Reason}}}
+	for _, d := range []codexgov.Decision{v.access[codexgov.SurfaceLocal], v.token} {
+		if !d.Allowed {
+			return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: d.Reason}}}
+		}
 	}
 	if v.policy == nil {
 		return s.empty, nil
@@ -259,10 +261,7 @@ func (s *Snapshot) Access(ws, email string) (map[codexgov.Surface]codexgov.Decis
 	if v == nil {
 		return nil, nil, false
 	}
-	return map[codexgov.Surface]codexgov.Decision{
-		codexgov.SurfaceLocal: codexgov.Decide(sp.ws.Settings, v.user, v.perms, codexgov.SurfaceLocal),
-		codexgov.SurfaceCloud: codexgov.Decide(sp.ws.Settings, v.user, v.perms, codexgov.SurfaceCloud),
-	}, v.perms, true
+	return v.access, v.perms, true
 }
 
 // CanHoldAccessToken is the token decision for a user, as of the snapshot.
@@ -275,7 +274,7 @@ func (s *Snapshot) CanHoldAccessToken(ws, email string) codexgov.Decision {
 	if v == nil {
 		return codexgov.CanHoldAccessToken(sp.ws.Settings, nil, nil)
 	}
-	return codexgov.CanHoldAccessToken(sp.ws.Settings, v.user, v.perms)
+	return v.token
 }
 
 // LookupUser explains which policy a user gets.
