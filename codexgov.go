@@ -172,6 +172,30 @@ type Store interface {
 	AccessTokens(ctx context.Context, ws string) ([]*AccessToken, error)
 	RevokeAccessToken(ctx context.Context, ws, id string) (*AccessToken, error)
 
+	// CreateEnrollmentToken stores a device enrollment token (its hash
+	// only) for a user or a named service identity.
+	CreateEnrollmentToken(ctx context.Context, t EnrollmentToken) (*EnrollmentToken, error)
+	EnrollmentTokens(ctx context.Context, ws string) ([]*EnrollmentToken, error)
+	RevokeEnrollmentToken(ctx context.Context, ws, id string) (*EnrollmentToken, error)
+
+	// CreateOAuthCode stores an authorization code (protocol state: not
+	// audited, no state version bump).
+	CreateOAuthCode(ctx context.Context, c OAuthCode) error
+	// ExchangeOAuthCode redeems a code once and creates the sign-in g from
+	// it, audited; check validates the stored code against the request.
+	// A reused code revokes the sign-in its first use made.
+	ExchangeOAuthCode(ctx context.Context, codeHash string, check func(*OAuthCode) error, g OAuthGrant) (*OAuthGrant, error)
+	// RefreshOAuthGrant rotates a sign-in's refresh token (EINVALIDGRANT
+	// when the sign-in is dead for good; reuse of an old token revokes it).
+	RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshHash string, grace, idle time.Duration) (*OAuthGrant, RefreshOutcome, error)
+	OAuthGrants(ctx context.Context, ws string) ([]*OAuthGrant, error)
+	RevokeOAuthGrant(ctx context.Context, ws, id string) (*OAuthGrant, error)
+
+	// RecordDeliveries upserts devices' last bundle fetches (observations:
+	// not audited, no state version bump).
+	RecordDeliveries(ctx context.Context, ds []Delivery) error
+	Deliveries(ctx context.Context, ws string) ([]*Delivery, error)
+
 	// AuditEvents lists a workspace's events, newest first, starting after
 	// the cursor (an event ID; 0 for the newest).
 	AuditEvents(ctx context.Context, ws string, f AuditFilter) ([]*AuditEvent, error)
@@ -203,4 +227,14 @@ type State struct {
 	APIKeys      []*APIKey                   // not revoked, with hashes
 	AccessTokens []*AccessToken              // not revoked, with hashes
 	SigningKeys  []*SigningKey               // not retired
+	// EnrollmentTokens are the tokens not revoked, with hashes.
+	EnrollmentTokens []*EnrollmentToken
+	// RevokedGrants are the OAuth sign-ins revoked within
+	// MaxOAuthAccessTTL, whose access tokens may still be unexpired.
+	RevokedGrants []string
 }
+
+// MaxOAuthAccessTTL bounds the lifetime of the native configuration
+// server's access tokens, so that a revoked sign-in's tokens need to be
+// remembered only this long.
+const MaxOAuthAccessTTL = 24 * time.Hour

@@ -72,6 +72,14 @@ type AccessToken struct {
 const (
 	APIKeyPrefix      = "cgk_"
 	AccessTokenPrefix = "cgt_"
+	// EnrollmentTokenPrefix marks a device enrollment token, which sits in
+	// the configuration server URL of a machine's bootstrap file.
+	EnrollmentTokenPrefix = "cge_"
+	// RefreshTokenPrefix marks an OAuth refresh token of the native
+	// configuration server.
+	RefreshTokenPrefix = "cgr_"
+	// OAuthCodePrefix marks an OAuth authorization code.
+	OAuthCodePrefix = "cgc_"
 )
 
 var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
@@ -82,9 +90,9 @@ func NewSecret(prefix string) (secret, id, hash string) {
 	var b [32]byte
 	rand.Read(b[:])
 	secret = prefix + strings.ToLower(tokenEncoding.EncodeToString(b[:]))
-	idPrefix := "key"
-	if prefix == AccessTokenPrefix {
-		idPrefix = "tok"
+	idPrefix := map[string]string{AccessTokenPrefix: "tok", EnrollmentTokenPrefix: "enr", RefreshTokenPrefix: "grant", OAuthCodePrefix: "code"}[prefix]
+	if idPrefix == "" {
+		idPrefix = "key"
 	}
 	return secret, NewID(idPrefix), HashSecret(secret)
 }

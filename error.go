@@ -16,6 +16,7 @@ const (
 	ETOOLARGE     = "too_large"     // the request body is over the limit
 	EINTERNAL     = "internal"      // a bug or an unexpected failure
 	EACCESSDENIED = "access_denied" // the user may not use this Codex surface
+	EINVALIDGRANT = "invalid_grant" // an OAuth code or refresh token that is dead for good
 )
 
 // AccessDeniedMessage is what a user who may not use a Codex surface is

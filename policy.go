@@ -72,6 +72,11 @@ type Assignment struct {
 	Rules []Rule `json:"rules"`
 	// Default is the fallback policy's name.
 	Default string `json:"default"`
+	// Baseline names the policy whose requirements codexgov install
+	// writes into each machine's /etc/codex/requirements.toml beside the
+	// [config_server] table: the floor that holds below every served
+	// policy. Empty for none.
+	Baseline string `json:"baseline,omitempty"`
 }
 
 // Rule assigns a policy to a group's members.
@@ -144,4 +149,10 @@ type Lookup struct {
 	Access      map[Surface]Decision `json:"access,omitempty"`
 	// SnapshotVersion is the state version the answer was computed from.
 	SnapshotVersion int64 `json:"snapshot_version"`
+	// BundleETag is the entity tag of the configuration-server bundle the
+	// user is served.
+	BundleETag string `json:"bundle_etag,omitempty"`
+	// Devices are the user's devices with their delivery state (user
+	// lookups only).
+	Devices []DeviceStatus `json:"devices,omitempty"`
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -11,12 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/devtls"
 	"github.com/codexgov/codexgov/internal/httpapi"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 )
@@ -30,12 +33,25 @@ type Main struct {
 	MasterKeyFile string // empty: DataDir/master.key
 	SyncInterval  time.Duration
 	MaxBodyBytes  int64
-	Logger        *slog.Logger
+	// TLSCert and TLSKey serve HTTPS (TLS 1.2 or newer) with a real
+	// certificate; DevTLS makes a local CA and certificate in
+	// DataDir/dev-tls instead (development and tests only).
+	TLSCert, TLSKey string
+	DevTLS          bool
+	// AccessTTL is the configuration server's access-token lifetime.
+	AccessTTL time.Duration
+	// RecordInterval is how often bundle fetch records are written.
+	RecordInterval time.Duration
+	Logger         *slog.Logger
 	// Out receives the one-time server admin key.
 	Out io.Writer
 
-	// Addr is the address actually listened on, set by Run.
+	// Addr is the address actually listened on, set by Run, and URL the
+	// base URL (https:// when TLS is on).
 	Addr  string
+	URL   string
+	// DevCA is the development CA's certificate file (with DevTLS).
+	DevCA string
 	Store *sqlstore.DB
 	API   *httpapi.Server
 
@@ -78,10 +94,15 @@ func (m *Main) Run(ctx context.Context) error {
 		store.Close()
 		return err
 	}
-	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes})
+	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL})
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("build the policy snapshot: %w", err)
+	}
+	tlsConf, err := m.tlsConfig()
+	if err != nil {
+		store.Close()
+		return err
 	}
 	ln, err := net.Listen("tcp", m.Listen)
 	if err != nil {
@@ -89,8 +110,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.Addr = ln.Addr().String()
+	m.URL = "http://" + m.Addr
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		m.URL = "https://" + m.Addr
+	}
 	m.srv = &http.Server{Handler: m.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, TLSConfig: tlsConf,
 		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
 	syncCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -99,17 +125,60 @@ func (m *Main) Run(ctx context.Context) error {
 	if interval <= 0 {
 		interval = 2 * time.Second
 	}
+	record := m.RecordInterval
+	if record <= 0 {
+		record = 2 * time.Second
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
 	go func() {
-		defer close(m.done)
+		defer wg.Done()
 		m.API.Sync(syncCtx, interval)
+	}()
+	go func() {
+		defer wg.Done()
+		m.API.RunRecorder(syncCtx, record)
+	}()
+	go func() {
+		wg.Wait()
+		close(m.done)
 	}()
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Logger.Error("serve", "err", err)
 		}
 	}()
-	m.Logger.Info("codexgov server listening", "addr", m.Addr, "database", store.Dialect(), "snapshot_version", m.API.Snapshot().Version)
+	m.Logger.Info("codexgov server listening", "url", m.URL, "database", store.Dialect(), "snapshot_version", m.API.Snapshot().Version)
 	return nil
+}
+
+// tlsConfig loads the certificate to serve, or makes the development one.
+func (m *Main) tlsConfig() (*tls.Config, error) {
+	certFile, keyFile := m.TLSCert, m.TLSKey
+	switch {
+	case m.DevTLS && (certFile != "" || keyFile != ""):
+		return nil, errors.New("--dev-tls and --tls-cert/--tls-key exclude each other")
+	case (certFile == "") != (keyFile == ""):
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	case m.DevTLS:
+		f, created, err := devtls.Ensure(filepath.Join(m.DataDir, "dev-tls"), time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("--dev-tls: %w", err)
+		}
+		certFile, keyFile, m.DevCA = f.Cert, f.Key, f.CA
+		verb := "using"
+		if created {
+			verb = "created"
+		}
+		fmt.Fprintf(m.Out, "codexgov: --dev-tls is for development and tests only. %s a local CA; make Codex trust it with\n\n  export CODEX_CA_CERTIFICATE=%s\n\n", verb, f.CA)
+	case certFile == "":
+		return nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate: %w", err)
+	}
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}, nil
 }
 
 // firstStart creates the server admin key (printed once, stored hashed) and
@@ -213,6 +282,13 @@ once; only its hash is stored.`,
 	f.DurationVar(&m.SyncInterval, "sync-interval", interval, "how often to check the database for changes made by other replicas (CODEXGOV_SYNC_INTERVAL)")
 	maxBody, _ := strconv.ParseInt(envDefault("CODEXGOV_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes)), 10, 64)
 	f.Int64Var(&m.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted (CODEXGOV_MAX_BODY_BYTES)")
+	f.StringVar(&m.TLSCert, "tls-cert", envDefault("CODEXGOV_TLS_CERT", ""), "PEM certificate chain to serve HTTPS with (TLS 1.2+); Codex reaches a configuration server over HTTPS only (CODEXGOV_TLS_CERT)")
+	f.StringVar(&m.TLSKey, "tls-key", envDefault("CODEXGOV_TLS_KEY", ""), "PEM private key of --tls-cert (CODEXGOV_TLS_KEY)")
+	f.BoolVar(&m.DevTLS, "dev-tls", envDefault("CODEXGOV_DEV_TLS", "") == "true", "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS (CODEXGOV_DEV_TLS=true)")
+	ttl, _ := time.ParseDuration(envDefault("CODEXGOV_OAUTH_ACCESS_TTL", "1h"))
+	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", ttl, "lifetime of the configuration server's access tokens, 5m to 24h (CODEXGOV_OAUTH_ACCESS_TTL)")
+	rec, _ := time.ParseDuration(envDefault("CODEXGOV_RECORD_INTERVAL", "2s"))
+	f.DurationVar(&m.RecordInterval, "record-interval", rec, "how often bundle fetch records are written (CODEXGOV_RECORD_INTERVAL)")
 	f.StringVar(&logLevel, "log-level", envDefault("CODEXGOV_LOG_LEVEL", "info"), "debug, info, warn or error (CODEXGOV_LOG_LEVEL)")
 	f.StringVar(&logFormat, "log-format", envDefault("CODEXGOV_LOG_FORMAT", "text"), "text or json (CODEXGOV_LOG_FORMAT)")
 	return cmd

@@ -8,7 +8,9 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -168,4 +170,15 @@ func Verify(jwks []byte, body []byte, jws string) (string, error) {
 		return "", err
 	}
 	return kid, nil
+}
+
+// Derive returns a key for one purpose, derived from the master key
+// (HMAC-SHA256 of the label), so that every replica with the master key
+// derives the same one and no purpose reuses another's key.
+func (m MasterKey) Derive(label string) [32]byte {
+	h := hmac.New(sha256.New, m[:])
+	h.Write([]byte("codexgov derive v1\x00" + label))
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
 }

@@ -437,7 +437,16 @@ func (s *Server) lookup(c *call) (any, error) {
 	}
 	switch {
 	case user != "" && group == "":
-		return snap.LookupUser(c.ws, user)
+		l, err := snap.LookupUser(c.ws, user)
+		if err != nil {
+			return nil, err
+		}
+		// Delivery facts come from the database; the lookup itself does
+		// not, so it still answers while the database is down.
+		if l.Devices, err = s.devices(c, DefaultStaleAfter, "user:"+l.User); err != nil {
+			s.log.Warn("lookup: devices unavailable", "err", err)
+		}
+		return l, nil
 	case group != "" && user == "":
 		return snap.LookupGroup(c.ws, group)
 	}

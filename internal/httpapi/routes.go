@@ -55,6 +55,13 @@ func Routes() []Route {
 		{Method: "GET", Path: "/api/v1/client/defaults", Auth: Client, Summary: "The caller's managed defaults (managed_config.toml)", Raw: true, raw: (*Server).clientDefaults},
 		{Method: "GET", Path: "/api/v1/client/access", Auth: Client, Summary: "The caller's access decision per Codex surface", Out: ClientAccess{}, handle: (*Server).clientAccess},
 
+		{Method: "GET", Path: configBase + "/codex/config/bundle", Auth: Public, Summary: "Codex's configuration bundle for an OAuth sign-in (Authorization: Bearer <access token from the token endpoint>)", Raw: true, raw: (*Server).oauthBundle},
+		{Method: "GET", Path: configBase + "/oauth/authorize", Auth: Public, Summary: "OAuth authorization endpoint (code + PKCE S256, loopback redirect): the sign-in page", Raw: true, raw: (*Server).oauthAuthorize},
+		{Method: "POST", Path: configBase + "/oauth/sign-in/{method}", Auth: Public, Summary: "Complete the sign-in page with one sign-in method (access-token) or deny", Raw: true, raw: (*Server).oauthSignIn},
+		{Method: "POST", Path: configBase + "/oauth/token", Auth: Public, Summary: "OAuth token endpoint: authorization_code (PKCE) and refresh_token grants, public client", Raw: true, raw: (*Server).oauthToken},
+		{Method: "GET", Path: enrollBase + "/codex/config/bundle", Auth: Public, Summary: "Codex's configuration bundle for an enrollment token (the token is in the path)", Raw: true, raw: (*Server).enrollBundle},
+		{Method: "GET", Path: enrollBase + "/install", Auth: Public, Summary: "What codexgov install writes for an enrollment token", Out: Bootstrap{}, handle: (*Server).installEnroll},
+
 		{Method: "GET", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List the workspaces the key can see", Out: []codexgov.Workspace{}, handle: (*Server).listWorkspaces},
 		{Method: "POST", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Create a workspace", In: CreateWorkspace{}, Out: codexgov.Workspace{}, handle: (*Server).createWorkspace},
 		{Method: "GET", Path: ws, Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a workspace", Out: codexgov.Workspace{}, handle: (*Server).getWorkspace},
@@ -98,6 +105,14 @@ func Routes() []Route {
 		{Method: "GET", Path: ws + "/access-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List access tokens (no secrets)", Out: []codexgov.AccessToken{}, handle: (*Server).listAccessTokens},
 		{Method: "POST", Path: ws + "/access-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an access token to a user; the secret is in this response only", In: CreateAccessToken{}, Out: codexgov.AccessToken{}, handle: (*Server).createAccessToken},
 		{Method: "DELETE", Path: ws + "/access-tokens/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an access token", Out: codexgov.AccessToken{}, handle: (*Server).revokeAccessToken},
+
+		{Method: "GET", Path: ws + "/enrollment-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List enrollment tokens (no secrets)", Out: []codexgov.EnrollmentToken{}, handle: (*Server).listEnrollmentTokens},
+		{Method: "POST", Path: ws + "/enrollment-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an enrollment token to a user or a service identity; the secret is in this response only", In: CreateEnrollmentToken{}, Out: codexgov.EnrollmentToken{}, handle: (*Server).createEnrollmentToken},
+		{Method: "DELETE", Path: ws + "/enrollment-tokens/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an enrollment token: the machine's Codex fails closed at its next fetch", Out: codexgov.EnrollmentToken{}, handle: (*Server).revokeEnrollmentToken},
+		{Method: "GET", Path: ws + "/oauth-grants", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List Codex sign-ins to the configuration server", Out: []codexgov.OAuthGrant{}, handle: (*Server).listOAuthGrants},
+		{Method: "DELETE", Path: ws + "/oauth-grants/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke a sign-in: its refresh token and access tokens stop working", Out: codexgov.OAuthGrant{}, handle: (*Server).revokeOAuthGrant},
+		{Method: "GET", Path: ws + "/devices", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Proof of delivery: each device's last fetch, the version it got, the version it should have, and its state", Query: []Param{{"drifted", "true: only devices not current"}, {"stale_after", "a device with no fetch for longer is stale (default 72h)"}, {"identity", "only this identity (user:EMAIL or service:NAME)"}}, Out: []codexgov.DeviceStatus{}, handle: (*Server).listDevices},
+		{Method: "GET", Path: ws + "/install", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "What codexgov install writes for OAuth mode", Out: Bootstrap{}, handle: (*Server).installOAuth},
 
 		{Method: "GET", Path: ws + "/audit-events", Auth: Key, Scope: codexgov.ScopeAuditRead, Summary: "Audit events, newest first", Query: []Param{{"before", "cursor: return events older than this id"}, {"limit", "page size, 1 to 1000 (default 100)"}}, Out: codexgov.AuditPage{}, handle: (*Server).auditEvents},
 

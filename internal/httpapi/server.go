@@ -27,6 +27,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
 )
 
@@ -41,6 +42,13 @@ type Server struct {
 	log          *slog.Logger
 	maxBodyBytes int64
 	now          func() time.Time
+
+	// The native configuration server.
+	keys        *configserver.Keys
+	recorder    *configserver.Recorder
+	clientID    string
+	accessTTL   time.Duration
+	refreshIdle time.Duration
 
 	snap      atomic.Pointer[policy.Snapshot]
 	rebuildMu sync.Mutex
@@ -69,6 +77,16 @@ type Options struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64
 	Now          func() time.Time
+	// AccessTTL is the configuration server's access-token lifetime
+	// (configserver.DefaultAccessTTL when 0); RefreshIdle how long an
+	// unused sign-in lives (configserver.DefaultRefreshIdle when 0).
+	AccessTTL   time.Duration
+	RefreshIdle time.Duration
+	// ClientID is the OAuth client Codex is configured with
+	// (configserver.DefaultClientID when empty).
+	ClientID string
+	// MaxPendingDeliveries bounds the fetch records held between flushes.
+	MaxPendingDeliveries int
 }
 
 // New builds a server and compiles its first snapshot; it fails if the
@@ -84,13 +102,31 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.keys, s.clientID, s.accessTTL, s.refreshIdle = configserver.NewKeys(master), o.ClientID, o.AccessTTL, o.RefreshIdle
+	if s.clientID == "" {
+		s.clientID = configserver.DefaultClientID
+	}
+	if s.accessTTL == 0 {
+		s.accessTTL = configserver.DefaultAccessTTL
+	}
+	if s.accessTTL < configserver.MinAccessTTL || s.accessTTL > codexgov.MaxOAuthAccessTTL {
+		return nil, fmt.Errorf("the access-token lifetime %s is outside %s to %s: Codex refreshes 30 s before expiry, and revocation is remembered for %s", s.accessTTL, configserver.MinAccessTTL, codexgov.MaxOAuthAccessTTL, codexgov.MaxOAuthAccessTTL)
+	}
+	if s.refreshIdle == 0 {
+		s.refreshIdle = configserver.DefaultRefreshIdle
+	}
+	s.recorder = configserver.NewRecorder(store, o.MaxPendingDeliveries)
 	s.registry = prometheus.NewRegistry()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_http_requests_total", Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "code"})
 	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "codexgov_http_request_duration_seconds", Help: "HTTP request latency by method and route pattern.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"method", "route"})
 	s.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuilds_total", Help: "Policy snapshot rebuilds by result."}, []string{"result"})
 	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
 	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})
-	s.registry.MustRegister(s.requests, s.duration, s.rebuilds, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.registry.MustRegister(s.requests, s.duration, s.rebuilds, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_records_dropped_total", Help: "Bundle fetches not recorded because the record buffer was full."}, func() float64 { return float64(s.recorder.Dropped.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flushes_total", Help: "Writes of buffered bundle fetch records."}, func() float64 { return float64(s.recorder.Flushes.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flush_errors_total", Help: "Failed writes of buffered bundle fetch records (retried)."}, func() float64 { return float64(s.recorder.FlushErrors.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "codexgov_delivery_records_pending", Help: "Devices whose last fetch is not written yet."}, func() float64 { return float64(s.recorder.Pending()) }))
 	if err := s.Rebuild(ctx); err != nil {
 		return nil, err
 	}
@@ -103,6 +139,21 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 	}))
 	return s, nil
 }
+
+// RunRecorder writes bundle fetch records every interval until ctx ends,
+// then flushes what is left.
+func (s *Server) RunRecorder(ctx context.Context, interval time.Duration) {
+	failing := false
+	s.recorder.Run(ctx, interval, func(err error) {
+		if !failing {
+			s.log.Warn("writing bundle fetch records failed; they are kept and retried", "err", err)
+		}
+		failing = true
+	})
+}
+
+// FlushDeliveries writes pending bundle fetch records now.
+func (s *Server) FlushDeliveries(ctx context.Context) error { return s.recorder.Flush(ctx) }
 
 // Snapshot is the snapshot being served.
 func (s *Server) Snapshot() *policy.Snapshot { return s.snap.Load() }
@@ -241,6 +292,7 @@ var statusOf = map[string]int{
 	codexgov.EUNAUTHORIZED: http.StatusUnauthorized,
 	codexgov.EFORBIDDEN:    http.StatusForbidden,
 	codexgov.EACCESSDENIED: http.StatusForbidden,
+	codexgov.EINVALIDGRANT: http.StatusBadRequest,
 	codexgov.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	codexgov.ETOOLARGE:     http.StatusRequestEntityTooLarge,
 	codexgov.EINTERNAL:     http.StatusInternalServerError,
@@ -268,7 +320,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, e
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", id, "err", err)
 	}
-	if status == http.StatusUnauthorized {
+	if status == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="codexgov"`)
 	}
 	writeJSON(w, status, body)

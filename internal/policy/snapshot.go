@@ -13,14 +13,17 @@ import (
 // Document is one response body as served: its bytes, strong entity tag
 // and detached signature, computed once per snapshot.
 type Document struct {
-	Body      []byte
+	Body []byte
+	// Hash is the body's SHA-256, hex.
+	Hash      string
 	ETag      string // quoted
 	Signature string
 	Policy    string // "" when no policy applies
 	Version   int
 	// Header holds the response headers, ready to copy: serving a
 	// document allocates nothing for them.
-	Header map[string][]string
+	Header      map[string][]string
+	contentType string
 }
 
 // Snapshot is the compiled, immutable state at one version.
@@ -33,6 +36,19 @@ type Snapshot struct {
 	tokens   map[string]*codexgov.AccessToken // by hash
 	empty    *Document
 	policies map[string]*compiled // by hash, shared across workspaces
+	// emptyBundle is the configuration-server bundle of no policy.
+	emptyBundle *Document
+	enroll      map[string]*enrollView // by hash
+	enrollByID  map[string]*enrollView
+	revoked     map[string]bool // OAuth grant IDs
+}
+
+// enrollView is an enrollment token with its identity's decision and
+// bundle, made once at compile time.
+type enrollView struct {
+	token  *codexgov.EnrollmentToken
+	access codexgov.Decision
+	policy *compiled
 }
 
 type space struct {
@@ -48,6 +64,8 @@ type compiled struct {
 	version      *codexgov.PolicyVersion
 	requirements *Document
 	defaults     *Document
+	// bundle is the native configuration server's response body.
+	bundle *Document
 }
 
 type userView struct {
@@ -64,10 +82,17 @@ type userView struct {
 // so serving it costs map lookups only.
 func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapshot, error) {
 	s := &Snapshot{Version: st.Version, Built: now, signer: signer, spaces: map[string]*space{},
-		keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, policies: map[string]*compiled{}}
+		keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, policies: map[string]*compiled{},
+		enroll: map[string]*enrollView{}, enrollByID: map[string]*enrollView{}, revoked: map[string]bool{}}
 	var err error
-	if s.empty, err = s.document(nil, "", 0); err != nil {
+	if s.empty, err = s.document(nil, "", 0, tomlType); err != nil {
 		return nil, err
+	}
+	if s.emptyBundle, err = s.document(BundleBody(nil), "", 0, jsonType); err != nil {
+		return nil, err
+	}
+	for _, id := range st.RevokedGrants {
+		s.revoked[id] = true
 	}
 	for _, k := range st.APIKeys {
 		s.keys[k.Hash] = k
@@ -91,18 +116,26 @@ func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapsho
 			c, ok := s.policies[p.Hash]
 			if !ok {
 				c = &compiled{version: p}
-				if c.requirements, err = s.document([]byte(p.Requirements), p.Name, p.Version); err != nil {
+				if c.requirements, err = s.document([]byte(p.Requirements), p.Name, p.Version, tomlType); err != nil {
 					return nil, err
 				}
-				if c.defaults, err = s.document([]byte(p.Defaults), p.Name, p.Version); err != nil {
+				if c.defaults, err = s.document([]byte(p.Defaults), p.Name, p.Version, tomlType); err != nil {
+					return nil, err
+				}
+				if c.bundle, err = s.document(BundleBody(p), p.Name, p.Version, jsonType); err != nil {
 					return nil, err
 				}
 				s.policies[p.Hash] = c
 			}
 			if c.version.Name != p.Name || c.version.Version != p.Version {
 				// The same content under another name or version: same
-				// bytes and signature, its own identity.
-				c = &compiled{version: p, requirements: relabel(c.requirements, p), defaults: relabel(c.defaults, p)}
+				// bytes and signature, its own identity. The bundle names
+				// the policy, so it is its own.
+				b, err := s.document(BundleBody(p), p.Name, p.Version, jsonType)
+				if err != nil {
+					return nil, err
+				}
+				c = &compiled{version: p, requirements: relabel(c.requirements, p), defaults: relabel(c.defaults, p), bundle: b}
 			}
 			sp.policies[p.Name] = c
 		}
@@ -121,6 +154,27 @@ func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapsho
 		}
 		s.spaces[w.ID] = sp
 	}
+	for _, t := range st.EnrollmentTokens {
+		sp := s.spaces[t.Workspace]
+		if sp == nil {
+			continue
+		}
+		ev := &enrollView{token: t}
+		if t.Service != "" {
+			// A service identity: its token's groups choose its policy
+			// and grant its roles, as a user's groups do.
+			member := func(g string) bool { return slices.Contains(t.Groups, g) }
+			perms := codexgov.UserPermissions(st.Groups[t.Workspace], func(g *codexgov.Group) bool { return member(g.Name) }, sp.roles, sp.ws.Settings.DefaultRole)
+			ev.access = codexgov.Decide(sp.ws.Settings, &codexgov.User{Email: t.Identity(), Active: true}, perms, codexgov.SurfaceLocal)
+			ev.policy = sp.policies[sp.assignment.Select(t.Identity(), member).Policy]
+		} else if v := sp.users[t.User]; v != nil {
+			ev.access, ev.policy = v.access[codexgov.SurfaceLocal], v.policy
+		} else {
+			ev.access = codexgov.Decide(sp.ws.Settings, nil, nil, codexgov.SurfaceLocal)
+		}
+		s.enroll[t.Hash] = ev
+		s.enrollByID[t.ID] = ev
+	}
 	return s, nil
 }
 
@@ -131,11 +185,17 @@ func relabel(d *Document, p *codexgov.PolicyVersion) *Document {
 	return &c
 }
 
-func (s *Snapshot) document(body []byte, name string, version int) (*Document, error) {
+const (
+	tomlType = "application/toml"
+	jsonType = "application/json"
+)
+
+func (s *Snapshot) document(body []byte, name string, version int, contentType string) (*Document, error) {
 	if body == nil {
 		body = []byte{}
 	}
-	d := &Document{Body: body, ETag: `"` + codexgov.BodyHash(body) + `"`, Policy: name, Version: version}
+	d := &Document{Body: body, Hash: codexgov.BodyHash(body), Policy: name, Version: version, contentType: contentType}
+	d.ETag = `"` + d.Hash + `"`
 	if s.signer != nil {
 		sig, err := s.signer.Sign(body)
 		if err != nil {
@@ -153,7 +213,7 @@ func (d *Document) setHeader() {
 		"Cache-Control":           {"private, no-cache"},
 		"Codexgov-Policy":         {d.Policy},
 		"Codexgov-Policy-Version": {strconv.Itoa(d.Version)},
-		"Content-Type":            {"application/toml"},
+		"Content-Type":            {d.contentType},
 		"Content-Length":          {strconv.Itoa(len(d.Body))},
 	}
 	if d.Signature != "" {
@@ -318,10 +378,10 @@ func (s *Snapshot) lookup(ws string, m codexgov.Match, c *compiled) *codexgov.Lo
 		l.Match.Skipped = []codexgov.SkippedRule{}
 	}
 	if c == nil {
-		l.RequirementsETag, l.DefaultsETag = s.empty.ETag, s.empty.ETag
+		l.RequirementsETag, l.DefaultsETag, l.BundleETag = s.empty.ETag, s.empty.ETag, s.emptyBundle.ETag
 		return l
 	}
 	l.Policy = c.version
-	l.RequirementsETag, l.DefaultsETag = c.requirements.ETag, c.defaults.ETag
+	l.RequirementsETag, l.DefaultsETag, l.BundleETag = c.requirements.ETag, c.defaults.ETag, c.bundle.ETag
 	return l
 }

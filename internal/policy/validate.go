@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/codex/requirements"
@@ -60,6 +62,7 @@ func Validate(p codexgov.PolicyInput) ([]codexgov.Detail, error) {
 			warns = append(warns, detail)
 		}
 	}
+	errs, warns = fragmentRules(p.Requirements, errs, warns)
 	if p.Defaults != "" {
 		for _, d := range teamconfig.LintManagedConfig("managed_config.toml", p.Defaults) {
 			detail := toDetail("/defaults", d)
@@ -80,4 +83,42 @@ func Validate(p codexgov.PolicyInput) ([]codexgov.Detail, error) {
 func toDetail(field string, d requirements.Diagnostic) codexgov.Detail {
 	return codexgov.Detail{Field: field, Key: d.Key, Line: d.Line, Column: d.Column,
 		Severity: string(d.Severity), Code: d.Code, Message: d.Message}
+}
+
+// fragmentDropped lists the requirements keys Codex 0.169.0 drops silently
+// from a configuration-server fragment (CONFIG_SERVER.md §4.2).
+var fragmentDropped = []string{"allowed_login_methods", "chatgpt_base_url", "cli_auth_credentials_store"}
+
+var topKeyRE = regexp.MustCompile(`^\s*\[?\s*"?([A-Za-z0-9_-]+)"?\s*[.=\]]`)
+
+// fragmentRules applies what holds for a policy served as a
+// configuration-server fragment: config_server makes Codex reject the
+// whole bundle, and some keys are dropped.
+func fragmentRules(src string, errs, warns []codexgov.Detail) ([]codexgov.Detail, []codexgov.Detail) {
+	inTable := false
+	for i, line := range strings.Split(src, "\n") {
+		trimmed := strings.TrimSpace(line)
+		if strings.HasPrefix(trimmed, "[") {
+			inTable = true
+		}
+		m := topKeyRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		// A key is top-level when it is a table header's first part or
+		// sits before any table header.
+		if !strings.HasPrefix(trimmed, "[") && inTable {
+			continue
+		}
+		col := strings.Index(line, m[1]) + 1
+		switch {
+		case m[1] == "config_server":
+			errs = append(errs, codexgov.Detail{Field: "/requirements", Key: "config_server", Line: i + 1, Column: col, Severity: "error", Code: "config-server-in-policy",
+				Message: "config_server makes Codex reject the whole served bundle; it belongs only in the bootstrap /etc/codex/requirements.toml that codexgov install writes"})
+		case slices.Contains(fragmentDropped, m[1]):
+			warns = append(warns, codexgov.Detail{Field: "/requirements", Key: m[1], Line: i + 1, Column: col, Severity: "warning", Code: "dropped-in-fragment",
+				Message: m[1] + " is dropped silently when this policy is served by the native configuration server; set it in the bootstrap file's baseline instead"})
+		}
+	}
+	return errs, warns
 }

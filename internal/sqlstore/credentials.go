@@ -344,14 +344,14 @@ func (s *DB) State(ctx context.Context) (*codexgov.State, error) {
 		return nil, dbError("state", err)
 	}
 	defer tx.Rollback()
-	st, err := readState(ctx, tx)
+	st, err := readState(ctx, tx, s.now())
 	if err != nil {
 		return nil, dbError("state", err)
 	}
 	return st, nil
 }
 
-func readState(ctx context.Context, tx *sql.Tx) (*codexgov.State, error) {
+func readState(ctx context.Context, tx *sql.Tx, now int64) (*codexgov.State, error) {
 	st := &codexgov.State{Users: map[string][]*codexgov.User{}, Groups: map[string][]*codexgov.Group{}, Roles: map[string][]*codexgov.Role{},
 		Policies: map[string][]*codexgov.PolicyVersion{}, Assignments: map[string]*codexgov.Assignment{}}
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM state WHERE id = 1`).Scan(&st.Version); err != nil {
@@ -384,6 +384,12 @@ func readState(ctx context.Context, tx *sql.Tx) (*codexgov.State, error) {
 	if st.AccessTokens, err = accessTokens(ctx, tx, `revoked_at = 0`); err != nil {
 		return nil, err
 	}
-	st.SigningKeys, err = signingKeys(ctx, tx, `retired_at = 0`)
+	if st.SigningKeys, err = signingKeys(ctx, tx, `retired_at = 0`); err != nil {
+		return nil, err
+	}
+	if st.EnrollmentTokens, err = enrollmentTokens(ctx, tx, `revoked_at = 0`); err != nil {
+		return nil, err
+	}
+	st.RevokedGrants, err = stringList(ctx, tx, `SELECT id FROM oauth_grants WHERE revoked_at > $1 ORDER BY id`, now-codexgov.MaxOAuthAccessTTL.Microseconds())
 	return st, err
 }

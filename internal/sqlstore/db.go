@@ -118,6 +118,13 @@ func fromMicros(us int64) time.Time {
 // state version bump. fn returns the record before and after the change
 // (either may be nil) for the audit event.
 func (s *DB) change(ctx context.Context, ws, action, target string, fn func(tx *sql.Tx) (before, after any, err error)) error {
+	return s.audited(ctx, ws, action, target, true, fn)
+}
+
+// audited is change with a choice: bump false records an audited change
+// that the distributed snapshot does not depend on (a sign-in), so that
+// replicas do not recompile for it.
+func (s *DB) audited(ctx context.Context, ws, action, target string, bump bool, fn func(tx *sql.Tx) (before, after any, err error)) error {
 	actor, ok := codexgov.ActorFrom(ctx)
 	if !ok {
 		return &codexgov.Error{Code: codexgov.EINTERNAL, Message: "internal error", Op: action, Err: errors.New("a change without an actor is not audited, so it is refused")}
@@ -128,7 +135,7 @@ func (s *DB) change(ctx context.Context, ws, action, target string, fn func(tx *
 	}
 	defer tx.Rollback()
 	before, after, err := fn(tx)
-	if errors.Is(err, errUnchanged) {
+	if errors.Is(err, errUnchanged) || errors.Is(err, errCodeReused) {
 		return err
 	}
 	if err != nil {
@@ -144,8 +151,10 @@ func (s *DB) change(ctx context.Context, ws, action, target string, fn func(tx *
 	if err := s.fail("after-audit"); err != nil {
 		return dbError(action, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1`); err != nil {
-		return dbError(action, err)
+	if bump {
+		if _, err := tx.ExecContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1`); err != nil {
+			return dbError(action, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return dbError(action, err)

@@ -178,6 +178,9 @@ func (s *DB) DeletePolicy(ctx context.Context, ws, name string) error {
 		if a.Default == name {
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "policy %q is the default policy: change the assignment first", name)
 		}
+		if a.Baseline == name {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "policy %q is the baseline policy: change the assignment first", name)
+		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM policies WHERE workspace_id = $1 AND name = $2`, ws, name)
 		return before, nil, err
 	})
@@ -185,7 +188,7 @@ func (s *DB) DeletePolicy(ctx context.Context, ws, name string) error {
 
 func assignment(ctx context.Context, q queryer, ws string) (*codexgov.Assignment, error) {
 	a := &codexgov.Assignment{Rules: []codexgov.Rule{}}
-	if err := q.QueryRowContext(ctx, `SELECT default_policy FROM workspaces WHERE id = $1`, ws).Scan(&a.Default); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT default_policy, baseline_policy FROM workspaces WHERE id = $1`, ws).Scan(&a.Default, &a.Baseline); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, notFound("workspace %q not found", ws)
 		}
@@ -246,6 +249,11 @@ func (s *DB) SetAssignment(ctx context.Context, ws string, a codexgov.Assignment
 				details = append(details, codexgov.Detail{Field: "/default", Message: fmt.Sprintf("policy %q does not exist", a.Default)})
 			}
 		}
+		if a.Baseline != "" {
+			if _, err := policyVersion(ctx, tx, ws, a.Baseline, 0); err != nil {
+				details = append(details, codexgov.Detail{Field: "/baseline", Message: fmt.Sprintf("policy %q does not exist", a.Baseline)})
+			}
+		}
 		if len(details) > 0 {
 			return nil, nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid assignment: nothing was changed", Details: details}
 		}
@@ -257,7 +265,7 @@ func (s *DB) SetAssignment(ctx context.Context, ws string, a codexgov.Assignment
 				return nil, nil, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET default_policy = $2 WHERE id = $1`, ws, a.Default); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET default_policy = $2, baseline_policy = $3 WHERE id = $1`, ws, a.Default, a.Baseline); err != nil {
 			return nil, nil, err
 		}
 		return before, a, nil

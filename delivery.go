@@ -1,0 +1,159 @@
+package codexgov
+
+import "time"
+
+// EnrollmentToken identifies one machine to the native configuration
+// server without a sign-in: headless Linux, CI runners and devboxes, which
+// have no keyring for Codex's OAuth token store. It belongs to a user or to
+// a named service identity, grants reading that identity's bundle and
+// nothing else, and only its hash is stored.
+type EnrollmentToken struct {
+	ID        string `json:"id"`
+	Workspace string `json:"workspace"`
+	// Name says which machine or fleet holds the token ("ci-runner-07").
+	Name string `json:"name"`
+	// User is the owning user's email; empty for a service identity.
+	User string `json:"user,omitempty"`
+	// Service names the service identity; empty for a user's token.
+	Service string `json:"service,omitempty"`
+	// Groups are a service identity's groups: they choose its policy and
+	// grant its roles, as a user's groups do.
+	Groups    []string  `json:"groups,omitempty"`
+	Hash      string    `json:"-"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+	// ExpiresAt is zero for a token that does not expire.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	Secret    string    `json:"secret,omitempty"`
+}
+
+// Identity names who a token or grant acts for: "user:<email>" or
+// "service:<name>".
+func (t *EnrollmentToken) Identity() string {
+	if t.Service != "" {
+		return "service:" + t.Service
+	}
+	return "user:" + t.User
+}
+
+// OAuthCode is a pending authorization code: single use, short lived,
+// stored by hash with what the token request must match.
+type OAuthCode struct {
+	Hash        string
+	Workspace   string
+	User        string
+	ClientID    string
+	RedirectURI string
+	Challenge   string // PKCE S256 code challenge
+	Scope       string
+	Resource    string
+	ExpiresAt   time.Time
+}
+
+// OAuthGrant is one sign-in of Codex to the native configuration server:
+// the refresh-token family of one CODEX_HOME on one machine. Refresh tokens
+// rotate; only the current and the previous one's hashes are stored.
+type OAuthGrant struct {
+	ID         string    `json:"id"`
+	Workspace  string    `json:"workspace"`
+	User       string    `json:"user"`
+	ClientID   string    `json:"client_id"`
+	Scope      string    `json:"scope"`
+	Resource   string    `json:"resource,omitempty"`
+	UserAgent  string    `json:"user_agent,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	RotatedAt  time.Time `json:"rotated_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
+	// RevokeReason says why a grant was revoked: "admin", "code_reuse",
+	// "refresh_reuse".
+	RevokeReason string `json:"revoke_reason,omitempty"`
+	RefreshHash  string `json:"-"`
+	CodeHash     string `json:"-"`
+}
+
+// RefreshOutcome is what a refresh did.
+type RefreshOutcome int
+
+// Refresh outcomes.
+const (
+	RefreshRotated RefreshOutcome = iota // the current token, rotated
+	RefreshGrace                         // the previous token within the grace period, rotated again
+)
+
+// Delivery kinds: how a machine identified itself to the bundle endpoint.
+const (
+	DeliveryEnrollment = "enrollment"
+	DeliveryOAuth      = "oauth"
+)
+
+// Delivery is the proof of delivery of one device: the last bundle the
+// native configuration server served it. A device is an enrollment token
+// or an OAuth grant.
+type Delivery struct {
+	Workspace string `json:"workspace"`
+	// Device is the enrollment token's or OAuth grant's ID.
+	Device string `json:"device"`
+	Kind   string `json:"kind"`
+	// Identity is "user:<email>" or "service:<name>".
+	Identity string `json:"identity"`
+	// Policy and PolicyVersion name what was served ("" and 0 when no
+	// policy applied or access was denied).
+	Policy        string `json:"policy"`
+	PolicyVersion int    `json:"policy_version"`
+	// BundleHash is the served body's SHA-256 hex, or "denied" when the
+	// fetch was refused with 403.
+	BundleHash string    `json:"bundle_hash"`
+	UserAgent  string    `json:"user_agent"`
+	FirstFetch time.Time `json:"first_fetch"`
+	LastFetch  time.Time `json:"last_fetch"`
+	Fetches    int64     `json:"fetches"`
+}
+
+// DeliveryDenied is Delivery.BundleHash of a refused fetch.
+const DeliveryDenied = "denied"
+
+// Delivery states.
+const (
+	// DeviceCurrent: the device's last fetch got what it should get now.
+	DeviceCurrent = "current"
+	// DevicePending: its policy changed since its last fetch; it gets the
+	// new one at its next Codex start once its one-hour cache expires.
+	DevicePending = "pending"
+	// DeviceStale: no fetch for longer than the chosen threshold.
+	DeviceStale = "stale"
+)
+
+// ClientCacheTTL is how long Codex 0.169.0 keeps a fetched bundle.
+const ClientCacheTTL = time.Hour
+
+// DeviceStatus is a device with what it should have now and its state.
+type DeviceStatus struct {
+	Delivery
+	// LastFetch is zero for a device that never fetched.
+	Expected DeliveryTarget `json:"expected"`
+	State    string         `json:"state"`
+	// CacheExpires is when the device's cached bundle expires.
+	CacheExpires time.Time `json:"cache_expires,omitzero"`
+}
+
+// DeliveryTarget is the bundle an identity should receive now.
+type DeliveryTarget struct {
+	Policy        string `json:"policy"`
+	PolicyVersion int    `json:"policy_version"`
+	BundleHash    string `json:"bundle_hash"`
+}
+
+// DeviceState classifies a device: stale when it has not fetched for
+// longer than staleAfter, else current when it got the target, else
+// pending.
+func DeviceState(d *Delivery, target DeliveryTarget, now time.Time, staleAfter time.Duration) string {
+	switch {
+	case d.LastFetch.IsZero() || now.Sub(d.LastFetch) > staleAfter:
+		return DeviceStale
+	case d.BundleHash == target.BundleHash:
+		return DeviceCurrent
+	}
+	return DevicePending
+}

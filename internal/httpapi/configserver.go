@@ -1,0 +1,448 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/configserver"
+	"github.com/codexgov/codexgov/internal/policy"
+)
+
+// The native configuration server (CONFIG_SERVER.md): Codex's base_url is
+// https://HOST/codex-config/{ws} in OAuth mode and
+// https://HOST/codex-config/enroll/{token} in enrollment mode.
+const (
+	configBase = "/codex-config/{ws}"
+	enrollBase = "/codex-config/enroll/{token}"
+)
+
+// maxFormBytes bounds the OAuth form bodies.
+const maxFormBytes = 64 << 10
+
+func (s *Server) serveBundle(c *call, doc *policy.Document) {
+	h := c.w.Header()
+	for k, v := range doc.Header {
+		h[k] = v
+	}
+	// Codex sends no conditional headers and must always get the body.
+	h["Cache-Control"] = noStore
+	c.w.Write(doc.Body)
+}
+
+var noStore = []string{"no-store"}
+
+func userAgent(r *http.Request) string {
+	ua := r.UserAgent()
+	if len(ua) > 200 {
+		ua = ua[:200]
+	}
+	return ua
+}
+
+func (s *Server) record(c *call, ws, device, kind, identity string, doc *policy.Document) {
+	d := codexgov.Delivery{Workspace: ws, Device: device, Kind: kind, Identity: identity, UserAgent: userAgent(c.r), LastFetch: s.now().UTC()}
+	if doc == nil {
+		d.BundleHash = codexgov.DeliveryDenied
+	} else {
+		d.Policy, d.PolicyVersion, d.BundleHash = doc.Policy, doc.Version, doc.Hash
+	}
+	s.recorder.Record(d)
+}
+
+// invalidToken is the bundle endpoint's 401: Codex refreshes once and
+// retries, then asks the user to sign in again.
+func invalidToken(c *call, msg string) error {
+	c.w.Header().Set("WWW-Authenticate", `Bearer realm="codexgov", error="invalid_token"`)
+	return codexgov.Errorf(codexgov.EUNAUTHORIZED, "%s", msg)
+}
+
+// oauthBundle serves an OAuth sign-in's bundle from the snapshot: no
+// database query.
+func (s *Server) oauthBundle(c *call) error {
+	ws := c.path("ws")
+	secret, ok := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return invalidToken(c, "sign in first: run codex login")
+	}
+	claims, err := s.keys.Verify(strings.TrimSpace(secret), s.now())
+	if err != nil {
+		return invalidToken(c, err.Error())
+	}
+	snap := s.snap.Load()
+	if claims.Workspace != ws || snap.GrantRevoked(claims.Grant) {
+		return invalidToken(c, "the access token is not valid here")
+	}
+	doc, err := snap.UserBundle(ws, claims.User)
+	s.record(c, ws, claims.Grant, codexgov.DeliveryOAuth, "user:"+claims.User, doc)
+	if err != nil {
+		return err
+	}
+	s.serveBundle(c, doc)
+	return nil
+}
+
+// enrollBundle serves an enrollment token's bundle from the snapshot.
+func (s *Server) enrollBundle(c *call) error {
+	t, doc, err := s.snap.Load().EnrollmentBundle(c.path("token"), s.now())
+	if t != nil {
+		s.record(c, t.Workspace, t.ID, codexgov.DeliveryEnrollment, t.Identity(), doc)
+	}
+	if err != nil {
+		return err
+	}
+	s.serveBundle(c, doc)
+	return nil
+}
+
+// Bootstrap is what codexgov install needs to write a machine's
+// /etc/codex/requirements.toml.
+type Bootstrap struct {
+	Workspace string `json:"workspace"`
+	// Mode is "oauth" or "enrollment".
+	Mode     string   `json:"mode"`
+	ClientID string   `json:"client_id,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// Baseline is the workspace's baseline policy (Assignment.Baseline),
+	// written beside [config_server]; nil when it has none.
+	Baseline *codexgov.PolicyVersion `json:"baseline"`
+}
+
+func (s *Server) bootstrap(ws, mode string) (Bootstrap, error) {
+	b, ok := s.snap.Load().Baseline(ws)
+	if !ok {
+		return Bootstrap{}, codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", ws)
+	}
+	out := Bootstrap{Workspace: ws, Mode: mode, Baseline: b}
+	if mode == "oauth" {
+		out.ClientID, out.Scopes = s.clientID, configserver.DefaultScopes
+	}
+	return out, nil
+}
+
+func (s *Server) installOAuth(c *call) (any, error) { return s.bootstrap(c.ws, "oauth") }
+
+func (s *Server) installEnroll(c *call) (any, error) {
+	t, _, err := s.snap.Load().EnrollmentBundle(c.path("token"), s.now())
+	if t == nil {
+		return nil, err
+	}
+	return s.bootstrap(t.Workspace, "enrollment")
+}
+
+// authorize is the OAuth authorization endpoint: it validates Codex's
+// request and shows the sign-in page.
+func (s *Server) oauthAuthorize(c *call) error {
+	ws := c.path("ws")
+	w, ok := s.snap.Load().Workspace(ws)
+	if !ok {
+		configserver.RenderError(c.w, http.StatusNotFound, "This Codex configuration server has no workspace "+ws+". Check the base_url in /etc/codex/requirements.toml.")
+		return nil
+	}
+	req, err := configserver.ParseAuthorize(ws, c.r.URL.Query(), s.clientID, s.now())
+	if err != nil {
+		ae := err.(*configserver.AuthError)
+		if !ae.Redirect {
+			configserver.RenderError(c.w, http.StatusBadRequest, ae.Description)
+			return nil
+		}
+		http.Redirect(c.w, c.r, req.Callback(url.Values{"error": {ae.Code}, "error_description": {ae.Description}}), http.StatusFound)
+		return nil
+	}
+	configserver.RenderPage(c.w, http.StatusOK, s.page(w, s.keys.Seal(req), ""))
+	return nil
+}
+
+func (s *Server) page(w *codexgov.Workspace, sealed, msg string) configserver.Page {
+	name := w.Name
+	if name == "" {
+		name = w.ID
+	}
+	return configserver.Page{Workspace: w.ID, WorkspaceName: name, Request: sealed, Error: msg,
+		Methods: []configserver.SignInMethod{configserver.AccessTokenMethod}, Action: "/codex-config/" + w.ID + "/oauth/sign-in"}
+}
+
+// oauthSignIn completes the sign-in page: on success it stores a code and
+// sends the browser back to Codex's loopback listener.
+func (s *Server) oauthSignIn(c *call) error {
+	ws := c.path("ws")
+	snap := s.snap.Load()
+	w, ok := snap.Workspace(ws)
+	if !ok {
+		configserver.RenderError(c.w, http.StatusNotFound, "no such workspace")
+		return nil
+	}
+	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxFormBytes)
+	if err := c.r.ParseForm(); err != nil {
+		configserver.RenderError(c.w, http.StatusBadRequest, "the form could not be read")
+		return nil
+	}
+	sealed := c.r.PostForm.Get("request")
+	req, err := s.keys.Open(sealed, s.now())
+	if err == nil && req.Workspace != ws {
+		err = errWrongWorkspace
+	}
+	if err != nil {
+		configserver.RenderError(c.w, http.StatusBadRequest, err.Error())
+		return nil
+	}
+	switch c.path("method") {
+	case "deny":
+		http.Redirect(c.w, c.r, req.Callback(url.Values{"error": {"access_denied"}, "error_description": {"the sign-in was cancelled"}}), http.StatusFound)
+		return nil
+	case configserver.AccessTokenMethod.ID:
+	default:
+		configserver.RenderError(c.w, http.StatusNotFound, "unknown sign-in method")
+		return nil
+	}
+	secret := strings.TrimSpace(c.r.PostForm.Get("secret"))
+	p, err := snap.Authenticate(secret, s.now())
+	if err != nil || p.Token == nil || p.Token.Workspace != ws {
+		configserver.RenderPage(c.w, http.StatusUnauthorized, s.page(w, sealed, "That access token is not valid for "+w.ID+": it is unknown, revoked, expired or another workspace's. Ask your Codex administrator for a new one."))
+		return nil
+	}
+	email := p.Token.User
+	acc, _, _ := snap.Access(ws, email)
+	for _, d := range []codexgov.Decision{acc[codexgov.SurfaceLocal], snap.CanHoldAccessToken(ws, email)} {
+		if !d.Allowed {
+			configserver.RenderPage(c.w, http.StatusForbidden, s.page(w, sealed, codexgov.AccessDeniedMessage+" ("+d.Reason+")"))
+			return nil
+		}
+	}
+	code, hash := configserver.NewCode()
+	err = s.store.CreateOAuthCode(c.ctx, codexgov.OAuthCode{Hash: hash, Workspace: ws, User: email, ClientID: req.ClientID, RedirectURI: req.RedirectURI,
+		Challenge: req.Challenge, Scope: req.Scope, Resource: req.Resource, ExpiresAt: s.now().Add(configserver.CodeTTL)})
+	if err != nil {
+		s.log.Error("sign-in: storing the code failed", "err", err)
+		configserver.RenderPage(c.w, http.StatusServiceUnavailable, s.page(w, sealed, "The server could not complete the sign-in just now. Try again in a moment."))
+		return nil
+	}
+	http.Redirect(c.w, c.r, req.Callback(url.Values{"code": {code}}), http.StatusFound)
+	return nil
+}
+
+var errWrongWorkspace = &codexgov.Error{Code: codexgov.EINVALID, Message: "the sign-in request belongs to another workspace; start again from Codex"}
+
+func tokenError(c *call, status int, code, desc string) error {
+	h := c.w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	if status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", `Basic realm="codexgov"`)
+	}
+	writeJSON(c.w, status, configserver.TokenError{Error: code, Description: desc})
+	return nil
+}
+
+// oauthToken is the token endpoint: the authorization_code grant with
+// PKCE and the refresh_token grant, for the public client Codex is. Dead
+// grants get invalid_grant; database faults get 503, which Codex retries.
+func (s *Server) oauthToken(c *call) error {
+	ws := c.path("ws")
+	if _, ok := s.snap.Load().Workspace(ws); !ok {
+		return tokenError(c, http.StatusBadRequest, "invalid_request", "no such workspace")
+	}
+	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxFormBytes)
+	if err := c.r.ParseForm(); err != nil {
+		return tokenError(c, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
+	}
+	f := c.r.PostForm
+	if f.Get("client_id") != s.clientID {
+		return tokenError(c, http.StatusUnauthorized, "invalid_client", "unknown client_id")
+	}
+	if res := f.Get("resource"); res != "" {
+		if err := configserver.CheckResource(ws, res); err != nil {
+			return tokenError(c, http.StatusBadRequest, "invalid_target", err.Error())
+		}
+	}
+	refresh, _, refreshHash := codexgov.NewSecret(codexgov.RefreshTokenPrefix)
+	var g *codexgov.OAuthGrant
+	var err error
+	switch f.Get("grant_type") {
+	case "authorization_code":
+		code, redirect, verifier, resource := f.Get("code"), f.Get("redirect_uri"), f.Get("code_verifier"), f.Get("resource")
+		check := func(oc *codexgov.OAuthCode) error {
+			switch {
+			case oc.ClientID != s.clientID:
+				return codexgov.Errorf(codexgov.EINVALIDGRANT, "the code was issued to another client")
+			case oc.RedirectURI != redirect:
+				return codexgov.Errorf(codexgov.EINVALIDGRANT, "redirect_uri does not match the authorization request")
+			case !configserver.VerifyPKCE(verifier, oc.Challenge):
+				return codexgov.Errorf(codexgov.EINVALIDGRANT, "code_verifier does not match the code_challenge")
+			case resource != oc.Resource:
+				return codexgov.Errorf(codexgov.EINVALIDGRANT, "resource does not match the authorization request")
+			}
+			return nil
+		}
+		ctx := codexgov.WithActor(c.ctx, codexgov.Actor{ID: "oauth_client:" + s.clientID, RequestID: c.w.Header().Get("X-Request-Id")})
+		g, err = s.store.ExchangeOAuthCode(ctx, codexgov.HashSecret(code), check,
+			codexgov.OAuthGrant{ID: codexgov.NewID("grant"), Workspace: ws, UserAgent: userAgent(c.r), RefreshHash: refreshHash})
+	case "refresh_token":
+		g, _, err = s.store.RefreshOAuthGrant(c.ctx, ws, codexgov.HashSecret(f.Get("refresh_token")), refreshHash, configserver.RefreshGrace, s.refreshIdle)
+	default:
+		return tokenError(c, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
+	}
+	switch codexgov.ErrorCode(err) {
+	case "":
+	case codexgov.EINVALIDGRANT:
+		return tokenError(c, http.StatusBadRequest, "invalid_grant", codexgov.ErrorMessage(err))
+	default:
+		// Transient: Codex retries a 5xx, while any 4xx strands it.
+		s.log.Error("oauth token request failed", "grant_type", f.Get("grant_type"), "err", err)
+		return tokenError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "the server could not complete the request; try again")
+	}
+	access := s.keys.Mint(configserver.AccessClaims{Grant: g.ID, Workspace: ws, User: g.User, Expires: s.now().Add(s.accessTTL).Unix()})
+	c.w.Header().Set("Cache-Control", "no-store")
+	c.w.Header().Set("Pragma", "no-cache")
+	writeJSON(c.w, http.StatusOK, configserver.TokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.accessTTL / time.Second), RefreshToken: refresh, Scope: g.Scope})
+	return nil
+}
+
+// CreateEnrollmentToken is the body of POST …/enrollment-tokens.
+type CreateEnrollmentToken struct {
+	Name string `json:"name"`
+	// User owns the token, or Service names a service identity with
+	// Groups.
+	User    string   `json:"user,omitempty"`
+	Service string   `json:"service,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+	// ExpiresIn is a Go duration ("8760h"); empty for a token that does
+	// not expire.
+	ExpiresIn string `json:"expires_in,omitempty"`
+}
+
+func (s *Server) listEnrollmentTokens(c *call) (any, error) {
+	return s.store.EnrollmentTokens(c.ctx, c.ws)
+}
+
+func (s *Server) createEnrollmentToken(c *call) (any, error) {
+	var in CreateEnrollmentToken
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	var expires time.Time
+	if in.ExpiresIn != "" {
+		d, err := time.ParseDuration(in.ExpiresIn)
+		if err != nil || d <= 0 {
+			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid expiry",
+				Details: []codexgov.Detail{{Field: "/expires_in", Message: "want a duration such as \"8760h\", above zero, or nothing for a token that does not expire"}}}
+		}
+		expires = s.now().Add(d)
+	}
+	secret, id, hash := codexgov.NewSecret(codexgov.EnrollmentTokenPrefix)
+	return mutate(c, func() (*codexgov.EnrollmentToken, error) {
+		t, err := s.store.CreateEnrollmentToken(c.ctx, codexgov.EnrollmentToken{ID: id, Workspace: c.ws, Name: in.Name, User: in.User, Service: in.Service,
+			Groups: in.Groups, Hash: hash, ExpiresAt: expires})
+		if err != nil {
+			return nil, err
+		}
+		t.Secret = secret
+		return t, nil
+	})
+}
+
+func (s *Server) revokeEnrollmentToken(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.EnrollmentToken, error) {
+		return s.store.RevokeEnrollmentToken(c.ctx, c.ws, c.path("id"))
+	})
+}
+
+func (s *Server) listOAuthGrants(c *call) (any, error) { return s.store.OAuthGrants(c.ctx, c.ws) }
+
+func (s *Server) revokeOAuthGrant(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.OAuthGrant, error) { return s.store.RevokeOAuthGrant(c.ctx, c.ws, c.path("id")) })
+}
+
+// DefaultStaleAfter is the devices list's default threshold.
+const DefaultStaleAfter = 72 * time.Hour
+
+func (s *Server) listDevices(c *call) (any, error) {
+	q := c.r.URL.Query()
+	stale := DefaultStaleAfter
+	if v := q.Get("stale_after"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+				Details: []codexgov.Detail{{Field: "?stale_after", Message: "want a duration such as \"24h\", above zero"}}}
+		}
+		stale = d
+	}
+	drifted := false
+	switch q.Get("drifted") {
+	case "", "false":
+	case "true":
+		drifted = true
+	default:
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+			Details: []codexgov.Detail{{Field: "?drifted", Message: "want true or false"}}}
+	}
+	ds, err := s.devices(c, stale, q.Get("identity"))
+	if err != nil {
+		return nil, err
+	}
+	if drifted {
+		ds = slices.DeleteFunc(ds, func(d codexgov.DeviceStatus) bool { return d.State == codexgov.DeviceCurrent })
+	}
+	return ds, nil
+}
+
+// devices joins the recorded deliveries with the live devices (enrollment
+// tokens and sign-ins, including those that never fetched) and what each
+// should have now.
+func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]codexgov.DeviceStatus, error) {
+	// The recorder's pending fetches belong in the answer.
+	if err := s.recorder.Flush(c.ctx); err != nil {
+		s.log.Warn("devices: flushing fetch records failed", "err", err)
+	}
+	recorded, err := s.store.Deliveries(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.store.OAuthGrants(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	snap, now := s.snap.Load(), s.now()
+	byDevice := map[string]*codexgov.Delivery{}
+	for _, d := range recorded {
+		byDevice[d.Device] = d
+	}
+	live := map[string]bool{}
+	var all []*codexgov.Delivery
+	add := func(id, kind, ident string) {
+		live[id] = true
+		if d := byDevice[id]; d != nil {
+			all = append(all, d)
+			return
+		}
+		all = append(all, &codexgov.Delivery{Workspace: c.ws, Device: id, Kind: kind, Identity: ident})
+	}
+	for _, t := range snap.EnrollmentTokens(c.ws) {
+		add(t.ID, codexgov.DeliveryEnrollment, t.Identity())
+	}
+	for _, g := range grants {
+		if g.RevokedAt.IsZero() {
+			add(g.ID, codexgov.DeliveryOAuth, "user:"+g.User)
+		}
+	}
+	out := []codexgov.DeviceStatus{}
+	for _, d := range all {
+		if identity != "" && d.Identity != identity {
+			continue
+		}
+		target, ok := snap.Target(d)
+		if !ok || !live[d.Device] {
+			continue
+		}
+		st := codexgov.DeviceStatus{Delivery: *d, Expected: target, State: codexgov.DeviceState(d, target, now, staleAfter)}
+		if !d.LastFetch.IsZero() {
+			st.CacheExpires = d.LastFetch.Add(codexgov.ClientCacheTTL)
+		}
+		out = append(out, st)
+	}
+	slices.SortStableFunc(out, func(a, b codexgov.DeviceStatus) int { return b.LastFetch.Compare(a.LastFetch) })
+	return out, nil
+}

@@ -1,0 +1,383 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/policy"
+)
+
+// CreateEnrollmentToken stores an enrollment token (its hash only) for a
+// user or a named service identity.
+func (s *DB) CreateEnrollmentToken(ctx context.Context, t codexgov.EnrollmentToken) (*codexgov.EnrollmentToken, error) {
+	if t.Hash == "" || t.ID == "" {
+		return nil, &codexgov.Error{Code: codexgov.EINTERNAL, Message: "internal error", Err: errors.New("enrollment token without id or hash")}
+	}
+	switch {
+	case t.User != "" && t.Service != "":
+		return nil, invalid("/service", "an enrollment token belongs to a user or to a service identity, not both")
+	case t.User == "" && t.Service == "":
+		return nil, invalid("/user", "an enrollment token needs an owner: a user's email, or a service identity's name")
+	case t.Service == "" && len(t.Groups) > 0:
+		return nil, invalid("/groups", "a user's token takes the user's own groups; groups are for service identities")
+	}
+	if t.User != "" {
+		email, err := NormalizeEmail("/user", t.User)
+		if err != nil {
+			return nil, err
+		}
+		t.User = email
+	} else if err := policy.CheckName("/service", t.Service); err != nil {
+		return nil, err
+	}
+	groups := slices.Clone(t.Groups)
+	slices.Sort(groups)
+	groups = slices.Compact(groups)
+	actor, _ := codexgov.ActorFrom(ctx)
+	nt := &codexgov.EnrollmentToken{ID: t.ID, Workspace: t.Workspace, Name: t.Name, User: t.User, Service: t.Service, Groups: groups, Hash: t.Hash,
+		CreatedBy: actor.ID, CreatedAt: fromMicros(s.now()), ExpiresAt: t.ExpiresAt.UTC().Truncate(1000)}
+	err := s.change(ctx, t.Workspace, "enrollment_token.create", "enrollment_token:"+t.ID, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, t.Workspace); err != nil {
+			return nil, nil, err
+		}
+		if nt.User != "" {
+			if _, err := user(ctx, tx, t.Workspace, nt.User); err != nil {
+				return nil, nil, err
+			}
+		}
+		var details []codexgov.Detail
+		for i, g := range groups {
+			if _, err := group(ctx, tx, t.Workspace, g); err != nil {
+				details = append(details, codexgov.Detail{Field: fmt.Sprintf("/groups/%d", i), Message: fmt.Sprintf("group %q does not exist", g)})
+			}
+		}
+		if len(details) > 0 {
+			return nil, nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid enrollment token: nothing was created", Details: details}
+		}
+		var expires int64
+		if !nt.ExpiresAt.IsZero() {
+			expires = nt.ExpiresAt.UnixMicro()
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO enrollment_tokens (id, workspace_id, name, email, service, groups_list, hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			nt.ID, nt.Workspace, nt.Name, nt.User, nt.Service, strings.Join(groups, "\n"), nt.Hash, nt.CreatedBy, nt.CreatedAt.UnixMicro(), expires)
+		return nil, nt, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return nt, nil
+}
+
+const enrollmentColumns = `id, workspace_id, name, email, service, groups_list, hash, created_by, created_at, expires_at, revoked_at`
+
+func enrollmentTokens(ctx context.Context, q queryer, where string, args ...any) ([]*codexgov.EnrollmentToken, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+enrollmentColumns+` FROM enrollment_tokens WHERE `+where+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*codexgov.EnrollmentToken{}
+	for rows.Next() {
+		var t codexgov.EnrollmentToken
+		var groups string
+		var created, expires, revoked int64
+		if err := rows.Scan(&t.ID, &t.Workspace, &t.Name, &t.User, &t.Service, &groups, &t.Hash, &t.CreatedBy, &created, &expires, &revoked); err != nil {
+			return nil, err
+		}
+		if groups != "" {
+			t.Groups = strings.Split(groups, "\n")
+		}
+		t.CreatedAt, t.ExpiresAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(revoked)
+		out = append(out, &t)
+	}
+	return out, rows.Err()
+}
+
+// EnrollmentTokens lists a workspace's enrollment tokens (revoked ones
+// included).
+func (s *DB) EnrollmentTokens(ctx context.Context, ws string) ([]*codexgov.EnrollmentToken, error) {
+	return inWorkspace(ctx, s, "enrollment tokens", ws, func(q queryer) ([]*codexgov.EnrollmentToken, error) {
+		return enrollmentTokens(ctx, q, `workspace_id = $1`, ws)
+	})
+}
+
+// RevokeEnrollmentToken revokes a token; revoking it again changes
+// nothing.
+func (s *DB) RevokeEnrollmentToken(ctx context.Context, ws, id string) (*codexgov.EnrollmentToken, error) {
+	var after *codexgov.EnrollmentToken
+	err := s.change(ctx, ws, "enrollment_token.revoke", "enrollment_token:"+id, func(tx *sql.Tx) (any, any, error) {
+		ts, err := enrollmentTokens(ctx, tx, `workspace_id = $1 AND id = $2`, ws, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(ts) == 0 {
+			return nil, nil, notFound("enrollment token %q not found", id)
+		}
+		before := ts[0]
+		a := *before
+		if a.RevokedAt.IsZero() {
+			a.RevokedAt = fromMicros(s.now())
+			if _, err := tx.ExecContext(ctx, `UPDATE enrollment_tokens SET revoked_at = $2 WHERE id = $1`, id, a.RevokedAt.UnixMicro()); err != nil {
+				return nil, nil, err
+			}
+		}
+		after = &a
+		return before, after, nil
+	})
+	return after, err
+}
+
+// CreateOAuthCode stores an authorization code. Codes are protocol state,
+// not admin changes: they are not audited and the state version does not
+// move. Expired codes are swept here.
+func (s *DB) CreateOAuthCode(ctx context.Context, c codexgov.OAuthCode) error {
+	now := s.now()
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM oauth_codes WHERE expires_at < $1`, now-int64(time.Hour/time.Microsecond)); err != nil {
+		return dbError("oauth code", err)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO oauth_codes (hash, workspace_id, email, client_id, redirect_uri, challenge, scope, resource, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		c.Hash, c.Workspace, c.User, c.ClientID, c.RedirectURI, c.Challenge, c.Scope, c.Resource, c.ExpiresAt.UnixMicro())
+	return dbError("oauth code", err)
+}
+
+func invalidGrant(format string, args ...any) error {
+	return codexgov.Errorf(codexgov.EINVALIDGRANT, format, args...)
+}
+
+// ExchangeOAuthCode redeems an authorization code once and creates the
+// grant g from it, audited as the user's sign-in. check validates the
+// stored code against the token request (client, redirect URI, PKCE). A
+// second redemption of a code revokes the grant its first one made (RFC
+// 6749 §4.1.2) and fails.
+func (s *DB) ExchangeOAuthCode(ctx context.Context, codeHash string, check func(*codexgov.OAuthCode) error, g codexgov.OAuthGrant) (*codexgov.OAuthGrant, error) {
+	var ng *codexgov.OAuthGrant
+	err := s.audited(ctx, g.Workspace, "oauth_grant.create", "oauth_grant:"+g.ID, false, func(tx *sql.Tx) (any, any, error) {
+		var c codexgov.OAuthCode
+		var expires, used int64
+		err := tx.QueryRowContext(ctx, `SELECT hash, workspace_id, email, client_id, redirect_uri, challenge, scope, resource, expires_at, used_at FROM oauth_codes WHERE hash = $1`, codeHash).
+			Scan(&c.Hash, &c.Workspace, &c.User, &c.ClientID, &c.RedirectURI, &c.Challenge, &c.Scope, &c.Resource, &expires, &used)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && c.Workspace != g.Workspace) {
+			return nil, nil, invalidGrant("the authorization code is not valid")
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		c.ExpiresAt = fromMicros(expires)
+		now := s.now()
+		if used != 0 {
+			return nil, nil, errCodeReused
+		}
+		if now >= expires {
+			return nil, nil, invalidGrant("the authorization code expired")
+		}
+		if err := check(&c); err != nil {
+			return nil, nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_codes SET used_at = $2 WHERE hash = $1`, codeHash, now); err != nil {
+			return nil, nil, err
+		}
+		ng = &codexgov.OAuthGrant{ID: g.ID, Workspace: c.Workspace, User: c.User, ClientID: c.ClientID, Scope: c.Scope, Resource: c.Resource, UserAgent: g.UserAgent,
+			CreatedAt: fromMicros(now), LastUsedAt: fromMicros(now), RefreshHash: g.RefreshHash, CodeHash: codeHash}
+		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_grants (id, workspace_id, email, client_id, scope, resource, user_agent, code_hash, refresh_hash, previous_refresh_hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', $10, $10)`,
+			ng.ID, ng.Workspace, ng.User, ng.ClientID, ng.Scope, ng.Resource, ng.UserAgent, codeHash, ng.RefreshHash, now)
+		return nil, ng, err
+	})
+	if errors.Is(err, errCodeReused) {
+		gs, err := oauthGrants(ctx, s.db, `code_hash = $1 AND revoked_at = 0`, codeHash)
+		if err != nil {
+			return nil, dbError("oauth code", err)
+		}
+		sys := codexgov.WithActor(ctx, codexgov.Actor{ID: "system:code_reuse"})
+		for _, g := range gs {
+			if _, err := s.revokeGrant(sys, g.Workspace, g.ID, "code_reuse"); err != nil {
+				return nil, err
+			}
+		}
+		return nil, invalidGrant("the authorization code was already used; the sign-in made with it is revoked")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ng, nil
+}
+
+var errCodeReused = errors.New("authorization code reused")
+
+const grantColumns = `id, workspace_id, email, client_id, scope, resource, user_agent, code_hash, refresh_hash, previous_refresh_hash, created_at, last_used_at, rotated_at, revoked_at, revoke_reason`
+
+func scanGrant(row interface{ Scan(...any) error }) (*codexgov.OAuthGrant, string, error) {
+	var g codexgov.OAuthGrant
+	var prev string
+	var created, used, rotated, revoked int64
+	if err := row.Scan(&g.ID, &g.Workspace, &g.User, &g.ClientID, &g.Scope, &g.Resource, &g.UserAgent, &g.CodeHash, &g.RefreshHash, &prev, &created, &used, &rotated, &revoked, &g.RevokeReason); err != nil {
+		return nil, "", err
+	}
+	g.CreatedAt, g.LastUsedAt, g.RotatedAt, g.RevokedAt = fromMicros(created), fromMicros(used), fromMicros(rotated), fromMicros(revoked)
+	return &g, prev, nil
+}
+
+func oauthGrants(ctx context.Context, q queryer, where string, args ...any) ([]*codexgov.OAuthGrant, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE `+where+` ORDER BY created_at, id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*codexgov.OAuthGrant{}
+	for rows.Next() {
+		g, _, err := scanGrant(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// RefreshOAuthGrant rotates a grant's refresh token: refreshHash must be
+// its current token, or its previous one within grace (a client that lost
+// the response to its last refresh and retries). An older token is reuse:
+// the grant is revoked (audited) and the refresh fails. A grant unused for
+// longer than idle has expired. Dead grants give EINVALIDGRANT; a database
+// fault gives EUNAVAILABLE, which callers must report as transient.
+func (s *DB) RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshHash string, grace, idle time.Duration) (*codexgov.OAuthGrant, codexgov.RefreshOutcome, error) {
+	var out *codexgov.OAuthGrant
+	var outcome codexgov.RefreshOutcome
+	var reuse *codexgov.OAuthGrant
+	err := func() error {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		g, prev, err := scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE workspace_id = $1 AND (refresh_hash = $2 OR previous_refresh_hash = $2)`, ws, refreshHash))
+		if errors.Is(err, sql.ErrNoRows) {
+			return invalidGrant("the refresh token is not valid")
+		}
+		if err != nil {
+			return err
+		}
+		now := s.Now()
+		switch {
+		case !g.RevokedAt.IsZero():
+			return invalidGrant("the sign-in was revoked (%s)", g.RevokeReason)
+		case now.Sub(g.LastUsedAt) > idle:
+			return invalidGrant("the sign-in expired after %s unused", idle)
+		case g.RefreshHash == refreshHash:
+			outcome = codexgov.RefreshRotated
+			prev = refreshHash
+		case prev == refreshHash && now.Sub(g.RotatedAt) <= grace:
+			outcome = codexgov.RefreshGrace
+		default:
+			reuse = g
+			return nil
+		}
+		g.RefreshHash, g.LastUsedAt, g.RotatedAt = newRefreshHash, now.UTC().Truncate(time.Microsecond), now.UTC().Truncate(time.Microsecond)
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET refresh_hash = $2, previous_refresh_hash = $3, last_used_at = $4, rotated_at = $4 WHERE id = $1`,
+			g.ID, newRefreshHash, prev, now.UnixMicro()); err != nil {
+			return err
+		}
+		out = g
+		return tx.Commit()
+	}()
+	if err != nil {
+		return nil, 0, dbError("oauth refresh", err)
+	}
+	if reuse != nil {
+		// A rotated-out refresh token came back: someone holds a copy.
+		// Revoke the whole sign-in, audited, and refuse.
+		sys := codexgov.WithActor(ctx, codexgov.Actor{ID: "system:refresh_reuse"})
+		if _, err := s.revokeGrant(sys, ws, reuse.ID, "refresh_reuse"); err != nil {
+			return nil, 0, err
+		}
+		return nil, 0, invalidGrant("the refresh token was already used; the sign-in is revoked")
+	}
+	return out, outcome, nil
+}
+
+// OAuthGrants lists a workspace's sign-ins (revoked ones included).
+func (s *DB) OAuthGrants(ctx context.Context, ws string) ([]*codexgov.OAuthGrant, error) {
+	return inWorkspace(ctx, s, "oauth grants", ws, func(q queryer) ([]*codexgov.OAuthGrant, error) {
+		return oauthGrants(ctx, q, `workspace_id = $1`, ws)
+	})
+}
+
+// RevokeOAuthGrant revokes a sign-in: its refresh token stops working at
+// once and its access tokens as soon as every replica has synced.
+func (s *DB) RevokeOAuthGrant(ctx context.Context, ws, id string) (*codexgov.OAuthGrant, error) {
+	return s.revokeGrant(ctx, ws, id, "admin")
+}
+
+func (s *DB) revokeGrant(ctx context.Context, ws, id, reason string) (*codexgov.OAuthGrant, error) {
+	var after *codexgov.OAuthGrant
+	err := s.change(ctx, ws, "oauth_grant.revoke", "oauth_grant:"+id, func(tx *sql.Tx) (any, any, error) {
+		gs, err := oauthGrants(ctx, tx, `workspace_id = $1 AND id = $2`, ws, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(gs) == 0 {
+			return nil, nil, notFound("sign-in %q not found", id)
+		}
+		before := gs[0]
+		a := *before
+		if a.RevokedAt.IsZero() {
+			a.RevokedAt, a.RevokeReason = fromMicros(s.now()), reason
+			if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $2, revoke_reason = $3 WHERE id = $1`, id, a.RevokedAt.UnixMicro(), reason); err != nil {
+				return nil, nil, err
+			}
+		}
+		after = &a
+		return before, after, nil
+	})
+	return after, err
+}
+
+// RecordDeliveries upserts devices' last fetches in one transaction. They
+// are observations, not admin changes: not audited, no state version bump.
+func (s *DB) RecordDeliveries(ctx context.Context, ds []codexgov.Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError("record deliveries", err)
+	}
+	defer tx.Rollback()
+	for _, d := range ds {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (workspace_id, device, kind, identity, policy, policy_version, bundle_hash, user_agent, first_fetch, last_fetch, fetches)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (workspace_id, device) DO UPDATE SET kind = excluded.kind, identity = excluded.identity, policy = excluded.policy, policy_version = excluded.policy_version,
+  bundle_hash = excluded.bundle_hash, user_agent = excluded.user_agent, last_fetch = excluded.last_fetch, fetches = deliveries.fetches + excluded.fetches`,
+			d.Workspace, d.Device, d.Kind, d.Identity, d.Policy, d.PolicyVersion, d.BundleHash, d.UserAgent, d.FirstFetch.UnixMicro(), d.LastFetch.UnixMicro(), d.Fetches); err != nil {
+			return dbError("record deliveries", err)
+		}
+	}
+	return dbError("record deliveries", tx.Commit())
+}
+
+// Deliveries lists a workspace's devices by last fetch, newest first.
+func (s *DB) Deliveries(ctx context.Context, ws string) ([]*codexgov.Delivery, error) {
+	return inWorkspace(ctx, s, "deliveries", ws, func(q queryer) ([]*codexgov.Delivery, error) {
+		rows, err := q.QueryContext(ctx, `SELECT workspace_id, device, kind, identity, policy, policy_version, bundle_hash, user_agent, first_fetch, last_fetch, fetches FROM deliveries WHERE workspace_id = $1 ORDER BY last_fetch DESC, device`, ws)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := []*codexgov.Delivery{}
+		for rows.Next() {
+			var d codexgov.Delivery
+			var first, last int64
+			if err := rows.Scan(&d.Workspace, &d.Device, &d.Kind, &d.Identity, &d.Policy, &d.PolicyVersion, &d.BundleHash, &d.UserAgent, &first, &last, &d.Fetches); err != nil {
+				return nil, err
+			}
+			d.FirstFetch, d.LastFetch = fromMicros(first), fromMicros(last)
+			out = append(out, &d)
+		}
+		return out, rows.Err()
+	})
+}
