@@ -14,7 +14,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build test unit fuzz bench bench-policy lint codex postgres tools clean
+.PHONY: run build test unit fuzz bench bench-policy bench-bundle lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -23,13 +23,17 @@ build:
 	$(GO) build -o bin/codexgov ./cmd/codexgov
 
 ## test: install what the tests need, lint, run every test, then the fuzzers briefly.
-test: codex postgres lint unit fuzz
+test: codex postgres keyring lint unit fuzz
 
 codex:
 	@scripts/install-codex.sh $(CODEX_VERSION) $(CODEX_PREFIX)
 
 postgres:
 	@scripts/check-postgres.sh
+
+# Codex's OAuth sign-in on Linux needs a Secret Service (gnome-keyring).
+keyring:
+	@scripts/install-keyring.sh
 
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
@@ -49,6 +53,10 @@ bench:
 ## bench-policy: /api/v1/client/requirements (200 and 304) against nginx serving the same bytes.
 bench-policy:
 	@scripts/bench-policy.sh
+
+## bench-bundle: the configuration server's bundle endpoint over TLS against nginx serving the same bytes over TLS.
+bench-bundle:
+	@scripts/bench-bundle.sh
 
 tools: $(STATICCHECK)
 

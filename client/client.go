@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/codexgov/codexgov"
 )
@@ -411,4 +412,65 @@ func (c *Client) JWKS(ctx context.Context) ([]byte, error) {
 		return nil, decodeError(resp)
 	}
 	return io.ReadAll(resp.Body)
+}
+
+// EnrollmentTokenRequest is what CreateEnrollmentToken sends.
+type EnrollmentTokenRequest struct {
+	Name      string   `json:"name"`
+	User      string   `json:"user,omitempty"`
+	Service   string   `json:"service,omitempty"`
+	Groups    []string `json:"groups,omitempty"`
+	ExpiresIn string   `json:"expires_in,omitempty"`
+}
+
+// EnrollmentTokens lists enrollment tokens.
+func (c *Client) EnrollmentTokens(ctx context.Context, w string) ([]codexgov.EnrollmentToken, error) {
+	return get[[]codexgov.EnrollmentToken](ctx, c, ws(w, "enrollment-tokens"))
+}
+
+// CreateEnrollmentToken issues an enrollment token; the secret is in the
+// result only.
+func (c *Client) CreateEnrollmentToken(ctx context.Context, w string, r EnrollmentTokenRequest) (*codexgov.EnrollmentToken, error) {
+	return send[*codexgov.EnrollmentToken](ctx, c, "POST", ws(w, "enrollment-tokens"), r)
+}
+
+// RevokeEnrollmentToken revokes an enrollment token.
+func (c *Client) RevokeEnrollmentToken(ctx context.Context, w, id string) (*codexgov.EnrollmentToken, error) {
+	return send[*codexgov.EnrollmentToken](ctx, c, "DELETE", ws(w, "enrollment-tokens", id), nil)
+}
+
+// OAuthGrants lists Codex sign-ins to the configuration server.
+func (c *Client) OAuthGrants(ctx context.Context, w string) ([]codexgov.OAuthGrant, error) {
+	return get[[]codexgov.OAuthGrant](ctx, c, ws(w, "oauth-grants"))
+}
+
+// RevokeOAuthGrant revokes a sign-in.
+func (c *Client) RevokeOAuthGrant(ctx context.Context, w, id string) (*codexgov.OAuthGrant, error) {
+	return send[*codexgov.OAuthGrant](ctx, c, "DELETE", ws(w, "oauth-grants", id), nil)
+}
+
+// DeviceFilter narrows Devices.
+type DeviceFilter struct {
+	Drifted    bool
+	StaleAfter time.Duration // 0: the server's default
+	Identity   string
+}
+
+// Devices lists devices with their delivery state.
+func (c *Client) Devices(ctx context.Context, w string, f DeviceFilter) ([]codexgov.DeviceStatus, error) {
+	q := url.Values{}
+	if f.Drifted {
+		q.Set("drifted", "true")
+	}
+	if f.StaleAfter > 0 {
+		q.Set("stale_after", f.StaleAfter.String())
+	}
+	if f.Identity != "" {
+		q.Set("identity", f.Identity)
+	}
+	p := ws(w, "devices")
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return get[[]codexgov.DeviceStatus](ctx, c, p)
 }

@@ -89,7 +89,8 @@ func newAdminCmd() *cobra.Command {
 	pf.StringVarP(&e.workspace, "workspace", "w", envDefault("CODEXGOV_WORKSPACE", ""), "workspace id (CODEXGOV_WORKSPACE)")
 	pf.BoolVar(&e.json, "json", false, "print JSON (the API's own objects) instead of text")
 	cmd.AddCommand(adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
-		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e))
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e),
+		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e))
 	return cmd
 }
 
@@ -506,13 +507,16 @@ func printAssignment(w io.Writer, a *codexgov.Assignment) {
 		def = "(none: no requirements)"
 	}
 	fmt.Fprintf(w, "default\t*\t%s\n", def)
+	if a.Baseline != "" {
+		fmt.Fprintf(w, "baseline\t(bootstrap file)\t%s\n", a.Baseline)
+	}
 }
 
 func adminAssignment(e *adminEnv) *cobra.Command {
 	var rules []string
-	var def string
-	set := leaf(e, "set --rule GROUP=POLICY... [--default POLICY]", "Replace the assignment (rules in order; first match wins)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
-		a := codexgov.Assignment{Rules: []codexgov.Rule{}, Default: def}
+	var def, baseline string
+	set := leaf(e, "set --rule GROUP=POLICY... [--default POLICY] [--baseline POLICY]", "Replace the assignment (rules in order; first match wins)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		a := codexgov.Assignment{Rules: []codexgov.Rule{}, Default: def, Baseline: baseline}
 		for _, r := range rules {
 			g, p, ok := strings.Cut(r, "=")
 			if !ok || g == "" || p == "" {
@@ -528,6 +532,7 @@ func adminAssignment(e *adminEnv) *cobra.Command {
 	})
 	set.Flags().StringArrayVar(&rules, "rule", nil, "GROUP=POLICY, repeatable, in order")
 	set.Flags().StringVar(&def, "default", "", "fallback policy for users no rule matches")
+	set.Flags().StringVar(&baseline, "baseline", "", "policy whose requirements codexgov install writes into each machine's bootstrap file")
 	return group("assignment", "Show and set which group gets which policy",
 		leaf(e, "get", "Show the assignment", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 			a, err := e.client().Assignment(cmd.Context(), ws)
@@ -570,6 +575,10 @@ func adminLookup(e *adminEnv) *cobra.Command {
 				if d, ok := l.Access[s]; ok {
 					fmt.Fprintf(w, "codex %s\tallowed=%v (%s)\n", s, d.Allowed, d.Reason)
 				}
+			}
+			if len(l.Devices) > 0 {
+				fmt.Fprintln(w)
+				printDevices(w, l.Devices)
 			}
 			if l.Policy != nil {
 				fmt.Fprintf(w, "\n# requirements.toml\n%s", l.Policy.Requirements)
@@ -733,4 +742,122 @@ func adminSigningKeys(e *adminEnv) *cobra.Command {
 			}
 			return e.show(cmd, k, func(w io.Writer) { printSigningKeys(w, *k) })
 		}))
+}
+
+func printEnrollmentTokens(w io.Writer, ts ...codexgov.EnrollmentToken) {
+	fmt.Fprintln(w, "ID\tIDENTITY\tGROUPS\tNAME\tEXPIRES\tREVOKED")
+	for _, t := range ts {
+		exp, rev := "never", ""
+		if !t.ExpiresAt.IsZero() {
+			exp = t.ExpiresAt.Format("2006-01-02 15:04")
+		}
+		if !t.RevokedAt.IsZero() {
+			rev = t.RevokedAt.Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Identity(), strings.Join(t.Groups, ","), t.Name, exp, rev)
+	}
+}
+
+func adminEnrollmentTokens(e *adminEnv) *cobra.Command {
+	var r client.EnrollmentTokenRequest
+	issue := leaf(e, "issue (--user EMAIL | --service NAME --group GROUP...)", "Issue a device enrollment token (the secret is shown once)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		t, err := e.client().CreateEnrollmentToken(cmd.Context(), ws, r)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, t, func(w io.Writer) {
+			printEnrollmentTokens(w, *t)
+			fmt.Fprintf(w, "\nsecret (shown only now): %s\non the machine, as root: codexgov install --server URL --enroll-token %s\n", t.Secret, t.Secret)
+		})
+	})
+	issue.Flags().StringVar(&r.User, "user", "", "the user the machine belongs to")
+	issue.Flags().StringVar(&r.Service, "service", "", "a service identity's name (CI runners, devboxes)")
+	issue.Flags().StringSliceVar(&r.Groups, "group", nil, "a service identity's groups: they choose its policy and roles")
+	issue.Flags().StringVar(&r.Name, "name", "", "which machine or fleet holds the token")
+	issue.Flags().StringVar(&r.ExpiresIn, "expires-in", "", "lifetime, e.g. 8760h (default: no expiry)")
+	issue.MarkFlagsMutuallyExclusive("user", "service")
+	issue.MarkFlagsOneRequired("user", "service")
+	return group("enrollment-tokens", "Issue and revoke device enrollment tokens (configuration server, enrollment mode)",
+		leaf(e, "list", "List enrollment tokens", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			ts, err := e.client().EnrollmentTokens(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ts, func(w io.Writer) { printEnrollmentTokens(w, ts...) })
+		}),
+		issue,
+		leaf(e, "revoke ID", "Revoke an enrollment token: the machine's Codex fails closed once its cache expires", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			t, err := e.client().RevokeEnrollmentToken(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, t, func(w io.Writer) { printEnrollmentTokens(w, *t) })
+		}))
+}
+
+func printSignIns(w io.Writer, gs ...codexgov.OAuthGrant) {
+	fmt.Fprintln(w, "ID\tUSER\tCREATED\tLAST USED\tREVOKED")
+	for _, g := range gs {
+		rev := ""
+		if !g.RevokedAt.IsZero() {
+			rev = g.RevokedAt.Format("2006-01-02 15:04") + " (" + g.RevokeReason + ")"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", g.ID, g.User, g.CreatedAt.Format("2006-01-02 15:04"), g.LastUsedAt.Format("2006-01-02 15:04"), rev)
+	}
+}
+
+func adminSignIns(e *adminEnv) *cobra.Command {
+	return group("sign-ins", "List and revoke Codex sign-ins to the configuration server (OAuth mode)",
+		leaf(e, "list", "List sign-ins", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			gs, err := e.client().OAuthGrants(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, gs, func(w io.Writer) { printSignIns(w, gs...) })
+		}),
+		leaf(e, "revoke ID", "Revoke a sign-in: its tokens stop working and the user must sign in again", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			g, err := e.client().RevokeOAuthGrant(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, g, func(w io.Writer) { printSignIns(w, *g) })
+		}))
+}
+
+func printDevices(w io.Writer, ds []codexgov.DeviceStatus) {
+	fmt.Fprintln(w, "DEVICE\tKIND\tIDENTITY\tLAST FETCH\tRECEIVED\tSHOULD HAVE\tSTATE")
+	ver := func(p string, v int, hash string) string {
+		switch {
+		case hash == codexgov.DeliveryDenied:
+			return "(denied)"
+		case hash == "":
+			return "-"
+		case p == "":
+			return "(no policy)"
+		}
+		return fmt.Sprintf("%s v%d", p, v)
+	}
+	for _, d := range ds {
+		last := "never"
+		if !d.LastFetch.IsZero() {
+			last = d.LastFetch.Format("2006-01-02 15:04:05")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Device, d.Kind, d.Identity, last, ver(d.Policy, d.PolicyVersion, d.BundleHash),
+			ver(d.Expected.Policy, d.Expected.PolicyVersion, d.Expected.BundleHash), d.State)
+	}
+}
+
+func adminDevices(e *adminEnv) *cobra.Command {
+	var f client.DeviceFilter
+	cmd := leaf(e, "devices [--drifted] [--stale-after 72h]", "Proof of delivery: what each device received and what it should have", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		ds, err := e.client().Devices(cmd.Context(), ws, f)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, ds, func(w io.Writer) { printDevices(w, ds) })
+	})
+	cmd.Flags().BoolVar(&f.Drifted, "drifted", false, "only devices that are pending or stale")
+	cmd.Flags().DurationVar(&f.StaleAfter, "stale-after", 0, "a device with no fetch for longer is stale (server default 72h)")
+	cmd.Flags().StringVar(&f.Identity, "identity", "", "only this identity: user:EMAIL or service:NAME")
+	return cmd
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -98,8 +99,14 @@ func (in *installer) run(ctx context.Context) error {
 	}
 	text := bootstrapTOML(base.String(), in.enrollToken, b, in.now())
 	target := filepath.Join(in.etc, "requirements.toml")
-	var errs []string
+	errs := checkConfigServerURLs(text)
 	for _, d := range requirements.Lint(target, text, requirements.LintOptions{CodexDir: in.etc}) {
+		// The lint cannot fetch the bundle, so it reports what Codex does
+		// when the fetch fails; that is the server's to answer, not the
+		// file's.
+		if d.Key == "config_server" && d.Code == "rejected" {
+			continue
+		}
 		if d.Severity == requirements.SeverityError {
 			errs = append(errs, fmt.Sprintf("%s:%d:%d: %s", target, d.Line, d.Column, d.Message))
 		}
@@ -130,6 +137,25 @@ func (in *installer) run(ctx context.Context) error {
 		fmt.Fprintf(in.out, "the server's CA is private: make Codex trust it, either per user with\n  export CODEX_CA_CERTIFICATE=%s\nor for the whole machine (Debian, Ubuntu) with\n  cp %s /usr/local/share/ca-certificates/codexgov.crt && update-ca-certificates\n", abs, abs)
 	}
 	return nil
+}
+
+var urlKeyRE = regexp.MustCompile(`(?m)^(base_url|authorization_url|token_url) = "([^"]*)"$`)
+
+// checkConfigServerURLs applies Codex 0.169.0's rules for the
+// [config_server] URLs (CONFIG_SERVER.md §2): https, no userinfo, no
+// fragment, and no query in base_url.
+func checkConfigServerURLs(text string) []string {
+	var errs []string
+	for _, m := range urlKeyRE.FindAllStringSubmatch(text, -1) {
+		u, err := url.Parse(m[2])
+		switch {
+		case err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil || u.Fragment != "":
+			errs = append(errs, fmt.Sprintf("config_server.%s %q: config_server URLs must use HTTPS without userinfo or fragments", m[1], m[2]))
+		case m[1] == "base_url" && u.RawQuery != "":
+			errs = append(errs, fmt.Sprintf("config_server.base_url %q must not contain a query", m[2]))
+		}
+	}
+	return errs
 }
 
 func httpsClient(ca string) (*http.Client, error) {

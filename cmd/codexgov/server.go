@@ -42,6 +42,8 @@ type Main struct {
 	AccessTTL time.Duration
 	// RecordInterval is how often bundle fetch records are written.
 	RecordInterval time.Duration
+	// Now is the API's clock (time.Now when nil); tests move it.
+	Now func() time.Time
 	Logger         *slog.Logger
 	// Out receives the one-time server admin key.
 	Out io.Writer
@@ -94,7 +96,7 @@ func (m *Main) Run(ctx context.Context) error {
 		store.Close()
 		return err
 	}
-	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL})
+	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now})
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("build the policy snapshot: %w", err)

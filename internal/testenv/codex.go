@@ -154,6 +154,28 @@ func (m *Machine) command(ctx context.Context, dir string, args ...string) *exec
 	return cmd
 }
 
+// Command is `codex args…` on the machine, to start and watch.
+func (m *Machine) Command(ctx context.Context, dir string, args ...string) *exec.Cmd {
+	return m.command(ctx, dir, args...)
+}
+
+// NewHome gives the machine a fresh, empty CODEX_HOME (the old one is
+// removed): a new user, or the same user with no sign-in and no cache.
+func (m *Machine) NewHome() error {
+	home, err := os.MkdirTemp(m.o.homeRoot, "home-")
+	if err != nil {
+		return err
+	}
+	os.RemoveAll(m.Home)
+	m.Home = home
+	for i, e := range m.env {
+		if strings.HasPrefix(e, "CODEX_HOME=") {
+			m.env[i] = "CODEX_HOME=" + home
+		}
+	}
+	return nil
+}
+
 // Run executes `codex args…` on the machine, starting in dir (Cwd when
 // empty), with a 60 s limit.
 func (m *Machine) Run(ctx context.Context, dir, stdin string, args ...string) (Result, error) {
