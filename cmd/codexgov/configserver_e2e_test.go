@@ -30,9 +30,9 @@ import (
 // the same requirements whether it reads the policy from its own file or
 // fetches it from codexgov.
 const (
-	engTOML  = "allowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\nallowed_approval_policies = [\"on-request\", \"untrusted\"]\n\n[features]\napps = false\n"
-	eng2TOML = "allowed_sandbox_modes = [\"read-only\"]\nallowed_approval_policies = [\"on-request\"]\nallowed_web_search_modes = [\"cached\"]\n"
-	secTOML  = "allowed_sandbox_modes = [\"read-only\"]\nallowed_approval_policies = [\"untrusted\"]\n"
+	engTOML     = "allowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\nallowed_approval_policies = [\"on-request\", \"untrusted\"]\n\n[features]\napps = false\n"
+	eng2TOML    = "allowed_sandbox_modes = [\"read-only\"]\nallowed_approval_policies = [\"on-request\"]\nallowed_web_search_modes = [\"cached\"]\n"
+	secTOML     = "allowed_sandbox_modes = [\"read-only\"]\nallowed_approval_policies = [\"untrusted\"]\n"
 	engDefaults = "model = \"gpt-codexgov-eng\"\n"
 	// The baseline goes into the bootstrap file, below every served policy.
 	floorTOML = "allowed_web_search_modes = [\"cached\", \"disabled\"]\n"
@@ -237,11 +237,9 @@ func TestConfigServerEndToEnd(t *testing.T) {
 	ok(e.admin.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "floor", Requirements: floorTOML}))
 	ok(e.admin.SetAssignment(ctx, ws, codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng", Policy: "eng"}, {Group: "sec", Policy: "sec"}}}))
 
-	var aliceDevice string
 	t.Run("enrollment", func(t *testing.T) {
 		e.t = t
 		tok := must[*codexgov.EnrollmentToken](t)(e.admin.CreateEnrollmentToken(ctx, ws, client.EnrollmentTokenRequest{User: "alice@acme.test", Name: "alice-laptop"}))
-		aliceDevice = tok.ID
 		m := e.machine()
 		out := e.install(m, "--enroll-token", tok.Secret)
 		if !strings.Contains(out, "enrollment mode") || !strings.Contains(out, "CODEX_CA_CERTIFICATE=") {
@@ -315,7 +313,168 @@ func TestConfigServerEndToEnd(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	_ = aliceDevice
+
+	t.Run("managed defaults", func(t *testing.T) {
+		e.t = t
+		tok := must[*codexgov.EnrollmentToken](t)(e.admin.CreateEnrollmentToken(ctx, ws, client.EnrollmentTokenRequest{User: "alice@acme.test", Name: "alice-ide"}))
+		m := e.machine()
+		e.install(m, "--enroll-token", tok.Secret)
+		first, _ := os.ReadFile(filepath.Join(m.Etc, "requirements.toml"))
+		// The workspace's baseline goes into the bootstrap file, below the
+		// served policy: Codex enforces both, key by key.
+		ok(e.admin.SetAssignment(ctx, ws, codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng", Policy: "eng"}, {Group: "sec", Policy: "sec"}}, Baseline: "floor"}))
+		if out := e.install(m, "--enroll-token", tok.Secret); !strings.Contains(out, `baseline: policy "floor" version 1`) {
+			t.Errorf("install with a baseline: %s", out)
+		}
+		if backup, _ := os.ReadFile(filepath.Join(m.Etc, "requirements.toml.codexgov-backup")); string(backup) != string(first) {
+			t.Errorf("the previous bootstrap file was not kept:\n%s", backup)
+		}
+		e.expectStartup(m, floorTOML+engTOML, "alice with the floor baseline")
+		ok(e.admin.SetAssignment(ctx, ws, codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng", Policy: "eng"}, {Group: "sec", Policy: "sec"}}}))
+		as, err := m.StartAppServer(ctx, "", "app-server")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer as.Close()
+		raw, err := as.Call(ctx, "config/read", map[string]any{"includeLayers": true, "cwd": m.Cwd})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Config struct {
+				Model string `json:"model"`
+			} `json:"config"`
+			Origins map[string]struct {
+				Name struct {
+					Type string `json:"type"`
+					ID   string `json:"id"`
+					Name string `json:"name"`
+				} `json:"name"`
+			} `json:"origins"`
+			Layers []struct {
+				Name struct {
+					Type string `json:"type"`
+					ID   string `json:"id"`
+				} `json:"name"`
+			} `json:"layers"`
+		}
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Config.Model != "gpt-codexgov-eng" {
+			t.Errorf("config/read model = %q, want the policy's managed default; %s", got.Config.Model, raw)
+		}
+		layer := false
+		for _, l := range got.Layers {
+			layer = layer || (l.Name.Type == "enterpriseManaged" && l.Name.ID == "eng@v1")
+		}
+		if o := got.Origins["model"].Name; !layer || o.Type != "enterpriseManaged" || o.ID != "eng@v1" || o.Name != "eng" {
+			t.Errorf("the defaults are not an enterpriseManaged layer named for the policy (layer %v, model origin %+v): %s", layer, o, raw)
+		}
+	})
+
+	t.Run("oauth", func(t *testing.T) {
+		e.t = t
+		keyring := testenv.Keyring(t)
+		installKey := must[*codexgov.APIKey](t)(e.admin.CreateAPIKey(ctx, ws, "config management", codexgov.ScopeAdminRead))
+		at := map[string]string{}
+		for _, u := range []string{"alice@acme.test", "bob@acme.test"} {
+			at[u] = must[*codexgov.AccessToken](t)(e.admin.CreateAccessToken(ctx, ws, u, "sign-in", "")).Secret
+		}
+		m := e.machine(keyring...)
+		out := e.install(m, "--workspace", ws, "--token", installKey.Secret)
+		file, _ := os.ReadFile(filepath.Join(m.Etc, "requirements.toml"))
+		if !strings.Contains(out, "codex login") || !strings.Contains(string(file), "[config_server.oauth]") {
+			t.Fatalf("install: %s\n%s", out, file)
+		}
+		// Before signing in, Codex refuses to start.
+		expectRefusal(t, startup(t, m), "Auth", 0)
+
+		e.login(m, at["alice@acme.test"])
+		e.expectStartup(m, engTOML, "alice signed in")
+		grants := must[[]codexgov.OAuthGrant](t)(e.admin.OAuthGrants(ctx, ws))
+		if len(grants) != 1 || grants[0].User != "alice@acme.test" {
+			t.Fatalf("sign-ins: %+v", grants)
+		}
+		alice := grants[0]
+		e.expectDevice(alice.ID, codexgov.DeviceCurrent, "eng", 1)
+
+		// Another user on another CODEX_HOME sees their own group's policy.
+		if err := m.NewHome(); err != nil {
+			t.Fatal(err)
+		}
+		e.login(m, at["bob@acme.test"])
+		e.expectStartup(m, secTOML, "bob signed in")
+
+		// An expired access token is refreshed transparently: the server's
+		// clock moves two hours on, past the one-hour access token; with
+		// the cache gone, Codex's fetch gets 401, it refreshes and retries.
+		e.skew.Store(2 * 3600)
+		defer e.skew.Store(0)
+		caches, _ := filepath.Glob(filepath.Join(m.Home, "managed-config-*.json"))
+		if len(caches) != 1 {
+			t.Fatalf("bundle cache files: %v", caches)
+		}
+		os.Remove(caches[0])
+		e.expectStartup(m, secTOML, "bob after his access token expired")
+		var bob codexgov.OAuthGrant
+		for _, g := range must[[]codexgov.OAuthGrant](t)(e.admin.OAuthGrants(ctx, ws)) {
+			if g.User == "bob@acme.test" {
+				bob = g
+			}
+		}
+		if bob.RotatedAt.IsZero() || !bob.RevokedAt.IsZero() {
+			t.Errorf("bob's sign-in was not refreshed (rotated at %v, revoked %v)", bob.RotatedAt, bob.RevokedAt)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("delivery states", func(t *testing.T) {
+		e.t = t
+		// A token that never fetched is stale; with a short threshold
+		// every device is.
+		never := must[*codexgov.EnrollmentToken](t)(e.admin.CreateEnrollmentToken(ctx, ws, client.EnrollmentTokenRequest{User: "bob@acme.test", Name: "never-used"}))
+		if d := e.devices(client.DeviceFilter{})[never.ID]; d.State != codexgov.DeviceStale || !d.LastFetch.IsZero() {
+			t.Errorf("unused token: %+v", d)
+		}
+		// Four hours on (the refresh test recorded bob's last fetch two
+		// hours ahead), nothing has fetched within the last hour.
+		e.skew.Store(4 * 3600)
+		all := e.devices(client.DeviceFilter{StaleAfter: time.Hour})
+		e.skew.Store(0)
+		if len(all) < 5 {
+			t.Errorf("only %d devices listed", len(all))
+		}
+		for id, d := range all {
+			if d.State != codexgov.DeviceStale {
+				t.Errorf("device %s with no fetch for over an hour: %s", id, d.State)
+			}
+		}
+		// --drifted lists exactly the devices that are not current.
+		ok(e.admin.SetAssignment(ctx, ws, codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng", Policy: "sec"}, {Group: "sec", Policy: "sec"}}}))
+		drifted := e.devices(client.DeviceFilter{Drifted: true})
+		for id, d := range e.devices(client.DeviceFilter{}) {
+			_, listed := drifted[id]
+			if listed == (d.State == codexgov.DeviceCurrent) {
+				t.Errorf("device %s (%s): listed as drifted = %v", id, d.State, listed)
+			}
+			if d.Identity == "user:alice@acme.test" && !d.LastFetch.IsZero() && d.State != codexgov.DevicePending {
+				t.Errorf("alice's device %s after her policy changed: %s", id, d.State)
+			}
+		}
+		// The lookup shows the same delivery facts for a user.
+		l := must[*codexgov.Lookup](t)(e.admin.LookupUser(ctx, ws, "alice@acme.test"))
+		if len(l.Devices) == 0 {
+			t.Fatalf("lookup shows no devices for alice")
+		}
+		for _, d := range l.Devices {
+			if d.Identity != "user:alice@acme.test" {
+				t.Errorf("lookup for alice lists %s", d.Identity)
+			}
+		}
+	})
 }
 
 var authorizeURLRE = regexp.MustCompile(`https://\S+/oauth/authorize\?\S+`)
@@ -386,7 +545,8 @@ func (e *e2e) login(m *testenv.Machine, accessToken string) {
 	}
 	resp.Body.Close()
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("codex login: %v\n%s", err, out.String())
+		gs, _ := e.admin.OAuthGrants(context.Background(), ws)
+		t.Fatalf("codex login: %v\n%s\nsign-ins on the server: %+v", err, out.String(), gs)
 	}
 	if !strings.Contains(out.String(), "Successfully logged in") {
 		t.Fatalf("codex login:\n%s", out.String())

@@ -43,15 +43,15 @@ type Main struct {
 	// RecordInterval is how often bundle fetch records are written.
 	RecordInterval time.Duration
 	// Now is the API's clock (time.Now when nil); tests move it.
-	Now func() time.Time
-	Logger         *slog.Logger
+	Now    func() time.Time
+	Logger *slog.Logger
 	// Out receives the one-time server admin key.
 	Out io.Writer
 
 	// Addr is the address actually listened on, set by Run, and URL the
 	// base URL (https:// when TLS is on).
-	Addr  string
-	URL   string
+	Addr string
+	URL  string
 	// DevCA is the development CA's certificate file (with DevTLS).
 	DevCA string
 	Store *sqlstore.DB

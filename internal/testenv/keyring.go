@@ -53,7 +53,9 @@ func Keyring(t testing.TB) []string {
 	env := []string{"DBUS_SESSION_BUS_ADDRESS=" + bus, "HOME=" + dir, "XDG_RUNTIME_DIR=" + dir, "XDG_DATA_HOME=" + filepath.Join(dir, "data")}
 	kr := exec.CommandContext(ctx, "gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	kr.Env = append(os.Environ(), env...)
-	kr.Stdin = strings.NewReader("")
+	// gnome-keyring creates the login collection only for a non-empty
+	// password.
+	kr.Stdin = strings.NewReader("codexgov-test")
 	if err := kr.Start(); err != nil {
 		cancel()
 		t.Fatalf("start gnome-keyring-daemon: %v", err)
