@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# make bench-bundle: the native configuration server's bundle endpoint
+# (GET /codex-config/enroll/<token>/codex/config/bundle, what Codex
+# fetches) over TLS against nginx serving the same bytes over TLS with the
+# same certificate, in the same run on the same machine. Keep-alive
+# connections, as Codex's HTTP client uses. Prints requests/s and the ratio
+# (goal: >= 0.5). Installs wrk and nginx from Debian's packages when
+# missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10s}
+CONNS=${CONNS:-64}
+THREADS=${THREADS:-2}
+PORT_CG=${PORT_CG:-17790}
+PORT_NG=${PORT_NG:-17791}
+
+need=()
+command -v wrk >/dev/null || need+=(wrk)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "bench-bundle: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # policy-rc.d keeps the package from starting a system nginx.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+fi
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+go build -o "$work/codexgov" ./cmd/codexgov
+"$work/codexgov" server --listen "127.0.0.1:$PORT_CG" --data-dir "$work/data" --dev-tls --log-level warn > "$work/server.out" 2>&1 &
+pids+=($!)
+ca="$work/data/dev-tls/ca.pem"
+for _ in $(seq 50); do curl -fs --cacert "$ca" "https://127.0.0.1:$PORT_CG/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+# The admin CLI trusts the dev CA through Go's SSL_CERT_FILE.
+export SSL_CERT_FILE="$ca" CODEXGOV_SERVER="https://127.0.0.1:$PORT_CG" CODEXGOV_WORKSPACE=bench
+export CODEXGOV_TOKEN=$(grep -o 'cgk_[a-z2-7]*' "$work/server.out" | head -1)
+cg() { "$work/codexgov" admin "$@" >/dev/null; }
+cg workspaces create bench
+cat > "$work/policy.toml" <<'TOML'
+# Benchmark policy: a realistic baseline.
+allowed_approval_policies = ["on-request", "untrusted"]
+allowed_sandbox_modes = ["read-only", "workspace-write"]
+allowed_web_search_modes = ["cached"]
+
+[features]
+unified_exec = false
+
+[mcp_servers.docs]
+identity = { command = "docs-mcp" }
+
+[rules]
+prefix_rules = [
+  { pattern = [{ token = "rm" }], decision = "forbidden", justification = "no deletes" },
+  { pattern = [{ token = "git" }, { any_of = ["push", "reset"] }], decision = "prompt" },
+]
+TOML
+printf 'model = "gpt-5-codex"\nmodel_reasoning_effort = "high"\n' > "$work/defaults.toml"
+cg policies put baseline --requirements "$work/policy.toml" --defaults "$work/defaults.toml"
+cg users add dev@bench.test
+cg assignment set --default baseline
+token=$("$work/codexgov" admin enrollment-tokens issue --user dev@bench.test --json | sed -n 's/.*"secret": "\(cge_[a-z2-7]*\)".*/\1/p')
+url="https://127.0.0.1:$PORT_CG/codex-config/enroll/$token/codex/config/bundle"
+mkdir -p "$work/www"
+curl -fsS --cacert "$ca" -A codex-cli "$url" -o "$work/www/bundle"
+grep -q '"enterprise_managed":\[{"id":"baseline@v1"' "$work/www/bundle" || { cat "$work/www/bundle" >&2; echo "unexpected bundle" >&2; exit 1; }
+
+chmod 711 "$work"; chmod -R a+rX "$work/www" "$work/data/dev-tls"
+cat > "$work/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  server {
+    listen 127.0.0.1:$PORT_NG ssl;
+    ssl_certificate $work/data/dev-tls/server.pem;
+    ssl_certificate_key $work/data/dev-tls/server-key.pem;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root $work/www;
+  }
+}
+NGINX
+"$NGINX" -c "$work/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+ng="https://127.0.0.1:$PORT_NG/bundle"
+for _ in $(seq 50); do curl -fs --cacert "$ca" "$ng" >/dev/null 2>&1 && break; sleep 0.1; done
+cmp -s <(curl -fsS --cacert "$ca" "$ng") "$work/www/bundle" || { echo "nginx serves other bytes" >&2; exit 1; }
+
+rps() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "User-Agent: codex-cli" "$@" | awk '/Requests\/sec/ {print $2}'; }
+echo "body: $(wc -c < "$work/www/bundle") bytes JSON; TLS (same certificate); wrk -t$THREADS -c$CONNS -d$DURATION; $(nproc) cores"
+wrk -t1 -c8 -d2s "$url" >/dev/null  # warm-up
+cg200=$(rps "$url")
+ng200=$(rps "$ng")
+printf '%-44s %12s req/s\n' "codexgov bundle endpoint (TLS)" "$cg200" "nginx static file (TLS)" "$ng200"
+awk -v a="$cg200" -v b="$ng200" 'BEGIN {
+  r = a / b
+  printf "ratio (codexgov/nginx): %.2f  goal >= 0.5 %s\n", r, (r >= 0.5 ? "MET" : "MISSED")
+}'
+sleep 3  # let the delivery recorder write
+"$work/codexgov" admin devices
