@@ -288,6 +288,9 @@ func (s *Server) oauthToken(c *call) error {
 	switch codexgov.ErrorCode(err) {
 	case "":
 	case codexgov.EINVALIDGRANT:
+		// A reused code or refresh token revokes its sign-in: serve the
+		// revocation here at once (other replicas sync).
+		s.changed(c.ctx)
 		return tokenError(c, http.StatusBadRequest, "invalid_grant", codexgov.ErrorMessage(err))
 	default:
 		// Transient: Codex retries a 5xx, while any 4xx strands it.

@@ -184,8 +184,11 @@ func (s *DB) ExchangeOAuthCode(ctx context.Context, codeHash string, check func(
 		}
 		ng = &codexgov.OAuthGrant{ID: g.ID, Workspace: c.Workspace, User: c.User, ClientID: c.ClientID, Scope: c.Scope, Resource: c.Resource, UserAgent: g.UserAgent,
 			CreatedAt: fromMicros(now), LastUsedAt: fromMicros(now), RefreshHash: g.RefreshHash, CodeHash: codeHash}
-		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_grants (id, workspace_id, email, client_id, scope, resource, user_agent, code_hash, refresh_hash, previous_refresh_hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', $10, $10)`,
-			ng.ID, ng.Workspace, ng.User, ng.ClientID, ng.Scope, ng.Resource, ng.UserAgent, codeHash, ng.RefreshHash, now)
+		if _, err = tx.ExecContext(ctx, `INSERT INTO oauth_grants (id, workspace_id, email, client_id, scope, resource, user_agent, code_hash, refresh_hash, previous_refresh_hash, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, '', $10, $10)`,
+			ng.ID, ng.Workspace, ng.User, ng.ClientID, ng.Scope, ng.Resource, ng.UserAgent, codeHash, ng.RefreshHash, now); err != nil {
+			return nil, nil, err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO oauth_refresh_tokens (hash, grant_id, issued_at) VALUES ($1, $2, $3)`, ng.RefreshHash, ng.ID, now)
 		return nil, ng, err
 	})
 	if errors.Is(err, errCodeReused) {
@@ -241,7 +244,8 @@ func oauthGrants(ctx context.Context, q queryer, where string, args ...any) ([]*
 
 // RefreshOAuthGrant rotates a grant's refresh token: refreshHash must be
 // its current token, or its previous one within grace (a client that lost
-// the response to its last refresh and retries). An older token is reuse:
+// the response to its last refresh and retries). Any other token the grant
+// was ever issued is reuse:
 // the grant is revoked (audited) and the refresh fails. A grant unused for
 // longer than idle has expired. Dead grants give EINVALIDGRANT; a database
 // fault gives EUNAVAILABLE, which callers must report as transient.
@@ -255,7 +259,7 @@ func (s *DB) RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshH
 			return err
 		}
 		defer tx.Rollback()
-		g, prev, err := scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE workspace_id = $1 AND (refresh_hash = $2 OR previous_refresh_hash = $2)`, ws, refreshHash))
+		g, prev, err := scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE workspace_id = $1 AND id = (SELECT grant_id FROM oauth_refresh_tokens WHERE hash = $2)`, ws, refreshHash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return invalidGrant("the refresh token is not valid")
 		}
@@ -280,6 +284,9 @@ func (s *DB) RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshH
 		g.RefreshHash, g.LastUsedAt, g.RotatedAt = newRefreshHash, now.UTC().Truncate(time.Microsecond), now.UTC().Truncate(time.Microsecond)
 		if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET refresh_hash = $2, previous_refresh_hash = $3, last_used_at = $4, rotated_at = $4 WHERE id = $1`,
 			g.ID, newRefreshHash, prev, now.UnixMicro()); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO oauth_refresh_tokens (hash, grant_id, issued_at) VALUES ($1, $2, $3)`, newRefreshHash, g.ID, now.UnixMicro()); err != nil {
 			return err
 		}
 		out = g

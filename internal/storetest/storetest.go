@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,9 @@ func Run(t *testing.T, open Opener) {
 		{"SigningKeys", testSigningKeys},
 		{"StateAndVersion", testState},
 		{"ChangeWithoutActorRefused", testNoActor},
+		{"EnrollmentTokens", testEnrollmentTokens},
+		{"OAuthGrants", testOAuthGrants},
+		{"Deliveries", testDeliveries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -462,5 +466,169 @@ func testNoActor(t *testing.T, s codexgov.Store) {
 	}
 	if ws := must(s.Workspaces(context.Background())); len(ws) != 0 {
 		t.Errorf("unaudited change stored: %+v", ws)
+	}
+}
+
+func configWorkspace(t *testing.T, s codexgov.Store) context.Context {
+	ctx := Actor()
+	must(s.CreateWorkspace(ctx, "a", ""))
+	must(s.CreateUser(ctx, "a", codexgov.User{Email: "ann@example.com"}))
+	must(s.CreateGroup(ctx, "a", codexgov.Group{Name: "ci"}))
+	return ctx
+}
+
+func testEnrollmentTokens(t *testing.T, s codexgov.Store) {
+	ctx := configWorkspace(t, s)
+	v0 := must(s.Version(ctx))
+	for _, tc := range []struct {
+		tok   codexgov.EnrollmentToken
+		field string
+	}{
+		{codexgov.EnrollmentToken{User: "ann@example.com", Service: "x"}, "/service"},
+		{codexgov.EnrollmentToken{}, "/user"},
+		{codexgov.EnrollmentToken{User: "ann@example.com", Groups: []string{"ci"}}, "/groups"},
+		{codexgov.EnrollmentToken{Service: "Bad Name"}, "/service"},
+		{codexgov.EnrollmentToken{Service: "runners", Groups: []string{"ci", "nope"}}, "/groups/1"},
+	} {
+		tc.tok.ID, tc.tok.Workspace, tc.tok.Hash = "enr_bad", "a", "h-bad"
+		_, err := s.CreateEnrollmentToken(ctx, tc.tok)
+		var e *codexgov.Error
+		if !errors.As(err, &e) || e.Code != codexgov.EINVALID || len(e.Details) == 0 || e.Details[0].Field != tc.field {
+			t.Errorf("%+v: got %v, want EINVALID at %s", tc.tok, err, tc.field)
+		}
+	}
+	if _, err := s.CreateEnrollmentToken(ctx, codexgov.EnrollmentToken{ID: "enr_x", Workspace: "a", User: "bob@example.com", Hash: "h0"}); code(err) != codexgov.ENOTFOUND {
+		t.Errorf("token for an unknown user: %v", err)
+	}
+	if v := must(s.Version(ctx)); v != v0 {
+		t.Errorf("refused tokens changed the state version %d -> %d", v0, v)
+	}
+	u := must(s.CreateEnrollmentToken(ctx, codexgov.EnrollmentToken{ID: "enr_1", Workspace: "a", User: "ANN@example.com", Name: "laptop", Hash: "h1"}))
+	svc := must(s.CreateEnrollmentToken(ctx, codexgov.EnrollmentToken{ID: "enr_2", Workspace: "a", Service: "runners", Groups: []string{"ci", "ci"}, Hash: "h2"}))
+	if u.User != "ann@example.com" || u.Identity() != "user:ann@example.com" || svc.Identity() != "service:runners" || !slices.Equal(svc.Groups, []string{"ci"}) || u.CreatedBy != "api_key:key_test" {
+		t.Errorf("created: %+v %+v", u, svc)
+	}
+	st := must(s.State(ctx))
+	if len(st.EnrollmentTokens) != 2 || st.EnrollmentTokens[0].Hash != "h1" {
+		t.Errorf("state tokens: %+v", st.EnrollmentTokens)
+	}
+	must(s.RevokeEnrollmentToken(ctx, "a", "enr_1"))
+	if _, err := s.RevokeEnrollmentToken(ctx, "b", "enr_2"); code(err) != codexgov.ENOTFOUND {
+		t.Errorf("revoking from another workspace: %v", err)
+	}
+	st = must(s.State(ctx))
+	if len(st.EnrollmentTokens) != 1 || st.EnrollmentTokens[0].ID != "enr_2" {
+		t.Errorf("state after revoke: %+v", st.EnrollmentTokens)
+	}
+	ts := must(s.EnrollmentTokens(ctx, "a"))
+	if len(ts) != 2 || ts[0].RevokedAt.IsZero() || !ts[1].RevokedAt.IsZero() {
+		t.Errorf("list: %+v", ts)
+	}
+	evs := must(s.AuditEvents(ctx, "a", codexgov.AuditFilter{Limit: 3}))
+	if evs[0].Action != "enrollment_token.revoke" || evs[1].Action != "enrollment_token.create" || strings.Contains(string(evs[1].After), "h2") {
+		t.Errorf("audit: %s %s %s", evs[0].Action, evs[1].Action, evs[1].After)
+	}
+}
+
+func testOAuthGrants(t *testing.T, s codexgov.Store) {
+	ctx := configWorkspace(t, s)
+	code1 := codexgov.OAuthCode{Hash: "c1", Workspace: "a", User: "ann@example.com", ClientID: "codex-cli", RedirectURI: "http://127.0.0.1:1/callback", Challenge: "ch", Scope: "codex.config", ExpiresAt: time.Now().Add(time.Minute)}
+	if err := s.CreateOAuthCode(ctx, code1); err != nil {
+		t.Fatal(err)
+	}
+	v0 := must(s.Version(ctx))
+	pass := func(*codexgov.OAuthCode) error { return nil }
+	deny := func(*codexgov.OAuthCode) error { return codexgov.Errorf(codexgov.EINVALIDGRANT, "pkce") }
+	if _, err := s.ExchangeOAuthCode(ctx, "c1", deny, codexgov.OAuthGrant{ID: "g0", Workspace: "a", RefreshHash: "r0"}); code(err) != codexgov.EINVALIDGRANT {
+		t.Fatalf("failed check: %v", err)
+	}
+	if _, err := s.ExchangeOAuthCode(ctx, "c1", pass, codexgov.OAuthGrant{ID: "g1", Workspace: "b", RefreshHash: "r1"}); code(err) != codexgov.EINVALIDGRANT {
+		t.Fatalf("code of another workspace: %v", err)
+	}
+	g := must(s.ExchangeOAuthCode(ctx, "c1", pass, codexgov.OAuthGrant{ID: "g1", Workspace: "a", RefreshHash: "r1", UserAgent: "codex-cli"}))
+	if g.User != "ann@example.com" || g.Scope != "codex.config" || g.ClientID != "codex-cli" {
+		t.Errorf("grant: %+v", g)
+	}
+	if v := must(s.Version(ctx)); v != v0 {
+		t.Errorf("a sign-in moved the state version %d -> %d: every replica would recompile", v0, v)
+	}
+	evs := must(s.AuditEvents(ctx, "a", codexgov.AuditFilter{Limit: 1}))
+	if evs[0].Action != "oauth_grant.create" || evs[0].Target != "oauth_grant:g1" {
+		t.Errorf("sign-in not audited: %+v", evs[0])
+	}
+	// Rotation, grace, reuse.
+	hour := time.Hour
+	g2, out := must2(s.RefreshOAuthGrant(ctx, "a", "r1", "r2", time.Minute, hour))
+	if out != codexgov.RefreshRotated || g2.RotatedAt.IsZero() {
+		t.Errorf("rotate: %v %+v", out, g2)
+	}
+	if _, out = must2(s.RefreshOAuthGrant(ctx, "a", "r1", "r3", time.Minute, hour)); out != codexgov.RefreshGrace {
+		t.Errorf("previous token within grace: %v", out)
+	}
+	if _, _, err := s.RefreshOAuthGrant(ctx, "b", "r3", "r4", time.Minute, hour); code(err) != codexgov.EINVALIDGRANT {
+		t.Errorf("refresh in another workspace: %v", err)
+	}
+	if _, _, err := s.RefreshOAuthGrant(ctx, "a", "r2", "r4", 0, hour); code(err) != codexgov.EINVALIDGRANT {
+		t.Errorf("a rotated-out token: %v", err)
+	}
+	gs := must(s.OAuthGrants(ctx, "a"))
+	if len(gs) != 1 || gs[0].RevokeReason != "refresh_reuse" {
+		t.Fatalf("after reuse: %+v", gs)
+	}
+	st := must(s.State(ctx))
+	if !slices.Equal(st.RevokedGrants, []string{"g1"}) {
+		t.Errorf("state revoked grants: %v", st.RevokedGrants)
+	}
+	if _, _, err := s.RefreshOAuthGrant(ctx, "a", "r3", "r5", time.Minute, hour); code(err) != codexgov.EINVALIDGRANT {
+		t.Errorf("the current token of a revoked grant: %v", err)
+	}
+	// A code is single use: the second use revokes the grant it made.
+	code2 := code1
+	code2.Hash = "c2"
+	must(struct{}{}, s.CreateOAuthCode(ctx, code2))
+	must(s.ExchangeOAuthCode(ctx, "c2", pass, codexgov.OAuthGrant{ID: "g2", Workspace: "a", RefreshHash: "s1"}))
+	if _, err := s.ExchangeOAuthCode(ctx, "c2", pass, codexgov.OAuthGrant{ID: "g3", Workspace: "a", RefreshHash: "s2"}); code(err) != codexgov.EINVALIDGRANT {
+		t.Errorf("reused code: %v", err)
+	}
+	for _, g := range must(s.OAuthGrants(ctx, "a")) {
+		if g.ID == "g3" || g.RevokedAt.IsZero() {
+			t.Errorf("after code reuse: %+v", g)
+		}
+	}
+	// An expired code.
+	code3 := code1
+	code3.Hash, code3.ExpiresAt = "c3", time.Now().Add(-time.Second)
+	must(struct{}{}, s.CreateOAuthCode(ctx, code3))
+	if _, err := s.ExchangeOAuthCode(ctx, "c3", pass, codexgov.OAuthGrant{ID: "g4", Workspace: "a", RefreshHash: "t1"}); code(err) != codexgov.EINVALIDGRANT {
+		t.Errorf("expired code: %v", err)
+	}
+}
+
+func must2[A, B any](a A, b B, err error) (A, B) {
+	if err != nil {
+		panic(err)
+	}
+	return a, b
+}
+
+func testDeliveries(t *testing.T, s codexgov.Store) {
+	ctx := configWorkspace(t, s)
+	must(s.CreateWorkspace(ctx, "b", ""))
+	v0 := must(s.Version(ctx))
+	t0 := time.Unix(1_800_000_000, 0).UTC()
+	d := codexgov.Delivery{Workspace: "a", Device: "enr_1", Kind: codexgov.DeliveryEnrollment, Identity: "user:ann@example.com", Policy: "p", PolicyVersion: 1, BundleHash: "h1", UserAgent: "codex-cli", FirstFetch: t0, LastFetch: t0, Fetches: 3}
+	must(struct{}{}, s.RecordDeliveries(ctx, []codexgov.Delivery{d, {Workspace: "b", Device: "enr_9", Kind: codexgov.DeliveryOAuth, Identity: "user:x@b", FirstFetch: t0, LastFetch: t0, Fetches: 1}}))
+	d2 := d
+	d2.PolicyVersion, d2.BundleHash, d2.FirstFetch, d2.LastFetch, d2.Fetches = 2, "h2", t0.Add(time.Hour), t0.Add(2*time.Hour), 2
+	must(struct{}{}, s.RecordDeliveries(ctx, []codexgov.Delivery{d2}))
+	ds := must(s.Deliveries(ctx, "a"))
+	if len(ds) != 1 || ds[0].Fetches != 5 || !ds[0].FirstFetch.Equal(t0) || !ds[0].LastFetch.Equal(t0.Add(2*time.Hour)) || ds[0].PolicyVersion != 2 || ds[0].BundleHash != "h2" {
+		t.Errorf("deliveries: %+v", ds)
+	}
+	if v := must(s.Version(ctx)); v != v0 {
+		t.Errorf("fetch records moved the state version")
+	}
+	if _, err := s.Deliveries(ctx, "nope"); code(err) != codexgov.ENOTFOUND {
+		t.Errorf("deliveries of a missing workspace: %v", err)
 	}
 }

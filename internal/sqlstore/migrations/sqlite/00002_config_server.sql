@@ -45,8 +45,16 @@ CREATE TABLE oauth_grants (
     revoked_at            BIGINT NOT NULL DEFAULT 0,
     revoke_reason         TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX oauth_grants_previous ON oauth_grants (previous_refresh_hash);
 CREATE INDEX oauth_grants_code ON oauth_grants (code_hash);
+
+-- Every refresh token a grant was ever issued, so that any rotated-out
+-- token presented again is recognised as reuse.
+CREATE TABLE oauth_refresh_tokens (
+    hash      TEXT PRIMARY KEY,
+    grant_id  TEXT NOT NULL REFERENCES oauth_grants (id),
+    issued_at BIGINT NOT NULL
+);
+CREATE INDEX oauth_refresh_tokens_grant ON oauth_refresh_tokens (grant_id);
 
 CREATE TABLE deliveries (
     workspace_id   TEXT NOT NULL REFERENCES workspaces (id),
@@ -65,6 +73,7 @@ CREATE TABLE deliveries (
 
 -- +goose Down
 DROP TABLE deliveries;
+DROP TABLE oauth_refresh_tokens;
 DROP TABLE oauth_grants;
 DROP TABLE oauth_codes;
 DROP TABLE enrollment_tokens;
