@@ -244,6 +244,9 @@ func TestOAuthAuthorizeErrors(t *testing.T) {
 	// The sign-in page refuses another workspace's token and a made-up one
 	// without issuing a code, and Cancel goes back to Codex as access_denied.
 	resp, page := get(t, base+o.authorizeQuery().Encode())
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "frame-ancestors 'none'") || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("sign-in page: %d, headers %v", resp.StatusCode, resp.Header)
+	}
 	sealed := html.UnescapeString(requestFieldRE.FindStringSubmatch(page)[1])
 	for _, secret := range []string{f.keys["attacker/token"], f.keys["victim/full"], "cgt_madeup"} {
 		resp, body := post(t, f.srv.URL+"/codex-config/victim/oauth/sign-in/access-token", url.Values{"request": {sealed}, "secret": {secret}})
