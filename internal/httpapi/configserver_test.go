@@ -186,8 +186,22 @@ func TestOAuthRefreshRotation(t *testing.T) {
 		t.Errorf("reuse revocation not audited: %+v", evs[0])
 	}
 
-	// A sign-in unused for longer than its idle lifetime is dead.
+	// (Signed in now: the user's access token expires within the hour.)
 	_, tok, _ := o.exchange(o.code(f.keys["victim/token"]))
+	// Rotated-out tokens are remembered for a month: an older one is just
+	// unknown (still invalid_grant) and no longer revokes the sign-in.
+	_, t0, _ := o.exchange(o.code(f.keys["victim/token"]))
+	_, t1, _ := o.refresh(t0.RefreshToken)
+	now = now.Add(31 * 24 * time.Hour)
+	_, t2, _ := o.refresh(t1.RefreshToken)
+	if st, _, e := o.refresh(t0.RefreshToken); st != 400 || !strings.Contains(e.Description, "not valid") {
+		t.Errorf("a token rotated out over a month ago: %d %+v", st, e)
+	}
+	if st, _, _ := o.refresh(t2.RefreshToken); st != 200 {
+		t.Errorf("the current token after a forgotten one came back: %d", st)
+	}
+
+	// A sign-in unused for longer than its idle lifetime is dead.
 	now = now.Add(configserver.DefaultRefreshIdle + time.Hour)
 	if st, _, e := o.refresh(tok.RefreshToken); st != 400 || e.Error != "invalid_grant" || !strings.Contains(e.Description, "unused") {
 		t.Errorf("idle sign-in: %d %+v", st, e)

@@ -212,6 +212,9 @@ func (s *DB) ExchangeOAuthCode(ctx context.Context, codeHash string, check func(
 
 var errCodeReused = errors.New("authorization code reused")
 
+// refreshHistory is how long rotated-out refresh tokens are remembered.
+const refreshHistory = 30 * 24 * time.Hour
+
 const grantColumns = `id, workspace_id, email, client_id, scope, resource, user_agent, code_hash, refresh_hash, previous_refresh_hash, created_at, last_used_at, rotated_at, revoked_at, revoke_reason`
 
 func scanGrant(row interface{ Scan(...any) error }) (*codexgov.OAuthGrant, string, error) {
@@ -287,6 +290,14 @@ func (s *DB) RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshH
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO oauth_refresh_tokens (hash, grant_id, issued_at) VALUES ($1, $2, $3)`, newRefreshHash, g.ID, now.UnixMicro()); err != nil {
+			return err
+		}
+		// An hourly refresh makes thousands of tokens a year per sign-in:
+		// keep a month of them for reuse detection (an older one comes
+		// back as unknown, still invalid_grant), and always the current
+		// and previous.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM oauth_refresh_tokens WHERE grant_id = $1 AND issued_at < $2 AND hash <> $3 AND hash <> $4`,
+			g.ID, now.Add(-refreshHistory).UnixMicro(), newRefreshHash, prev); err != nil {
 			return err
 		}
 		out = g
