@@ -14,24 +14,7 @@ THREADS=${THREADS:-2}
 PORT_CG=${PORT_CG:-17790}
 PORT_NG=${PORT_NG:-17791}
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || need+=(nginx-light)
-if [ ${#need[@]} -gt 0 ]; then
-  echo "bench-bundle: installing ${need[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  # policy-rc.d keeps the package from starting a system nginx.
-  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  rm -f /usr/sbin/policy-rc.d
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
+. scripts/bench-lib.sh
 
 go build -o "$work/codexgov" ./cmd/codexgov
 "$work/codexgov" server --listen "127.0.0.1:$PORT_CG" --data-dir "$work/data" --dev-tls --log-level warn > "$work/server.out" 2>&1 &
