@@ -10,11 +10,11 @@ import (
 	"io/fs"
 	"regexp"
 	"slices"
-	"strings"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/codex/teamconfig"
+	"github.com/codexgov/codexgov/codex/toml"
 )
 
 // MaxDocumentBytes bounds each policy document.
@@ -89,35 +89,24 @@ func toDetail(field string, d requirements.Diagnostic) codexgov.Detail {
 // from a configuration-server fragment (CONFIG_SERVER.md §4.2).
 var fragmentDropped = []string{"allowed_login_methods", "chatgpt_base_url", "cli_auth_credentials_store"}
 
-var topKeyRE = regexp.MustCompile(`^\s*\[?\s*"?([A-Za-z0-9_-]+)"?\s*[.=\]]`)
-
 // fragmentRules applies what holds for a policy served as a
 // configuration-server fragment: config_server makes Codex reject the
-// whole bundle, and some keys are dropped.
+// whole bundle, and some keys are dropped. A document that does not parse
+// has its errors from the lint already.
 func fragmentRules(src string, errs, warns []codexgov.Detail) ([]codexgov.Detail, []codexgov.Detail) {
-	inTable := false
-	for i, line := range strings.Split(src, "\n") {
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "[") {
-			inTable = true
-		}
-		m := topKeyRE.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		// A key is top-level when it is a table header's first part or
-		// sits before any table header.
-		if !strings.HasPrefix(trimmed, "[") && inTable {
-			continue
-		}
-		col := strings.Index(line, m[1]) + 1
+	doc, err := toml.Parse(src)
+	if err != nil {
+		return errs, warns
+	}
+	for _, e := range doc.Tbl.Entries() {
+		line, col := toml.LineCol(src, e.KeySpan.Start)
 		switch {
-		case m[1] == "config_server":
-			errs = append(errs, codexgov.Detail{Field: "/requirements", Key: "config_server", Line: i + 1, Column: col, Severity: "error", Code: "config-server-in-policy",
+		case e.Key == "config_server":
+			errs = append(errs, codexgov.Detail{Field: "/requirements", Key: e.Key, Line: line, Column: col, Severity: "error", Code: "config-server-in-policy",
 				Message: "config_server makes Codex reject the whole served bundle; it belongs only in the bootstrap /etc/codex/requirements.toml that codexgov install writes"})
-		case slices.Contains(fragmentDropped, m[1]):
-			warns = append(warns, codexgov.Detail{Field: "/requirements", Key: m[1], Line: i + 1, Column: col, Severity: "warning", Code: "dropped-in-fragment",
-				Message: m[1] + " is dropped silently when this policy is served by the native configuration server; set it in the bootstrap file's baseline instead"})
+		case slices.Contains(fragmentDropped, e.Key):
+			warns = append(warns, codexgov.Detail{Field: "/requirements", Key: e.Key, Line: line, Column: col, Severity: "warning", Code: "dropped-in-fragment",
+				Message: e.Key + " is dropped silently when this policy is served by the native configuration server; set it in the bootstrap file's baseline instead"})
 		}
 	}
 	return errs, warns
