@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -75,8 +74,10 @@ func (in *installer) run(ctx context.Context) error {
 	if err != nil || base.Host == "" {
 		return fmt.Errorf("--server %q: want the server's URL, such as https://codexgov.example.com", in.server)
 	}
-	if !strings.EqualFold(base.Scheme, "https") {
-		return fmt.Errorf("--server %q: Codex reaches a configuration server over HTTPS only", in.server)
+	// Every [config_server] URL is this one plus a path, so Codex's rules
+	// for them (CONFIG_SERVER.md §2) are checked here once.
+	if !strings.EqualFold(base.Scheme, "https") || base.User != nil || base.Fragment != "" || base.RawQuery != "" {
+		return fmt.Errorf("--server %q: Codex reaches a configuration server over HTTPS only, with no userinfo, query or fragment", in.server)
 	}
 	var path, auth string
 	switch {
@@ -99,7 +100,7 @@ func (in *installer) run(ctx context.Context) error {
 	}
 	text := bootstrapTOML(base.String(), in.enrollToken, b, in.now())
 	target := filepath.Join(in.etc, "requirements.toml")
-	errs := checkConfigServerURLs(text)
+	var errs []string
 	for _, d := range requirements.Lint(target, text, requirements.LintOptions{CodexDir: in.etc}) {
 		// The lint cannot fetch the bundle, so it reports what Codex does
 		// when the fetch fails; that is the server's to answer, not the
@@ -137,25 +138,6 @@ func (in *installer) run(ctx context.Context) error {
 		fmt.Fprintf(in.out, "the server's CA is private: make Codex trust it, either per user with\n  export CODEX_CA_CERTIFICATE=%s\nor for the whole machine (Debian, Ubuntu) with\n  cp %s /usr/local/share/ca-certificates/codexgov.crt && update-ca-certificates\n", abs, abs)
 	}
 	return nil
-}
-
-var urlKeyRE = regexp.MustCompile(`(?m)^(base_url|authorization_url|token_url) = "([^"]*)"$`)
-
-// checkConfigServerURLs applies Codex 0.169.0's rules for the
-// [config_server] URLs (CONFIG_SERVER.md §2): https, no userinfo, no
-// fragment, and no query in base_url.
-func checkConfigServerURLs(text string) []string {
-	var errs []string
-	for _, m := range urlKeyRE.FindAllStringSubmatch(text, -1) {
-		u, err := url.Parse(m[2])
-		switch {
-		case err != nil || !strings.EqualFold(u.Scheme, "https") || u.Host == "" || u.User != nil || u.Fragment != "":
-			errs = append(errs, fmt.Sprintf("config_server.%s %q: config_server URLs must use HTTPS without userinfo or fragments", m[1], m[2]))
-		case m[1] == "base_url" && u.RawQuery != "":
-			errs = append(errs, fmt.Sprintf("config_server.base_url %q must not contain a query", m[2]))
-		}
-	}
-	return errs
 }
 
 func httpsClient(ca string) (*http.Client, error) {
