@@ -110,27 +110,7 @@ func (s *DB) EnrollmentTokens(ctx context.Context, ws string) ([]*codexgov.Enrol
 // RevokeEnrollmentToken revokes a token; revoking it again changes
 // nothing.
 func (s *DB) RevokeEnrollmentToken(ctx context.Context, ws, id string) (*codexgov.EnrollmentToken, error) {
-	var after *codexgov.EnrollmentToken
-	err := s.change(ctx, ws, "enrollment_token.revoke", "enrollment_token:"+id, func(tx *sql.Tx) (any, any, error) {
-		ts, err := enrollmentTokens(ctx, tx, `workspace_id = $1 AND id = $2`, ws, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(ts) == 0 {
-			return nil, nil, notFound("enrollment token %q not found", id)
-		}
-		before := ts[0]
-		a := *before
-		if a.RevokedAt.IsZero() {
-			a.RevokedAt = fromMicros(s.now())
-			if _, err := tx.ExecContext(ctx, `UPDATE enrollment_tokens SET revoked_at = $2 WHERE id = $1`, id, a.RevokedAt.UnixMicro()); err != nil {
-				return nil, nil, err
-			}
-		}
-		after = &a
-		return before, after, nil
-	})
-	return after, err
+	return revoke(ctx, s, ws, id, "enrollment_token", "enrollment_tokens", "enrollment token", enrollmentTokens, func(t *codexgov.EnrollmentToken) *time.Time { return &t.RevokedAt })
 }
 
 // CreateOAuthCode stores an authorization code. Codes are protocol state,

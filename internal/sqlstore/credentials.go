@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/codexgov/codexgov"
 )
@@ -118,27 +119,7 @@ func (s *DB) HasServerKey(ctx context.Context) (bool, error) {
 
 // RevokeAPIKey revokes a key; revoking it again changes nothing.
 func (s *DB) RevokeAPIKey(ctx context.Context, ws, id string) (*codexgov.APIKey, error) {
-	var after *codexgov.APIKey
-	err := s.change(ctx, ws, "api_key.revoke", "api_key:"+id, func(tx *sql.Tx) (any, any, error) {
-		ks, err := apiKeys(ctx, tx, `workspace_id = $1 AND id = $2`, ws, id)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(ks) == 0 {
-			return nil, nil, notFound("API key %q not found", id)
-		}
-		before := ks[0]
-		a := *before
-		if a.RevokedAt.IsZero() {
-			a.RevokedAt = fromMicros(s.now())
-			if _, err := tx.ExecContext(ctx, `UPDATE api_keys SET revoked_at = $2 WHERE id = $1`, id, a.RevokedAt.UnixMicro()); err != nil {
-				return nil, nil, err
-			}
-		}
-		after = &a
-		return before, after, nil
-	})
-	return after, err
+	return revoke(ctx, s, ws, id, "api_key", "api_keys", "API key", apiKeys, func(k *codexgov.APIKey) *time.Time { return &k.RevokedAt })
 }
 
 // CreateAccessToken stores an access token (its hash only).
@@ -200,20 +181,28 @@ func (s *DB) AccessTokens(ctx context.Context, ws string) ([]*codexgov.AccessTok
 
 // RevokeAccessToken revokes an access token.
 func (s *DB) RevokeAccessToken(ctx context.Context, ws, id string) (*codexgov.AccessToken, error) {
-	var after *codexgov.AccessToken
-	err := s.change(ctx, ws, "access_token.revoke", "access_token:"+id, func(tx *sql.Tx) (any, any, error) {
-		ts, err := accessTokens(ctx, tx, `workspace_id = $1 AND id = $2`, ws, id)
+	return revoke(ctx, s, ws, id, "access_token", "access_tokens", "access token", accessTokens, func(t *codexgov.AccessToken) *time.Time { return &t.RevokedAt })
+}
+
+// revoke marks one of a workspace's credentials revoked (kind names it in
+// the audit log, table holds it, list reads it), audited; revoking it
+// again changes nothing.
+func revoke[T any](ctx context.Context, s *DB, ws, id, kind, table, noun string,
+	list func(context.Context, queryer, string, ...any) ([]*T, error), revokedAt func(*T) *time.Time) (*T, error) {
+	var after *T
+	err := s.change(ctx, ws, kind+".revoke", kind+":"+id, func(tx *sql.Tx) (any, any, error) {
+		rows, err := list(ctx, tx, `workspace_id = $1 AND id = $2`, ws, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		if len(ts) == 0 {
-			return nil, nil, notFound("access token %q not found", id)
+		if len(rows) == 0 {
+			return nil, nil, notFound("%s %q not found", noun, id)
 		}
-		before := ts[0]
+		before := rows[0]
 		a := *before
-		if a.RevokedAt.IsZero() {
-			a.RevokedAt = fromMicros(s.now())
-			if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked_at = $2 WHERE id = $1`, id, a.RevokedAt.UnixMicro()); err != nil {
+		if at := revokedAt(&a); at.IsZero() {
+			*at = fromMicros(s.now())
+			if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revoked_at = $2 WHERE id = $1`, id, at.UnixMicro()); err != nil {
 				return nil, nil, err
 			}
 		}
