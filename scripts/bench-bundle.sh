@@ -26,24 +26,7 @@ export SSL_CERT_FILE="$ca" CODEXGOV_SERVER="https://127.0.0.1:$PORT_CG" CODEXGOV
 export CODEXGOV_TOKEN=$(grep -o 'cgk_[a-z2-7]*' "$work/server.out" | head -1)
 cg() { "$work/codexgov" admin "$@" >/dev/null; }
 cg workspaces create bench
-cat > "$work/policy.toml" <<'TOML'
-# Benchmark policy: a realistic baseline.
-allowed_approval_policies = ["on-request", "untrusted"]
-allowed_sandbox_modes = ["read-only", "workspace-write"]
-allowed_web_search_modes = ["cached"]
-
-[features]
-unified_exec = false
-
-[mcp_servers.docs]
-identity = { command = "docs-mcp" }
-
-[rules]
-prefix_rules = [
-  { pattern = [{ token = "rm" }], decision = "forbidden", justification = "no deletes" },
-  { pattern = [{ token = "git" }, { any_of = ["push", "reset"] }], decision = "prompt" },
-]
-TOML
+cp scripts/bench-policy.toml "$work/policy.toml"
 printf 'model = "gpt-5-codex"\nmodel_reasoning_effort = "high"\n' > "$work/defaults.toml"
 cg policies put baseline --requirements "$work/policy.toml" --defaults "$work/defaults.toml"
 cg users add dev@bench.test

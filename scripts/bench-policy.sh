@@ -23,24 +23,7 @@ cg() { "$work/codexgov" admin "$@" >/dev/null; }
 cg workspaces create bench
 cg settings set --allow-access-tokens
 cg roles update member -p codex_local,access_tokens
-cat > "$work/policy.toml" <<'TOML'
-# Benchmark policy: a realistic baseline.
-allowed_approval_policies = ["on-request", "untrusted"]
-allowed_sandbox_modes = ["read-only", "workspace-write"]
-allowed_web_search_modes = ["cached"]
-
-[features]
-unified_exec = false
-
-[mcp_servers.docs]
-identity = { command = "docs-mcp" }
-
-[rules]
-prefix_rules = [
-  { pattern = [{ token = "rm" }], decision = "forbidden", justification = "no deletes" },
-  { pattern = [{ token = "git" }, { any_of = ["push", "reset"] }], decision = "prompt" },
-]
-TOML
+cp scripts/bench-policy.toml "$work/policy.toml"
 cg policies put baseline --requirements "$work/policy.toml"
 cg users add dev@bench.test
 cg assignment set --default baseline
