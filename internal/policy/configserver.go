@@ -147,13 +147,11 @@ func (s *Snapshot) Target(d *codexgov.Delivery) (codexgov.DeliveryTarget, bool) 
 	return of(v.access[codexgov.SurfaceLocal].Allowed, v.policy), true
 }
 
-// EnrollmentTokens returns the workspace's live enrollment tokens.
+// EnrollmentTokens returns the workspace's live enrollment tokens, in
+// creation order.
 func (s *Snapshot) EnrollmentTokens(ws string) []*codexgov.EnrollmentToken {
-	var out []*codexgov.EnrollmentToken
-	for _, ev := range s.enrollByID {
-		if ev.token.Workspace == ws {
-			out = append(out, ev.token)
-		}
+	if sp, ok := s.spaces[ws]; ok {
+		return sp.enrollment
 	}
-	return out
+	return nil
 }

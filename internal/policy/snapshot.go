@@ -58,6 +58,8 @@ type space struct {
 	roles      map[string]*codexgov.Role
 	policies   map[string]*compiled
 	assignment *codexgov.Assignment
+	// enrollment are the live enrollment tokens, in creation order.
+	enrollment []*codexgov.EnrollmentToken
 }
 
 type compiled struct {
@@ -174,6 +176,7 @@ func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapsho
 		}
 		s.enroll[t.Hash] = ev
 		s.enrollByID[t.ID] = ev
+		sp.enrollment = append(sp.enrollment, t)
 	}
 	return s, nil
 }
