@@ -7,6 +7,7 @@ package codexgov
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -28,6 +29,10 @@ type Settings struct {
 	AllowAccessTokens    bool `json:"allow_access_tokens"`
 	AllowDeviceCodeLogin bool `json:"allow_device_code_login"`
 	AllowAgentInternet   bool `json:"allow_agent_internet"`
+	// AllowJITProvisioning creates a user who signs in with single
+	// sign-on for the first time; off, only users already in the
+	// workspace (added by an admin or by SCIM) can sign in.
+	AllowJITProvisioning bool `json:"allow_jit_provisioning"`
 	// DefaultRole is the role of users who have no role through a group.
 	DefaultRole string `json:"default_role"`
 }
@@ -44,6 +49,7 @@ type SettingsUpdate struct {
 	AllowAccessTokens    *bool   `json:"allow_access_tokens,omitempty"`
 	AllowDeviceCodeLogin *bool   `json:"allow_device_code_login,omitempty"`
 	AllowAgentInternet   *bool   `json:"allow_agent_internet,omitempty"`
+	AllowJITProvisioning *bool   `json:"allow_jit_provisioning,omitempty"`
 	DefaultRole          *string `json:"default_role,omitempty"`
 }
 
@@ -59,6 +65,7 @@ func (u SettingsUpdate) Apply(s Settings) Settings {
 	set(&s.AllowAccessTokens, u.AllowAccessTokens)
 	set(&s.AllowDeviceCodeLogin, u.AllowDeviceCodeLogin)
 	set(&s.AllowAgentInternet, u.AllowAgentInternet)
+	set(&s.AllowJITProvisioning, u.AllowJITProvisioning)
 	if u.DefaultRole != nil {
 		s.DefaultRole = *u.DefaultRole
 	}
@@ -67,22 +74,34 @@ func (u SettingsUpdate) Apply(s Settings) Settings {
 
 // User is a person in a workspace, keyed by email (stored lowercased).
 type User struct {
+	// ID is the user's stable identifier ("usr_…"), its SCIM id.
+	ID        string    `json:"id"`
 	Email     string    `json:"email"`
 	Name      string    `json:"name"`
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	// Groups the user belongs to, by name, sorted.
 	Groups []string `json:"groups"`
+	// ExternalID is the identity provider's identifier (SCIM externalId).
+	ExternalID string `json:"external_id,omitempty"`
+	// Profile holds the SCIM attributes codexgov keeps only to give them
+	// back (name parts, emails, title…), as a JSON object.
+	Profile json.RawMessage `json:"-"`
 }
 
 // UserUpdate changes the fields that are not nil.
 type UserUpdate struct {
 	Name   *string `json:"name,omitempty"`
 	Active *bool   `json:"active,omitempty"`
+	// ExternalID and Profile are set by SCIM only.
+	ExternalID *string          `json:"-"`
+	Profile    *json.RawMessage `json:"-"`
 }
 
 // Group is a set of users. Roles granted to a group apply to its members.
 type Group struct {
+	// ID is the group's stable identifier ("grp_…"), its SCIM id.
+	ID          string    `json:"id"`
 	Name        string    `json:"name"`
 	Description string    `json:"description"`
 	CreatedAt   time.Time `json:"created_at"`
@@ -90,6 +109,18 @@ type Group struct {
 	Members []string `json:"members"`
 	// Roles are the names of the roles granted to the group, sorted.
 	Roles []string `json:"roles"`
+	// ExternalID is the identity provider's identifier (SCIM externalId).
+	ExternalID string `json:"external_id,omitempty"`
+}
+
+// GroupUpdate changes a group in one audited step: the fields that are not
+// nil, then AddMembers, then RemoveMembers (emails; adding a member again or
+// removing a non-member changes nothing).
+type GroupUpdate struct {
+	Description   *string
+	ExternalID    *string
+	AddMembers    []string
+	RemoveMembers []string
 }
 
 // Role is a named set of permissions.
@@ -128,11 +159,20 @@ type Store interface {
 	User(ctx context.Context, ws, email string) (*User, error)
 	Users(ctx context.Context, ws string) ([]*User, error)
 	UpdateUser(ctx context.Context, ws, email string, u UserUpdate) (*User, error)
+	// UserByID finds a user by its stable ID.
+	UserByID(ctx context.Context, ws, id string) (*User, error)
+	// SetUserGroups makes the user a member of exactly these groups (by
+	// name; unknown names are ignored), in one audited step: an identity
+	// provider's groups claim at sign-in.
+	SetUserGroups(ctx context.Context, ws, email string, groups []string) (*User, error)
 
 	CreateGroup(ctx context.Context, ws string, g Group) (*Group, error)
 	Group(ctx context.Context, ws, name string) (*Group, error)
 	Groups(ctx context.Context, ws string) ([]*Group, error)
 	DeleteGroup(ctx context.Context, ws, name string) error
+	// GroupByID finds a group by its stable ID.
+	GroupByID(ctx context.Context, ws, id string) (*Group, error)
+	UpdateGroup(ctx context.Context, ws, name string, u GroupUpdate) (*Group, error)
 	AddGroupMember(ctx context.Context, ws, group, email string) (*Group, error)
 	RemoveGroupMember(ctx context.Context, ws, group, email string) (*Group, error)
 	GrantGroupRole(ctx context.Context, ws, group, role string) (*Group, error)
@@ -190,6 +230,27 @@ type Store interface {
 	RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshHash string, grace, idle time.Duration) (*OAuthGrant, RefreshOutcome, error)
 	OAuthGrants(ctx context.Context, ws string) ([]*OAuthGrant, error)
 	RevokeOAuthGrant(ctx context.Context, ws, id string) (*OAuthGrant, error)
+
+	// PutIdentityProvider creates or replaces an upstream OIDC provider
+	// (its client secret arrives encrypted, in ClientSecretEnc).
+	PutIdentityProvider(ctx context.Context, p IdentityProvider) (*IdentityProvider, error)
+	IdentityProviders(ctx context.Context, ws string) ([]*IdentityProvider, error)
+	IdentityProvider(ctx context.Context, ws, name string) (*IdentityProvider, error)
+	DeleteIdentityProvider(ctx context.Context, ws, name string) error
+
+	// CreateDeviceAuthorization stores a pending RFC 8628 device
+	// authorization (protocol state: not audited).
+	CreateDeviceAuthorization(ctx context.Context, d DeviceAuthorization) error
+	// DeviceAuthorization finds a pending or decided authorization by its
+	// user code (normalized: upper case, no dash).
+	DeviceAuthorization(ctx context.Context, userCode string) (*DeviceAuthorization, error)
+	// DecideDeviceAuthorization approves or denies a pending authorization
+	// for a user of ws, audited.
+	DecideDeviceAuthorization(ctx context.Context, userCode, ws, email string, approve bool) error
+	// PollDeviceAuthorization is the token request of a device: it
+	// records the poll, and once approved creates the sign-in g (audited)
+	// exactly once.
+	PollDeviceAuthorization(ctx context.Context, deviceHash string, g OAuthGrant) (*OAuthGrant, DevicePoll, error)
 
 	// RecordDeliveries upserts devices' last bundle fetches (observations:
 	// not audited, no state version bump).

@@ -23,11 +23,14 @@ const (
 	ScopeAdminWrite       Scope = "admin:write"       // change them
 	ScopeAuditRead        Scope = "audit:read"        // the audit log
 	ScopeCredentialsWrite Scope = "credentials:write" // issue and revoke API keys and access tokens
+	// ScopeSCIM is an identity provider's: the SCIM 2.0 endpoints of its
+	// workspace, and nothing else.
+	ScopeSCIM Scope = "scim"
 )
 
 // WorkspaceScopes are the scopes a workspace key may carry.
 func WorkspaceScopes() []Scope {
-	return []Scope{ScopeAdminRead, ScopeAdminWrite, ScopeAuditRead, ScopeCredentialsWrite}
+	return []Scope{ScopeAdminRead, ScopeAdminWrite, ScopeAuditRead, ScopeCredentialsWrite, ScopeSCIM}
 }
 
 // Allows reports whether a key with these scopes may act with scope want.

@@ -242,7 +242,7 @@ func (s *DB) RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshH
 			return err
 		}
 		defer tx.Rollback()
-		g, prev, err := scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE workspace_id = $1 AND id = (SELECT grant_id FROM oauth_refresh_tokens WHERE hash = $2)`, ws, refreshHash))
+		g, prev, err := scanGrant(tx.QueryRowContext(ctx, `SELECT `+grantColumns+` FROM oauth_grants WHERE ($1 = '' OR workspace_id = $1) AND id = (SELECT grant_id FROM oauth_refresh_tokens WHERE hash = $2)`, ws, refreshHash))
 		if errors.Is(err, sql.ErrNoRows) {
 			return invalidGrant("the refresh token is not valid")
 		}
@@ -290,7 +290,7 @@ func (s *DB) RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshH
 		// A rotated-out refresh token came back: someone holds a copy.
 		// Revoke the whole sign-in, audited, and refuse.
 		sys := codexgov.WithActor(ctx, codexgov.Actor{ID: "system:refresh_reuse"})
-		if _, err := s.revokeGrant(sys, ws, reuse.ID, "refresh_reuse"); err != nil {
+		if _, err := s.revokeGrant(sys, reuse.Workspace, reuse.ID, "refresh_reuse"); err != nil {
 			return nil, 0, err
 		}
 		return nil, 0, invalidGrant("the refresh token was already used; the sign-in is revoked")

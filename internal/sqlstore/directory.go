@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -40,8 +41,8 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q already exists", id)
 		}
 		st := w.Settings
-		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, default_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.AllowJITProvisioning, st.DefaultRole); err != nil {
 			return nil, nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO roles (workspace_id, name, description, permissions, created_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -56,13 +57,13 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 	return w, nil
 }
 
-const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, default_role`
+const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role`
 
 func scanWorkspace(row interface{ Scan(...any) error }) (*codexgov.Workspace, error) {
 	var w codexgov.Workspace
 	var created int64
 	st := &w.Settings
-	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.DefaultRole); err != nil {
+	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole); err != nil {
 		return nil, err
 	}
 	w.CreatedAt = fromMicros(created)
@@ -126,8 +127,8 @@ func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsU
 				return nil, nil, invalid("/default_role", "default role %q does not exist in workspace %q", st.DefaultRole, ws)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7 WHERE id = $1`,
-			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7, allow_jit_provisioning = $8 WHERE id = $1`,
+			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning); err != nil {
 			return nil, nil, err
 		}
 		a := *before
@@ -147,13 +148,17 @@ func NormalizeEmail(field, email string) (string, error) {
 	return e, nil
 }
 
-// CreateUser adds an active user.
+// CreateUser adds an active user (u.ID when set, else a new ID).
 func (s *DB) CreateUser(ctx context.Context, ws string, u codexgov.User) (*codexgov.User, error) {
 	email, err := NormalizeEmail("/email", u.Email)
 	if err != nil {
 		return nil, err
 	}
-	nu := &codexgov.User{Email: email, Name: strings.TrimSpace(u.Name), Active: true, CreatedAt: fromMicros(s.now()), Groups: []string{}}
+	id := u.ID
+	if id == "" {
+		id = codexgov.NewID("usr")
+	}
+	nu := &codexgov.User{ID: id, Email: email, Name: strings.TrimSpace(u.Name), Active: true, CreatedAt: fromMicros(s.now()), Groups: []string{}, ExternalID: u.ExternalID, Profile: u.Profile}
 	err = s.change(ctx, ws, "user.create", "user:"+email, func(tx *sql.Tx) (any, any, error) {
 		if _, err := workspace(ctx, tx, ws); err != nil {
 			return nil, nil, err
@@ -161,7 +166,8 @@ func (s *DB) CreateUser(ctx context.Context, ws string, u codexgov.User) (*codex
 		if _, err := user(ctx, tx, ws, email); err == nil {
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "user %q already exists", email)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (workspace_id, email, name, active, created_at) VALUES ($1, $2, $3, $4, $5)`, ws, email, nu.Name, true, nu.CreatedAt.UnixMicro())
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (workspace_id, email, name, active, created_at, id, external_id, profile) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			ws, email, nu.Name, true, nu.CreatedAt.UnixMicro(), nu.ID, nu.ExternalID, string(nu.Profile))
 		return nil, nu, err
 	})
 	if err != nil {
@@ -170,19 +176,41 @@ func (s *DB) CreateUser(ctx context.Context, ws string, u codexgov.User) (*codex
 	return nu, nil
 }
 
-func user(ctx context.Context, q queryer, ws, email string) (*codexgov.User, error) {
-	var u codexgov.User
+const userColumns = `email, name, active, created_at, id, external_id, profile`
+
+func scanUser(row interface{ Scan(...any) error }) (*codexgov.User, error) {
+	u := &codexgov.User{Groups: []string{}}
 	var created int64
-	err := q.QueryRowContext(ctx, `SELECT email, name, active, created_at FROM users WHERE workspace_id = $1 AND email = $2`, ws, strings.ToLower(email)).Scan(&u.Email, &u.Name, &u.Active, &created)
+	var profile string
+	if err := row.Scan(&u.Email, &u.Name, &u.Active, &created, &u.ID, &u.ExternalID, &profile); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = fromMicros(created)
+	if profile != "" {
+		u.Profile = json.RawMessage(profile)
+	}
+	return u, nil
+}
+
+func user(ctx context.Context, q queryer, ws, email string) (*codexgov.User, error) {
+	return userWhere(ctx, q, ws, "email", strings.ToLower(email))
+}
+
+func userWhere(ctx context.Context, q queryer, ws, column, value string) (*codexgov.User, error) {
+	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = $1 AND `+column+` = $2`, ws, value))
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("user %q not found", email)
+		return nil, notFound("user %q not found", value)
 	}
 	if err != nil {
 		return nil, err
 	}
-	u.CreatedAt = fromMicros(created)
 	u.Groups, err = stringList(ctx, q, `SELECT group_name FROM group_members WHERE workspace_id = $1 AND email = $2 ORDER BY group_name`, ws, u.Email)
-	return &u, err
+	return u, err
+}
+
+// UserByID returns the user with a stable ID.
+func (s *DB) UserByID(ctx context.Context, ws, id string) (*codexgov.User, error) {
+	return inWorkspace(ctx, s, "user", ws, func(q queryer) (*codexgov.User, error) { return userWhere(ctx, q, ws, "id", id) })
 }
 
 func stringList(ctx context.Context, q queryer, query string, args ...any) ([]string, error) {
@@ -213,20 +241,18 @@ func (s *DB) Users(ctx context.Context, ws string) ([]*codexgov.User, error) {
 }
 
 func users(ctx context.Context, q queryer, ws string) ([]*codexgov.User, error) {
-	rows, err := q.QueryContext(ctx, `SELECT email, name, active, created_at FROM users WHERE workspace_id = $1 ORDER BY email`, ws)
+	rows, err := q.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE workspace_id = $1 ORDER BY email`, ws)
 	if err != nil {
 		return nil, err
 	}
 	out := []*codexgov.User{}
 	byEmail := map[string]*codexgov.User{}
 	for rows.Next() {
-		u := &codexgov.User{Groups: []string{}}
-		var created int64
-		if err := rows.Scan(&u.Email, &u.Name, &u.Active, &created); err != nil {
+		u, err := scanUser(rows)
+		if err != nil {
 			rows.Close()
 			return nil, err
 		}
-		u.CreatedAt = fromMicros(created)
 		out = append(out, u)
 		byEmail[u.Email] = u
 	}
@@ -269,7 +295,13 @@ func (s *DB) UpdateUser(ctx context.Context, ws, email string, u codexgov.UserUp
 		if u.Active != nil {
 			a.Active = *u.Active
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $3, active = $4 WHERE workspace_id = $1 AND email = $2`, ws, a.Email, a.Name, a.Active); err != nil {
+		if u.ExternalID != nil {
+			a.ExternalID = *u.ExternalID
+		}
+		if u.Profile != nil {
+			a.Profile = *u.Profile
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $3, active = $4, external_id = $5, profile = $6 WHERE workspace_id = $1 AND email = $2`, ws, a.Email, a.Name, a.Active, a.ExternalID, string(a.Profile)); err != nil {
 			return nil, nil, err
 		}
 		after = &a
@@ -278,12 +310,58 @@ func (s *DB) UpdateUser(ctx context.Context, ws, email string, u codexgov.UserUp
 	return after, err
 }
 
-// CreateGroup creates an empty group.
+// SetUserGroups makes a user a member of exactly the named groups that
+// exist, in one audited step.
+func (s *DB) SetUserGroups(ctx context.Context, ws, email string, groups []string) (*codexgov.User, error) {
+	var after *codexgov.User
+	err := s.change(ctx, ws, "user.groups.sync", "user:"+strings.ToLower(email), func(tx *sql.Tx) (any, any, error) {
+		before, err := user(ctx, tx, ws, email)
+		if err != nil {
+			return nil, nil, err
+		}
+		existing, err := stringList(ctx, tx, `SELECT name FROM user_groups WHERE workspace_id = $1`, ws)
+		if err != nil {
+			return nil, nil, err
+		}
+		changed := false
+		for _, g := range existing {
+			want, have := slices.Contains(groups, g), slices.Contains(before.Groups, g)
+			switch {
+			case want && !have:
+				_, err = tx.ExecContext(ctx, `INSERT INTO group_members (workspace_id, group_name, email) VALUES ($1, $2, $3)`, ws, g, before.Email)
+			case have && !want:
+				_, err = tx.ExecContext(ctx, `DELETE FROM group_members WHERE workspace_id = $1 AND group_name = $2 AND email = $3`, ws, g, before.Email)
+			default:
+				continue
+			}
+			if err != nil {
+				return nil, nil, err
+			}
+			changed = true
+		}
+		if !changed {
+			after = before
+			return nil, nil, errUnchanged
+		}
+		after, err = user(ctx, tx, ws, email)
+		return before.Groups, after.Groups, err
+	})
+	if errors.Is(err, errUnchanged) {
+		return after, nil
+	}
+	return after, err
+}
+
+// CreateGroup creates an empty group (g.ID when set, else a new ID).
 func (s *DB) CreateGroup(ctx context.Context, ws string, g codexgov.Group) (*codexgov.Group, error) {
-	if err := policy.CheckName("/name", g.Name); err != nil {
+	if err := codexgov.CheckGroupName("/name", g.Name); err != nil {
 		return nil, err
 	}
-	ng := &codexgov.Group{Name: g.Name, Description: g.Description, CreatedAt: fromMicros(s.now()), Members: []string{}, Roles: []string{}}
+	id := g.ID
+	if id == "" {
+		id = codexgov.NewID("grp")
+	}
+	ng := &codexgov.Group{ID: id, Name: g.Name, Description: g.Description, CreatedAt: fromMicros(s.now()), Members: []string{}, Roles: []string{}, ExternalID: g.ExternalID}
 	err := s.change(ctx, ws, "group.create", "group:"+g.Name, func(tx *sql.Tx) (any, any, error) {
 		if _, err := workspace(ctx, tx, ws); err != nil {
 			return nil, nil, err
@@ -291,7 +369,7 @@ func (s *DB) CreateGroup(ctx context.Context, ws string, g codexgov.Group) (*cod
 		if _, err := group(ctx, tx, ws, g.Name); err == nil {
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "group %q already exists", g.Name)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO user_groups (workspace_id, name, description, created_at) VALUES ($1, $2, $3, $4)`, ws, ng.Name, ng.Description, ng.CreatedAt.UnixMicro())
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_groups (workspace_id, name, description, created_at, id, external_id) VALUES ($1, $2, $3, $4, $5, $6)`, ws, ng.Name, ng.Description, ng.CreatedAt.UnixMicro(), ng.ID, ng.ExternalID)
 		return nil, ng, err
 	})
 	if err != nil {
@@ -301,12 +379,17 @@ func (s *DB) CreateGroup(ctx context.Context, ws string, g codexgov.Group) (*cod
 }
 
 func group(ctx context.Context, q queryer, ws, name string) (*codexgov.Group, error) {
+	return groupWhere(ctx, q, ws, "name", name)
+}
+
+func groupWhere(ctx context.Context, q queryer, ws, column, value string) (*codexgov.Group, error) {
 	var g codexgov.Group
 	var created int64
-	err := q.QueryRowContext(ctx, `SELECT name, description, created_at FROM user_groups WHERE workspace_id = $1 AND name = $2`, ws, name).Scan(&g.Name, &g.Description, &created)
+	err := q.QueryRowContext(ctx, `SELECT name, description, created_at, id, external_id FROM user_groups WHERE workspace_id = $1 AND `+column+` = $2`, ws, value).Scan(&g.Name, &g.Description, &created, &g.ID, &g.ExternalID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, notFound("group %q not found", name)
+		return nil, notFound("group %q not found", value)
 	}
+	name := g.Name
 	if err != nil {
 		return nil, err
 	}
@@ -321,6 +404,55 @@ func group(ctx context.Context, q queryer, ws, name string) (*codexgov.Group, er
 // Group returns one group with its members and roles.
 func (s *DB) Group(ctx context.Context, ws, name string) (*codexgov.Group, error) {
 	return inWorkspace(ctx, s, "group", ws, func(q queryer) (*codexgov.Group, error) { return group(ctx, q, ws, name) })
+}
+
+// GroupByID returns the group with a stable ID.
+func (s *DB) GroupByID(ctx context.Context, ws, id string) (*codexgov.Group, error) {
+	return inWorkspace(ctx, s, "group", ws, func(q queryer) (*codexgov.Group, error) { return groupWhere(ctx, q, ws, "id", id) })
+}
+
+// UpdateGroup changes a group's description, external ID and members in
+// one audited step.
+func (s *DB) UpdateGroup(ctx context.Context, ws, name string, u codexgov.GroupUpdate) (*codexgov.Group, error) {
+	return s.groupEdit(ctx, ws, name, "group.update", "", func(tx *sql.Tx, g *codexgov.Group) error {
+		if u.Description != nil || u.ExternalID != nil {
+			d, x := g.Description, g.ExternalID
+			if u.Description != nil {
+				d = *u.Description
+			}
+			if u.ExternalID != nil {
+				x = *u.ExternalID
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE user_groups SET description = $3, external_id = $4 WHERE workspace_id = $1 AND name = $2`, ws, name, d, x); err != nil {
+				return err
+			}
+		}
+		members := slices.Clone(g.Members)
+		for _, e := range u.AddMembers {
+			e = strings.ToLower(e)
+			if slices.Contains(members, e) {
+				continue
+			}
+			if _, err := user(ctx, tx, ws, e); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO group_members (workspace_id, group_name, email) VALUES ($1, $2, $3)`, ws, name, e); err != nil {
+				return err
+			}
+			members = append(members, e)
+		}
+		for _, e := range u.RemoveMembers {
+			e = strings.ToLower(e)
+			if !slices.Contains(members, e) {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE workspace_id = $1 AND group_name = $2 AND email = $3`, ws, name, e); err != nil {
+				return err
+			}
+			members = slices.DeleteFunc(members, func(m string) bool { return m == e })
+		}
+		return nil
+	})
 }
 
 // Groups lists a workspace's groups.
@@ -375,7 +507,7 @@ func (s *DB) DeleteGroup(ctx context.Context, ws, name string) error {
 
 func (s *DB) groupEdit(ctx context.Context, ws, groupName, action, target string, edit func(tx *sql.Tx, g *codexgov.Group) error) (*codexgov.Group, error) {
 	var after *codexgov.Group
-	err := s.change(ctx, ws, action, "group:"+groupName+" "+target, func(tx *sql.Tx) (any, any, error) {
+	err := s.change(ctx, ws, action, strings.TrimSpace("group:"+groupName+" "+target), func(tx *sql.Tx) (any, any, error) {
 		if _, err := workspace(ctx, tx, ws); err != nil {
 			return nil, nil, err
 		}

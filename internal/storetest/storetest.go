@@ -56,6 +56,9 @@ func Run(t *testing.T, open Opener) {
 		{"EnrollmentTokens", testEnrollmentTokens},
 		{"OAuthGrants", testOAuthGrants},
 		{"Deliveries", testDeliveries},
+		{"SCIMDirectory", testSCIMDirectory},
+		{"IdentityProviders", testIdentityProviders},
+		{"DeviceAuthorizations", testDeviceAuthorizations},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,7 +120,7 @@ func testDirectory(t *testing.T, s codexgov.Store) {
 	// Same email in another workspace is another person record.
 	must(s.CreateUser(ctx, "b", codexgov.User{Email: "ann@example.com"}))
 	must(s.CreateGroup(ctx, "a", codexgov.Group{Name: "eng"}))
-	if _, err := s.CreateGroup(ctx, "a", codexgov.Group{Name: "Eng Team"}); code(err) != codexgov.EINVALID {
+	if _, err := s.CreateGroup(ctx, "a", codexgov.Group{Name: "Eng\nTeam"}); code(err) != codexgov.EINVALID {
 		t.Errorf("bad group name: %v", err)
 	}
 	g := must(s.AddGroupMember(ctx, "a", "eng", "ANN@example.com"))
