@@ -66,6 +66,12 @@ func (s *Server) authorize(c *call) error {
 		if !codexgov.Allows(p.Key.Scopes, c.route.Scope) {
 			return codexgov.Errorf(codexgov.EFORBIDDEN, "the API key lacks the %s scope this route needs", c.route.Scope)
 		}
+		if c.route.SCIM {
+			if p.Key.Workspace == "" {
+				return codexgov.Errorf(codexgov.EFORBIDDEN, "SCIM takes a workspace's API key with the scim scope, not a server key")
+			}
+			c.ws = p.Key.Workspace
+		}
 		// Only API keys change state; client routes skip this allocation.
 		c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
 	}

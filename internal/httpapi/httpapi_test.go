@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/scim"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/testenv"
 )
@@ -57,8 +60,11 @@ func newFixture(t *testing.T) *fixture {
 		must(store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowAccessTokens: &on}))
 		perms := append(codexgov.DefaultRolePermissions(), codexgov.PermAccessTokens)
 		must(store.UpdateRole(ctx, ws, codexgov.DefaultRoleName, codexgov.RoleUpdate{Permissions: &perms}))
-		must(store.CreateUser(ctx, ws, codexgov.User{Email: "ann@" + ws + ".test"}))
-		must(store.CreateGroup(ctx, ws, codexgov.Group{Name: "eng-" + ws}))
+		u, err := store.CreateUser(ctx, ws, codexgov.User{Email: "ann@" + ws + ".test"})
+		must(u, err)
+		g, err := store.CreateGroup(ctx, ws, codexgov.Group{Name: "eng-" + ws})
+		must(g, err)
+		f.ids[ws+"/user"], f.ids[ws+"/group"] = u.ID, g.ID
 		must(store.AddGroupMember(ctx, ws, "eng-"+ws, "ann@"+ws+".test"))
 		must(store.CreateRole(ctx, ws, codexgov.Role{Name: "role-" + ws, Permissions: []codexgov.Permission{"codex_local", "access_tokens"}}))
 		must(store.GrantGroupRole(ctx, ws, "eng-"+ws, "role-"+ws))
@@ -126,6 +132,14 @@ func TestTenantIsolation(t *testing.T) {
 			case "{policy}":
 				return "policy-victim"
 			case "{id}":
+				switch {
+				case strings.HasPrefix(rt.Path, scimBase+"/Users/"):
+					return f.ids["victim/user"]
+				case strings.HasPrefix(rt.Path, scimBase+"/Groups/"):
+					return f.ids["victim/group"]
+				case strings.HasPrefix(rt.Path, scimBase+"/Schemas/"):
+					return scim.UserSchema
+				}
 				if strings.Contains(rt.Path, "access-tokens") {
 					return f.ids["victim/token"]
 				}
@@ -161,7 +175,15 @@ func TestTenantIsolation(t *testing.T) {
 			if code != want {
 				t.Errorf("%s with %s: status %d, want %d (%s)", name, who, code, want, resp)
 			}
-			if code >= 400 {
+			if code >= 400 && rt.SCIM {
+				var e struct {
+					Schemas        []string
+					Status, Detail string
+				}
+				if err := json.Unmarshal([]byte(resp), &e); err != nil || !slices.Equal(e.Schemas, []string{scim.ErrorSchema}) || e.Status != strconv.Itoa(code) || e.Detail == "" {
+					t.Errorf("%s with %s: error body not in the SCIM error schema: %s", name, who, resp)
+				}
+			} else if code >= 400 {
 				var e ErrorBody
 				if err := json.Unmarshal([]byte(resp), &e); err != nil || e.Code == "" || e.Message == "" {
 					t.Errorf("%s with %s: error body not in the one shape: %s", name, who, resp)
@@ -196,10 +218,20 @@ func TestTenantIsolation(t *testing.T) {
 				expect("a key without "+string(rt.Scope), f.keys["victim/audit-only"], 403)
 			}
 			expect("an access token", f.keys["victim/token"], 403)
-			if strings.Contains(rt.Path, "{ws}") {
+			switch {
+			case rt.SCIM && strings.Contains(rt.Path, "{id}") && !strings.Contains(rt.Path, "/Schemas/"):
+				// The workspace is the key's: the victim's records do
+				// not exist in the attacker's.
+				expect("another workspace's scim key", f.keys["attacker/full"], 404)
+			case rt.SCIM:
+				code, resp := f.do(t, rt.Method, path, f.keys["attacker/full"], body(rt))
+				if code >= 500 || strings.Contains(resp, "victim") {
+					t.Errorf("%s with the attacker's key: %d %s", name, code, resp)
+				}
+			case strings.Contains(rt.Path, "{ws}"):
 				expect("another workspace's key", f.keys["attacker/full"], 404)
 				expect("another workspace's token", f.keys["attacker/token"], 404)
-			} else if rt.Scope != codexgov.ScopeServerAdmin {
+			case rt.Scope != codexgov.ScopeServerAdmin:
 				code, resp := f.do(t, rt.Method, path, f.keys["attacker/full"], body(rt))
 				if code != 200 || strings.Contains(resp, "victim") {
 					t.Errorf("%s with the attacker's key: %d %s", name, code, resp)

@@ -31,6 +31,9 @@ type Route struct {
 	Query []Param
 	// Raw marks a route that writes its own non-JSON body.
 	Raw bool
+	// SCIM marks a SCIM 2.0 route: the workspace is the key's, and errors
+	// use the SCIM error schema.
+	SCIM bool
 
 	handle func(s *Server, c *call) (any, error)
 	raw    func(s *Server, c *call) error
@@ -61,6 +64,23 @@ func Routes() []Route {
 		{Method: "POST", Path: configBase + "/oauth/token", Auth: Public, Summary: "OAuth token endpoint: authorization_code (PKCE) and refresh_token grants, public client", Raw: true, raw: (*Server).oauthToken},
 		{Method: "GET", Path: enrollBase + "/codex/config/bundle", Auth: Public, Summary: "Codex's configuration bundle for an enrollment token (the token is in the path)", Raw: true, raw: (*Server).enrollBundle},
 		{Method: "GET", Path: enrollBase + "/install", Auth: Public, Summary: "What codexgov install writes for an enrollment token", Out: Bootstrap{}, handle: (*Server).installEnroll},
+
+		{Method: "GET", Path: scimBase + "/ServiceProviderConfig", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: what this service provider supports", raw: (*Server).scimServiceProviderConfig},
+		{Method: "GET", Path: scimBase + "/ResourceTypes", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: resource types (User, Group)", raw: (*Server).scimResourceTypes},
+		{Method: "GET", Path: scimBase + "/Schemas", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: schemas", raw: (*Server).scimSchemas},
+		{Method: "GET", Path: scimBase + "/Schemas/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: one schema", raw: (*Server).scimSchemas},
+		{Method: "GET", Path: scimBase + "/Users", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: list users (filter, startIndex, count, attributes, excludedAttributes)", raw: (*Server).scimListUsers},
+		{Method: "POST", Path: scimBase + "/Users", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 201, Summary: "SCIM: provision a user (userName is the email)", raw: (*Server).scimCreateUser},
+		{Method: "GET", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: get a user", raw: (*Server).scimGetUser},
+		{Method: "PUT", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: replace a user", raw: (*Server).scimReplaceUser},
+		{Method: "PATCH", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: patch a user (active=false deactivates)", raw: (*Server).scimPatchUser},
+		{Method: "DELETE", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 204, Summary: "SCIM: deprovision a user (deactivated, never deleted: the audit trail keeps it)", raw: (*Server).scimDeleteUser},
+		{Method: "GET", Path: scimBase + "/Groups", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: list groups", raw: (*Server).scimListGroups},
+		{Method: "POST", Path: scimBase + "/Groups", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 201, Summary: "SCIM: create a group", raw: (*Server).scimCreateGroup},
+		{Method: "GET", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: get a group", raw: (*Server).scimGetGroup},
+		{Method: "PUT", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: replace a group", raw: (*Server).scimReplaceGroup},
+		{Method: "PATCH", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: patch a group's members (add, remove, replace)", raw: (*Server).scimPatchGroup},
+		{Method: "DELETE", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 204, Summary: "SCIM: delete a group no assignment rule uses", raw: (*Server).scimDeleteGroup},
 
 		{Method: "GET", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List the workspaces the key can see", Out: []codexgov.Workspace{}, handle: (*Server).listWorkspaces},
 		{Method: "POST", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Create a workspace", In: CreateWorkspace{}, Out: codexgov.Workspace{}, handle: (*Server).createWorkspace},
@@ -123,6 +143,20 @@ func Routes() []Route {
 }
 
 func (s *Server) handler(rt Route) http.Handler {
+	if rt.SCIM {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := requestID(r)
+			w.Header()["X-Request-Id"] = []string{id}
+			c := &call{w: w, r: r, s: s, route: &rt}
+			err := s.authorize(c)
+			if err == nil {
+				err = rt.raw(s, c)
+			}
+			if err != nil {
+				s.writeSCIMError(w, r, id, err)
+			}
+		})
+	}
 	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c := &call{w: w, r: r, s: s, route: &rt}
 		if err := s.authorize(c); err != nil {

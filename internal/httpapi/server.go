@@ -42,6 +42,7 @@ type Server struct {
 	log          *slog.Logger
 	maxBodyBytes int64
 	now          func() time.Time
+	publicURL    string
 
 	// The native configuration server.
 	keys        *configserver.Keys
@@ -87,12 +88,16 @@ type Options struct {
 	ClientID string
 	// MaxPendingDeliveries bounds the fetch records held between flushes.
 	MaxPendingDeliveries int
+	// PublicURL is the server's external base URL ("https://codexgov.example.com"):
+	// SCIM locations and the OIDC redirect URI are built from it. Empty:
+	// from each request's scheme and Host.
+	PublicURL string
 }
 
 // New builds a server and compiles its first snapshot; it fails if the
 // store cannot be read.
 func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o Options) (*Server, error) {
-	s := &Server{store: store, master: master, log: o.Logger, maxBodyBytes: o.MaxBodyBytes, now: o.Now}
+	s := &Server{store: store, master: master, log: o.Logger, maxBodyBytes: o.MaxBodyBytes, now: o.Now, publicURL: strings.TrimRight(o.PublicURL, "/")}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

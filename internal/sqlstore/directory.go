@@ -369,8 +369,25 @@ func (s *DB) CreateGroup(ctx context.Context, ws string, g codexgov.Group) (*cod
 		if _, err := group(ctx, tx, ws, g.Name); err == nil {
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "group %q already exists", g.Name)
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO user_groups (workspace_id, name, description, created_at, id, external_id) VALUES ($1, $2, $3, $4, $5, $6)`, ws, ng.Name, ng.Description, ng.CreatedAt.UnixMicro(), ng.ID, ng.ExternalID)
-		return nil, ng, err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO user_groups (workspace_id, name, description, created_at, id, external_id) VALUES ($1, $2, $3, $4, $5, $6)`, ws, ng.Name, ng.Description, ng.CreatedAt.UnixMicro(), ng.ID, ng.ExternalID); err != nil {
+			return nil, nil, err
+		}
+		// Members given at creation (SCIM) join in the same step.
+		for i, e := range g.Members {
+			u, err := user(ctx, tx, ws, e)
+			if err != nil {
+				return nil, nil, invalid(fmt.Sprintf("/members/%d", i), "user %q does not exist", e)
+			}
+			if slices.Contains(ng.Members, u.Email) {
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO group_members (workspace_id, group_name, email) VALUES ($1, $2, $3)`, ws, ng.Name, u.Email); err != nil {
+				return nil, nil, err
+			}
+			ng.Members = append(ng.Members, u.Email)
+		}
+		slices.Sort(ng.Members)
+		return nil, ng, nil
 	})
 	if err != nil {
 		return nil, err
