@@ -28,18 +28,18 @@ func TestFilterMatch(t *testing.T) {
 		res    map[string]any
 		want   bool
 	}{
-		{`userName eq "ann@example.com"`, u, true},                // case-insensitive
-		{`USERNAME EQ "ANN@EXAMPLE.COM"`, u, true},                // names and operators too
-		{`userName eq "bob@example.com"`, u, false},               //
-		{`externalId eq "00ua"`, u, false},                        // caseExact
-		{`externalId eq "00uA"`, u, true},                         //
-		{`id eq "USR_1"`, u, false},                               // caseExact
-		{`userName co "example"`, u, true},                        //
-		{`userName sw "ann@"`, u, true},                           //
-		{`userName ew ".com"`, u, true},                           //
-		{`userName sw "bob"`, u, false},                           //
-		{`emails.value eq "ann@home.example"`, u, true},           // any value of a multi-valued attribute
-		{`emails eq "ann@example.com"`, u, true},                  // complex without sub-attribute: its value
+		{`userName eq "ann@example.com"`, u, true},      // case-insensitive
+		{`USERNAME EQ "ANN@EXAMPLE.COM"`, u, true},      // names and operators too
+		{`userName eq "bob@example.com"`, u, false},     //
+		{`externalId eq "00ua"`, u, false},              // caseExact
+		{`externalId eq "00uA"`, u, true},               //
+		{`id eq "USR_1"`, u, false},                     // caseExact
+		{`userName co "example"`, u, true},              //
+		{`userName sw "ann@"`, u, true},                 //
+		{`userName ew ".com"`, u, true},                 //
+		{`userName sw "bob"`, u, false},                 //
+		{`emails.value eq "ann@home.example"`, u, true}, // any value of a multi-valued attribute
+		{`emails eq "ann@example.com"`, u, true},        // complex without sub-attribute: its value
 		{`emails[type eq "work" and value co "@example.com"]`, u, true},
 		{`emails[type eq "home" and primary eq true]`, u, false},
 		{`name.givenName eq "Ann" and name.familyName eq "Lee"`, u, true},
