@@ -229,6 +229,9 @@ type Store interface {
 	// when the sign-in is dead for good; reuse of an old token revokes it).
 	RefreshOAuthGrant(ctx context.Context, ws, refreshHash, newRefreshHash string, grace, idle time.Duration) (*OAuthGrant, RefreshOutcome, error)
 	OAuthGrants(ctx context.Context, ws string) ([]*OAuthGrant, error)
+	// RevokeOAuthGrantByRefresh revokes the sign-in a refresh token
+	// belongs to (a sign-out); an unknown token changes nothing.
+	RevokeOAuthGrantByRefresh(ctx context.Context, refreshHash string) error
 	RevokeOAuthGrant(ctx context.Context, ws, id string) (*OAuthGrant, error)
 
 	// PutIdentityProvider creates or replaces an upstream OIDC provider

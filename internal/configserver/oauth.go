@@ -62,8 +62,10 @@ const (
 // Keys holds the keys the protocol derives from the master key: the same
 // on every replica.
 type Keys struct {
-	mac  [32]byte
-	aead cipher.AEAD
+	mac     [32]byte
+	csrf    [32]byte
+	aead    cipher.AEAD
+	secrets cipher.AEAD
 }
 
 // NewKeys derives the protocol keys.
@@ -72,6 +74,10 @@ func NewKeys(m bundle.MasterKey) *Keys {
 	seal := m.Derive("oauth pending request")
 	block, _ := aes.NewCipher(seal[:])
 	k.aead, _ = cipher.NewGCM(block)
+	sk := m.Derive("stored secrets")
+	block, _ = aes.NewCipher(sk[:])
+	k.secrets, _ = cipher.NewGCM(block)
+	k.csrf = m.Derive("csrf")
 	return k
 }
 
@@ -81,7 +87,13 @@ type AccessClaims struct {
 	Workspace string `json:"w"`
 	User      string `json:"u"`
 	Expires   int64  `json:"e"`
+	// Client is set for the codexgov CLI's tokens (CLIClientID), which
+	// the admin API takes; Codex's own tokens leave it empty.
+	Client string `json:"c,omitempty"`
 }
+
+// CLIClientID is the OAuth client of `codexgov login`.
+const CLIClientID = "codexgov-cli"
 
 var b64 = base64.RawURLEncoding
 
@@ -134,23 +146,36 @@ type AuthRequest struct {
 }
 
 // Seal encrypts a request for the sign-in form.
-func (k *Keys) Seal(r AuthRequest) string {
-	plain, _ := json.Marshal(r)
+func (k *Keys) Seal(r AuthRequest) string { return k.SealValue("authreq", r) }
+
+// SealValue encrypts any value for a round trip through a browser; the
+// purpose is bound to it, so a value sealed for one use opens for no
+// other.
+func (k *Keys) SealValue(purpose string, v any) string {
+	plain, _ := json.Marshal(v)
 	nonce := make([]byte, k.aead.NonceSize())
 	rand.Read(nonce)
-	return b64.EncodeToString(k.aead.Seal(nonce, nonce, plain, []byte("authreq")))
+	return b64.EncodeToString(k.aead.Seal(nonce, nonce, plain, []byte(purpose)))
+}
+
+// OpenValue decrypts a value sealed for purpose.
+func (k *Keys) OpenValue(purpose, s string, v any) error {
+	raw, err := b64.DecodeString(s)
+	if err != nil || len(raw) < k.aead.NonceSize() {
+		return errors.New("malformed")
+	}
+	plain, err := k.aead.Open(nil, raw[:k.aead.NonceSize()], raw[k.aead.NonceSize():], []byte(purpose))
+	if err != nil || json.Unmarshal(plain, v) != nil {
+		return errors.New("not valid")
+	}
+	return nil
 }
 
 // Open decrypts and checks a sealed request.
 func (k *Keys) Open(s string, now time.Time) (AuthRequest, error) {
 	var r AuthRequest
-	raw, err := b64.DecodeString(s)
-	if err != nil || len(raw) < k.aead.NonceSize() {
-		return r, errors.New("the sign-in request is malformed; start again from Codex")
-	}
-	plain, err := k.aead.Open(nil, raw[:k.aead.NonceSize()], raw[k.aead.NonceSize():], []byte("authreq"))
-	if err != nil || json.Unmarshal(plain, &r) != nil {
-		return r, errors.New("the sign-in request is not valid; start again from Codex")
+	if err := k.OpenValue("authreq", s, &r); err != nil {
+		return r, errors.New("the sign-in request is " + err.Error() + "; start again from Codex")
 	}
 	if now.Unix() >= r.Expires {
 		return r, errors.New("the sign-in request expired; run codex login again")
@@ -272,4 +297,33 @@ func (r AuthRequest) Callback(params url.Values) string {
 func NewCode() (code, hash string) {
 	code, _, hash = codexgov.NewSecret(codexgov.OAuthCodePrefix)
 	return code, hash
+}
+
+// SealSecret encrypts a stored secret (an identity provider's client
+// secret) with a key derived from the master key; aad binds it to its
+// record.
+func (k *Keys) SealSecret(aad, secret string) []byte {
+	nonce := make([]byte, k.secrets.NonceSize())
+	rand.Read(nonce)
+	return k.secrets.Seal(nonce, nonce, []byte(secret), []byte(aad))
+}
+
+// OpenSecret decrypts a sealed secret.
+func (k *Keys) OpenSecret(aad string, sealed []byte) (string, error) {
+	n := k.secrets.NonceSize()
+	if len(sealed) < n {
+		return "", errors.New("the stored secret is malformed")
+	}
+	plain, err := k.secrets.Open(nil, sealed[:n], sealed[n:], []byte(aad))
+	if err != nil {
+		return "", errors.New("the stored secret cannot be decrypted with this master key: every replica needs the same master key")
+	}
+	return string(plain), nil
+}
+
+// MAC is an HMAC-SHA256 of msg under a key derived for CSRF tokens.
+func (k *Keys) MAC(msg string) string {
+	h := hmac.New(sha256.New, k.csrf[:])
+	h.Write([]byte(msg))
+	return b64.EncodeToString(h.Sum(nil))
 }

@@ -17,6 +17,9 @@ type SignInMethod struct {
 	// Secret asks for a secret on the page itself (the access token).
 	Secret      bool
 	SecretLabel string
+	// Link makes the method a link instead of a form: single sign-on
+	// leaves for the identity provider with a GET.
+	Link string
 }
 
 // AccessTokenMethod signs in with an access token an admin issued.
@@ -38,19 +41,20 @@ var pageTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
 <style>
 body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;color:#1b1f24}
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .3rem}input[type=password]{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
-button{margin-top:1rem;padding:.5rem 1rem;font:inherit}.error{color:#a40e26;border:1px solid #a40e26;padding:.5rem}.muted{color:#57606a;font-size:.9rem}
+button{margin-top:1rem;padding:.5rem 1rem;font:inherit}.error{color:#a40e26;border:1px solid #a40e26;padding:.5rem}.muted{color:#57606a;font-size:.9rem}a.sso{display:inline-block;padding:.5rem 1rem;border:1px solid #1b1f24;color:inherit;text-decoration:none}
 </style></head><body>
 <h1>Sign in to Codex for {{.WorkspaceName}}</h1>
 <p class="muted">Codex on your machine asked for your organization's settings. Signing in lets it load the policy your administrator chose for you.</p>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
-{{range .Methods}}
+{{range .Methods}}{{if .Link}}
+<p><a class="sso" href="{{.Link}}">{{.Label}}</a></p>{{else}}
 <form method="post" action="{{$.Action}}/{{.ID}}">
 <input type="hidden" name="request" value="{{$.Request}}">
 {{if .Secret}}<label for="secret-{{.ID}}">{{.SecretLabel}}</label>
 <input type="password" id="secret-{{.ID}}" name="secret" autocomplete="off" required autofocus>{{end}}
 <button type="submit">{{.Label}}</button>
 </form>
-{{end}}
+{{end}}{{end}}
 <form method="post" action="{{.Action}}/deny"><input type="hidden" name="request" value="{{.Request}}"><button type="submit">Cancel</button></form>
 </body></html>
 `))

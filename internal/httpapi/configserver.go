@@ -73,7 +73,7 @@ func (s *Server) oauthBundle(c *call) error {
 		return invalidToken(c, err.Error())
 	}
 	snap := s.snap.Load()
-	if claims.Workspace != ws || snap.GrantRevoked(claims.Grant) {
+	if claims.Workspace != ws || claims.Client != "" || snap.GrantRevoked(claims.Grant) {
 		return invalidToken(c, "the access token is not valid here")
 	}
 	doc, err := snap.UserBundle(ws, claims.User)
@@ -152,17 +152,23 @@ func (s *Server) oauthAuthorize(c *call) error {
 		http.Redirect(c.w, c.r, req.Callback(url.Values{"error": {ae.Code}, "error_description": {ae.Description}}), http.StatusFound)
 		return nil
 	}
-	configserver.RenderPage(c.w, http.StatusOK, s.page(w, s.keys.Seal(req), ""))
+	configserver.RenderPage(c.w, http.StatusOK, s.page(c, w, s.keys.Seal(req), ""))
 	return nil
 }
 
-func (s *Server) page(w *codexgov.Workspace, sealed, msg string) configserver.Page {
+// page is the Codex sign-in page: single sign-on through each of the
+// workspace's identity providers, and the access-token fallback.
+func (s *Server) page(c *call, w *codexgov.Workspace, sealed, msg string) configserver.Page {
 	name := w.Name
 	if name == "" {
 		name = w.ID
 	}
-	return configserver.Page{Workspace: w.ID, WorkspaceName: name, Request: sealed, Error: msg,
-		Methods: []configserver.SignInMethod{configserver.AccessTokenMethod}, Action: "/codex-config/" + w.ID + "/oauth/sign-in"}
+	var methods []configserver.SignInMethod
+	for _, l := range s.ssoLinks(c, w.ID, ssoFlow{Kind: "codex", Workspace: w.ID, Request: sealed}) {
+		methods = append(methods, configserver.SignInMethod{ID: "sso", Label: l.Label, Link: l.Href})
+	}
+	methods = append(methods, configserver.AccessTokenMethod)
+	return configserver.Page{Workspace: w.ID, WorkspaceName: name, Request: sealed, Error: msg, Methods: methods, Action: "/codex-config/" + w.ID + "/oauth/sign-in"}
 }
 
 // oauthSignIn completes the sign-in page: on success it stores a code and
@@ -201,14 +207,14 @@ func (s *Server) oauthSignIn(c *call) error {
 	secret := strings.TrimSpace(c.r.PostForm.Get("secret"))
 	p, err := snap.Authenticate(secret, s.now())
 	if err != nil || p.Token == nil || p.Token.Workspace != ws {
-		configserver.RenderPage(c.w, http.StatusUnauthorized, s.page(w, sealed, "That access token is not valid for "+w.ID+": it is unknown, revoked, expired or another workspace's. Ask your Codex administrator for a new one."))
+		configserver.RenderPage(c.w, http.StatusUnauthorized, s.page(c, w, sealed, "That access token is not valid for "+w.ID+": it is unknown, revoked, expired or another workspace's. Ask your Codex administrator for a new one."))
 		return nil
 	}
 	email := p.Token.User
 	acc, _, _ := snap.Access(ws, email)
 	for _, d := range []codexgov.Decision{acc[codexgov.SurfaceLocal], snap.CanHoldAccessToken(ws, email)} {
 		if !d.Allowed {
-			configserver.RenderPage(c.w, http.StatusForbidden, s.page(w, sealed, codexgov.AccessDeniedMessage+" ("+d.Reason+")"))
+			configserver.RenderPage(c.w, http.StatusForbidden, s.page(c, w, sealed, codexgov.AccessDeniedMessage+" ("+d.Reason+")"))
 			return nil
 		}
 	}
@@ -217,7 +223,7 @@ func (s *Server) oauthSignIn(c *call) error {
 		Challenge: req.Challenge, Scope: req.Scope, Resource: req.Resource, ExpiresAt: s.now().Add(configserver.CodeTTL)})
 	if err != nil {
 		s.log.Error("sign-in: storing the code failed", "err", err)
-		configserver.RenderPage(c.w, http.StatusServiceUnavailable, s.page(w, sealed, "The server could not complete the sign-in just now. Try again in a moment."))
+		configserver.RenderPage(c.w, http.StatusServiceUnavailable, s.page(c, w, sealed, "The server could not complete the sign-in just now. Try again in a moment."))
 		return nil
 	}
 	http.Redirect(c.w, c.r, req.Callback(url.Values{"code": {code}}), http.StatusFound)

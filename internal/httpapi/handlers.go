@@ -11,6 +11,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
 )
 
@@ -38,15 +39,18 @@ func (s *Server) authorize(c *call) error {
 	if !ok || secret == "" {
 		return codexgov.Errorf(codexgov.EUNAUTHORIZED, "missing credential: send Authorization: Bearer <API key or access token>")
 	}
-	p, err := s.snap.Load().Authenticate(strings.TrimSpace(secret), s.now())
+	p, err := s.authenticate(strings.TrimSpace(secret))
 	if err != nil {
 		return err
 	}
 	c.p = p
 	own := ""
-	if p.Key != nil {
+	switch {
+	case p.Key != nil:
 		own = p.Key.Workspace
-	} else {
+	case p.Person != nil:
+		own = p.Person.Workspace
+	default:
 		own = p.Token.Workspace
 	}
 	// Another workspace's records do not exist for this caller: 404 before
@@ -60,6 +64,13 @@ func (s *Server) authorize(c *call) error {
 			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes a user's access token, not an API key")
 		}
 	case Key:
+		if p.Person != nil && !c.route.SCIM {
+			if !codexgov.Allows(p.Person.Scopes, c.route.Scope) {
+				return codexgov.Errorf(codexgov.EFORBIDDEN, "your roles do not give the %s scope this route needs (codexgov login acts with your own permissions: codex_admin for the admin API)", c.route.Scope)
+			}
+			c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
+			return nil
+		}
 		if p.Key == nil {
 			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes an API key, not an access token")
 		}
@@ -76,6 +87,23 @@ func (s *Server) authorize(c *call) error {
 		c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
 	}
 	return nil
+}
+
+// authenticate finds the principal of a bearer secret: an API key, an
+// access token, or the access token of a person's codexgov login.
+func (s *Server) authenticate(secret string) (policy.Principal, error) {
+	snap := s.snap.Load()
+	if !strings.HasPrefix(secret, configserver.AccessTokenPrefix) {
+		return snap.Authenticate(secret, s.now())
+	}
+	claims, err := s.keys.Verify(secret, s.now())
+	if err != nil {
+		return policy.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "%s; run codexgov login again", err.Error())
+	}
+	if claims.Client != configserver.CLIClientID || snap.GrantRevoked(claims.Grant) {
+		return policy.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")
+	}
+	return policy.Principal{Person: &policy.Person{Workspace: claims.Workspace, Email: claims.User, Via: claims.Grant, Scopes: snap.UserScopes(claims.Workspace, claims.User)}}, nil
 }
 
 // changed rebuilds the snapshot after a committed change, so that this

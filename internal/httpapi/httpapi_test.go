@@ -65,6 +65,7 @@ func newFixture(t *testing.T) *fixture {
 		g, err := store.CreateGroup(ctx, ws, codexgov.Group{Name: "eng-" + ws})
 		must(g, err)
 		f.ids[ws+"/user"], f.ids[ws+"/group"] = u.ID, g.ID
+		must(store.PutIdentityProvider(ctx, codexgov.IdentityProvider{Name: "idp-" + ws, Workspace: ws, Issuer: "https://idp." + ws + ".test", ClientID: "client-" + ws, ClientSecretEnc: []byte("sealed"), AllowedDomain: ws + ".test"}))
 		must(store.AddGroupMember(ctx, ws, "eng-"+ws, "ann@"+ws+".test"))
 		must(store.CreateRole(ctx, ws, codexgov.Role{Name: "role-" + ws, Permissions: []codexgov.Permission{"codex_local", "access_tokens"}}))
 		must(store.GrantGroupRole(ctx, ws, "eng-"+ws, "role-"+ws))
@@ -117,7 +118,7 @@ var paramRE = regexp.MustCompile(`\{([a-z]+)\}`)
 // lacking its scope and with another workspace's credential.
 func TestTenantIsolation(t *testing.T) {
 	f := newFixture(t)
-	victimData := []string{"ann@victim.test", "eng-victim", "role-victim", "policy-victim", "secret of victim", f.ids["victim/full"]}
+	victimData := []string{"ann@victim.test", "idp.victim.test", "client-victim", "eng-victim", "role-victim", "policy-victim", "secret of victim", f.ids["victim/full"]}
 	fill := func(rt Route) string {
 		return paramRE.ReplaceAllStringFunc(rt.Path, func(m string) string {
 			switch m {
@@ -144,6 +145,8 @@ func TestTenantIsolation(t *testing.T) {
 					return f.ids["victim/token"]
 				}
 				return f.ids["victim/full"]
+			case "{idp}":
+				return "idp-victim"
 			case "{kid}":
 				return f.ids["kid"]
 			}
@@ -252,7 +255,7 @@ func TestTenantIsolation(t *testing.T) {
 			public++
 		}
 	}
-	if public != 10 || checked != len(Routes())-public {
+	if public != 24 || checked != len(Routes())-public {
 		t.Errorf("only %d routes checked", checked)
 	}
 }

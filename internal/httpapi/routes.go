@@ -65,6 +65,21 @@ func Routes() []Route {
 		{Method: "GET", Path: enrollBase + "/codex/config/bundle", Auth: Public, Summary: "Codex's configuration bundle for an enrollment token (the token is in the path)", Raw: true, raw: (*Server).enrollBundle},
 		{Method: "GET", Path: enrollBase + "/install", Auth: Public, Summary: "What codexgov install writes for an enrollment token", Out: Bootstrap{}, handle: (*Server).installEnroll},
 
+		{Method: "POST", Path: "/oauth/device/code", Auth: Public, Summary: "RFC 8628 device authorization for codexgov login (client_id codexgov-cli; optional workspace)", Raw: true, raw: (*Server).deviceCode},
+		{Method: "POST", Path: "/oauth/token", Auth: Public, Summary: "codexgov login's token endpoint: device_code and refresh_token grants", Raw: true, raw: (*Server).globalToken},
+		{Method: "POST", Path: "/oauth/revoke", Auth: Public, Summary: "RFC 7009 revocation of codexgov login's refresh token (codexgov logout)", Raw: true, raw: (*Server).revokeToken},
+		{Method: "GET", Path: "/device", Auth: Public, Summary: "Device verification page: enter the code codexgov login shows", Raw: true, raw: (*Server).devicePage},
+		{Method: "POST", Path: "/device", Auth: Public, Summary: "Device verification page: sign in to approve a code", Raw: true, raw: (*Server).deviceSignIn},
+		{Method: "GET", Path: "/device/sso", Auth: Public, Summary: "Device verification page: single sign-on through a workspace's provider", Raw: true, raw: (*Server).deviceSSO},
+		{Method: "POST", Path: "/device/approve", Auth: Public, Summary: "Device verification page: approve or deny with an access token", Raw: true, raw: (*Server).deviceApprove},
+		{Method: "POST", Path: "/device/decide", Auth: Public, Summary: "Device verification page: approve or deny after single sign-on", Raw: true, raw: (*Server).deviceDecide},
+		{Method: "GET", Path: "/sso/start", Auth: Public, Summary: "Single sign-on: go to the workspace's identity provider", Raw: true, raw: (*Server).ssoStart},
+		{Method: "GET", Path: "/sso/callback", Auth: Public, Summary: "Single sign-on: the identity provider's redirect URI (register https://HOST/sso/callback)", Raw: true, raw: (*Server).ssoCallback},
+		{Method: "GET", Path: "/ui/{ws}/sign-in", Auth: Public, Summary: "Admin web sign-in (single sign-on)", Raw: true, raw: (*Server).adminSignIn},
+		{Method: "GET", Path: "/ui/{ws}", Auth: Public, Summary: "Admin web page (session cookie)", Raw: true, raw: (*Server).adminHome},
+		{Method: "POST", Path: "/ui/{ws}/settings", Auth: Public, Summary: "Admin web page: change sign-in settings (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSettings},
+		{Method: "POST", Path: "/ui/{ws}/sign-out", Auth: Public, Summary: "Admin web page: sign out (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSignOut},
+
 		{Method: "GET", Path: scimBase + "/ServiceProviderConfig", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: what this service provider supports", raw: (*Server).scimServiceProviderConfig},
 		{Method: "GET", Path: scimBase + "/ResourceTypes", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: resource types (User, Group)", raw: (*Server).scimResourceTypes},
 		{Method: "GET", Path: scimBase + "/Schemas", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: schemas", raw: (*Server).scimSchemas},
@@ -133,6 +148,11 @@ func Routes() []Route {
 		{Method: "DELETE", Path: ws + "/oauth-grants/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke a sign-in: its refresh token and access tokens stop working", Out: codexgov.OAuthGrant{}, handle: (*Server).revokeOAuthGrant},
 		{Method: "GET", Path: ws + "/devices", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Proof of delivery: each device's last fetch, the version it got, the version it should have, and its state", Query: []Param{{"drifted", "true: only devices not current"}, {"stale_after", "a device with no fetch for longer is stale (default 72h)"}, {"identity", "only this identity (user:EMAIL or service:NAME)"}}, Out: []codexgov.DeviceStatus{}, handle: (*Server).listDevices},
 		{Method: "GET", Path: ws + "/install", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "What codexgov install writes for OAuth mode", Out: Bootstrap{}, handle: (*Server).installOAuth},
+
+		{Method: "GET", Path: ws + "/identity-providers", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List single sign-on identity providers (no secrets)", Out: []codexgov.IdentityProvider{}, handle: (*Server).listIdentityProviders},
+		{Method: "GET", Path: ws + "/identity-providers/{idp}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get an identity provider (no secret)", Out: codexgov.IdentityProvider{}, handle: (*Server).getIdentityProvider},
+		{Method: "PUT", Path: ws + "/identity-providers/{idp}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Create or replace an OIDC identity provider (the client secret is stored encrypted)", In: PutIdentityProvider{}, Out: codexgov.IdentityProvider{}, handle: (*Server).putIdentityProvider},
+		{Method: "DELETE", Path: ws + "/identity-providers/{idp}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Remove an identity provider", handle: (*Server).deleteIdentityProvider},
 
 		{Method: "GET", Path: ws + "/audit-events", Auth: Key, Scope: codexgov.ScopeAuditRead, Summary: "Audit events, newest first", Query: []Param{{"before", "cursor: return events older than this id"}, {"limit", "page size, 1 to 1000 (default 100)"}}, Out: codexgov.AuditPage{}, handle: (*Server).auditEvents},
 

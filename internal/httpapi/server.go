@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/auth"
 	"github.com/codexgov/codexgov/internal/bundle"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
@@ -43,6 +44,9 @@ type Server struct {
 	maxBodyBytes int64
 	now          func() time.Time
 	publicURL    string
+
+	// rp signs people in through workspaces' identity providers.
+	rp *auth.RelyingParty
 
 	// The native configuration server.
 	keys        *configserver.Keys
@@ -92,6 +96,9 @@ type Options struct {
 	// SCIM locations and the OIDC redirect URI are built from it. Empty:
 	// from each request's scheme and Host.
 	PublicURL string
+	// IdPClient is the HTTP client for identity providers (nil: a default
+	// one).
+	IdPClient *http.Client
 }
 
 // New builds a server and compiles its first snapshot; it fails if the
@@ -120,6 +127,7 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 	if s.refreshIdle == 0 {
 		s.refreshIdle = configserver.DefaultRefreshIdle
 	}
+	s.rp = &auth.RelyingParty{Client: o.IdPClient, Now: s.now}
 	s.recorder = configserver.NewRecorder(store, o.MaxPendingDeliveries)
 	s.registry = prometheus.NewRegistry()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_http_requests_total", Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "code"})

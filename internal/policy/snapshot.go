@@ -237,6 +237,18 @@ func (s *Snapshot) JWKS() []byte {
 type Principal struct {
 	Key   *codexgov.APIKey
 	Token *codexgov.AccessToken
+	// Person is a person's own sign-in (codexgov login or an admin web
+	// session), whose scopes follow the person's roles.
+	Person *Person
+}
+
+// Person is a signed-in person acting on the admin API.
+type Person struct {
+	Workspace, Email string
+	// Via names the sign-in: "grant_…" for codexgov login, "web" for a
+	// session.
+	Via    string
+	Scopes []codexgov.Scope
 }
 
 // ActorID names the principal in audit events.
@@ -246,6 +258,9 @@ func (p Principal) ActorID() string {
 	}
 	if p.Token != nil {
 		return "access_token:" + p.Token.ID
+	}
+	if p.Person != nil {
+		return "user:" + p.Person.Email + " (" + p.Person.Via + ")"
 	}
 	return ""
 }
@@ -387,4 +402,19 @@ func (s *Snapshot) lookup(ws string, m codexgov.Match, c *compiled) *codexgov.Lo
 	l.Policy = c.version
 	l.RequirementsETag, l.DefaultsETag, l.BundleETag = c.requirements.ETag, c.defaults.ETag, c.bundle.ETag
 	return l
+}
+
+// UserScopes are the API scopes a person's own sign-in (codexgov login, an
+// admin web session) carries as of the snapshot: none for an unknown or
+// deactivated user.
+func (s *Snapshot) UserScopes(ws, email string) []codexgov.Scope {
+	sp, ok := s.spaces[ws]
+	if !ok {
+		return nil
+	}
+	v := sp.users[strings.ToLower(email)]
+	if v == nil || !v.user.Active {
+		return nil
+	}
+	return codexgov.UserScopes(v.perms)
 }

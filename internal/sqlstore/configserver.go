@@ -305,6 +305,21 @@ func (s *DB) OAuthGrants(ctx context.Context, ws string) ([]*codexgov.OAuthGrant
 	})
 }
 
+// RevokeOAuthGrantByRefresh revokes the sign-in of a refresh token: a
+// sign-out. An unknown or rotated-out token changes nothing.
+func (s *DB) RevokeOAuthGrantByRefresh(ctx context.Context, refreshHash string) error {
+	gs, err := oauthGrants(ctx, s.db, `refresh_hash = $1 AND revoked_at = 0`, refreshHash)
+	if err != nil {
+		return dbError("oauth revoke", err)
+	}
+	for _, g := range gs {
+		if _, err := s.revokeGrant(ctx, g.Workspace, g.ID, "logout"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // RevokeOAuthGrant revokes a sign-in: its refresh token stops working at
 // once and its access tokens as soon as every replica has synced.
 func (s *DB) RevokeOAuthGrant(ctx context.Context, ws, id string) (*codexgov.OAuthGrant, error) {
