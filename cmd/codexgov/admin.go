@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,15 +19,48 @@ import (
 // adminEnv is what every admin subcommand shares.
 type adminEnv struct {
 	server, token, workspace string
+	// serverSet says --server or CODEXGOV_SERVER chose the server.
+	serverSet bool
 	json                     bool
 	// files maps a request field to the file it came from, so that
 	// diagnostics name the file.
 	files map[string]string
 }
 
-func (e *adminEnv) client() *client.Client { return client.New(e.server, e.token) }
+// client talks to the server with --token, or else as the person who ran
+// codexgov login (refreshing the stored credential when needed).
+func (e *adminEnv) client() *client.Client {
+	if e.token == "" {
+		if c := e.login(); c != nil {
+			tok, err := accessToken(context.Background(), c)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "codexgov:", err)
+			}
+			return client.New(c.Server, tok)
+		}
+	}
+	return client.New(e.server, e.token)
+}
+
+// login is the stored codexgov login credential for this server, when no
+// --token is given and no other --server was asked for.
+func (e *adminEnv) login() *credential {
+	if e.token != "" {
+		return nil
+	}
+	c, err := loadCredential()
+	if err != nil || (e.serverSet && strings.TrimSuffix(e.server, "/") != c.Server) {
+		return nil
+	}
+	return c
+}
 
 func (e *adminEnv) ws() (string, error) {
+	if e.workspace == "" {
+		if c := e.login(); c != nil {
+			e.workspace = c.Workspace
+		}
+	}
 	if e.workspace == "" {
 		return "", &exitError{code: 2, err: errors.New("no workspace: pass --workspace or set CODEXGOV_WORKSPACE")}
 	}
@@ -85,9 +119,12 @@ func newAdminCmd() *cobra.Command {
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&e.server, "server", envDefault("CODEXGOV_SERVER", "http://127.0.0.1:7700"), "server URL (CODEXGOV_SERVER)")
-	pf.StringVar(&e.token, "token", envDefault("CODEXGOV_TOKEN", ""), "API key (CODEXGOV_TOKEN)")
+	pf.StringVar(&e.token, "token", envDefault("CODEXGOV_TOKEN", ""), "API key (CODEXGOV_TOKEN); without one, the credential of codexgov login")
 	pf.StringVarP(&e.workspace, "workspace", "w", envDefault("CODEXGOV_WORKSPACE", ""), "workspace id (CODEXGOV_WORKSPACE)")
 	pf.BoolVar(&e.json, "json", false, "print JSON (the API's own objects) instead of text")
+	cmd.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		e.serverSet = cmd.Flags().Changed("server") || os.Getenv("CODEXGOV_SERVER") != ""
+	}
 	cmd.AddCommand(adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
 		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e))

@@ -42,6 +42,11 @@ type Main struct {
 	AccessTTL time.Duration
 	// RecordInterval is how often bundle fetch records are written.
 	RecordInterval time.Duration
+	// PublicURL is the external base URL (SCIM locations, the single
+	// sign-on redirect URI); empty: each request's own.
+	PublicURL string
+	// DeviceInterval is the device login's polling interval (tests).
+	DeviceInterval time.Duration
 	// Now is the API's clock (time.Now when nil); tests move it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -96,7 +101,7 @@ func (m *Main) Run(ctx context.Context) error {
 		store.Close()
 		return err
 	}
-	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now})
+	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval})
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("build the policy snapshot: %w", err)
@@ -289,6 +294,7 @@ once; only its hash is stored.`,
 	f.BoolVar(&m.DevTLS, "dev-tls", envDefault("CODEXGOV_DEV_TLS", "") == "true", "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS (CODEXGOV_DEV_TLS=true)")
 	ttl, _ := time.ParseDuration(envDefault("CODEXGOV_OAUTH_ACCESS_TTL", "1h"))
 	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", ttl, "lifetime of the configuration server's access tokens, 5m to 24h (CODEXGOV_OAUTH_ACCESS_TTL)")
+	f.StringVar(&m.PublicURL, "public-url", envDefault("CODEXGOV_PUBLIC_URL", ""), "external base URL, https://… (CODEXGOV_PUBLIC_URL): single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
 	rec, _ := time.ParseDuration(envDefault("CODEXGOV_RECORD_INTERVAL", "2s"))
 	f.DurationVar(&m.RecordInterval, "record-interval", rec, "how often bundle fetch records are written (CODEXGOV_RECORD_INTERVAL)")
 	f.StringVar(&logLevel, "log-level", envDefault("CODEXGOV_LOG_LEVEL", "info"), "debug, info, warn or error (CODEXGOV_LOG_LEVEL)")

@@ -90,7 +90,7 @@ func (rp *RelyingParty) config(ctx context.Context, ip *codexgov.IdentityProvide
 
 // Start is what the browser takes to the provider.
 type Start struct {
-	URL                     string
+	URL                    string
 	State, Nonce, Verifier string
 }
 

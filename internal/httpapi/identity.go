@@ -86,7 +86,7 @@ func (s *Server) deviceCode(c *call) error {
 	}
 	device, _, deviceHash := codexgov.NewSecret(codexgov.OAuthCodePrefix)
 	d := codexgov.DeviceAuthorization{DeviceHash: deviceHash, UserCode: newUserCode(), ClientID: configserver.CLIClientID, Scope: f.Get("scope"),
-		Workspace: ws, Interval: DeviceInterval, ExpiresAt: s.now().Add(DeviceCodeTTL), UserAgent: userAgent(c.r)}
+		Workspace: ws, Interval: s.deviceEvery, ExpiresAt: s.now().Add(DeviceCodeTTL), UserAgent: userAgent(c.r)}
 	if err := s.store.CreateDeviceAuthorization(c.ctx, d); err != nil {
 		s.log.Error("device authorization failed", "err", err)
 		return tokenError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "the server could not start the sign-in; try again")
@@ -94,7 +94,7 @@ func (s *Server) deviceCode(c *call) error {
 	base := s.baseURL(c.r)
 	c.w.Header().Set("Cache-Control", "no-store")
 	writeJSON(c.w, http.StatusOK, DeviceCodeResponse{DeviceCode: device, UserCode: displayCode(d.UserCode), VerificationURI: base + "/device",
-		VerificationURIComplete: base + "/device?user_code=" + displayCode(d.UserCode), ExpiresIn: int64(DeviceCodeTTL / time.Second), Interval: int64(DeviceInterval / time.Second)})
+		VerificationURIComplete: base + "/device?user_code=" + displayCode(d.UserCode), ExpiresIn: int64(DeviceCodeTTL / time.Second), Interval: int64(max(s.deviceEvery/time.Second, 1))})
 	return nil
 }
 

@@ -44,6 +44,7 @@ type Server struct {
 	maxBodyBytes int64
 	now          func() time.Time
 	publicURL    string
+	deviceEvery  time.Duration
 
 	// rp signs people in through workspaces' identity providers.
 	rp *auth.RelyingParty
@@ -96,6 +97,8 @@ type Options struct {
 	// SCIM locations and the OIDC redirect URI are built from it. Empty:
 	// from each request's scheme and Host.
 	PublicURL string
+	// DeviceInterval is the device login's polling interval (5 s when 0).
+	DeviceInterval time.Duration
 	// IdPClient is the HTTP client for identity providers (nil: a default
 	// one).
 	IdPClient *http.Client
@@ -128,6 +131,10 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 		s.refreshIdle = configserver.DefaultRefreshIdle
 	}
 	s.rp = &auth.RelyingParty{Client: o.IdPClient, Now: s.now}
+	s.deviceEvery = o.DeviceInterval
+	if s.deviceEvery <= 0 {
+		s.deviceEvery = DeviceInterval
+	}
 	s.recorder = configserver.NewRecorder(store, o.MaxPendingDeliveries)
 	s.registry = prometheus.NewRegistry()
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_http_requests_total", Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "code"})
