@@ -1,0 +1,349 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/configserver"
+	"github.com/codexgov/codexgov/internal/sqlstore"
+	"github.com/codexgov/codexgov/internal/testenv"
+)
+
+type ssoEnv struct {
+	t     *testing.T
+	store *sqlstore.DB
+	dir   string
+	api   *Server
+	srv   *httptest.Server
+	idp   *testenv.IdP
+	key   string
+}
+
+// newSSOEnv runs a real server over TLS (secure cookies) on SQLite with
+// workspace acme, whose "okta" provider is the fake IdP.
+func newSSOEnv(t *testing.T) *ssoEnv {
+	e := &ssoEnv{t: t, dir: t.TempDir(), idp: testenv.NewIdP(t)}
+	var err error
+	e.store, err = sqlstore.Open(context.Background(), filepath.Join(e.dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.store.Close() })
+	ctx := actor()
+	var master bundle.MasterKey
+	master[0] = 7
+	e.store.AddSigningKey(ctx, bundle.NewSigningKey(master, time.Now()))
+	e.store.CreateWorkspace(ctx, "acme", "Acme")
+	e.store.CreateWorkspace(ctx, "other", "Other")
+	e.store.CreateRole(ctx, "acme", codexgov.Role{Name: "admin", Permissions: []codexgov.Permission{codexgov.PermCodexAdmin, codexgov.PermCodexLocal}})
+	e.store.CreateGroup(ctx, "acme", codexgov.Group{Name: "Codex Admins"})
+	e.store.GrantGroupRole(ctx, "acme", "Codex Admins", "admin")
+	e.store.CreateGroup(ctx, "acme", codexgov.Group{Name: "eng", ExternalID: "00g-eng"})
+	e.store.PutPolicy(ctx, "acme", codexgov.PolicyInput{Name: "eng", Requirements: "allowed_sandbox_modes = [\"read-only\"]\n"})
+	e.store.SetAssignment(ctx, "acme", codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng", Policy: "eng"}}})
+	secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
+	if _, err := e.store.CreateAPIKey(ctx, codexgov.APIKey{ID: id, Workspace: "acme", Name: "admin", Scopes: codexgov.WorkspaceScopes(), Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	e.key = secret
+	e.api, err = New(context.Background(), e.store, master, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewTLSServer(e.api)
+	t.Cleanup(e.srv.Close)
+	body := `{"display_name":"Okta","issuer":"` + e.idp.URL + `","client_id":"` + e.idp.ClientID + `","client_secret":"` + e.idp.ClientSecret + `","allowed_domain":"acme.test","groups_claim":"groups"}`
+	if code, resp := e.api_("PUT", "/api/v1/workspaces/acme/identity-providers/okta", body); code != 200 || strings.Contains(resp, e.idp.ClientSecret) {
+		t.Fatalf("put provider: %d %s", code, resp)
+	}
+	return e
+}
+
+func (e *ssoEnv) api_(method, path, body string) (int, string) {
+	req, _ := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	resp, err := e.srv.Client().Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// browser is a client with cookies that follows redirects through the
+// fake IdP, as a person's browser does.
+func (e *ssoEnv) browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	c := e.srv.Client()
+	return &http.Client{Transport: c.Transport, Jar: jar}
+}
+
+var ssoLinkRE = regexp.MustCompile(`href="(/sso/start\?flow=[^"]+)"`)
+
+func browse(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+// adminSignIn signs a browser in through the admin page's SSO link and
+// returns the final page.
+func (e *ssoEnv) adminSignIn(b *http.Client) (*http.Response, string) {
+	e.t.Helper()
+	_, page := browse(e.t, b, e.srv.URL+"/ui/acme/sign-in")
+	m := ssoLinkRE.FindStringSubmatch(page)
+	if m == nil {
+		e.t.Fatalf("no SSO link on the sign-in page: %s", page)
+	}
+	return browse(e.t, b, e.srv.URL+html.UnescapeString(m[1]))
+}
+
+func yes() *bool { v := true; return &v }
+func no() *bool  { v := false; return &v }
+
+func TestSingleSignOn(t *testing.T) {
+	e := newSSOEnv(t)
+	ctx := actor()
+
+	t.Run("client secret encrypted at rest", func(t *testing.T) {
+		// Checkpoint the WAL so that every byte written is in the files.
+		for _, f := range []string{"db", "db-wal", "db-shm"} {
+			b, err := os.ReadFile(filepath.Join(e.dir, f))
+			if err != nil && !os.IsNotExist(err) {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), e.idp.ClientSecret) {
+				t.Errorf("the client secret is in plain text in %s", f)
+			}
+		}
+		p, err := e.store.IdentityProvider(ctx, "acme", "okta")
+		if err != nil || len(p.ClientSecretEnc) == 0 {
+			t.Fatalf("%v %+v", err, p)
+		}
+		if got, err := e.api.keys.OpenSecret("idp:acme/okta", p.ClientSecretEnc); err != nil || got != e.idp.ClientSecret {
+			t.Errorf("sealed secret opens to %q, %v", got, err)
+		}
+		if code, body := e.api_("GET", "/api/v1/workspaces/acme/identity-providers/okta", ""); code != 200 || strings.Contains(body, e.idp.ClientSecret) || strings.Contains(body, "client_secret") {
+			t.Errorf("GET shows the secret: %s", body)
+		}
+	})
+
+	t.Run("JIT off refuses an unknown user", func(t *testing.T) {
+		e.idp.SignInAs(testenv.Claims{Email: "alice@acme.test", Name: "Alice", Groups: []string{"Codex Admins"}})
+		resp, page := e.adminSignIn(e.browser())
+		if resp.StatusCode != 403 || !strings.Contains(page, "allow_jit_provisioning") {
+			t.Fatalf("%d %s", resp.StatusCode, page)
+		}
+		if _, err := e.store.User(ctx, "acme", "alice@acme.test"); codexgov.ErrorCode(err) != codexgov.ENOTFOUND {
+			t.Errorf("user created with JIT off: %v", err)
+		}
+	})
+
+	e.store.UpdateSettings(ctx, "acme", codexgov.SettingsUpdate{AllowJITProvisioning: yes()})
+	e.api.Rebuild(ctx)
+	b := e.browser()
+
+	t.Run("admin sign-in with JIT user and groups claim", func(t *testing.T) {
+		resp, page := e.adminSignIn(b)
+		if resp.StatusCode != 200 || resp.Request.URL.Path != "/ui/acme" || !strings.Contains(page, `<span id="who">alice@acme.test</span>`) {
+			t.Fatalf("%d %s %s", resp.StatusCode, resp.Request.URL, page)
+		}
+		u, err := e.store.User(ctx, "acme", "alice@acme.test")
+		if err != nil || u.Name != "Alice" || !slices.Equal(u.Groups, []string{"Codex Admins"}) {
+			t.Fatalf("JIT user: %+v %v", u, err)
+		}
+		evs, _ := e.store.AuditEvents(ctx, "acme", codexgov.AuditFilter{Limit: 2})
+		if evs[0].Action != "user.groups.sync" || evs[0].Actor != "oidc:okta" || evs[1].Action != "user.create" || evs[1].Actor != "oidc:okta" {
+			t.Errorf("audit: %+v / %+v", evs[0], evs[1])
+		}
+		var cookie *http.Cookie
+		for _, c := range b.Jar.Cookies(must(url.Parse(e.srv.URL))) {
+			if c.Name == "__Host-codexgov_session" {
+				cookie = c
+			}
+		}
+		if cookie == nil {
+			t.Fatal("no __Host- session cookie")
+		}
+	})
+
+	t.Run("CSRF protection on the settings form", func(t *testing.T) {
+		_, page := browse(t, b, e.srv.URL+"/ui/acme")
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no CSRF token on the page")
+		}
+		post := func(form url.Values, origin string) *http.Response {
+			req, _ := http.NewRequest("POST", e.srv.URL+"/ui/acme/settings", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if origin != "" {
+				req.Header.Set("Origin", origin)
+			}
+			resp, err := b.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp
+		}
+		v0, _ := e.store.Version(ctx)
+		if r := post(url.Values{"allow_device_code_login": {"on"}}, ""); r.StatusCode != 403 {
+			t.Errorf("no token: %d", r.StatusCode)
+		}
+		if r := post(url.Values{"allow_device_code_login": {"on"}, "csrf": {m[1]}}, "https://evil.test"); r.StatusCode != 403 {
+			t.Errorf("foreign origin: %d", r.StatusCode)
+		}
+		if v, _ := e.store.Version(ctx); v != v0 {
+			t.Error("a refused form changed the state")
+		}
+		r := post(url.Values{"allow_device_code_login": {"on"}, "allow_jit_provisioning": {"on"}, "csrf": {html.UnescapeString(m[1])}}, e.srv.URL)
+		if r.StatusCode != 200 || r.Request.URL.RawQuery != "saved=1" {
+			t.Fatalf("with token: %d %s", r.StatusCode, r.Request.URL)
+		}
+		w, _ := e.store.Workspace(ctx, "acme")
+		evs, _ := e.store.AuditEvents(ctx, "acme", codexgov.AuditFilter{Limit: 1})
+		if !w.Settings.AllowDeviceCodeLogin || evs[0].Action != "settings.update" || evs[0].Actor != "user:alice@acme.test (web)" {
+			t.Errorf("settings %+v, audit %+v", w.Settings, evs[0])
+		}
+		// Another workspace's session does not open this one.
+		resp, body := browse(t, b, e.srv.URL+"/ui/other")
+		if resp.Request.URL.Path != "/ui/other/sign-in" || strings.Contains(body, "alice") {
+			t.Errorf("session used in another workspace: %s", resp.Request.URL)
+		}
+	})
+
+	t.Run("groups claim moves memberships at the next sign-in", func(t *testing.T) {
+		e.idp.SignInAs(testenv.Claims{Email: "alice@acme.test", Groups: []string{"00g-eng", "Unknown group"}})
+		resp, page := e.adminSignIn(e.browser())
+		u, _ := e.store.User(ctx, "acme", "alice@acme.test")
+		if !slices.Equal(u.Groups, []string{"eng"}) {
+			t.Errorf("groups after sync: %v", u.Groups)
+		}
+		// No codex_admin any more: no admin session.
+		if resp.StatusCode != 403 || !strings.Contains(page, "codex_admin") {
+			t.Errorf("%d %s", resp.StatusCode, page)
+		}
+		// And the old session stops at its next request.
+		resp, _ = browse(t, b, e.srv.URL+"/ui/acme")
+		if resp.Request.URL.Path != "/ui/acme/sign-in" {
+			t.Errorf("old session still admin: %s", resp.Request.URL)
+		}
+		if l, err := e.api.Snapshot().LookupUser("acme", "alice@acme.test"); err != nil || l.Policy == nil || l.Policy.Name != "eng" {
+			t.Errorf("lookup after sync: %+v %v", l, err)
+		}
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			claims testenv.Claims
+			spoil  testenv.Spoil
+			want   string
+		}{
+			{"wrong audience", testenv.Claims{Email: "bob@acme.test"}, testenv.Spoil{Audience: "someone-else"}, "audience"},
+			{"wrong issuer", testenv.Claims{Email: "bob@acme.test"}, testenv.Spoil{Issuer: "https://evil.test"}, "issue"},
+			{"expired token", testenv.Claims{Email: "bob@acme.test"}, testenv.Spoil{Expired: true}, "expired"},
+			{"bad signature", testenv.Claims{Email: "bob@acme.test"}, testenv.Spoil{WrongKey: true}, "signature"},
+			{"disallowed domain", testenv.Claims{Email: "bob@evil.test"}, testenv.Spoil{}, "not in the allowed domain acme.test"},
+			{"unverified email", testenv.Claims{Email: "bob@acme.test", EmailVerified: no()}, testenv.Spoil{}, "not verified"},
+		} {
+			e.idp.SignInAs(tc.claims)
+			e.idp.SetSpoil(tc.spoil)
+			v0, _ := e.store.Version(ctx)
+			resp, page := e.adminSignIn(e.browser())
+			if resp.StatusCode != 403 || !strings.Contains(page, "Single sign-on failed") || !strings.Contains(page, tc.want) {
+				t.Errorf("%s: %d, want 403 naming %q: %s", tc.name, resp.StatusCode, tc.want, page)
+			}
+			if v, _ := e.store.Version(ctx); v != v0 {
+				t.Errorf("%s: a refused sign-in changed the state", tc.name)
+			}
+		}
+		e.idp.SetSpoil(testenv.Spoil{})
+		if _, err := e.store.User(ctx, "acme", "bob@acme.test"); codexgov.ErrorCode(err) != codexgov.ENOTFOUND {
+			t.Errorf("a refused sign-in created bob: %v", err)
+		}
+	})
+
+	t.Run("Codex OAuth sign-in through single sign-on", func(t *testing.T) {
+		e.idp.SignInAs(testenv.Claims{Email: "carol@acme.test", Groups: []string{"eng"}})
+		// Codex's loopback listener.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan url.Values, 1)
+		go http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.URL.Query() }))
+		defer ln.Close()
+		verifier := "v3rifier-" + strings.Repeat("x", 40)
+		redirect := "http://" + ln.Addr().String() + "/callback"
+		q := url.Values{"response_type": {"code"}, "client_id": {"codex-cli"}, "redirect_uri": {redirect}, "state": {"st4te"},
+			"code_challenge": {(&oauthFlow{verifier: verifier}).challenge()}, "code_challenge_method": {"S256"}, "scope": {"codex.config offline_access"}}
+		br := e.browser()
+		_, page := browse(t, br, e.srv.URL+"/codex-config/acme/oauth/authorize?"+q.Encode())
+		m := ssoLinkRE.FindStringSubmatch(page)
+		if m == nil || !strings.Contains(page, "Access token") {
+			t.Fatalf("the sign-in page has no SSO link or lost the token fallback: %s", page)
+		}
+		browse(t, br, e.srv.URL+html.UnescapeString(m[1]))
+		var cb url.Values
+		select {
+		case cb = <-got:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Codex's listener got no callback")
+		}
+		if cb.Get("state") != "st4te" || cb.Get("code") == "" {
+			t.Fatalf("callback: %v", cb)
+		}
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {cb.Get("code")}, "redirect_uri": {redirect}, "client_id": {"codex-cli"}, "code_verifier": {verifier}}
+		resp, err := e.srv.Client().PostForm(e.srv.URL+"/codex-config/acme/oauth/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var tok configserver.TokenResponse
+		json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+		req, _ := http.NewRequest("GET", e.srv.URL+"/codex-config/acme/codex/config/bundle", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+		resp, err = e.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"id":"eng@v1"`) {
+			t.Errorf("carol's bundle: %d %s", resp.StatusCode, body)
+		}
+		if u, err := e.store.User(ctx, "acme", "carol@acme.test"); err != nil || !slices.Equal(u.Groups, []string{"eng"}) {
+			t.Errorf("carol: %+v %v", u, err)
+		}
+	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
