@@ -21,7 +21,7 @@ type adminEnv struct {
 	server, token, workspace string
 	// serverSet says --server or CODEXGOV_SERVER chose the server.
 	serverSet bool
-	json                     bool
+	json      bool
 	// files maps a request field to the file it came from, so that
 	// diagnostics name the file.
 	files map[string]string

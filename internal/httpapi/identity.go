@@ -114,7 +114,8 @@ func (s *Server) globalToken(c *call) error {
 	switch f.Get("grant_type") {
 	case "urn:ietf:params:oauth:grant-type:device_code":
 		var poll codexgov.DevicePoll
-		g, poll, err = s.store.PollDeviceAuthorization(c.ctx, codexgov.HashSecret(f.Get("device_code")), codexgov.OAuthGrant{ID: codexgov.NewID("grant"), RefreshHash: refreshHash})
+		ctx := codexgov.WithActor(c.ctx, codexgov.Actor{ID: "oauth_client:" + configserver.CLIClientID, RequestID: c.w.Header().Get("X-Request-Id")})
+		g, poll, err = s.store.PollDeviceAuthorization(ctx, codexgov.HashSecret(f.Get("device_code")), codexgov.OAuthGrant{ID: codexgov.NewID("grant"), RefreshHash: refreshHash})
 		if err == nil {
 			switch poll {
 			case codexgov.PollAuthorizationPending:
