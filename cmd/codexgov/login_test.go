@@ -50,7 +50,9 @@ type loginRun struct {
 func startLogin(t *testing.T, args ...string) (*loginRun, string) {
 	t.Helper()
 	r := &loginRun{stdout: &lockedBuffer{}, stderr: &lockedBuffer{}, done: make(chan int, 1)}
-	go func() { r.done <- run(context.Background(), append([]string{"login"}, args...), strings.NewReader(""), r.stdout, r.stderr) }()
+	go func() {
+		r.done <- run(context.Background(), append([]string{"login"}, args...), strings.NewReader(""), r.stdout, r.stderr)
+	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := userCodeRE.FindStringSubmatch(r.stderr.String()); m != nil {
