@@ -474,3 +474,19 @@ func (c *Client) Devices(ctx context.Context, w string, f DeviceFilter) ([]codex
 	}
 	return get[[]codexgov.DeviceStatus](ctx, c, p)
 }
+
+// IdentityProviders lists a workspace's single sign-on providers.
+func (c *Client) IdentityProviders(ctx context.Context, w string) ([]codexgov.IdentityProvider, error) {
+	return get[[]codexgov.IdentityProvider](ctx, c, ws(w, "identity-providers"))
+}
+
+// PutIdentityProvider creates or replaces a provider; body holds issuer,
+// client_id, client_secret, allowed_domain and groups_claim.
+func (c *Client) PutIdentityProvider(ctx context.Context, w, name string, body map[string]string) (*codexgov.IdentityProvider, error) {
+	return send[*codexgov.IdentityProvider](ctx, c, "PUT", ws(w, "identity-providers", name), body)
+}
+
+// DeleteIdentityProvider removes a provider.
+func (c *Client) DeleteIdentityProvider(ctx context.Context, w, name string) error {
+	return c.Do(ctx, "DELETE", ws(w, "identity-providers", name), nil, nil)
+}

@@ -127,7 +127,7 @@ func newAdminCmd() *cobra.Command {
 	}
 	cmd.AddCommand(adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
 		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e),
-		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e))
+		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	return cmd
 }
 
@@ -897,4 +897,48 @@ func adminDevices(e *adminEnv) *cobra.Command {
 	cmd.Flags().DurationVar(&f.StaleAfter, "stale-after", 0, "a device with no fetch for longer is stale (server default 72h)")
 	cmd.Flags().StringVar(&f.Identity, "identity", "", "only this identity: user:EMAIL or service:NAME")
 	return cmd
+}
+
+func adminIdentityProviders(e *adminEnv) *cobra.Command {
+	var display, issuer, clientID, secretFile, domain, groupsClaim string
+	printIdPs := func(out io.Writer, ps ...codexgov.IdentityProvider) {
+		fmt.Fprintln(out, "NAME\tISSUER\tCLIENT ID\tDOMAIN\tGROUPS CLAIM")
+		for _, p := range ps {
+			fmt.Fprintf(out, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Issuer, p.ClientID, p.AllowedDomain, p.GroupsClaim)
+		}
+	}
+	set := leaf(e, "set NAME", "Create or replace an OIDC identity provider (the secret is read from a file and stored encrypted)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		body := map[string]string{"display_name": display, "issuer": issuer, "client_id": clientID, "allowed_domain": domain, "groups_claim": groupsClaim}
+		if secretFile != "" {
+			b, err := os.ReadFile(secretFile)
+			if err != nil {
+				return err
+			}
+			body["client_secret"] = strings.TrimSpace(string(b))
+		}
+		p, err := e.client().PutIdentityProvider(cmd.Context(), ws, a[0], body)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, p, func(out io.Writer) { printIdPs(out, *p) })
+	})
+	f := set.Flags()
+	f.StringVar(&display, "display-name", "", "label of the sign-in button")
+	f.StringVar(&issuer, "issuer", "", "issuer URL (its /.well-known/openid-configuration is read)")
+	f.StringVar(&clientID, "client-id", "", "client id the provider issued")
+	f.StringVar(&secretFile, "client-secret-file", "", "file holding the client secret (required when creating)")
+	f.StringVar(&domain, "allowed-domain", "", "the email domain whose people may sign in")
+	f.StringVar(&groupsClaim, "groups-claim", "", "ID token claim with the user's groups (synchronised at sign-in)")
+	return group("identity-providers", "Single sign-on providers (OIDC)",
+		leaf(e, "list", "List identity providers", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			ps, err := e.client().IdentityProviders(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ps, func(out io.Writer) { printIdPs(out, ps...) })
+		}),
+		set,
+		leaf(e, "delete NAME", "Remove an identity provider", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			return e.client().DeleteIdentityProvider(cmd.Context(), ws, a[0])
+		}))
 }
