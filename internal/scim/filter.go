@@ -187,13 +187,12 @@ func lex(src string) ([]token, error) {
 			out = append(out, token{kind: tNumber, text: src[i:j], num: f, pos: i})
 			i = j
 		default:
-			r, size := utf8.DecodeRuneInString(src[i:])
-			if !isAttrChar(r) {
+			if r, _ := utf8.DecodeRuneInString(src[i:]); !isAttrChar(r) {
 				return nil, fmt.Errorf("unexpected character %q at offset %d", r, i)
 			}
 			j := i
 			for j < len(src) {
-				r, size = utf8.DecodeRuneInString(src[j:])
+				r, size := utf8.DecodeRuneInString(src[j:])
 				if !isAttrChar(r) {
 					break
 				}
