@@ -261,22 +261,18 @@ func (p *parser) or() (Filter, error) {
 		return nil, p.errf("the filter nests deeper than %d", MaxFilterDepth)
 	}
 	defer func() { p.depth-- }()
-	left, err := p.and()
-	for err == nil && p.keyword("or") {
-		var right Filter
-		if right, err = p.and(); err == nil {
-			left = &Logical{Op: "or", Left: left, Right: right}
-		}
-	}
-	return left, err
+	return p.chain("or", p.and)
 }
 
-func (p *parser) and() (Filter, error) {
-	left, err := p.unary()
-	for err == nil && p.keyword("and") {
+func (p *parser) and() (Filter, error) { return p.chain("and", p.unary) }
+
+// chain parses operands joined by one logical operator, left to right.
+func (p *parser) chain(op string, operand func() (Filter, error)) (Filter, error) {
+	left, err := operand()
+	for err == nil && p.keyword(op) {
 		var right Filter
-		if right, err = p.unary(); err == nil {
-			left = &Logical{Op: "and", Left: left, Right: right}
+		if right, err = operand(); err == nil {
+			left = &Logical{Op: op, Left: left, Right: right}
 		}
 	}
 	return left, err

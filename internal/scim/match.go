@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"cmp"
 	"strings"
 )
 
@@ -133,43 +134,37 @@ func compare(have any, op string, want any, exact bool) bool {
 			h, w = strings.ToLower(h), strings.ToLower(w)
 		}
 		switch op {
-		case "eq":
-			return h == w
 		case "co":
 			return strings.Contains(h, w)
 		case "sw":
 			return strings.HasPrefix(h, w)
 		case "ew":
 			return strings.HasSuffix(h, w)
-		case "gt":
-			return h > w
-		case "ge":
-			return h >= w
-		case "lt":
-			return h < w
-		case "le":
-			return h <= w
 		}
+		return ordered(cmp.Compare(h, w), op)
 	case float64:
 		h, ok := have.(float64)
-		if !ok {
-			return false
-		}
-		switch op {
-		case "eq":
-			return h == w
-		case "gt":
-			return h > w
-		case "ge":
-			return h >= w
-		case "lt":
-			return h < w
-		case "le":
-			return h <= w
-		}
+		return ok && ordered(cmp.Compare(h, w), op)
 	case bool:
 		h, ok := have.(bool)
 		return ok && op == "eq" && h == w
+	}
+	return false
+}
+
+// ordered applies eq, gt, ge, lt or le to a comparison result.
+func ordered(c int, op string) bool {
+	switch op {
+	case "eq":
+		return c == 0
+	case "gt":
+		return c > 0
+	case "ge":
+		return c >= 0
+	case "lt":
+		return c < 0
+	case "le":
+		return c <= 0
 	}
 	return false
 }
