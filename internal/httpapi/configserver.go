@@ -291,22 +291,33 @@ func (s *Server) oauthToken(c *call) error {
 	default:
 		return tokenError(c, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
 	}
-	switch codexgov.ErrorCode(err) {
-	case "":
-	case codexgov.EINVALIDGRANT:
+	if err != nil {
+		return s.grantError(c, f.Get("grant_type"), err)
+	}
+	return s.writeTokens(c, configserver.AccessClaims{Grant: g.ID, Workspace: ws, User: g.User}, refresh, g.Scope)
+}
+
+// grantError answers a failed grant: invalid_grant for a dead one, and
+// for any other fault 503, which clients retry (Codex is stranded by a
+// 4xx).
+func (s *Server) grantError(c *call, grantType string, err error) error {
+	if codexgov.ErrorCode(err) == codexgov.EINVALIDGRANT {
 		// A reused code or refresh token revokes its sign-in: serve the
 		// revocation here at once (other replicas sync).
 		s.changed(c.ctx)
 		return tokenError(c, http.StatusBadRequest, "invalid_grant", codexgov.ErrorMessage(err))
-	default:
-		// Transient: Codex retries a 5xx, while any 4xx strands it.
-		s.log.Error("oauth token request failed", "grant_type", f.Get("grant_type"), "err", err)
-		return tokenError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "the server could not complete the request; try again")
 	}
-	access := s.keys.Mint(configserver.AccessClaims{Grant: g.ID, Workspace: ws, User: g.User, Expires: s.now().Add(s.accessTTL).Unix()})
+	s.log.Error("oauth token request failed", "grant_type", grantType, "err", err)
+	return tokenError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "the server could not complete the request; try again")
+}
+
+// writeTokens mints the access token for claims and sends it with the
+// new refresh token.
+func (s *Server) writeTokens(c *call, claims configserver.AccessClaims, refresh, scope string) error {
+	claims.Expires = s.now().Add(s.accessTTL).Unix()
 	c.w.Header().Set("Cache-Control", "no-store")
 	c.w.Header().Set("Pragma", "no-cache")
-	writeJSON(c.w, http.StatusOK, configserver.TokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.accessTTL / time.Second), RefreshToken: refresh, Scope: g.Scope})
+	writeJSON(c.w, http.StatusOK, configserver.TokenResponse{AccessToken: s.keys.Mint(claims), TokenType: "Bearer", ExpiresIn: int64(s.accessTTL / time.Second), RefreshToken: refresh, Scope: scope})
 	return nil
 }
 

@@ -136,19 +136,10 @@ func (s *Server) globalToken(c *call) error {
 	default:
 		return tokenError(c, http.StatusBadRequest, "unsupported_grant_type", "grant_type must be urn:ietf:params:oauth:grant-type:device_code or refresh_token")
 	}
-	switch codexgov.ErrorCode(err) {
-	case "":
-	case codexgov.EINVALIDGRANT:
-		s.changed(c.ctx)
-		return tokenError(c, http.StatusBadRequest, "invalid_grant", codexgov.ErrorMessage(err))
-	default:
-		s.log.Error("cli token request failed", "grant_type", f.Get("grant_type"), "err", err)
-		return tokenError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "the server could not complete the request; try again")
+	if err != nil {
+		return s.grantError(c, f.Get("grant_type"), err)
 	}
-	access := s.keys.Mint(configserver.AccessClaims{Grant: g.ID, Workspace: g.Workspace, User: g.User, Client: configserver.CLIClientID, Expires: s.now().Add(s.accessTTL).Unix()})
-	c.w.Header().Set("Cache-Control", "no-store")
-	writeJSON(c.w, http.StatusOK, configserver.TokenResponse{AccessToken: access, TokenType: "Bearer", ExpiresIn: int64(s.accessTTL / time.Second), RefreshToken: refresh, Scope: g.Workspace})
-	return nil
+	return s.writeTokens(c, configserver.AccessClaims{Grant: g.ID, Workspace: g.Workspace, User: g.User, Client: configserver.CLIClientID}, refresh, g.Workspace)
 }
 
 // revokeToken is RFC 7009 for the CLI's refresh token: codexgov logout.
@@ -298,11 +289,9 @@ func (s *Server) decideDevice(c *call, d *codexgov.DeviceAuthorization, ws, emai
 			s.renderDeviceSignIn(c, d, "Device-code login is turned off for workspace "+ws+" (setting allow_device_code_login). Ask your administrator.", http.StatusForbidden)
 			return
 		}
-		if s.snap.Load().UserScopes(ws, email) == nil {
-			if acc, _, ok := s.snap.Load().Access(ws, email); !ok || acc == nil {
-				s.renderDeviceSignIn(c, d, "You are not a user of workspace "+ws+".", http.StatusForbidden)
-				return
-			}
+		if _, _, ok := s.snap.Load().Access(ws, email); !ok {
+			s.renderDeviceSignIn(c, d, "You are not a user of workspace "+ws+".", http.StatusForbidden)
+			return
 		}
 	}
 	ctx := codexgov.WithActor(c.ctx, codexgov.Actor{ID: actor, RequestID: c.w.Header().Get("X-Request-Id")})

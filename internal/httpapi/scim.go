@@ -169,25 +169,24 @@ func (s *Server) groupResource(base string, g *codexgov.Group, users map[string]
 	return m
 }
 
-// directory reads the workspace's users and groups, indexed for the
-// resource conversions.
-func (s *Server) directory(c *call) (map[string]*codexgov.User, map[string]*codexgov.Group, []*codexgov.User, []*codexgov.Group, error) {
+// scimUsers reads the workspace's users, indexed by email.
+func (s *Server) scimUsers(c *call) ([]*codexgov.User, map[string]*codexgov.User, error) {
 	us, err := s.store.Users(c.ctx, c.ws)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	gs, err := s.store.Groups(c.ctx, c.ws)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	byEmail, byName := map[string]*codexgov.User{}, map[string]*codexgov.Group{}
+	byEmail := make(map[string]*codexgov.User, len(us))
 	for _, u := range us {
 		byEmail[u.Email] = u
 	}
+	return us, byEmail, err
+}
+
+// scimGroups reads the workspace's groups, indexed by name.
+func (s *Server) scimGroups(c *call) ([]*codexgov.Group, map[string]*codexgov.Group, error) {
+	gs, err := s.store.Groups(c.ctx, c.ws)
+	byName := make(map[string]*codexgov.Group, len(gs))
 	for _, g := range gs {
 		byName[g.Name] = g
 	}
-	return byEmail, byName, us, gs, nil
+	return gs, byName, err
 }
 
 // list answers a list request: filter, then startIndex/count, then
@@ -232,7 +231,11 @@ func (s *Server) scimList(c *call, all []map[string]any) error {
 }
 
 func (s *Server) scimListUsers(c *call) error {
-	_, groups, us, _, err := s.directory(c)
+	us, _, err := s.scimUsers(c)
+	if err != nil {
+		return err
+	}
+	_, groups, err := s.scimGroups(c)
 	if err != nil {
 		return err
 	}
@@ -245,7 +248,11 @@ func (s *Server) scimListUsers(c *call) error {
 }
 
 func (s *Server) scimListGroups(c *call) error {
-	users, _, _, gs, err := s.directory(c)
+	_, users, err := s.scimUsers(c)
+	if err != nil {
+		return err
+	}
+	gs, _, err := s.scimGroups(c)
 	if err != nil {
 		return err
 	}
@@ -274,25 +281,24 @@ func (s *Server) scimFetchGroup(c *call) (*codexgov.Group, error) {
 }
 
 func (s *Server) writeUser(c *call, status int, u *codexgov.User) error {
-	_, groups, _, _, err := s.directory(c)
+	_, groups, err := s.scimGroups(c)
 	if err != nil {
 		return err
 	}
-	res := s.userResource(s.scimURL(c), u, groups)
-	if status == http.StatusCreated {
-		c.w.Header().Set("Location", res["meta"].(map[string]any)["location"].(string))
-	}
-	q := c.r.URL.Query()
-	writeSCIM(c.w, status, scim.Project(res, scim.SplitList(q.Get("attributes")), scim.SplitList(q.Get("excludedAttributes"))))
-	return nil
+	return writeResource(c, status, s.userResource(s.scimURL(c), u, groups))
 }
 
 func (s *Server) writeGroup(c *call, status int, g *codexgov.Group) error {
-	users, _, _, _, err := s.directory(c)
+	_, users, err := s.scimUsers(c)
 	if err != nil {
 		return err
 	}
-	res := s.groupResource(s.scimURL(c), g, users)
+	return writeResource(c, status, s.groupResource(s.scimURL(c), g, users))
+}
+
+// writeResource sends one resource, with its Location when created, as
+// attributes / excludedAttributes select.
+func writeResource(c *call, status int, res map[string]any) error {
 	if status == http.StatusCreated {
 		c.w.Header().Set("Location", res["meta"].(map[string]any)["location"].(string))
 	}
@@ -538,7 +544,7 @@ func (s *Server) scimCreateGroup(c *call) error {
 	if err != nil {
 		return err
 	}
-	users, _, _, _, err := s.directory(c)
+	_, users, err := s.scimUsers(c)
 	if err != nil {
 		return err
 	}
@@ -610,7 +616,7 @@ func (s *Server) scimReplaceGroup(c *call) error {
 	if err != nil {
 		return err
 	}
-	users, _, _, _, err := s.directory(c)
+	_, users, err := s.scimUsers(c)
 	if err != nil {
 		return err
 	}
@@ -626,7 +632,7 @@ func (s *Server) scimPatchGroup(c *call) error {
 	if err != nil {
 		return err
 	}
-	users, _, _, _, err := s.directory(c)
+	_, users, err := s.scimUsers(c)
 	if err != nil {
 		return err
 	}
