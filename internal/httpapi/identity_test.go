@@ -227,6 +227,24 @@ func TestSingleSignOn(t *testing.T) {
 		if !w.Settings.AllowDeviceCodeLogin || evs[0].Action != "settings.update" || evs[0].Actor != "user:alice@acme.test (web)" {
 			t.Errorf("settings %+v, audit %+v", w.Settings, evs[0])
 		}
+		// The session's form token does not work in another workspace.
+		other0, _ := e.store.Workspace(ctx, "other")
+		for _, path := range []string{"/ui/other/settings", "/ui/other/sign-out"} {
+			form := url.Values{"allow_device_code_login": {"on"}, "csrf": {html.UnescapeString(m[1])}}
+			req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := b.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 403 {
+				t.Errorf("%s with acme's session: %d", path, resp.StatusCode)
+			}
+		}
+		if other, _ := e.store.Workspace(ctx, "other"); other.Settings != other0.Settings {
+			t.Error("acme's session changed another workspace's settings")
+		}
 		// Another workspace's session does not open this one.
 		resp, body := browse(t, b, e.srv.URL+"/ui/other")
 		if resp.Request.URL.Path != "/ui/other/sign-in" || strings.Contains(body, "alice") {
