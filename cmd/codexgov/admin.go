@@ -188,12 +188,12 @@ func adminWorkspaces(e *adminEnv) *cobra.Command {
 
 func printSettings(w io.Writer, s codexgov.Settings) {
 	fmt.Fprintln(w, "SETTING\tVALUE")
-	fmt.Fprintf(w, "allow_codex_local\t%v\nallow_codex_cloud\t%v\nallow_access_tokens\t%v\nallow_device_code_login\t%v\nallow_agent_internet\t%v\ndefault_role\t%s\n",
-		s.AllowCodexLocal, s.AllowCodexCloud, s.AllowAccessTokens, s.AllowDeviceCodeLogin, s.AllowAgentInternet, s.DefaultRole)
+	fmt.Fprintf(w, "allow_codex_local\t%v\nallow_codex_cloud\t%v\nallow_access_tokens\t%v\nallow_device_code_login\t%v\nallow_agent_internet\t%v\nallow_jit_provisioning\t%v\ndefault_role\t%s\n",
+		s.AllowCodexLocal, s.AllowCodexCloud, s.AllowAccessTokens, s.AllowDeviceCodeLogin, s.AllowAgentInternet, s.AllowJITProvisioning, s.DefaultRole)
 }
 
 func adminSettings(e *adminEnv) *cobra.Command {
-	var local, cloud, tokens, device, internet bool
+	var local, cloud, tokens, device, internet, jit bool
 	var defaultRole string
 	set := leaf(e, "set", "Change settings (only the flags given)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 		var u codexgov.SettingsUpdate
@@ -208,6 +208,7 @@ func adminSettings(e *adminEnv) *cobra.Command {
 		pick("allow-access-tokens", &tokens, &u.AllowAccessTokens)
 		pick("allow-device-code-login", &device, &u.AllowDeviceCodeLogin)
 		pick("allow-agent-internet", &internet, &u.AllowAgentInternet)
+		pick("allow-jit-provisioning", &jit, &u.AllowJITProvisioning)
 		if f.Changed("default-role") {
 			u.DefaultRole = &defaultRole
 		}
@@ -223,6 +224,7 @@ func adminSettings(e *adminEnv) *cobra.Command {
 	f.BoolVar(&tokens, "allow-access-tokens", false, "allow access tokens")
 	f.BoolVar(&device, "allow-device-code-login", false, "allow device-code login")
 	f.BoolVar(&internet, "allow-agent-internet", false, "allow agent internet access")
+	f.BoolVar(&jit, "allow-jit-provisioning", false, "create users at their first single sign-on")
 	f.StringVar(&defaultRole, "default-role", "", "role of users with no role through a group")
 	return group("settings", "Show and change workspace settings",
 		leaf(e, "get", "Show settings", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
