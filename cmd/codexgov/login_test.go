@@ -105,6 +105,14 @@ func TestDeviceLogin(t *testing.T) {
 	must(m.Store.GrantGroupRole(ctx, "acme", "Codex Admins", "admin"))
 	secret, id, hash := codexgov.NewSecret(codexgov.AccessTokenPrefix)
 	must(m.Store.CreateAccessToken(ctx, codexgov.AccessToken{ID: id, Workspace: "acme", User: "alice@acme.test", Hash: hash, ExpiresAt: time.Now().Add(24 * time.Hour)}))
+	// Another workspace, whose token must not approve acme's devices.
+	must(m.Store.CreateWorkspace(ctx, "other", ""))
+	must(m.Store.UpdateSettings(ctx, "other", codexgov.SettingsUpdate{AllowAccessTokens: &on, AllowDeviceCodeLogin: &on}))
+	must(m.Store.CreateUser(ctx, "other", codexgov.User{Email: "eve@other.test"}))
+	perms := []codexgov.Permission{codexgov.PermCodexLocal, codexgov.PermAccessTokens}
+	must(m.Store.UpdateRole(ctx, "other", codexgov.DefaultRoleName, codexgov.RoleUpdate{Permissions: &perms}))
+	otherSecret, oid, ohash := codexgov.NewSecret(codexgov.AccessTokenPrefix)
+	must(m.Store.CreateAccessToken(ctx, codexgov.AccessToken{ID: oid, Workspace: "other", User: "eve@other.test", Hash: ohash, ExpiresAt: time.Now().Add(time.Hour)}))
 	if err := m.API.Rebuild(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -193,8 +201,10 @@ func TestDeviceLogin(t *testing.T) {
 		if status, body := page("/device", url.Values{"user_code": {strings.ToLower(userCode)}}); status != 200 || !strings.Contains(body, userCode) || !strings.Contains(body, "Approve") {
 			t.Fatalf("verification page: %d %s", status, body)
 		}
-		if status, body := page("/device/approve", url.Values{"user_code": {userCode}, "secret": {"cgt_wrong"}, "decision": {"approve"}}); status != 401 {
-			t.Errorf("a wrong token approved: %d %s", status, body)
+		for _, bad := range []string{"cgt_wrong", otherSecret} {
+			if status, body := page("/device/approve", url.Values{"user_code": {userCode}, "secret": {bad}, "decision": {"approve"}}); status != 401 || strings.Contains(body, "signed in as") {
+				t.Errorf("a wrong or other workspace's token approved acme's device: %d %s", status, body)
+			}
 		}
 		if status, body := page("/device/approve", url.Values{"user_code": {userCode}, "secret": {secret}, "decision": {"approve"}}); status != 200 || !strings.Contains(body, "signed in as alice@acme.test") {
 			t.Fatalf("approve: %d %s", status, body)
