@@ -259,6 +259,12 @@ type Store interface {
 	// not audited, no state version bump).
 	RecordDeliveries(ctx context.Context, ds []Delivery) error
 	Deliveries(ctx context.Context, ws string) ([]*Delivery, error)
+	// RecordSyncReport upserts a sync machine's last report (an
+	// observation: not audited, no state version bump). m.Reports is
+	// ignored: the store counts.
+	RecordSyncReport(ctx context.Context, m SyncMachine) error
+	// SyncMachines lists a workspace's sync machines, last report first.
+	SyncMachines(ctx context.Context, ws string) ([]*SyncMachine, error)
 
 	// AuditEvents lists a workspace's events, newest first, starting after
 	// the cursor (an event ID; 0 for the newest).

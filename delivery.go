@@ -90,10 +90,12 @@ const (
 
 // Delivery is the proof of delivery of one device: the last bundle the
 // native configuration server served it. A device is an enrollment token
-// or an OAuth grant.
+// or an OAuth grant, or a machine running codexgov sync (LastFetch is its
+// last report).
 type Delivery struct {
 	Workspace string `json:"workspace"`
-	// Device is the enrollment token's or OAuth grant's ID.
+	// Device is the enrollment token's or OAuth grant's ID, or a sync
+	// machine's machine ID.
 	Device string `json:"device"`
 	Kind   string `json:"kind"`
 	// Identity is "user:<email>" or "service:<name>".
@@ -103,7 +105,8 @@ type Delivery struct {
 	Policy        string `json:"policy"`
 	PolicyVersion int    `json:"policy_version"`
 	// BundleHash is the served body's SHA-256 hex, or "denied" when the
-	// fetch was refused with 403.
+	// fetch was refused with 403. For a sync machine it is the applied
+	// policy's content hash (PolicyVersion.Hash).
 	BundleHash string    `json:"bundle_hash"`
 	UserAgent  string    `json:"user_agent"`
 	FirstFetch time.Time `json:"first_fetch"`
@@ -134,8 +137,11 @@ type DeviceStatus struct {
 	// LastFetch is zero for a device that never fetched.
 	Expected DeliveryTarget `json:"expected"`
 	State    string         `json:"state"`
-	// CacheExpires is when the device's cached bundle expires.
+	// CacheExpires is when the device's cached bundle expires (native
+	// configuration server devices only).
 	CacheExpires time.Time `json:"cache_expires,omitzero"`
+	// Sync is what a codexgov sync machine last reported (kind sync only).
+	Sync *SyncState `json:"sync,omitempty"`
 }
 
 // DeliveryTarget is the bundle an identity should receive now.
@@ -156,4 +162,84 @@ func DeviceState(d *Delivery, target DeliveryTarget, now time.Time, staleAfter t
 		return DeviceCurrent
 	}
 	return DevicePending
+}
+
+// DeliverySync is the device kind of a machine running codexgov sync,
+// which writes the policy into /etc/codex itself and reports each run.
+const DeliverySync = "sync"
+
+// Results of a codexgov sync run, as it reports them.
+const (
+	// SyncApplied: a new policy was verified, validated and written.
+	SyncApplied = "applied"
+	// SyncUnchanged: the server has nothing newer; the files hold it.
+	SyncUnchanged = "unchanged"
+	// SyncRepaired: the files on disk differed from the last known good
+	// policy (edited or removed by hand) and were rewritten from it.
+	SyncRepaired = "repaired"
+	// SyncRefused: the response failed signature verification or Codex
+	// would reject it; nothing was changed.
+	SyncRefused = "refused"
+	// SyncDenied: the server refused the machine's identity (no access,
+	// revoked credential); the last known good files stay.
+	SyncDenied = "denied"
+	// SyncFailed: any other failure (the server unreachable, a full
+	// disk); nothing was changed.
+	SyncFailed = "failed"
+)
+
+// SyncResults are the results a sync report may carry.
+var SyncResults = []string{SyncApplied, SyncUnchanged, SyncRepaired, SyncRefused, SyncDenied, SyncFailed}
+
+// SyncReport is what codexgov sync sends after each run. The identity is
+// the credential's, never the report's.
+type SyncReport struct {
+	// MachineID is stable per machine (derived from /etc/machine-id, or
+	// generated once into the agent's state folder).
+	MachineID    string `json:"machine_id"`
+	Hostname     string `json:"hostname"`
+	OS           string `json:"os"`
+	Arch         string `json:"arch"`
+	AgentVersion string `json:"agent_version"`
+	// CodexVersion is what `codex --version` on the agent's PATH printed
+	// ("" when no codex was found).
+	CodexVersion string `json:"codex_version"`
+	// AppliedHash is the ContentHash of the requirements and managed
+	// defaults the machine's files hold after the run ("" for none): the
+	// policy version's Hash when they hold one.
+	AppliedHash   string `json:"applied_hash"`
+	Policy        string `json:"policy"`
+	PolicyVersion int    `json:"policy_version"`
+	Result        string `json:"result"`
+	// Error says why a run did not apply (refused, denied, failed).
+	Error string `json:"error,omitempty"`
+}
+
+// SyncMachine is the last report of one machine running codexgov sync.
+type SyncMachine struct {
+	Workspace string `json:"workspace"`
+	// Identity is the reporting credential's: "user:<email>" or
+	// "service:<name>".
+	Identity string `json:"identity"`
+	// Credential is the enrollment token's, sign-in's or access token's ID.
+	Credential string `json:"credential"`
+	SyncReport
+	FirstReport time.Time `json:"first_report"`
+	LastReport  time.Time `json:"last_report"`
+	// LastApplied is the last run that applied or confirmed a policy
+	// (applied, unchanged, repaired); zero when none did.
+	LastApplied time.Time `json:"last_applied,omitzero"`
+	Reports     int64     `json:"reports"`
+}
+
+// SyncState is what a sync machine reported, shown in the devices list.
+type SyncState struct {
+	Hostname     string    `json:"hostname"`
+	OS           string    `json:"os"`
+	Arch         string    `json:"arch"`
+	AgentVersion string    `json:"agent_version"`
+	CodexVersion string    `json:"codex_version"`
+	Result       string    `json:"result"`
+	Error        string    `json:"error,omitempty"`
+	LastApplied  time.Time `json:"last_applied,omitzero"`
 }

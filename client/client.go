@@ -399,6 +399,16 @@ func (c *Client) document(ctx context.Context, path, etag string) (*Document, er
 
 // JWKS fetches the published key set.
 func (c *Client) JWKS(ctx context.Context) ([]byte, error) {
+	d, err := c.SignedJWKS(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.Body, nil
+}
+
+// SignedJWKS fetches the published key set with its signatures (one
+// detached JWS per published key, comma-separated, in Signature).
+func (c *Client) SignedJWKS(ctx context.Context) (*Document, error) {
 	req, err := c.request(ctx, "GET", "/.well-known/jwks.json", nil)
 	if err != nil {
 		return nil, err
@@ -411,7 +421,14 @@ func (c *Client) JWKS(ctx context.Context) ([]byte, error) {
 	if resp.StatusCode != 200 {
 		return nil, decodeError(resp)
 	}
-	return io.ReadAll(resp.Body)
+	d := &Document{Signature: resp.Header.Get("Codexgov-Signature")}
+	d.Body, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return d, err
+}
+
+// ReportSync sends a codexgov sync run's report.
+func (c *Client) ReportSync(ctx context.Context, r codexgov.SyncReport) error {
+	return c.Do(ctx, "POST", "/api/v1/client/sync-reports", r, nil)
 }
 
 // EnrollmentTokenRequest is what CreateEnrollmentToken sends.

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -98,6 +99,10 @@ type Signer struct {
 	kid    string
 	signer jose.Signer
 	jwks   []byte
+	// jwksSigs are detached signatures of the JWKS by every published
+	// key: a client that pinned an older key accepts the new set because
+	// a key it trusts signed it (rotation without re-pinning).
+	jwksSigs []string
 }
 
 // NewSigner builds a signer from the unretired keys. With no active key it
@@ -105,11 +110,9 @@ type Signer struct {
 func NewSigner(m MasterKey, keys []*codexgov.SigningKey) (*Signer, error) {
 	s := &Signer{}
 	var set jose.JSONWebKeySet
+	var all []jose.Signer
 	for _, k := range keys {
 		set.Keys = append(set.Keys, jose.JSONWebKey{Key: ed25519.PublicKey(k.PublicKey), KeyID: k.KID, Algorithm: string(jose.EdDSA), Use: "sig"})
-		if !k.Active {
-			continue
-		}
 		priv, err := m.Open(k.KID, k.PrivateEnc)
 		if err != nil {
 			return nil, err
@@ -119,15 +122,35 @@ func NewSigner(m MasterKey, keys []*codexgov.SigningKey) (*Signer, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.kid, s.signer = k.KID, sig
+		all = append(all, sig)
+		if k.Active {
+			s.kid, s.signer = k.KID, sig
+		}
 	}
 	if set.Keys == nil {
 		set.Keys = []jose.JSONWebKey{}
 	}
 	var err error
-	s.jwks, err = json.Marshal(set)
-	return s, err
+	if s.jwks, err = json.Marshal(set); err != nil {
+		return nil, err
+	}
+	for _, sig := range all {
+		obj, err := sig.Sign(s.jwks)
+		if err != nil {
+			return nil, err
+		}
+		d, err := obj.DetachedCompactSerialize()
+		if err != nil {
+			return nil, err
+		}
+		s.jwksSigs = append(s.jwksSigs, d)
+	}
+	return s, nil
 }
+
+// JWKSSignatures are the detached signatures of JWKS(), one per published
+// key, sent comma-separated in the SignatureHeader of the JWKS.
+func (s *Signer) JWKSSignatures() []string { return s.jwksSigs }
 
 // KID is the active key's ID.
 func (s *Signer) KID() string { return s.kid }
@@ -170,6 +193,24 @@ func Verify(jwks []byte, body []byte, jws string) (string, error) {
 		return "", err
 	}
 	return kid, nil
+}
+
+// VerifyAny checks a body against a SignatureHeader value holding one or
+// more comma-separated detached JWS, and returns the ID of the first key
+// of jwks that verifies one of them.
+func VerifyAny(jwks, body []byte, header string) (string, error) {
+	var last error = errors.New("no signature")
+	for _, sig := range strings.Split(header, ",") {
+		if sig = strings.TrimSpace(sig); sig == "" {
+			continue
+		}
+		kid, err := Verify(jwks, body, sig)
+		if err == nil {
+			return kid, nil
+		}
+		last = err
+	}
+	return "", last
 }
 
 // Derive returns a key for one purpose, derived from the master key

@@ -1,11 +1,14 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
@@ -463,6 +466,69 @@ func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]
 		}
 		out = append(out, st)
 	}
+	machines, err := s.store.SyncMachines(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range machines {
+		if identity != "" && m.Identity != identity {
+			continue
+		}
+		d := codexgov.Delivery{Workspace: m.Workspace, Device: m.MachineID, Kind: codexgov.DeliverySync, Identity: m.Identity,
+			Policy: m.Policy, PolicyVersion: m.PolicyVersion, BundleHash: m.AppliedHash,
+			UserAgent: "codexgov-sync/" + m.AgentVersion, FirstFetch: m.FirstReport, LastFetch: m.LastReport, Fetches: m.Reports}
+		target := snap.SyncTarget(m)
+		out = append(out, codexgov.DeviceStatus{Delivery: d, Expected: target, State: codexgov.DeviceState(&d, target, now, staleAfter),
+			Sync: &codexgov.SyncState{Hostname: m.Hostname, OS: m.OS, Arch: m.Arch, AgentVersion: m.AgentVersion, CodexVersion: m.CodexVersion,
+				Result: m.Result, Error: m.Error, LastApplied: m.LastApplied}})
+	}
 	slices.SortStableFunc(out, func(a, b codexgov.DeviceStatus) int { return b.LastFetch.Compare(a.LastFetch) })
 	return out, nil
+}
+
+var (
+	machineIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
+	contentHashRE    = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
+
+// syncReport records a codexgov sync run. The identity is the
+// credential's; the machine says only what it is and what it holds.
+func (s *Server) syncReport(c *call) (any, error) {
+	var r codexgov.SyncReport
+	if err := s.decodeBody(c.w, c.r, &r, false); err != nil {
+		return nil, err
+	}
+	var bad []codexgov.Detail
+	check := func(ok bool, field, msg string) {
+		if !ok {
+			bad = append(bad, codexgov.Detail{Field: field, Message: msg})
+		}
+	}
+	check(machineIDPattern.MatchString(r.MachineID), "/machine_id", "want 8 to 128 characters from A-Z a-z 0-9 . _ : -")
+	check(r.AppliedHash == "" || contentHashRE.MatchString(r.AppliedHash), "/applied_hash", `want "" or "sha256:" and 64 lower-case hex digits`)
+	check(slices.Contains(codexgov.SyncResults, r.Result), "/result", "want one of "+strings.Join(codexgov.SyncResults, ", "))
+	check(r.PolicyVersion >= 0, "/policy_version", "want a version number, 0 for none")
+	for _, f := range []struct {
+		field, v string
+		max      int
+	}{{"/hostname", r.Hostname, 253}, {"/os", r.OS, 64}, {"/arch", r.Arch, 64}, {"/agent_version", r.AgentVersion, 64},
+		{"/codex_version", r.CodexVersion, 64}, {"/policy", r.Policy, 128}} {
+		check(len(f.v) <= f.max && utf8.ValidString(f.v), f.field, fmt.Sprintf("want valid UTF-8 of at most %d bytes", f.max))
+	}
+	if len(bad) > 0 {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid sync report", Details: bad}
+	}
+	// A failure's message is kept, shortened: a report is never refused
+	// for the length of the error it carries.
+	if len(r.Error) > 1000 {
+		r.Error = strings.ToValidUTF8(r.Error[:1000], "") + "…"
+	}
+	identity, credential := c.p.Identity()
+	now := s.now()
+	m := codexgov.SyncMachine{Workspace: c.p.Workspace(), Identity: identity, Credential: credential, SyncReport: r, LastReport: now}
+	switch r.Result {
+	case codexgov.SyncApplied, codexgov.SyncUnchanged, codexgov.SyncRepaired:
+		m.LastApplied = now
+	}
+	return nil, s.store.RecordSyncReport(c.ctx, m)
 }

@@ -315,8 +315,17 @@ func TestConfigServerIsolation(t *testing.T) {
 	if st, body := f.do(t, "GET", "/codex-config/enroll/"+secret+"/codex/config/bundle", "", ""); st != 200 || !strings.Contains(body, "policy-attacker") || strings.Contains(body, "victim") {
 		t.Errorf("enrollment bundle: %d %s", st, body)
 	}
-	if st, _ := f.do(t, "GET", "/api/v1/workspaces/victim/devices", secret, ""); st != 401 {
-		t.Errorf("an enrollment token on an admin route: %d", st)
+	// It authenticates (codexgov sync uses it on the client routes), but
+	// another workspace does not exist for it and its own admin routes
+	// are closed.
+	if st, _ := f.do(t, "GET", "/api/v1/workspaces/victim/devices", secret, ""); st != 404 {
+		t.Errorf("an enrollment token on another workspace's admin route: %d", st)
+	}
+	if st, _ := f.do(t, "GET", "/api/v1/workspaces/attacker/devices", secret, ""); st != 403 {
+		t.Errorf("an enrollment token on its own workspace's admin route: %d", st)
+	}
+	if st, body := f.do(t, "GET", "/api/v1/client/requirements", secret, ""); st != 200 || strings.Contains(body, "victim") {
+		t.Errorf("an enrollment token's own requirements: %d %s", st, body)
 	}
 	if st, _ := f.do(t, "GET", "/codex-config/enroll/"+secret+"x/codex/config/bundle", "", ""); st != 401 {
 		t.Errorf("an unknown enrollment token: %d", st)

@@ -44,15 +44,7 @@ func (s *Server) authorize(c *call) error {
 		return err
 	}
 	c.p = p
-	own := ""
-	switch {
-	case p.Key != nil:
-		own = p.Key.Workspace
-	case p.Person != nil:
-		own = p.Person.Workspace
-	default:
-		own = p.Token.Workspace
-	}
+	own := p.Workspace()
 	// Another workspace's records do not exist for this caller: 404 before
 	// any other check, so that nothing tells a workspace exists.
 	if c.ws != "" && own != "" && own != c.ws {
@@ -60,8 +52,8 @@ func (s *Server) authorize(c *call) error {
 	}
 	switch c.route.Auth {
 	case Client:
-		if p.Token == nil {
-			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes a user's access token, not an API key")
+		if p.Key != nil {
+			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes a client credential (an access token, an enrollment token or a codexgov login), not an API key")
 		}
 	case Key:
 		if p.Person != nil && !c.route.SCIM {
@@ -153,7 +145,11 @@ func (s *Server) metrics(c *call) error {
 func (s *Server) jwks(c *call) error {
 	c.w.Header().Set("Content-Type", "application/jwk-set+json")
 	c.w.Header().Set("Cache-Control", "public, max-age=300")
-	c.w.Write(s.snap.Load().JWKS())
+	snap := s.snap.Load()
+	if sigs := snap.JWKSSignatures(); len(sigs) > 0 {
+		c.w.Header().Set(bundle.SignatureHeader, strings.Join(sigs, ", "))
+	}
+	c.w.Write(snap.JWKS())
 	return nil
 }
 
@@ -168,7 +164,7 @@ func (s *Server) clientDefaults(c *call) error     { return s.clientDocument(c, 
 
 // clientDocument serves from the snapshot only: no database query.
 func (s *Server) clientDocument(c *call, kind policy.Kind) error {
-	doc, err := s.snap.Load().ClientDocument(c.p.Token, kind)
+	doc, err := s.snap.Load().ClientDocument(c.p, kind)
 	if err != nil {
 		return err
 	}
@@ -207,12 +203,17 @@ type ClientAccess struct {
 }
 
 func (s *Server) clientAccess(c *call) (any, error) {
-	t := c.p.Token
-	acc, perms, ok := s.snap.Load().Access(t.Workspace, t.User)
+	identity, _ := c.p.Identity()
+	email, ok := strings.CutPrefix(identity, "user:")
+	if !ok {
+		return nil, codexgov.Errorf(codexgov.EFORBIDDEN, "a service identity has no per-surface access; its policy is at /api/v1/client/requirements")
+	}
+	ws := c.p.Workspace()
+	acc, perms, ok := s.snap.Load().Access(ws, email)
 	if !ok {
 		return nil, codexgov.Errorf(codexgov.EACCESSDENIED, codexgov.AccessDeniedMessage)
 	}
-	return ClientAccess{Workspace: t.Workspace, User: t.User, Permissions: perms, Access: acc}, nil
+	return ClientAccess{Workspace: ws, User: email, Permissions: perms, Access: acc}, nil
 }
 
 // CreateWorkspace is the body of POST /api/v1/workspaces.

@@ -56,6 +56,7 @@ func Routes() []Route {
 
 		{Method: "GET", Path: "/api/v1/client/requirements", Auth: Client, Summary: "The caller's effective requirements.toml (ETag, detached JWS)", Raw: true, raw: (*Server).clientRequirements},
 		{Method: "GET", Path: "/api/v1/client/defaults", Auth: Client, Summary: "The caller's managed defaults (managed_config.toml)", Raw: true, raw: (*Server).clientDefaults},
+		{Method: "POST", Path: "/api/v1/client/sync-reports", Auth: Client, Status: 204, Summary: "codexgov sync reports a run: machine, Codex version, applied policy hash, result (feeds the devices list)", In: codexgov.SyncReport{}, handle: (*Server).syncReport},
 		{Method: "GET", Path: "/api/v1/client/access", Auth: Client, Summary: "The caller's access decision per Codex surface", Out: ClientAccess{}, handle: (*Server).clientAccess},
 
 		{Method: "GET", Path: configBase + "/codex/config/bundle", Auth: Public, Summary: "Codex's configuration bundle for an OAuth sign-in (Authorization: Bearer <access token from the token endpoint>)", Raw: true, raw: (*Server).oauthBundle},

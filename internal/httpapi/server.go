@@ -356,9 +356,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // decode reads a JSON body strictly into v; errors name the JSON pointer.
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return s.decodeBody(w, r, v, true)
+}
+
+// decodeBody decodes a JSON body; strict refuses unknown fields, which
+// admin routes do. Agent reports are not strict, so that a newer agent
+// still reports to an older server.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, strict bool) error {
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxBodyBytes)
 	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
+	if strict {
+		dec.DisallowUnknownFields()
+	}
 	err := dec.Decode(v)
 	if err == nil && dec.More() {
 		err = errors.New("trailing data after the JSON value")

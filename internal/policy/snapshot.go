@@ -224,6 +224,15 @@ func (d *Document) setHeader() {
 	}
 }
 
+// JWKSSignatures are the JWKS's detached signatures, one per published
+// key.
+func (s *Snapshot) JWKSSignatures() []string {
+	if s.signer == nil {
+		return nil
+	}
+	return s.signer.JWKSSignatures()
+}
+
 // JWKS is the published key set.
 func (s *Snapshot) JWKS() []byte {
 	if s.signer == nil {
@@ -237,6 +246,9 @@ func (s *Snapshot) JWKS() []byte {
 type Principal struct {
 	Key   *codexgov.APIKey
 	Token *codexgov.AccessToken
+	// Enrollment is a machine's enrollment token (codexgov sync): it reads
+	// its identity's client documents and reports, nothing else.
+	Enrollment *codexgov.EnrollmentToken
 	// Person is a person's own sign-in (codexgov login or an admin web
 	// session), whose scopes follow the person's roles.
 	Person *Person
@@ -262,7 +274,40 @@ func (p Principal) ActorID() string {
 	if p.Person != nil {
 		return "user:" + p.Person.Email + " (" + p.Person.Via + ")"
 	}
+	if p.Enrollment != nil {
+		return "enrollment_token:" + p.Enrollment.ID
+	}
 	return ""
+}
+
+// Workspace is the workspace the principal belongs to ("" for a server
+// key).
+func (p Principal) Workspace() string {
+	switch {
+	case p.Key != nil:
+		return p.Key.Workspace
+	case p.Token != nil:
+		return p.Token.Workspace
+	case p.Person != nil:
+		return p.Person.Workspace
+	case p.Enrollment != nil:
+		return p.Enrollment.Workspace
+	}
+	return ""
+}
+
+// Identity is who a client principal acts for ("user:<email>" or
+// "service:<name>") and the ID of the credential it used.
+func (p Principal) Identity() (identity, credential string) {
+	switch {
+	case p.Token != nil:
+		return "user:" + p.Token.User, p.Token.ID
+	case p.Person != nil:
+		return "user:" + p.Person.Email, p.Person.Via
+	case p.Enrollment != nil:
+		return p.Enrollment.Identity(), p.Enrollment.ID
+	}
+	return "", ""
 }
 
 // Authenticate finds the credential for a bearer secret. Revoked, expired
@@ -280,6 +325,13 @@ func (s *Snapshot) Authenticate(secret string, now time.Time) (Principal, error)
 				return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the access token expired at %s", t.ExpiresAt.Format(time.RFC3339))
 			}
 			return Principal{Token: t}, nil
+		}
+	case strings.HasPrefix(secret, codexgov.EnrollmentTokenPrefix):
+		if ev, ok := s.enroll[h]; ok {
+			if t := ev.token; !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
+				return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the enrollment token expired at %s", t.ExpiresAt.Format(time.RFC3339))
+			}
+			return Principal{Enrollment: ev.token}, nil
 		}
 	}
 	return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")
@@ -303,30 +355,89 @@ const (
 	Defaults
 )
 
-// ClientDocument returns the document an access token's user is served.
-// A user who may not use Codex locally, or may no longer hold an access
-// token, gets EACCESSDENIED with the message Codex users are shown.
-func (s *Snapshot) ClientDocument(t *codexgov.AccessToken, kind Kind) (*Document, error) {
-	sp, ok := s.spaces[t.Workspace]
-	if !ok {
-		return nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid")
+// ClientDocument returns the document a client principal is served: a
+// user's access token, a person's codexgov login, or a machine's
+// enrollment token. An identity that may not use Codex locally (or, for an
+// access token, may no longer hold one) gets EACCESSDENIED with the
+// message Codex users are shown.
+func (s *Snapshot) ClientDocument(p Principal, kind Kind) (*Document, error) {
+	c, err := s.clientPolicy(p)
+	if err != nil {
+		return nil, err
 	}
-	v := sp.users[t.User]
-	if v == nil {
-		return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: "the user is not in the workspace"}}}
-	}
-	for _, d := range []codexgov.Decision{v.access[codexgov.SurfaceLocal], v.token} {
-		if !d.Allowed {
-			return nil, &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: d.Reason}}}
-		}
-	}
-	if v.policy == nil {
+	if c == nil {
 		return s.empty, nil
 	}
 	if kind == Defaults {
-		return v.policy.defaults, nil
+		return c.defaults, nil
 	}
-	return v.policy.requirements, nil
+	return c.requirements, nil
+}
+
+func (s *Snapshot) clientPolicy(p Principal) (*compiled, error) {
+	deny := func(reason string) error {
+		return &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: reason}}}
+	}
+	if p.Enrollment != nil {
+		ev := s.enrollByID[p.Enrollment.ID]
+		if ev == nil {
+			return nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the enrollment token is not valid (unknown or revoked)")
+		}
+		if !ev.access.Allowed {
+			return nil, deny(ev.access.Reason)
+		}
+		return ev.policy, nil
+	}
+	ws, email := p.Workspace(), ""
+	switch {
+	case p.Token != nil:
+		email = p.Token.User
+	case p.Person != nil:
+		email = p.Person.Email
+	}
+	sp, ok := s.spaces[ws]
+	if !ok || email == "" {
+		return nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid")
+	}
+	v := sp.users[strings.ToLower(email)]
+	if v == nil {
+		return nil, deny("the user is not in the workspace")
+	}
+	checks := []codexgov.Decision{v.access[codexgov.SurfaceLocal]}
+	if p.Token != nil {
+		checks = append(checks, v.token)
+	}
+	for _, d := range checks {
+		if !d.Allowed {
+			return nil, deny(d.Reason)
+		}
+	}
+	return v.policy, nil
+}
+
+// SyncTarget is what a codexgov sync machine should hold now: the policy
+// its identity is assigned, by content hash (PolicyVersion.Hash), or
+// "denied" when the identity may not use Codex locally or its enrollment
+// token was revoked.
+func (s *Snapshot) SyncTarget(m *codexgov.SyncMachine) codexgov.DeliveryTarget {
+	var c *compiled
+	allowed := false
+	if ev := s.enrollByID[m.Credential]; ev != nil {
+		allowed, c = ev.access.Allowed, ev.policy
+	} else if email, ok := strings.CutPrefix(m.Identity, "user:"); ok {
+		if sp := s.spaces[m.Workspace]; sp != nil {
+			if v := sp.users[email]; v != nil {
+				allowed, c = v.access[codexgov.SurfaceLocal].Allowed, v.policy
+			}
+		}
+	}
+	switch {
+	case !allowed:
+		return codexgov.DeliveryTarget{BundleHash: codexgov.DeliveryDenied}
+	case c == nil:
+		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash("", "")}
+	}
+	return codexgov.DeliveryTarget{Policy: c.version.Name, PolicyVersion: c.version.Version, BundleHash: c.version.Hash}
 }
 
 // Access is the access decision for a user, as of the snapshot.

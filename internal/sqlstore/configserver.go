@@ -394,3 +394,53 @@ func (s *DB) Deliveries(ctx context.Context, ws string) ([]*codexgov.Delivery, e
 		return out, rows.Err()
 	})
 }
+
+// RecordSyncReport upserts a sync machine's last report. The first report
+// time and the count are the store's; LastApplied keeps its value across
+// runs that did not apply.
+func (s *DB) RecordSyncReport(ctx context.Context, m codexgov.SyncMachine) error {
+	applied := int64(0)
+	if !m.LastApplied.IsZero() {
+		applied = m.LastApplied.UnixMicro()
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_machines (workspace_id, machine_id, identity, credential, hostname, os, arch, agent_version, codex_version,
+  applied_hash, policy, policy_version, result, error, first_report, last_report, last_applied, reports)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, 1)
+ON CONFLICT (workspace_id, machine_id) DO UPDATE SET identity = excluded.identity, credential = excluded.credential, hostname = excluded.hostname,
+  os = excluded.os, arch = excluded.arch, agent_version = excluded.agent_version, codex_version = excluded.codex_version,
+  applied_hash = excluded.applied_hash, policy = excluded.policy, policy_version = excluded.policy_version, result = excluded.result,
+  error = excluded.error, last_report = excluded.last_report,
+  last_applied = CASE WHEN excluded.last_applied > 0 THEN excluded.last_applied ELSE sync_machines.last_applied END,
+  reports = sync_machines.reports + 1`,
+		m.Workspace, m.MachineID, m.Identity, m.Credential, m.Hostname, m.OS, m.Arch, m.AgentVersion, m.CodexVersion,
+		m.AppliedHash, m.Policy, m.PolicyVersion, m.Result, m.Error, m.LastReport.UnixMicro(), applied)
+	return dbError("record sync report", err)
+}
+
+// SyncMachines lists a workspace's sync machines, last report first.
+func (s *DB) SyncMachines(ctx context.Context, ws string) ([]*codexgov.SyncMachine, error) {
+	return inWorkspace(ctx, s, "sync machines", ws, func(q queryer) ([]*codexgov.SyncMachine, error) {
+		rows, err := q.QueryContext(ctx, `SELECT workspace_id, machine_id, identity, credential, hostname, os, arch, agent_version, codex_version,
+  applied_hash, policy, policy_version, result, error, first_report, last_report, last_applied, reports
+FROM sync_machines WHERE workspace_id = $1 ORDER BY last_report DESC, machine_id`, ws)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := []*codexgov.SyncMachine{}
+		for rows.Next() {
+			var m codexgov.SyncMachine
+			var first, last, applied int64
+			if err := rows.Scan(&m.Workspace, &m.MachineID, &m.Identity, &m.Credential, &m.Hostname, &m.OS, &m.Arch, &m.AgentVersion, &m.CodexVersion,
+				&m.AppliedHash, &m.Policy, &m.PolicyVersion, &m.Result, &m.Error, &first, &last, &applied, &m.Reports); err != nil {
+				return nil, err
+			}
+			m.FirstReport, m.LastReport = fromMicros(first), fromMicros(last)
+			if applied > 0 {
+				m.LastApplied = fromMicros(applied)
+			}
+			out = append(out, &m)
+		}
+		return out, rows.Err()
+	})
+}

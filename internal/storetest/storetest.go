@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"EnrollmentTokens", testEnrollmentTokens},
 		{"OAuthGrants", testOAuthGrants},
 		{"Deliveries", testDeliveries},
+		{"SyncMachines", testSyncMachines},
 		{"SCIMDirectory", testSCIMDirectory},
 		{"IdentityProviders", testIdentityProviders},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
@@ -633,5 +634,41 @@ func testDeliveries(t *testing.T, s codexgov.Store) {
 	}
 	if _, err := s.Deliveries(ctx, "nope"); code(err) != codexgov.ENOTFOUND {
 		t.Errorf("deliveries of a missing workspace: %v", err)
+	}
+}
+
+func testSyncMachines(t *testing.T, s codexgov.Store) {
+	ctx := configWorkspace(t, s)
+	must(s.CreateWorkspace(ctx, "b", ""))
+	v0 := must(s.Version(ctx))
+	t0 := time.Unix(1_800_000_000, 0).UTC()
+	m := codexgov.SyncMachine{Workspace: "a", Identity: "service:ci", Credential: "enr_1", LastReport: t0, LastApplied: t0,
+		SyncReport: codexgov.SyncReport{MachineID: "m1", Hostname: "ci-07", OS: "linux", Arch: "amd64", AgentVersion: "dev", CodexVersion: "0.169.0",
+			AppliedHash: "sha256:aa", Policy: "eng", PolicyVersion: 1, Result: codexgov.SyncApplied}}
+	must(struct{}{}, s.RecordSyncReport(ctx, m))
+	other := m
+	other.Workspace, other.Hostname = "b", "elsewhere"
+	must(struct{}{}, s.RecordSyncReport(ctx, other))
+	// A failed run later: the last report moves, the last applied stays.
+	m2 := m
+	m2.LastReport, m2.LastApplied, m2.Result, m2.Error = t0.Add(time.Hour), time.Time{}, codexgov.SyncRefused, "bad signature"
+	must(struct{}{}, s.RecordSyncReport(ctx, m2))
+	ms := must(s.SyncMachines(ctx, "a"))
+	if len(ms) != 1 {
+		t.Fatalf("sync machines of a: %+v", ms)
+	}
+	got := ms[0]
+	if got.Reports != 2 || !got.FirstReport.Equal(t0) || !got.LastReport.Equal(t0.Add(time.Hour)) || !got.LastApplied.Equal(t0) ||
+		got.Result != codexgov.SyncRefused || got.Error != "bad signature" || got.Hostname != "ci-07" || got.AppliedHash != "sha256:aa" || got.Credential != "enr_1" {
+		t.Errorf("sync machine after two reports: %+v", got)
+	}
+	if bs := must(s.SyncMachines(ctx, "b")); len(bs) != 1 || bs[0].Hostname != "elsewhere" || bs[0].Reports != 1 {
+		t.Errorf("sync machines of b: %+v", bs)
+	}
+	if v := must(s.Version(ctx)); v != v0 {
+		t.Errorf("sync reports moved the state version")
+	}
+	if _, err := s.SyncMachines(ctx, "nope"); code(err) != codexgov.ENOTFOUND {
+		t.Errorf("sync machines of a missing workspace: %v", err)
 	}
 }
