@@ -21,6 +21,9 @@ import (
 type Client struct {
 	base  string
 	token string
+	// Token, when set, gives the bearer credential of each request (a
+	// credential that refreshes); it overrides the one given to New.
+	Token func(ctx context.Context) (string, error)
 	HTTP  *http.Client
 }
 
@@ -55,8 +58,14 @@ func (c *Client) request(ctx context.Context, method, path string, in any) (*htt
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
+	token := c.token
+	if c.Token != nil {
+		if token, err = c.Token(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	return req, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/codexgov/codexgov/codex/requirements"
+	"github.com/codexgov/codexgov/internal/atomicfile"
 	"github.com/codexgov/codexgov/internal/httpapi"
 )
 
@@ -119,7 +120,7 @@ func (in *installer) run(ctx context.Context) error {
 		_, err := io.WriteString(in.out, text)
 		return err
 	}
-	backup, err := writeAtomic(target, []byte(text))
+	backup, err := atomicfile.Write(target, []byte(text), atomicfile.Options{Mode: 0o644, Root: true, Backup: true})
 	if err != nil {
 		return err
 	}
@@ -212,68 +213,4 @@ func bootstrapTOML(server, enrollToken string, b httpapi.Bootstrap, now time.Tim
 		fmt.Fprintf(&sb, "scopes = [%s]\n", strings.Join(qs, ", "))
 	}
 	return sb.String()
-}
-
-// writeAtomic replaces path with data: a temporary file in the same
-// folder, fsync, rename, fsync of the folder. The previous file, when it
-// differs, is kept as path.codexgov-backup.
-func writeAtomic(path string, data []byte) (backup string, err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	old, err := os.ReadFile(path)
-	switch {
-	case err == nil && string(old) != string(data):
-		backup = path + ".codexgov-backup"
-		if err := writeFileSync(backup, old); err != nil {
-			return "", fmt.Errorf("keep the previous file: %w", err)
-		}
-	case err != nil && !errors.Is(err, os.ErrNotExist):
-		return "", err
-	}
-	tmp, err := os.CreateTemp(dir, ".requirements.toml.tmp-*")
-	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", err
-	}
-	if err := tmp.Close(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return backup, nil
-}
-
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
