@@ -864,7 +864,7 @@ func adminSignIns(e *adminEnv) *cobra.Command {
 }
 
 func printDevices(w io.Writer, ds []codexgov.DeviceStatus) {
-	fmt.Fprintln(w, "DEVICE\tKIND\tIDENTITY\tLAST FETCH\tRECEIVED\tSHOULD HAVE\tSTATE")
+	fmt.Fprintln(w, "DEVICE\tKIND\tIDENTITY\tLAST FETCH\tRECEIVED\tSHOULD HAVE\tSTATE\tHOST\tLAST SYNC")
 	ver := func(p string, v int, hash string) string {
 		switch {
 		case hash == codexgov.DeliveryDenied:
@@ -881,8 +881,17 @@ func printDevices(w io.Writer, ds []codexgov.DeviceStatus) {
 		if !d.LastFetch.IsZero() {
 			last = d.LastFetch.Format("2006-01-02 15:04:05")
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Device, d.Kind, d.Identity, last, ver(d.Policy, d.PolicyVersion, d.BundleHash),
-			ver(d.Expected.Policy, d.Expected.PolicyVersion, d.Expected.BundleHash), d.State)
+		// A sync machine says which machine it is and how its last run
+		// went; the native configuration server's devices do not.
+		host, result := "-", "-"
+		if d.Sync != nil {
+			host, result = d.Sync.Hostname, d.Sync.Result
+			if d.Sync.Error != "" {
+				result += ": " + d.Sync.Error
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Device, d.Kind, d.Identity, last, ver(d.Policy, d.PolicyVersion, d.BundleHash),
+			ver(d.Expected.Policy, d.Expected.PolicyVersion, d.Expected.BundleHash), d.State, host, result)
 	}
 }
 

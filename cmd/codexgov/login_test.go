@@ -228,6 +228,24 @@ func TestDeviceLogin(t *testing.T) {
 		if evs[0].Action != "user.create" || !strings.HasPrefix(evs[0].Actor, "user:alice@acme.test (grant_") {
 			t.Errorf("audit: %s by %s; stdout %s stderr %s", evs[0].Action, evs[0].Actor, stdout.String(), stderr.String())
 		}
+		// codexgov sync without an enrollment token uses the login: the
+		// machine gets alice's policy and is listed as hers.
+		must(m.Store.PutPolicy(ctx, "acme", codexgov.PolicyInput{Name: "admins", Requirements: secTOML}))
+		must(m.Store.SetAssignment(ctx, "acme", codexgov.Assignment{Rules: []codexgov.Rule{{Group: "Codex Admins", Policy: "admins"}}}))
+		must(nil, m.API.Rebuild(ctx))
+		etc := t.TempDir()
+		stdout.Reset()
+		if code := run(context.Background(), []string{"sync", "--once", "--etc", etc, "--state", filepath.Join(cfg, "sync"), "--machine-id", "alice-laptop"}, nil, &stdout, &stderr); code != 0 ||
+			!strings.Contains(stdout.String(), "applied: policy admins v1") {
+			t.Fatalf("sync with the login: %d %s %s", code, stdout.String(), stderr.String())
+		}
+		if b, _ := os.ReadFile(filepath.Join(etc, "requirements.toml")); string(b) != secTOML {
+			t.Errorf("synced requirements: %q", b)
+		}
+		ms, _ := m.Store.SyncMachines(ctx, "acme")
+		if len(ms) != 1 || ms[0].MachineID != "alice-laptop" || ms[0].Identity != "user:alice@acme.test" || !strings.HasPrefix(ms[0].Credential, "grant_") {
+			t.Errorf("sync machines: %+v", ms)
+		}
 		// Logout revokes the sign-in on the server and removes the file.
 		stdout.Reset()
 		if code := run(context.Background(), []string{"logout"}, nil, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "Signed out") {

@@ -225,6 +225,19 @@ func TestSyncEndToEnd(t *testing.T) {
 			d.Fetches != 1 || d.Expected.Policy != "eng" || !strings.HasPrefix(d.BundleHash, "sha256:") {
 			t.Errorf("device: %+v %+v", d, d.Sync)
 		}
+		// The admin CLI's table shows the machine with its host and last
+		// run.
+		var stdout bytes.Buffer
+		printDevices(&stdout, must[[]codexgov.DeviceStatus](t)(e.admin.Devices(ctx, ws, client.DeviceFilter{})))
+		var line string
+		for _, l := range strings.Split(stdout.String(), "\n") {
+			if strings.HasPrefix(l, "devbox-0001") {
+				line = strings.Join(strings.Fields(l), " ")
+			}
+		}
+		if !strings.Contains(line, "devbox-0001 sync user:alice@acme.test") || !strings.Contains(line, "eng v1 eng v1 current "+host+" applied") {
+			t.Errorf("admin devices:\n%s", stdout.String())
+		}
 		if fi, err := os.Stat(s.state); err != nil || fi.Mode().Perm() != 0o700 {
 			t.Errorf("state folder: %v %v", fi.Mode(), err)
 		}
@@ -326,6 +339,50 @@ func TestSyncEndToEnd(t *testing.T) {
 		}
 		s.expectFiles(t, eng2TOML, "", "after the token was revoked")
 		s.secret = other.Secret
+	})
+
+	t.Run("daemon: follows changes, rides out an outage, stops on cancel", func(t *testing.T) {
+		args := s.args()
+		args[1] = "--daemon"
+		args = append(args, "--interval", "1s", "--retry", "200ms")
+		dctx, cancel := context.WithCancel(ctx)
+		var logs lockedBuffer
+		done := make(chan int)
+		go func() { done <- run(dctx, args, strings.NewReader(""), io.Discard, &logs) }()
+		waitFor := func(req string) {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				if b, _ := os.ReadFile(filepath.Join(s.m.Etc, "requirements.toml")); string(b) == req {
+					return
+				}
+				if time.Now().After(deadline) {
+					cancel()
+					t.Fatalf("the daemon did not write the new policy:\n%s", logs.String())
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+		}
+		assign("eng")
+		waitFor(engTOML)
+		e.stop()
+		time.Sleep(1500 * time.Millisecond) // at least one failed run
+		e.start(e.addr)
+		assign("eng2")
+		waitFor(eng2TOML)
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("daemon exit %d", code)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the daemon did not stop on cancel")
+		}
+		if l := logs.String(); !strings.Contains(l, "result=failed") || !strings.Contains(l, "connection refused") {
+			t.Errorf("the outage is not in the log:\n%s", l)
+		}
+		s.expectFiles(t, eng2TOML, "", "after the daemon")
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 	"time"
 
 	"github.com/codexgov/codexgov"
@@ -391,5 +392,35 @@ func TestRecorderCoalescesAndBounds(t *testing.T) {
 	}
 	if a := w.rows["a"]; a.Fetches != 2 || !a.FirstFetch.Equal(t0) || !a.LastFetch.Equal(t0.Add(time.Hour)) || len(w.rows) != 6 {
 		t.Fatalf("after recovery: %+v (%d rows)", a, len(w.rows))
+	}
+}
+
+// A sync report is checked field by field, named by JSON pointer; the
+// identity comes from the credential, never from the body.
+func TestSyncReportValidation(t *testing.T) {
+	f := newFixture(t)
+	ctx := actor()
+	secret, id, hash := codexgov.NewSecret(codexgov.EnrollmentTokenPrefix)
+	if _, err := f.store.CreateEnrollmentToken(ctx, codexgov.EnrollmentToken{ID: id, Workspace: "victim", Service: "ci", Groups: []string{}, Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	f.api.Rebuild(context.Background())
+	st, body := f.do(t, "POST", "/api/v1/client/sync-reports", secret, `{"machine_id":"x","applied_hash":"md5:1","result":"great","hostname":"ok","future_field":1}`)
+	if st != 400 {
+		t.Fatalf("bad report: %d %s", st, body)
+	}
+	for _, field := range []string{"/machine_id", "/applied_hash", "/result"} {
+		if !strings.Contains(body, `"field": "`+field+`"`) {
+			t.Errorf("no detail for %s: %s", field, body)
+		}
+	}
+	long := strings.Repeat("é", 800)
+	st, body = f.do(t, "POST", "/api/v1/client/sync-reports", secret, `{"machine_id":"machine-0001","identity":"user:boss@victim","result":"failed","error":"`+long+`","future_field":1}`)
+	if st != 204 {
+		t.Fatalf("good report (with an unknown field from a newer agent): %d %s", st, body)
+	}
+	ms, err := f.store.SyncMachines(context.Background(), "victim")
+	if err != nil || len(ms) != 1 || ms[0].Identity != "service:ci" || ms[0].Credential != id || len(ms[0].Error) > 1004 || !utf8.ValidString(ms[0].Error) {
+		t.Fatalf("stored: %+v %v", ms, err)
 	}
 }

@@ -1,0 +1,87 @@
+package syncagent
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/client"
+	"github.com/codexgov/codexgov/internal/bundle"
+)
+
+func TestBackoff(t *testing.T) {
+	b := Backoff{Interval: 5 * time.Minute, Min: 10 * time.Second}
+	for i := 0; i < 200; i++ {
+		if d := b.Next(0); d < 270*time.Second || d > 330*time.Second {
+			t.Fatalf("after a success: %s, want 5m ±10%%", d)
+		}
+		if d := b.Next(1); d < 5*time.Second || d > 10*time.Second {
+			t.Fatalf("first retry: %s, want 5s to 10s", d)
+		}
+		if d := b.Next(3); d < 20*time.Second || d > 40*time.Second {
+			t.Fatalf("third retry: %s, want 20s to 40s", d)
+		}
+		if d := b.Next(30); d < 150*time.Second || d > 5*time.Minute {
+			t.Fatalf("many failures: %s, want at most the interval", d)
+		}
+	}
+}
+
+// A document the server signed that Codex would refuse (the real server
+// never stores one; a compromised or buggy one might serve it) is refused
+// like a bad signature: nothing changes.
+func TestValidationRefusal(t *testing.T) {
+	var mk bundle.MasterKey
+	rand.Read(mk[:])
+	k := bundle.NewSigningKey(mk, time.Now())
+	signer, err := bundle.NewSigner(mk, []*codexgov.SigningKey{&k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := "allowed_sandbox_modes = [\"read-only\"]\n"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body string
+		switch r.URL.Path {
+		case "/.well-known/jwks.json":
+			w.Header().Set(bundle.SignatureHeader, strings.Join(signer.JWKSSignatures(), ", "))
+			w.Write(signer.JWKS())
+			return
+		case "/api/v1/client/requirements":
+			body = req
+		case "/api/v1/client/defaults":
+		case "/api/v1/client/sync-reports":
+			w.WriteHeader(204)
+			return
+		}
+		sig, _ := signer.Sign([]byte(body))
+		w.Header().Set(bundle.SignatureHeader, sig)
+		w.Header().Set("Etag", `"`+codexgov.BodyHash([]byte(body))+`"`)
+		w.Header().Set("Codexgov-Policy", "p")
+		w.Header().Set("Codexgov-Policy-Version", "1")
+		w.Write([]byte(body))
+	}))
+	defer srv.Close()
+	etc := t.TempDir()
+	a, err := New(Config{Client: client.New(srv.URL, "cge_x"), Etc: etc, State: filepath.Join(t.TempDir(), "state"), MachineID: "test-machine"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := a.RunOnce(context.Background()); o.Result != codexgov.SyncApplied || !o.Reported {
+		t.Fatalf("first run: %+v", o)
+	}
+	req = "allowed_sandbox_modes = [\"workspace-write\"]\n" // no read-only: Codex refuses to start
+	o := a.RunOnce(context.Background())
+	if o.Result != codexgov.SyncRefused || !strings.Contains(o.Err.Error(), "would refuse to start") || !strings.Contains(o.Err.Error(), "read-only") {
+		t.Fatalf("invalid policy: %+v", o)
+	}
+	if b, _ := os.ReadFile(filepath.Join(etc, RequirementsFile)); string(b) != "allowed_sandbox_modes = [\"read-only\"]\n" {
+		t.Errorf("the file changed: %q", b)
+	}
+}
