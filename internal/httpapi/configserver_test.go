@@ -13,8 +13,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
