@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,7 +22,7 @@ func newRequirementsCmd() *cobra.Command {
 }
 
 type effectiveFlags struct {
-	system, managedConfig, cloudBundle, mdmBase64, hostname, codexDir, codexHome string
+	system, managedConfig, cloudBundle, mdmBase64, mdmConfigBase64, hostname, codexDir, codexHome string
 }
 
 func newEffectiveCmd() *cobra.Command {
@@ -63,6 +62,7 @@ Without any layer flag the files in --codex-dir are read if they exist.`,
 	fl.StringVar(&f.managedConfig, "managed-config", "", "legacy managed_config.toml to evaluate")
 	fl.StringVar(&f.cloudBundle, "cloud-bundle", "", "JSON body of the cloud config bundle endpoint")
 	fl.StringVar(&f.mdmBase64, "mdm-requirements-base64", "", "macOS MDM requirements_toml_base64 value")
+	fl.StringVar(&f.mdmConfigBase64, "mdm-config-base64", "", "macOS MDM config_toml_base64 value (read as the legacy managed_config.toml, above the file)")
 	fl.StringVar(&f.hostname, "hostname", "", "hostname for remote_sandbox_config (default: this machine's)")
 	fl.StringVar(&f.codexDir, "codex-dir", "/etc/codex", "folder the files are evaluated as installed in")
 	fl.StringVar(&f.codexHome, "codex-home", defaultCodexHome(), "CODEX_HOME; relative paths in cloud fragments resolve against it")
@@ -75,7 +75,7 @@ func (f *effectiveFlags) inputs() (requirements.Inputs, error) {
 		h := f.hostname
 		in.Hostname = func() string { return h }
 	}
-	noFlags := f.system == "" && f.managedConfig == "" && f.cloudBundle == "" && f.mdmBase64 == ""
+	noFlags := f.system == "" && f.managedConfig == "" && f.cloudBundle == "" && f.mdmBase64 == "" && f.mdmConfigBase64 == ""
 	systemPath := filepath.Join(f.codexDir, "requirements.toml")
 	managedPath := filepath.Join(f.codexDir, "managed_config.toml")
 	load := func(file, installedAt string, kind requirements.SourceKind, optional bool) (*requirements.Layer, error) {
@@ -140,11 +140,21 @@ func (f *effectiveFlags) inputs() (requirements.Inputs, error) {
 		}
 	}
 	if f.mdmBase64 != "" {
-		data, err := base64.StdEncoding.DecodeString(f.mdmBase64)
+		data, err := mdmBase64("--mdm-requirements-base64", f.mdmBase64)
 		if err != nil {
-			return in, fmt.Errorf("--mdm-requirements-base64: %w", err)
+			return in, err
 		}
-		in.MDM = &requirements.Layer{Source: requirements.Source{Kind: requirements.MDMRequirements}, Contents: string(data)}
+		in.MDM = &requirements.Layer{Source: requirements.Source{Kind: requirements.MDMRequirements}, Contents: data}
+	}
+	if f.mdmConfigBase64 != "" {
+		if f.managedConfig != "" {
+			return in, errors.New("give --mdm-config-base64 or --managed-config, not both: the evaluation composes one legacy managed config layer")
+		}
+		data, err := mdmBase64("--mdm-config-base64", f.mdmConfigBase64)
+		if err != nil {
+			return in, err
+		}
+		in.LegacyManaged = &requirements.Layer{Source: requirements.Source{Kind: requirements.LegacyManagedMDM}, Contents: data}
 	}
 	return in, nil
 }

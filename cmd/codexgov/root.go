@@ -11,6 +11,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd(), newAdminCmd(), newLoginCmd(), newLogoutCmd(), newInstallCmd(), newSyncCmd(), newRequirementsCmd(), newRulesCmd(), newExplainCmd(), newTeamConfigCmd())
+	root.AddCommand(newServerCmd(), newAdminCmd(), newLoginCmd(), newLogoutCmd(), newInstallCmd(), newSyncCmd(), newMDMCmd(), newRequirementsCmd(), newRulesCmd(), newExplainCmd(), newTeamConfigCmd())
 	return root
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"howett.net/plist"
+)
+
+func runCode(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// TestMDMProfile makes profiles from a real server's policies and checks
+// them with a plist parser, with `codexgov requirements effective` and
+// with `codexgov mdm inspect`.
+func TestMDMProfile(t *testing.T) {
+	m := &Main{DataDir: t.TempDir()}
+	srv, key := startServer(t, m)
+	c := cli{t: t, server: srv, token: key, ws: "acme"}
+	c.run(0, "workspaces", "create", "acme", "--name", "Acme Corp")
+	c.run(0, "users", "add", "alice@acme.test")
+	c.run(0, "groups", "create", "eng")
+	c.run(0, "groups", "add-member", "eng", "alice@acme.test")
+	dir := t.TempDir()
+	req := writeFile(t, "eng.toml", engTOML)
+	def := writeFile(t, "eng-defaults.toml", engDefaults)
+	c.run(0, "policies", "put", "eng", "--requirements", req, "--defaults", def)
+	c.run(0, "policies", "put", "floor", "--requirements", writeFile(t, "floor.toml", floorTOML))
+	c.run(0, "assignment", "set", "--rule", "eng=eng", "--baseline", "floor")
+	admin := []string{"--server", srv, "--token", key, "-w", "acme"}
+
+	profile := func(want int, args ...string) (string, string) {
+		t.Helper()
+		code, out, errOut := runCode(append(append([]string{"mdm", "profile"}, admin...), args...)...)
+		if code != want {
+			t.Fatalf("mdm profile %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
+		}
+		return out, errOut
+	}
+	type payload struct {
+		PayloadType  string `plist:"PayloadType"`
+		Requirements string `plist:"requirements_toml_base64"`
+		Config       string `plist:"config_toml_base64"`
+	}
+	type top struct {
+		PayloadIdentifier string    `plist:"PayloadIdentifier"`
+		PayloadScope      string    `plist:"PayloadScope"`
+		PayloadContent    []payload `plist:"PayloadContent"`
+	}
+	decode := func(file string) (top, string, string) {
+		t.Helper()
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p top
+		if _, err := plist.Unmarshal(b, &p); err != nil {
+			t.Fatalf("%s does not parse as a plist: %v", file, err)
+		}
+		if len(p.PayloadContent) != 1 || p.PayloadContent[0].PayloadType != "com.openai.codex" || p.PayloadScope != "System" {
+			t.Fatalf("%s: %+v", file, p)
+		}
+		r, _ := base64.StdEncoding.DecodeString(p.PayloadContent[0].Requirements)
+		d, _ := base64.StdEncoding.DecodeString(p.PayloadContent[0].Config)
+		return p, string(r), string(d)
+	}
+	// effective is `codexgov requirements effective` on the decoded
+	// payloads as MDM layers: it must accept them.
+	effective := func(p top) string {
+		t.Helper()
+		args := []string{"requirements", "effective", "--codex-dir", dir}
+		if v := p.PayloadContent[0].Requirements; v != "" {
+			args = append(args, "--mdm-requirements-base64", v)
+		}
+		if v := p.PayloadContent[0].Config; v != "" {
+			args = append(args, "--mdm-config-base64", v)
+		}
+		code, out, errOut := runCode(args...)
+		if code != 0 {
+			t.Fatalf("requirements effective refused the profile's TOML: %d %s %s", code, out, errOut)
+		}
+		return out
+	}
+
+	t.Run("group", func(t *testing.T) {
+		f := filepath.Join(dir, "eng.mobileconfig")
+		if _, errOut := profile(0, "--group", "eng", "-o", f, "--organization", "Acme Corp"); !strings.Contains(errOut, "Codex policy eng v1") {
+			t.Errorf("stderr: %s", errOut)
+		}
+		p, r, d := decode(f)
+		if r != engTOML || d != engDefaults || p.PayloadIdentifier != "com.codexgov.acme.eng" {
+			t.Errorf("payloads: %q %q %s", r, d, p.PayloadIdentifier)
+		}
+		eff := effective(p)
+		if !strings.Contains(eff, `"allowedSandboxModes":["read-only","workspace-write"]`) {
+			t.Errorf("effective: %s", eff)
+		}
+		code, out, errOut := runCode("mdm", "inspect", f)
+		if code != 0 || !strings.Contains(out, "# requirements_toml_base64\n"+engTOML) || !strings.Contains(out, "# config_toml_base64\n"+engDefaults) ||
+			!strings.Contains(out, strings.TrimSpace(eff)) || !strings.Contains(out, "(not signed)") {
+			t.Errorf("inspect: %d\n%s%s", code, out, errOut)
+		}
+	})
+
+	t.Run("user, to standard output", func(t *testing.T) {
+		out, _ := profile(0, "--email", "alice@acme.test")
+		f := writeFile(t, "alice.mobileconfig", out)
+		p, r, _ := decode(f)
+		if r != engTOML || p.PayloadIdentifier != "com.codexgov.acme.alice-acme-test" {
+			t.Errorf("alice: %q %s", r, p.PayloadIdentifier)
+		}
+	})
+
+	t.Run("baseline, and the native bootstrap", func(t *testing.T) {
+		f := filepath.Join(dir, "floor.mobileconfig")
+		profile(0, "--baseline", "-o", f)
+		p, r, d := decode(f)
+		if r != floorTOML || d != "" || p.PayloadContent[0].Config != "" {
+			t.Errorf("baseline: %q %q", r, d)
+		}
+		effective(p)
+		n := filepath.Join(dir, "native.mobileconfig")
+		profile(0, "--baseline", "--native", "https://codexgov.acme.test", "-o", n)
+		p, r, _ = decode(n)
+		if !strings.Contains(r, floorTOML) || !strings.Contains(r, "[config_server]\nbase_url = \"https://codexgov.acme.test/codex-config/acme\"") {
+			t.Errorf("native bootstrap:\n%s", r)
+		}
+		var inspected map[string]any
+		code, out, _ := runCode("mdm", "inspect", "--json", n)
+		if err := json.Unmarshal([]byte(out), &inspected); err != nil || code != 0 || inspected["valid"] != true {
+			t.Errorf("inspect --json: %d %v %s", code, err, out)
+		}
+	})
+
+	t.Run("signed", func(t *testing.T) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Acme MDM Signing"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+		der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		kder, _ := x509.MarshalECPrivateKey(key)
+		certFile := writeFile(t, "sign.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+		keyFile := writeFile(t, "sign.key", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})))
+		f := filepath.Join(dir, "signed.mobileconfig")
+		profile(0, "--group", "eng", "--sign", certFile+","+keyFile, "-o", f)
+		code, out, errOut := runCode("mdm", "inspect", f)
+		if code != 0 || !strings.Contains(out, "signed by:    CN=Acme MDM Signing") || !strings.Contains(out, engTOML) {
+			t.Errorf("inspect signed: %d\n%s%s", code, out, errOut)
+		}
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		for _, c := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"--group", "eng", "--baseline"}, "exactly one of"},
+			{[]string{"--group", "eng", "--native", "https://x.test"}, "use it with --baseline"},
+			{[]string{"--group", "nobody"}, "not found"},
+			{[]string{"--requirements", writeFile(t, "bad.toml", "allowed_sandbox_modes = [\"workspace-write\"]\n"), "-o", filepath.Join(dir, "bad.mobileconfig")}, "refuse to start"},
+		} {
+			code, out, errOut := runCode(append(append([]string{"mdm", "profile"}, admin...), c.args...)...)
+			if code == 0 || !strings.Contains(out+errOut, c.want) {
+				t.Errorf("%v: %d %s%s", c.args, code, out, errOut)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "bad.mobileconfig")); err == nil {
+			t.Errorf("a refused profile was written")
+		}
+		// A profile whose TOML Codex refuses is reported by inspect.
+		bad := strings.Replace(string(must[[]byte](t)(os.ReadFile(filepath.Join(dir, "eng.mobileconfig")))),
+			base64.StdEncoding.EncodeToString([]byte(engTOML)), base64.StdEncoding.EncodeToString([]byte("allowed_sandbox_modes = [\"workspace-write\"]\n")), 1)
+		code, _, errOut := runCode("mdm", "inspect", writeFile(t, "bad.mobileconfig", bad))
+		if code != 1 || !strings.Contains(errOut, "refuse to start") || !strings.Contains(errOut, "read-only") {
+			t.Errorf("inspect of an invalid profile: %d %s", code, errOut)
+		}
+	})
+}
