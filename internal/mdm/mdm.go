@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/smallstep/pkcs7"
 	"howett.net/plist"
@@ -82,6 +83,11 @@ func Build(p Profile) ([]byte, error) {
 	if strings.TrimSpace(p.Requirements) == "" && strings.TrimSpace(p.Config) == "" {
 		return nil, errors.New("the profile would carry no requirements and no managed defaults")
 	}
+	for key, doc := range map[string]string{RequirementsKey: p.Requirements, ConfigKey: p.Config} {
+		if err := tomlText(doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
 	if p.UUID == "" {
 		p.UUID = NewUUID()
 	}
@@ -108,6 +114,20 @@ func Build(p Profile) ([]byte, error) {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+// tomlText refuses what no TOML document holds: invalid UTF-8 and control
+// characters other than tab and line ends.
+func tomlText(s string) error {
+	if !utf8.ValidString(s) {
+		return errors.New("not valid UTF-8")
+	}
+	for i, r := range s {
+		if (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f {
+			return fmt.Errorf("control character U+%04X at byte %d: not TOML", r, i)
+		}
+	}
+	return nil
 }
 
 // NewUUID is a random (version 4) UUID in the upper-case form profiles use.
