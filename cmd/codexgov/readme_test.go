@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +63,34 @@ func TestREADMEQuickstart(t *testing.T) {
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("quickstart output lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// The systemd unit in docs/sync.md runs a command line this binary
+// accepts.
+func TestSyncDocUnit(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "sync.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), "ExecStart="); ok {
+			line = v
+		}
+	}
+	args := strings.Fields(line)
+	if len(args) < 3 || filepath.Base(args[0]) != "codexgov" || args[1] != "sync" || !slices.Contains(args, "--daemon") {
+		t.Fatalf("ExecStart in docs/sync.md: %q", line)
+	}
+	cmd := newSyncCmd()
+	if err := cmd.ParseFlags(args[2:]); err != nil {
+		t.Fatalf("docs/sync.md ExecStart: %v", err)
+	}
+	for _, env := range []string{"CODEXGOV_SERVER=", "CODEXGOV_ENROLL_TOKEN="} {
+		if !strings.Contains(string(b), env) {
+			t.Errorf("docs/sync.md: the EnvironmentFile does not set %s", env)
 		}
 	}
 }
