@@ -186,9 +186,8 @@ func newForger(t *testing.T) *bundle.Signer {
 	return s
 }
 
-// TestSyncEndToEnd drives codexgov sync against a real server with the
-// real Codex 0.169.0 reading what it writes.
-func TestSyncEndToEnd(t *testing.T) {
+// newSyncE2E is a server with workspace acme where alice is in group eng.
+func newSyncE2E(t *testing.T) (*e2e, context.Context, func(any, error) any, string) {
 	e := newE2E(t)
 	ctx := context.Background()
 	ok := must[any](t)
@@ -197,6 +196,13 @@ func TestSyncEndToEnd(t *testing.T) {
 	ok(e.admin.CreateUser(ctx, ws, "alice@acme.test", ""))
 	ok(e.admin.CreateGroup(ctx, ws, "eng", ""))
 	ok(e.admin.AddMember(ctx, ws, "eng", "alice@acme.test"))
+	return e, ctx, ok, ws
+}
+
+// TestSyncEndToEnd drives codexgov sync against a real server with the
+// real Codex 0.169.0 reading what it writes.
+func TestSyncEndToEnd(t *testing.T) {
+	e, ctx, ok, ws := newSyncE2E(t)
 	ok(e.admin.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "eng", Requirements: engTOML, Defaults: engDefaults}))
 	ok(e.admin.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "eng2", Requirements: eng2TOML}))
 	assign := func(p string) {
@@ -390,14 +396,7 @@ func TestSyncEndToEnd(t *testing.T) {
 // while it writes, and checks after each kill that every file Codex reads
 // is whole and valid: one of the policies' exact documents.
 func TestSyncSurvivesKill(t *testing.T) {
-	e := newE2E(t)
-	ctx := context.Background()
-	ok := must[any](t)
-	ws := "acme"
-	ok(e.admin.CreateWorkspace(ctx, ws, ""))
-	ok(e.admin.CreateUser(ctx, ws, "alice@acme.test", ""))
-	ok(e.admin.CreateGroup(ctx, ws, "eng", ""))
-	ok(e.admin.AddMember(ctx, ws, "eng", "alice@acme.test"))
+	e, ctx, ok, ws := newSyncE2E(t)
 	// Long files (about 40 KB), so that writing one is not a single
 	// instant.
 	pad := strings.Repeat("# a comment line that makes the file long enough to take time to write\n", 500)
