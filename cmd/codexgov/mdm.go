@@ -43,7 +43,7 @@ func newMDMProfileCmd() *cobra.Command {
 	e := &adminEnv{files: map[string]string{}}
 	var f mdmProfileFlags
 	cmd := &cobra.Command{
-		Use:   "profile (--group G | --email E | --baseline | --requirements FILE) [-o FILE]",
+		Use:   "profile (--group G | --email E | --baseline | --requirements FILE) [-o FILE] [--sign CERT KEY]",
 		Short: "Write a .mobileconfig with a com.openai.codex payload: requirements_toml_base64 and config_toml_base64",
 		Long: `Write a configuration profile for macOS MDM (Jamf, Kandji, Fleet) whose
 com.openai.codex payload carries:
@@ -59,10 +59,17 @@ instead the bootstrap of the native configuration server (the baseline plus
 fetches each user's policy from codexgov at start.
 
 Every document is checked as Codex 0.169.0 reads it before anything is
-written. --sign CERT,KEY signs the profile (CMS), so that macOS shows it as
-verified.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+written. --sign CERT KEY (or CERT,KEY) signs the profile (CMS), so that
+macOS shows it as verified.`,
+		// --sign CERT KEY: the key arrives as the one argument.
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if len(f.sign) != 1 {
+					return &exitError{code: 2, err: fmt.Errorf("unexpected argument %q (--sign takes CERT KEY or CERT,KEY)", args[0])}
+				}
+				f.sign = append(f.sign, args[0])
+			}
 			return f.run(cmd, e)
 		},
 	}
@@ -80,7 +87,7 @@ verified.`,
 	fl.StringVar(&f.identifier, "identifier", "", "the profile's PayloadIdentifier (default: com.codexgov.<workspace>.<policy source>)")
 	fl.StringVar(&f.org, "organization", "", "PayloadOrganization shown on the Mac")
 	fl.StringVar(&f.name, "name", "", "PayloadDisplayName (default: names the policy)")
-	fl.StringSliceVar(&f.sign, "sign", nil, "CERT,KEY: PEM certificate (with its chain) and PEM private key to sign the profile with")
+	fl.StringSliceVar(&f.sign, "sign", nil, "CERT KEY (or CERT,KEY): PEM certificate (with its chain) and PEM private key to sign the profile with")
 	return cmd
 }
 
@@ -109,7 +116,7 @@ func (f *mdmProfileFlags) run(cmd *cobra.Command, e *adminEnv) error {
 	}
 	if len(f.sign) > 0 {
 		if len(f.sign) != 2 {
-			return &exitError{code: 2, err: errors.New("--sign wants CERT,KEY")}
+			return &exitError{code: 2, err: errors.New("--sign wants CERT KEY")}
 		}
 		pair, err := tls.LoadX509KeyPair(f.sign[0], f.sign[1])
 		if err != nil {

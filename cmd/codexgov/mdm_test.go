@@ -158,10 +158,15 @@ func TestMDMProfile(t *testing.T) {
 		certFile := writeFile(t, "sign.crt", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
 		keyFile := writeFile(t, "sign.key", string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})))
 		f := filepath.Join(dir, "signed.mobileconfig")
-		profile(0, "--group", "eng", "--sign", certFile+","+keyFile, "-o", f)
-		code, out, errOut := runCode("mdm", "inspect", f)
-		if code != 0 || !strings.Contains(out, "signed by:    CN=Acme MDM Signing") || !strings.Contains(out, engTOML) {
-			t.Errorf("inspect signed: %d\n%s%s", code, out, errOut)
+		// Both spellings: --sign CERT KEY (as the issue names it) and
+		// --sign CERT,KEY.
+		for _, args := range [][]string{{"--sign", certFile, keyFile}, {"--sign", certFile + "," + keyFile}} {
+			os.Remove(f)
+			profile(0, append([]string{"--group", "eng", "-o", f}, args...)...)
+			code, out, errOut := runCode("mdm", "inspect", f)
+			if code != 0 || !strings.Contains(out, "signed by:    CN=Acme MDM Signing") || !strings.Contains(out, engTOML) {
+				t.Errorf("inspect signed (%v): %d\n%s%s", args, code, out, errOut)
+			}
 		}
 	})
 
