@@ -117,6 +117,28 @@ var (
 
 // schemaOf returns the JSON schema of t, registering named structs in
 // schemas and referring to them.
+// properties adds a struct's JSON properties to props. An embedded struct
+// without a JSON name contributes its own fields, as encoding/json
+// flattens them.
+func properties(t reflect.Type, props, schemas map[string]any) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		n, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && n == "" && f.Type.Kind() == reflect.Struct {
+			properties(f.Type, props, schemas)
+			continue
+		}
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		if n == "" {
+			n = f.Name
+		}
+		props[n] = schemaOf(f.Type, schemas)
+	}
+}
+
 func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 	switch {
 	case t == timeType:
@@ -147,18 +169,7 @@ func schemaOf(t reflect.Type, schemas map[string]any) map[string]any {
 		if _, ok := schemas[name]; !ok {
 			schemas[name] = nil // break cycles
 			props := map[string]any{}
-			for i := range t.NumField() {
-				f := t.Field(i)
-				tag := f.Tag.Get("json")
-				if !f.IsExported() || tag == "-" {
-					continue
-				}
-				n, _, _ := strings.Cut(tag, ",")
-				if n == "" {
-					n = f.Name
-				}
-				props[n] = schemaOf(f.Type, schemas)
-			}
+			properties(t, props, schemas)
 			schemas[name] = map[string]any{"type": "object", "properties": props}
 		}
 		return map[string]any{"$ref": "#/components/schemas/" + name}
