@@ -136,15 +136,42 @@ func (s *Snapshot) Target(d *codexgov.Delivery) (codexgov.DeliveryTarget, bool) 
 		}
 		return of(ev.access.Allowed, ev.policy), true
 	}
-	sp, ok := s.spaces[d.Workspace]
-	if !ok || s.revoked[d.Device] {
+	if _, ok := s.spaces[d.Workspace]; !ok || s.revoked[d.Device] {
 		return codexgov.DeliveryTarget{}, false
 	}
-	v := sp.users[strings.TrimPrefix(d.Identity, "user:")]
-	if v == nil {
-		return of(false, nil), true
+	return of(s.userAssigned(d.Workspace, d.Identity)), true
+}
+
+// userAssigned is whether a "user:<email>" identity may use Codex locally
+// and the policy it is assigned; false for an unknown user.
+func (s *Snapshot) userAssigned(ws, identity string) (allowed bool, c *compiled) {
+	email, ok := strings.CutPrefix(identity, "user:")
+	sp := s.spaces[ws]
+	if !ok || sp == nil {
+		return false, nil
 	}
-	return of(v.access[codexgov.SurfaceLocal].Allowed, v.policy), true
+	if v := sp.users[email]; v != nil {
+		return v.access[codexgov.SurfaceLocal].Allowed, v.policy
+	}
+	return false, nil
+}
+
+// SyncTarget is what a codexgov sync machine should hold now: the policy
+// its identity is assigned, by content hash (PolicyVersion.Hash), or
+// "denied" when the identity may not use Codex locally (a service
+// identity whose enrollment token was revoked has none).
+func (s *Snapshot) SyncTarget(m *codexgov.SyncMachine) codexgov.DeliveryTarget {
+	allowed, c := s.userAssigned(m.Workspace, m.Identity)
+	if ev := s.enrollByID[m.Credential]; ev != nil {
+		allowed, c = ev.access.Allowed, ev.policy
+	}
+	switch {
+	case !allowed:
+		return codexgov.DeliveryTarget{BundleHash: codexgov.DeliveryDenied}
+	case c == nil:
+		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash("", "")}
+	}
+	return codexgov.DeliveryTarget{Policy: c.version.Name, PolicyVersion: c.version.Version, BundleHash: c.version.Hash}
 }
 
 // EnrollmentTokens returns the workspace's live enrollment tokens, in

@@ -415,31 +415,6 @@ func (s *Snapshot) clientPolicy(p Principal) (*compiled, error) {
 	return v.policy, nil
 }
 
-// SyncTarget is what a codexgov sync machine should hold now: the policy
-// its identity is assigned, by content hash (PolicyVersion.Hash), or
-// "denied" when the identity may not use Codex locally or its enrollment
-// token was revoked.
-func (s *Snapshot) SyncTarget(m *codexgov.SyncMachine) codexgov.DeliveryTarget {
-	var c *compiled
-	allowed := false
-	if ev := s.enrollByID[m.Credential]; ev != nil {
-		allowed, c = ev.access.Allowed, ev.policy
-	} else if email, ok := strings.CutPrefix(m.Identity, "user:"); ok {
-		if sp := s.spaces[m.Workspace]; sp != nil {
-			if v := sp.users[email]; v != nil {
-				allowed, c = v.access[codexgov.SurfaceLocal].Allowed, v.policy
-			}
-		}
-	}
-	switch {
-	case !allowed:
-		return codexgov.DeliveryTarget{BundleHash: codexgov.DeliveryDenied}
-	case c == nil:
-		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash("", "")}
-	}
-	return codexgov.DeliveryTarget{Policy: c.version.Name, PolicyVersion: c.version.Version, BundleHash: c.version.Hash}
-}
-
 // Access is the access decision for a user, as of the snapshot.
 func (s *Snapshot) Access(ws, email string) (map[codexgov.Surface]codexgov.Decision, []codexgov.Permission, bool) {
 	sp, ok := s.spaces[ws]
