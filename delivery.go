@@ -191,12 +191,8 @@ const (
 // SyncResults are the results a sync report may carry.
 var SyncResults = []string{SyncApplied, SyncUnchanged, SyncRepaired, SyncRefused, SyncDenied, SyncFailed}
 
-// SyncReport is what codexgov sync sends after each run. The identity is
-// the credential's, never the report's.
-type SyncReport struct {
-	// MachineID is stable per machine (derived from /etc/machine-id, or
-	// generated once into the agent's state folder).
-	MachineID    string `json:"machine_id"`
+// SyncHost is what a codexgov sync machine says about itself.
+type SyncHost struct {
 	Hostname     string `json:"hostname"`
 	OS           string `json:"os"`
 	Arch         string `json:"arch"`
@@ -204,6 +200,15 @@ type SyncReport struct {
 	// CodexVersion is what `codex --version` on the agent's PATH printed
 	// ("" when no codex was found).
 	CodexVersion string `json:"codex_version"`
+}
+
+// SyncReport is what codexgov sync sends after each run. The identity is
+// the credential's, never the report's.
+type SyncReport struct {
+	// MachineID is stable per machine (derived from /etc/machine-id, or
+	// generated once into the agent's state folder).
+	MachineID string `json:"machine_id"`
+	SyncHost
 	// AppliedHash is the ContentHash of the requirements and managed
 	// defaults the machine's files hold after the run ("" for none): the
 	// policy version's Hash when they hold one.
@@ -234,12 +239,8 @@ type SyncMachine struct {
 
 // SyncState is what a sync machine reported, shown in the devices list.
 type SyncState struct {
-	Hostname     string    `json:"hostname"`
-	OS           string    `json:"os"`
-	Arch         string    `json:"arch"`
-	AgentVersion string    `json:"agent_version"`
-	CodexVersion string    `json:"codex_version"`
-	Result       string    `json:"result"`
-	Error        string    `json:"error,omitempty"`
-	LastApplied  time.Time `json:"last_applied,omitzero"`
+	SyncHost
+	Result      string    `json:"result"`
+	Error       string    `json:"error,omitempty"`
+	LastApplied time.Time `json:"last_applied,omitzero"`
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/client"
+	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/syncagent"
 )
 
@@ -76,14 +76,10 @@ repaired), 1 when the run changed nothing because it failed.`,
 			out := cmd.OutOrStdout()
 			switch o.Result {
 			case codexgov.SyncApplied, codexgov.SyncUnchanged, codexgov.SyncRepaired:
-				fmt.Fprintf(out, "%s: policy %s v%d (%s) in %s\n", o.Result, o.Policy, o.Version, o.Hash, f.etc)
+				fmt.Fprintf(out, "%s: %s in %s\n", o.Result, o.Holding(), f.etc)
 				return nil
 			}
-			held := "no policy written yet"
-			if o.Hash != "" {
-				held = fmt.Sprintf("still enforcing policy %s v%d (%s)", o.Policy, o.Version, o.Hash)
-			}
-			return &exitError{code: 1, err: fmt.Errorf("%s: %v; %s", o.Result, o.Err, held)}
+			return &exitError{code: 1, err: fmt.Errorf("%s: %v; still enforcing %s", o.Result, o.Err, o.Holding())}
 		},
 	}
 	fl := cmd.Flags()
@@ -127,7 +123,7 @@ func (f *syncFlags) agent(cmd *cobra.Command) (*syncagent.Agent, error) {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("--server %q: want the server's URL, such as https://codexgov.example.com", server)
 	}
-	if u.Scheme == "http" && !loopback(u.Hostname()) {
+	if u.Scheme == "http" && !configserver.Loopback(u.Hostname()) {
 		return nil, fmt.Errorf("--server %q: the credential would cross the network in clear text; use https:// (plain http is for a server on this machine only)", server)
 	}
 	if c.HTTP, err = httpsClient(f.ca); err != nil {
@@ -142,12 +138,4 @@ func (f *syncFlags) agent(cmd *cobra.Command) (*syncagent.Agent, error) {
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	return syncagent.New(syncagent.Config{Client: c, Etc: f.etc, State: f.state, PinJWKS: pin, MachineID: f.machineID,
 		Codex: f.codex, AgentVersion: agentVersion, Log: log})
-}
-
-func loopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

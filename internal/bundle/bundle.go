@@ -170,6 +170,10 @@ func (s *Signer) Sign(body []byte) (string, error) {
 	return obj.DetachedCompactSerialize()
 }
 
+// ErrUnknownKey is Verify's error when the signing key is not in the
+// JWKS: for a client that pinned keys, a sign the server rotated them.
+var ErrUnknownKey = errors.New("the signing key is not in the JWKS")
+
 // Verify checks a detached JWS over body against a JWKS document and
 // returns the key ID that signed it.
 func Verify(jwks []byte, body []byte, jws string) (string, error) {
@@ -187,7 +191,7 @@ func Verify(jwks []byte, body []byte, jws string) (string, error) {
 	kid := obj.Signatures[0].Header.KeyID
 	keys := set.Key(kid)
 	if len(keys) == 0 {
-		return "", fmt.Errorf("key %q is not in the JWKS", kid)
+		return "", fmt.Errorf("key %q: %w", kid, ErrUnknownKey)
 	}
 	if err := obj.DetachedVerify(body, keys[0].Key); err != nil {
 		return "", err

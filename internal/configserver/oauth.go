@@ -196,6 +196,13 @@ func (e *AuthError) Error() string { return e.Code + ": " + e.Description }
 
 var challengeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`)
 
+// Loopback reports whether a URL host names this machine: localhost or a
+// loopback address.
+func Loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
 // CheckRedirectURI accepts a loopback redirect on any port (RFC 8252 §7.3):
 // http, host 127.0.0.1, [::1] or localhost, path /callback.
 func CheckRedirectURI(raw string) error {
@@ -204,7 +211,7 @@ func CheckRedirectURI(raw string) error {
 		return errors.New("redirect_uri must be http://127.0.0.1:<port>/callback")
 	}
 	host := u.Hostname()
-	if ip := net.ParseIP(host); !(host == "localhost" || (ip != nil && ip.IsLoopback())) {
+	if !Loopback(host) {
 		return fmt.Errorf("redirect_uri host %q is not a loopback address; Codex listens on 127.0.0.1", host)
 	}
 	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {

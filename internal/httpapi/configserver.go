@@ -479,8 +479,7 @@ func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]
 			UserAgent: "codexgov-sync/" + m.AgentVersion, FirstFetch: m.FirstReport, LastFetch: m.LastReport, Fetches: m.Reports}
 		target := snap.SyncTarget(m)
 		out = append(out, codexgov.DeviceStatus{Delivery: d, Expected: target, State: codexgov.DeviceState(&d, target, now, staleAfter),
-			Sync: &codexgov.SyncState{Hostname: m.Hostname, OS: m.OS, Arch: m.Arch, AgentVersion: m.AgentVersion, CodexVersion: m.CodexVersion,
-				Result: m.Result, Error: m.Error, LastApplied: m.LastApplied}})
+			Sync: &codexgov.SyncState{SyncHost: m.SyncHost, Result: m.Result, Error: m.Error, LastApplied: m.LastApplied}})
 	}
 	slices.SortStableFunc(out, func(a, b codexgov.DeviceStatus) int { return b.LastFetch.Compare(a.LastFetch) })
 	return out, nil

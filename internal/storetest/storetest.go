@@ -643,7 +643,7 @@ func testSyncMachines(t *testing.T, s codexgov.Store) {
 	v0 := must(s.Version(ctx))
 	t0 := time.Unix(1_800_000_000, 0).UTC()
 	m := codexgov.SyncMachine{Workspace: "a", Identity: "service:ci", Credential: "enr_1", LastReport: t0, LastApplied: t0,
-		SyncReport: codexgov.SyncReport{MachineID: "m1", Hostname: "ci-07", OS: "linux", Arch: "amd64", AgentVersion: "dev", CodexVersion: "0.169.0",
+		SyncReport: codexgov.SyncReport{MachineID: "m1", SyncHost: codexgov.SyncHost{Hostname: "ci-07", OS: "linux", Arch: "amd64", AgentVersion: "dev", CodexVersion: "0.169.0"},
 			AppliedHash: "sha256:aa", Policy: "eng", PolicyVersion: 1, Result: codexgov.SyncApplied}}
 	must(struct{}{}, s.RecordSyncReport(ctx, m))
 	other := m

@@ -139,12 +139,12 @@ func (r refusal) Error() string { return r.err.Error() }
 func (a *Agent) RunOnce(ctx context.Context) Outcome {
 	o := a.sync(ctx)
 	if o.Err != nil {
-		a.log.Warn("sync: nothing changed", "result", o.Result, "reason", o.Err.Error(), "holding", holding(o))
+		a.log.Warn("sync: nothing changed", "result", o.Result, "reason", o.Err.Error(), "holding", o.Holding())
 	} else {
 		a.log.Info("sync: "+o.Result, "policy", o.Policy, "version", o.Version, "hash", o.Hash)
 	}
-	report := codexgov.SyncReport{MachineID: a.machineID(), Hostname: a.cfg.Hostname(), OS: runtime.GOOS, Arch: runtime.GOARCH,
-		AgentVersion: a.cfg.AgentVersion, CodexVersion: a.codexVersion(ctx), AppliedHash: o.Hash, Policy: o.Policy, PolicyVersion: o.Version, Result: o.Result}
+	report := codexgov.SyncReport{MachineID: a.machineID(), SyncHost: codexgov.SyncHost{Hostname: a.cfg.Hostname(), OS: runtime.GOOS, Arch: runtime.GOARCH,
+		AgentVersion: a.cfg.AgentVersion, CodexVersion: a.codexVersion(ctx)}, AppliedHash: o.Hash, Policy: o.Policy, PolicyVersion: o.Version, Result: o.Result}
 	if o.Err != nil {
 		report.Error = o.Err.Error()
 	}
@@ -158,11 +158,12 @@ func (a *Agent) RunOnce(ctx context.Context) Outcome {
 	return o
 }
 
-func holding(o Outcome) string {
+// Holding says what the machine's files hold after the run.
+func (o Outcome) Holding() string {
 	if o.Hash == "" {
 		return "no policy"
 	}
-	return fmt.Sprintf("%s v%d (%s)", o.Policy, o.Version, o.Hash)
+	return fmt.Sprintf("policy %s v%d (%s)", o.Policy, o.Version, o.Hash)
 }
 
 func (a *Agent) sync(ctx context.Context) Outcome {
@@ -240,17 +241,15 @@ func (a *Agent) fetch(ctx context.Context, lkg *LastKnownGood) (*LastKnownGood, 
 		if req.NotModified && def.NotModified {
 			return nil, nil
 		}
-		if !req.NotModified && !def.NotModified && (req.Policy != def.Policy || req.Version != def.Version) && attempt < 2 {
-			continue
-		}
-		if req.NotModified || def.NotModified {
-			// One changed and one did not: fetch both in full, so that
-			// the pair is one version.
-			if attempt >= 2 {
-				return nil, errors.New("the server answered 304 Not Modified to a request without If-None-Match")
-			}
+		// One changed and one did not, or the two are of different
+		// versions: fetch both in full, so that the pair is one version.
+		half := req.NotModified || def.NotModified
+		if attempt < 2 && (half || req.Policy != def.Policy || req.Version != def.Version) {
 			etagReq, etagDef = "", ""
 			continue
+		}
+		if half {
+			return nil, errors.New("the server answered 304 Not Modified to a request without If-None-Match")
 		}
 		out := &LastKnownGood{Policy: req.Policy, Version: req.Version}
 		for _, p := range []struct {
@@ -291,7 +290,7 @@ func (a *Agent) verify(ctx context.Context, jwks *[]byte, d *client.Document) (s
 	if err == nil {
 		return kid, nil
 	}
-	if !strings.Contains(err.Error(), "is not in the JWKS") {
+	if !errors.Is(err, bundle.ErrUnknownKey) {
 		return "", fmt.Errorf("the signature does not verify: %w", err)
 	}
 	current, ferr := a.cfg.Client.SignedJWKS(ctx)
@@ -442,9 +441,6 @@ func (a *Agent) lastKnownGood() (*LastKnownGood, error) {
 	}
 	return &l, nil
 }
-
-// LastKnownGood returns the kept policy, nil when there is none.
-func (a *Agent) LastKnownGood() (*LastKnownGood, error) { return a.lastKnownGood() }
 
 // machineID is stable per machine and reveals nothing of /etc/machine-id
 // (an application-specific hash of it, as systemd recommends).
