@@ -162,23 +162,17 @@ func (f *mdmProfileFlags) run(cmd *cobra.Command, e *adminEnv) error {
 		ctx := cmd.Context()
 		var pv *codexgov.PolicyVersion
 		switch {
-		case f.group != "":
-			l, err := c.LookupGroup(ctx, ws, f.group)
+		case f.group != "" || f.email != "":
+			lookup, who := c.LookupGroup, "group"
+			if source = f.group; f.email != "" {
+				lookup, who, source = c.LookupUser, "user", f.email
+			}
+			l, err := lookup(ctx, ws, source)
 			if err != nil {
 				return e.fail(cmd, err)
 			}
-			pv, source = l.Policy, f.group
-			if pv == nil {
-				return &exitError{code: 1, err: fmt.Errorf("group %q gets no policy in workspace %s: no rule matches and there is no default", f.group, ws)}
-			}
-		case f.email != "":
-			l, err := c.LookupUser(ctx, ws, f.email)
-			if err != nil {
-				return e.fail(cmd, err)
-			}
-			pv, source = l.Policy, f.email
-			if pv == nil {
-				return &exitError{code: 1, err: fmt.Errorf("user %q gets no policy in workspace %s", f.email, ws)}
+			if pv = l.Policy; pv == nil {
+				return &exitError{code: 1, err: fmt.Errorf("%s %q gets no policy in workspace %s: no rule matches and there is no default", who, source, ws)}
 			}
 		default:
 			var b httpapi.Bootstrap
@@ -220,7 +214,7 @@ func (f *mdmProfileFlags) run(cmd *cobra.Command, e *adminEnv) error {
 		}
 		p.Identifier = strings.Join(parts, ".")
 	}
-	if err := checkMDMDocuments(p.Requirements, p.Config); err != nil {
+	if _, _, err := mdmEffective(p.Requirements, p.Config); err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("%w; nothing was written", err)}
 	}
 	data, err := mdm.Build(p)
@@ -259,14 +253,14 @@ func mdmLayers(req, config string) (in requirements.Inputs, native bool) {
 	return in, native
 }
 
-// checkMDMDocuments composes the documents as Codex 0.169.0 reads them
-// from the profile.
-func checkMDMDocuments(req, config string) error {
-	in, _ := mdmLayers(req, config)
-	if _, err := requirements.Effective(in); err != nil {
-		return fmt.Errorf("the profile would make Codex %s refuse to start: %v", requirements.CodexVersion, err)
+// mdmEffective composes a profile's documents as Codex 0.169.0 reads
+// them on a Mac.
+func mdmEffective(req, config string) (res *requirements.Result, native bool, err error) {
+	in, native := mdmLayers(req, config)
+	if res, err = requirements.Effective(in); err != nil {
+		err = fmt.Errorf("the profile would make Codex %s refuse to start: %v", requirements.CodexVersion, err)
 	}
-	return nil
+	return res, native, err
 }
 
 func newMDMInspectCmd() *cobra.Command {
@@ -289,8 +283,7 @@ Exit status 1 when Codex would refuse them.`,
 			if err != nil {
 				return &exitError{code: 1, err: fmt.Errorf("%s: %w", args[0], err)}
 			}
-			in, native := mdmLayers(p.Requirements, p.Config)
-			res, verr := requirements.Effective(in)
+			res, native, verr := mdmEffective(p.Requirements, p.Config)
 			out := cmd.OutOrStdout()
 			signer := ""
 			if p.Signer != nil {
@@ -336,7 +329,7 @@ Exit status 1 when Codex would refuse them.`,
 				}
 			}
 			if verr != nil {
-				return &exitError{code: 1, err: fmt.Errorf("the profile would make Codex %s refuse to start: %v", requirements.CodexVersion, verr)}
+				return &exitError{code: 1, err: verr}
 			}
 			return nil
 		},

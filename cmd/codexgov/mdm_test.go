@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,12 +18,6 @@ import (
 
 	"howett.net/plist"
 )
-
-func runCode(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
-}
 
 // TestMDMProfile makes profiles from a real server's policies and checks
 // them with a plist parser, with `codexgov requirements effective` and
@@ -48,7 +40,7 @@ func TestMDMProfile(t *testing.T) {
 
 	profile := func(want int, args ...string) (string, string) {
 		t.Helper()
-		code, out, errOut := runCode(append(append([]string{"mdm", "profile"}, admin...), args...)...)
+		out, errOut, code := runCLI(t, append(append([]string{"mdm", "profile"}, admin...), args...)...)
 		if code != want {
 			t.Fatalf("mdm profile %v: exit %d, want %d\n%s%s", args, code, want, out, errOut)
 		}
@@ -92,7 +84,7 @@ func TestMDMProfile(t *testing.T) {
 		if v := p.PayloadContent[0].Config; v != "" {
 			args = append(args, "--mdm-config-base64", v)
 		}
-		code, out, errOut := runCode(args...)
+		out, errOut, code := runCLI(t, args...)
 		if code != 0 {
 			t.Fatalf("requirements effective refused the profile's TOML: %d %s %s", code, out, errOut)
 		}
@@ -112,7 +104,7 @@ func TestMDMProfile(t *testing.T) {
 		if !strings.Contains(eff, `"allowedSandboxModes":["read-only","workspace-write"]`) {
 			t.Errorf("effective: %s", eff)
 		}
-		code, out, errOut := runCode("mdm", "inspect", f)
+		out, errOut, code := runCLI(t, "mdm", "inspect", f)
 		if code != 0 || !strings.Contains(out, "# requirements_toml_base64\n"+engTOML) || !strings.Contains(out, "# config_toml_base64\n"+engDefaults) ||
 			!strings.Contains(out, strings.TrimSpace(eff)) || !strings.Contains(out, "(not signed)") {
 			t.Errorf("inspect: %d\n%s%s", code, out, errOut)
@@ -143,7 +135,7 @@ func TestMDMProfile(t *testing.T) {
 			t.Errorf("native bootstrap:\n%s", r)
 		}
 		var inspected map[string]any
-		code, out, _ := runCode("mdm", "inspect", "--json", n)
+		out, _, code := runCLI(t, "mdm", "inspect", "--json", n)
 		if err := json.Unmarshal([]byte(out), &inspected); err != nil || code != 0 || inspected["valid"] != true {
 			t.Errorf("inspect --json: %d %v %s", code, err, out)
 		}
@@ -163,7 +155,7 @@ func TestMDMProfile(t *testing.T) {
 		for _, args := range [][]string{{"--sign", certFile, keyFile}, {"--sign", certFile + "," + keyFile}} {
 			os.Remove(f)
 			profile(0, append([]string{"--group", "eng", "-o", f}, args...)...)
-			code, out, errOut := runCode("mdm", "inspect", f)
+			out, errOut, code := runCLI(t, "mdm", "inspect", f)
 			if code != 0 || !strings.Contains(out, "signed by:    CN=Acme MDM Signing") || !strings.Contains(out, engTOML) {
 				t.Errorf("inspect signed (%v): %d\n%s%s", args, code, out, errOut)
 			}
@@ -180,7 +172,7 @@ func TestMDMProfile(t *testing.T) {
 			{[]string{"--group", "nobody"}, "not found"},
 			{[]string{"--requirements", writeFile(t, "bad.toml", "allowed_sandbox_modes = [\"workspace-write\"]\n"), "-o", filepath.Join(dir, "bad.mobileconfig")}, "refuse to start"},
 		} {
-			code, out, errOut := runCode(append(append([]string{"mdm", "profile"}, admin...), c.args...)...)
+			out, errOut, code := runCLI(t, append(append([]string{"mdm", "profile"}, admin...), c.args...)...)
 			if code == 0 || !strings.Contains(out+errOut, c.want) {
 				t.Errorf("%v: %d %s%s", c.args, code, out, errOut)
 			}
@@ -191,7 +183,7 @@ func TestMDMProfile(t *testing.T) {
 		// A profile whose TOML Codex refuses is reported by inspect.
 		bad := strings.Replace(string(must[[]byte](t)(os.ReadFile(filepath.Join(dir, "eng.mobileconfig")))),
 			base64.StdEncoding.EncodeToString([]byte(engTOML)), base64.StdEncoding.EncodeToString([]byte("allowed_sandbox_modes = [\"workspace-write\"]\n")), 1)
-		code, _, errOut := runCode("mdm", "inspect", writeFile(t, "bad.mobileconfig", bad))
+		_, errOut, code := runCLI(t, "mdm", "inspect", writeFile(t, "bad.mobileconfig", bad))
 		if code != 1 || !strings.Contains(errOut, "refuse to start") || !strings.Contains(errOut, "read-only") {
 			t.Errorf("inspect of an invalid profile: %d %s", code, errOut)
 		}
