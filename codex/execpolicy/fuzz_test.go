@@ -10,7 +10,7 @@ import (
 // FuzzLoad feeds arbitrary documents to the .rules loader: it must never
 // panic, and every failure must render Codex's report.
 func FuzzLoad(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "codex", "vectors", "execpolicy", "rules", "*.rules"))
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "codex", "vectors", "execpolicy", "rules", "*.rules"))
 	for _, s := range seeds {
 		if data, err := os.ReadFile(s); err == nil {
 			f.Add(string(data))

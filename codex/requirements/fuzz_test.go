@@ -11,7 +11,7 @@ import (
 // composer, as the system file and as a cloud fragment over a fixed system
 // file. It must never panic, and every outcome must be valid JSON.
 func FuzzEffective(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "codex", "vectors", "requirements", "*.toml"))
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "codex", "vectors", "requirements", "*.toml"))
 	for _, s := range seeds {
 		if data, err := os.ReadFile(s); err == nil {
 			f.Add(string(data))

@@ -14,7 +14,7 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	seeds, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "codex", "vectors", "requirements", "*.toml"))
+	seeds, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "codex", "vectors", "requirements", "*.toml"))
 	for _, s := range seeds {
 		if data, err := os.ReadFile(s); err == nil {
 			f.Add(string(data))

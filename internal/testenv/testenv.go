@@ -1,6 +1,6 @@
 // Package testenv gives tests the real components they run against: the
 // pinned Codex CLI as an oracle in a private mount and UTS namespace, and
-// the shared conformance vectors. A missing component skips its tests
+// the Codex conformance vectors. A missing component skips its tests
 // loudly outside CI and fails them when CI=true.
 package testenv
 
@@ -30,25 +30,15 @@ func RepoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// SharedDir returns ../shared beside the repository (the specification and
-// the conformance vectors), or "" when it is not there.
-func SharedDir() string {
-	if d := os.Getenv("CODEXGOV_SHARED"); d != "" {
-		return d
-	}
-	d := filepath.Join(RepoRoot(), "..", "shared")
-	if _, err := os.Stat(filepath.Join(d, "codex", "vectors")); err != nil {
-		return ""
-	}
-	return d
-}
-
-// Vectors returns the folder of the Codex conformance vectors.
+// Vectors returns the folder of the Codex conformance vectors: the real
+// Codex 0.169.0's outputs, kept in the repository's own testdata so that a
+// clone with nothing beside it runs every test. TestOracleReproducesVectors
+// checks that the pinned binary still prints them.
 func Vectors(t testing.TB) string {
 	t.Helper()
-	d := SharedDir()
-	if d == "" {
-		Missing(t, "../shared/codex/vectors not found (set CODEXGOV_SHARED)")
+	d := filepath.Join(RepoRoot(), "testdata", "codex", "vectors")
+	if _, err := os.Stat(d); err != nil {
+		t.Fatalf("the Codex vectors are part of the repository: %v", err)
 	}
-	return filepath.Join(d, "codex", "vectors")
+	return d
 }
