@@ -1,6 +1,13 @@
 package codexgov
 
-import "time"
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // EnrollmentToken identifies one machine to the native configuration
 // server without a sign-in: headless Linux, CI runners and devboxes, which
@@ -218,6 +225,43 @@ type SyncReport struct {
 	Result        string `json:"result"`
 	// Error says why a run did not apply (refused, denied, failed).
 	Error string `json:"error,omitempty"`
+}
+
+var (
+	machineIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
+	contentHashRE    = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
+
+// MachineIDRule says what a machine ID may be.
+const MachineIDRule = "8 to 128 characters from A-Z a-z 0-9 . _ : -"
+
+// ValidMachineID reports whether id is a machine ID the server accepts.
+func ValidMachineID(id string) bool { return machineIDPattern.MatchString(id) }
+
+// Validate checks a report field by field; the error's details carry each
+// field's JSON pointer. A long Error is shortened, never refused.
+func (r *SyncReport) Validate() error {
+	var bad []Detail
+	check := func(ok bool, field, msg string) {
+		if !ok {
+			bad = append(bad, Detail{Field: field, Message: msg})
+		}
+	}
+	check(ValidMachineID(r.MachineID), "/machine_id", "want "+MachineIDRule)
+	check(r.AppliedHash == "" || contentHashRE.MatchString(r.AppliedHash), "/applied_hash", `want "" or "sha256:" and 64 lower-case hex digits`)
+	check(slices.Contains(SyncResults, r.Result), "/result", "want one of "+strings.Join(SyncResults, ", "))
+	check(r.PolicyVersion >= 0, "/policy_version", "want a version number, 0 for none")
+	for _, f := range []struct {
+		field, v string
+		max      int
+	}{{"/hostname", r.Hostname, 253}, {"/os", r.OS, 64}, {"/arch", r.Arch, 64}, {"/agent_version", r.AgentVersion, 64},
+		{"/codex_version", r.CodexVersion, 64}, {"/policy", r.Policy, 128}} {
+		check(len(f.v) <= f.max && utf8.ValidString(f.v), f.field, fmt.Sprintf("want valid UTF-8 of at most %d bytes", f.max))
+	}
+	if len(bad) > 0 {
+		return &Error{Code: EINVALID, Message: "invalid sync report", Details: bad}
+	}
+	return nil
 }
 
 // SyncMachine is the last report of one machine running codexgov sync.

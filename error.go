@@ -19,6 +19,12 @@ const (
 	EINVALIDGRANT = "invalid_grant" // an OAuth code or refresh token that is dead for good
 )
 
+// ErrNoChange comes back, with the object as it stands, from a change that
+// would change nothing (settings set to the values they have, a second
+// revoke): nothing was written, not even an audit event. Callers that only
+// want the object treat it as success.
+var ErrNoChange = errors.New("nothing changed")
+
 // AccessDeniedMessage is what a user who may not use a Codex surface is
 // told.
 const AccessDeniedMessage = "Unauthorized. Contact your Codex administrator for access."

@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/codexgov/codexgov/internal/envknob"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/client"
@@ -22,6 +25,8 @@ type adminEnv struct {
 	// serverSet says --server or CODEXGOV_SERVER chose the server.
 	serverSet bool
 	json      bool
+	// http trusts --ca.
+	http *http.Client
 	// files maps a request field to the file it came from, so that
 	// diagnostics name the file.
 	files map[string]string
@@ -36,10 +41,17 @@ func (e *adminEnv) client() *client.Client {
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "codexgov:", err)
 			}
-			return client.New(c.Server, tok)
+			return e.withHTTP(client.New(c.Server, tok))
 		}
 	}
-	return client.New(e.server, e.token)
+	return e.withHTTP(client.New(e.server, e.token))
+}
+
+func (e *adminEnv) withHTTP(c *client.Client) *client.Client {
+	if e.http != nil {
+		c.HTTP = e.http
+	}
+	return c
 }
 
 // login is the stored codexgov login credential for this server, when no
@@ -86,7 +98,7 @@ func (e *adminEnv) fail(cmd *cobra.Command, err error) error {
 		return nil
 	}
 	var ae *client.APIError
-	if !errors.As(err, &ae) {
+	if !errors.As(err, &ae) || e.json {
 		return &exitError{code: 1, err: err}
 	}
 	w := cmd.ErrOrStderr()
@@ -118,12 +130,17 @@ func newAdminCmd() *cobra.Command {
 		Short: "Administer a codexgov server: workspaces, directory, roles, policies, assignment, credentials, audit",
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&e.server, "server", envDefault("CODEXGOV_SERVER", "http://127.0.0.1:7700"), "server URL (CODEXGOV_SERVER)")
-	pf.StringVar(&e.token, "token", envDefault("CODEXGOV_TOKEN", ""), "API key (CODEXGOV_TOKEN); without one, the credential of codexgov login")
-	pf.StringVarP(&e.workspace, "workspace", "w", envDefault("CODEXGOV_WORKSPACE", ""), "workspace id (CODEXGOV_WORKSPACE)")
+	pf.StringVar(&e.server, "server", "http://127.0.0.1:7700", "server URL")
+	envknob.Bind(pf, "server", "CODEXGOV_SERVER")
+	pf.StringVar(&e.token, "token", "", "API key; without one, the credential of codexgov login")
+	envknob.Bind(pf, "token", "CODEXGOV_TOKEN")
+	pf.StringVarP(&e.workspace, "workspace", "w", "", "workspace id")
+	envknob.Bind(pf, "workspace", "CODEXGOV_WORKSPACE")
 	pf.BoolVar(&e.json, "json", false, "print JSON (the API's own objects) instead of text")
+	addCAFlag(cmd, true)
 	cmd.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
-		e.serverSet = cmd.Flags().Changed("server") || os.Getenv("CODEXGOV_SERVER") != ""
+		e.serverSet = cmd.Flags().Changed("server") || envknob.FromEnv(cmd.Flags(), "server")
+		e.http = serverHTTP(cmd.Context())
 	}
 	cmd.AddCommand(adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
 		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e),

@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/codexgov/codexgov/internal/envknob"
 
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/internal/atomicfile"
@@ -53,6 +56,7 @@ previous file is kept as requirements.toml.codexgov-backup.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in.out = cmd.OutOrStdout()
+			in.pickMode(cmd.Flags())
 			if err := in.run(cmd.Context()); err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -60,14 +64,46 @@ previous file is kept as requirements.toml.codexgov-backup.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&in.server, "server", envDefault("CODEXGOV_SERVER", ""), "the server's HTTPS URL as machines reach it (CODEXGOV_SERVER)")
-	f.StringVarP(&in.workspace, "workspace", "w", envDefault("CODEXGOV_WORKSPACE", ""), "workspace id, for OAuth mode (CODEXGOV_WORKSPACE)")
-	f.StringVar(&in.token, "token", envDefault("CODEXGOV_TOKEN", ""), "API key with admin:read, for OAuth mode (CODEXGOV_TOKEN)")
-	f.StringVar(&in.enrollToken, "enroll-token", envDefault("CODEXGOV_ENROLL_TOKEN", ""), "enrollment token: enrollment mode (CODEXGOV_ENROLL_TOKEN)")
+	f.StringVar(&in.server, "server", "", "the server's HTTPS URL as machines reach it")
+	envknob.Bind(f, "server", "CODEXGOV_SERVER")
+	f.StringVarP(&in.workspace, "workspace", "w", "", "workspace id, for OAuth mode")
+	envknob.Bind(f, "workspace", "CODEXGOV_WORKSPACE")
+	f.StringVar(&in.token, "token", "", "API key with admin:read, for OAuth mode")
+	envknob.Bind(f, "token", "CODEXGOV_TOKEN")
+	f.StringVar(&in.enrollToken, "enroll-token", "", "enrollment token: enrollment mode")
+	envknob.Bind(f, "enroll-token", "CODEXGOV_ENROLL_TOKEN")
 	f.StringVar(&in.etc, "etc", "/etc/codex", "folder to write requirements.toml in")
 	f.StringVar(&in.ca, "ca", "", "PEM CA certificate the server's certificate chains to, when it is private: trusted for this command, and the way to make Codex trust it is printed")
+	envknob.Bind(f, "ca", "CODEXGOV_CA")
 	f.BoolVar(&in.dryRun, "dry-run", false, "print the file instead of writing it")
 	return cmd
+}
+
+// pickMode settles the mode when the environment gives both an enrollment
+// token and an API key (the quickstart exports CODEXGOV_TOKEN and
+// CODEXGOV_WORKSPACE for the admin commands): what is on the command line
+// wins over the environment, and between two variables the enrollment
+// token does, as the more specific. Both modes on the command line stay an
+// error.
+func (in *installer) pickMode(fs *pflag.FlagSet) {
+	if in.enrollToken == "" || (in.workspace == "" && in.token == "") {
+		return
+	}
+	enrollGiven := fs.Changed("enroll-token")
+	oauthGiven := fs.Changed("workspace") || fs.Changed("token")
+	switch {
+	case enrollGiven && oauthGiven:
+		return
+	case oauthGiven:
+		in.enrollToken = ""
+	default:
+		if !fs.Changed("workspace") {
+			in.workspace = ""
+		}
+		if !fs.Changed("token") {
+			in.token = ""
+		}
+	}
 }
 
 func (in *installer) run(ctx context.Context) error {

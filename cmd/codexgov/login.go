@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/codexgov/codexgov/internal/envknob"
 	"github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
 
@@ -34,7 +36,7 @@ type credential struct {
 const keyringService = "codexgov"
 
 func credentialPath() (string, error) {
-	dir := os.Getenv("CODEXGOV_CONFIG_DIR")
+	dir := envknob.Get("CODEXGOV_CONFIG_DIR")
 	if dir == "" {
 		base, err := os.UserConfigDir()
 		if err != nil {
@@ -202,8 +204,11 @@ func newLoginCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&server, "server", envDefault("CODEXGOV_SERVER", "http://127.0.0.1:7700"), "server URL (CODEXGOV_SERVER)")
-	cmd.Flags().StringVarP(&workspace, "workspace", "w", envDefault("CODEXGOV_WORKSPACE", ""), "workspace to sign in to (optional: the approving person's workspace otherwise)")
+	cmd.Flags().StringVar(&server, "server", "http://127.0.0.1:7700", "server URL")
+	envknob.Bind(cmd.Flags(), "server", "CODEXGOV_SERVER")
+	cmd.Flags().StringVarP(&workspace, "workspace", "w", "", "workspace to sign in to (optional: the approving person's workspace otherwise)")
+	envknob.Bind(cmd.Flags(), "workspace", "CODEXGOV_WORKSPACE")
+	addCAFlag(cmd, false)
 	cmd.Flags().StringVar(&store, "store", "auto", "where the credential goes: auto (the OS keyring when one answers, else a 0600 file), keyring, or file")
 	return cmd
 }
@@ -221,7 +226,7 @@ func oauthError(err error) error {
 }
 
 func newLogoutCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Revoke the codexgov login credential on the server and remove it",
 		Args:  cobra.NoArgs,
@@ -235,7 +240,7 @@ func newLogoutCmd() *cobra.Command {
 				return err
 			}
 			if c.Tokens != nil && c.Tokens.RefreshToken != "" {
-				resp, err := http.PostForm(c.Server+"/oauth/revoke", url.Values{"token": {c.Tokens.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {configserver.CLIClientID}})
+				resp, err := serverHTTP(cmd.Context()).PostForm(c.Server+"/oauth/revoke", url.Values{"token": {c.Tokens.RefreshToken}, "token_type_hint": {"refresh_token"}, "client_id": {configserver.CLIClientID}})
 				if err != nil {
 					return fmt.Errorf("the server could not be reached to revoke the credential (it is kept; try again): %w", err)
 				}
@@ -255,4 +260,6 @@ func newLogoutCmd() *cobra.Command {
 			return nil
 		},
 	}
+	addCAFlag(cmd, false)
+	return cmd
 }

@@ -4,12 +4,18 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/client"
 )
 
 func main() {
@@ -39,17 +45,51 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd.SetIn(stdin)
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	err := cmd.ExecuteContext(ctx)
+	ran, err := cmd.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
+	code := 2
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(stderr, "codexgov:", ee.err)
-		}
-		return ee.code
+		code, err = ee.code, ee.err
 	}
-	fmt.Fprintln(stderr, "codexgov:", err)
-	return 2
+	if err == nil {
+		return code
+	}
+	if wantsJSON(ran) {
+		printJSONError(stderr, err)
+	} else {
+		fmt.Fprintln(stderr, "codexgov:", err)
+	}
+	return code
+}
+
+// wantsJSON reports whether the command that ran was given --json: its
+// errors are then JSON on standard error too, for scripts.
+func wantsJSON(c *cobra.Command) bool {
+	if c == nil {
+		return false
+	}
+	f := c.Flags().Lookup("json")
+	return f != nil && f.Value.String() == "true"
+}
+
+// printJSONError writes {"error": {...}}: the API's own error object when
+// the server refused, else a code and message.
+func printJSONError(w io.Writer, err error) {
+	out := &codexgov.Error{Code: "cli", Message: err.Error()}
+	var ae *client.APIError
+	if errors.As(err, &ae) {
+		out = ae.Err
+	}
+	body := map[string]any{"error": out}
+	if ae != nil {
+		body["status"] = ae.StatusCode
+		if ae.RequestID != "" {
+			body["request_id"] = ae.RequestID
+		}
+	}
+	b, _ := json.Marshal(body)
+	fmt.Fprintf(w, "%s\n", b)
 }

@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/codexgov/codexgov/internal/envknob"
+
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/codex/toml"
@@ -74,9 +76,13 @@ macOS shows it as verified.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&e.server, "server", envDefault("CODEXGOV_SERVER", "http://127.0.0.1:7700"), "server URL (CODEXGOV_SERVER)")
-	fl.StringVar(&e.token, "token", envDefault("CODEXGOV_TOKEN", ""), "API key with admin:read (CODEXGOV_TOKEN); without one, the credential of codexgov login")
-	fl.StringVarP(&e.workspace, "workspace", "w", envDefault("CODEXGOV_WORKSPACE", ""), "workspace id (CODEXGOV_WORKSPACE)")
+	fl.StringVar(&e.server, "server", "http://127.0.0.1:7700", "server URL")
+	envknob.Bind(fl, "server", "CODEXGOV_SERVER")
+	fl.StringVar(&e.token, "token", "", "API key with admin:read; without one, the credential of codexgov login")
+	envknob.Bind(fl, "token", "CODEXGOV_TOKEN")
+	fl.StringVarP(&e.workspace, "workspace", "w", "", "workspace id")
+	envknob.Bind(fl, "workspace", "CODEXGOV_WORKSPACE")
+	addCAFlag(cmd, false)
 	fl.StringVar(&f.group, "group", "", "the policy a member of this group gets")
 	fl.StringVar(&f.email, "email", "", "the policy this user gets")
 	fl.BoolVar(&f.baseline, "baseline", false, "the workspace's baseline policy")
@@ -158,6 +164,7 @@ func (f *mdmProfileFlags) run(cmd *cobra.Command, e *adminEnv) error {
 		if ws, err = e.ws(); err != nil {
 			return err
 		}
+		e.http = serverHTTP(cmd.Context())
 		c := e.client()
 		ctx := cmd.Context()
 		var pv *codexgov.PolicyVersion

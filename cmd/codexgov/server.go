@@ -9,9 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/bundle"
 	"github.com/codexgov/codexgov/internal/devtls"
+	"github.com/codexgov/codexgov/internal/envknob"
 	"github.com/codexgov/codexgov/internal/httpapi"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 )
@@ -235,34 +234,28 @@ func (m *Main) Close() error {
 	return errors.Join(errs...)
 }
 
-// envDefault is a flag default taken from the environment.
-func envDefault(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
 func newServerCmd() *cobra.Command {
 	m := &Main{}
-	var logLevel, logFormat string
+	logLevel := envknob.NewEnum("info", "debug", "info", "warn", "error")
+	logFormat := envknob.NewEnum("text", "text", "json")
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the codexgov control plane",
 		Long: `Run the codexgov control plane: the REST API under /api/v1, client policy
 distribution, /healthz and /metrics.
 
-Every flag can also be set with the environment variable named in its help.
+Every flag can also be set with the environment variable named in its help
+(docs/configuration.md); an invalid value stops the server.
 On the first start the server creates a server admin API key and prints it
 once; only its hash is stored.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+			if err := lvl.UnmarshalText([]byte(logLevel.Value)); err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("--log-level: %w", err)}
 			}
 			opts := &slog.HandlerOptions{Level: lvl}
-			if logFormat == "json" {
+			if logFormat.Value == "json" {
 				m.Logger = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts))
 			} else {
 				m.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts))
@@ -281,23 +274,25 @@ once; only its hash is stored.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&m.Listen, "listen", envDefault("CODEXGOV_LISTEN", "127.0.0.1:7700"), "address to listen on (CODEXGOV_LISTEN)")
-	f.StringVar(&m.DataDir, "data-dir", envDefault("CODEXGOV_DATA_DIR", "./codexgov-data"), "folder for the SQLite database and the master key (CODEXGOV_DATA_DIR)")
-	f.StringVar(&m.Database, "database", envDefault("CODEXGOV_DATABASE", ""), "postgres://… URL; SQLite in --data-dir when empty (CODEXGOV_DATABASE)")
-	f.StringVar(&m.MasterKeyFile, "master-key-file", envDefault("CODEXGOV_MASTER_KEY_FILE", ""), "32-byte key that encrypts signing keys; every replica needs the same one; default DATA_DIR/master.key (CODEXGOV_MASTER_KEY_FILE)")
-	interval, _ := time.ParseDuration(envDefault("CODEXGOV_SYNC_INTERVAL", "2s"))
-	f.DurationVar(&m.SyncInterval, "sync-interval", interval, "how often to check the database for changes made by other replicas (CODEXGOV_SYNC_INTERVAL)")
-	maxBody, _ := strconv.ParseInt(envDefault("CODEXGOV_MAX_BODY_BYTES", strconv.Itoa(httpapi.DefaultMaxBodyBytes)), 10, 64)
-	f.Int64Var(&m.MaxBodyBytes, "max-body-bytes", maxBody, "largest request body accepted (CODEXGOV_MAX_BODY_BYTES)")
-	f.StringVar(&m.TLSCert, "tls-cert", envDefault("CODEXGOV_TLS_CERT", ""), "PEM certificate chain to serve HTTPS with (TLS 1.2+); Codex reaches a configuration server over HTTPS only (CODEXGOV_TLS_CERT)")
-	f.StringVar(&m.TLSKey, "tls-key", envDefault("CODEXGOV_TLS_KEY", ""), "PEM private key of --tls-cert (CODEXGOV_TLS_KEY)")
-	f.BoolVar(&m.DevTLS, "dev-tls", envDefault("CODEXGOV_DEV_TLS", "") == "true", "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS (CODEXGOV_DEV_TLS=true)")
-	ttl, _ := time.ParseDuration(envDefault("CODEXGOV_OAUTH_ACCESS_TTL", "1h"))
-	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", ttl, "lifetime of the configuration server's access tokens, 5m to 24h (CODEXGOV_OAUTH_ACCESS_TTL)")
-	f.StringVar(&m.PublicURL, "public-url", envDefault("CODEXGOV_PUBLIC_URL", ""), "external base URL, https://… (CODEXGOV_PUBLIC_URL): single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
-	rec, _ := time.ParseDuration(envDefault("CODEXGOV_RECORD_INTERVAL", "2s"))
-	f.DurationVar(&m.RecordInterval, "record-interval", rec, "how often bundle fetch records are written (CODEXGOV_RECORD_INTERVAL)")
-	f.StringVar(&logLevel, "log-level", envDefault("CODEXGOV_LOG_LEVEL", "info"), "debug, info, warn or error (CODEXGOV_LOG_LEVEL)")
-	f.StringVar(&logFormat, "log-format", envDefault("CODEXGOV_LOG_FORMAT", "text"), "text or json (CODEXGOV_LOG_FORMAT)")
+	f.StringVar(&m.Listen, "listen", "127.0.0.1:7700", "address to listen on")
+	f.StringVar(&m.DataDir, "data-dir", "./codexgov-data", "folder for the SQLite database and the master key")
+	f.StringVar(&m.Database, "database", "", "postgres://… URL; SQLite in --data-dir when empty")
+	f.StringVar(&m.MasterKeyFile, "master-key-file", "", "32-byte key that encrypts signing keys; every replica needs the same one; default DATA_DIR/master.key")
+	f.DurationVar(&m.SyncInterval, "sync-interval", 2*time.Second, "how often to check the database for changes made by other replicas")
+	f.Int64Var(&m.MaxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest request body accepted")
+	f.StringVar(&m.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (TLS 1.2+), reloaded on SIGHUP and when the file changes; Codex reaches a configuration server over HTTPS only")
+	f.StringVar(&m.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	f.BoolVar(&m.DevTLS, "dev-tls", false, "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS")
+	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", time.Hour, "lifetime of the configuration server's access tokens, 5m to 24h")
+	f.StringVar(&m.PublicURL, "public-url", "", "external base URL, https://…: single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
+	f.DurationVar(&m.RecordInterval, "record-interval", 2*time.Second, "how often bundle fetch records are written")
+	f.Var(logLevel, "log-level", "debug, info, warn or error")
+	f.Var(logFormat, "log-format", "text or json")
+	for flag, name := range map[string]string{"listen": "CODEXGOV_LISTEN", "data-dir": "CODEXGOV_DATA_DIR", "database": "CODEXGOV_DATABASE",
+		"master-key-file": "CODEXGOV_MASTER_KEY_FILE", "sync-interval": "CODEXGOV_SYNC_INTERVAL", "max-body-bytes": "CODEXGOV_MAX_BODY_BYTES",
+		"tls-cert": "CODEXGOV_TLS_CERT", "tls-key": "CODEXGOV_TLS_KEY", "dev-tls": "CODEXGOV_DEV_TLS", "oauth-access-ttl": "CODEXGOV_OAUTH_ACCESS_TTL",
+		"public-url": "CODEXGOV_PUBLIC_URL", "record-interval": "CODEXGOV_RECORD_INTERVAL", "log-level": "CODEXGOV_LOG_LEVEL", "log-format": "CODEXGOV_LOG_FORMAT"} {
+		envknob.Bind(f, flag, name)
+	}
 	return cmd
 }

@@ -12,15 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/codexgov/codexgov/internal/buildinfo"
+	"github.com/codexgov/codexgov/internal/envknob"
+
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/client"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/syncagent"
 )
-
-// agentVersion is reported by codexgov sync; release builds set it with
-// -ldflags "-X main.agentVersion=…".
-var agentVersion = "dev"
 
 type syncFlags struct {
 	server, enrollToken, ca, etc, state, jwks, machineID, codex string
@@ -59,6 +58,9 @@ repaired), 1 when the run changed nothing because it failed.`,
 			if f.interval < time.Second || f.minRetry < 100*time.Millisecond {
 				return &exitError{code: 2, err: fmt.Errorf("--interval %s, --retry %s: want at least 1s and 100ms", f.interval, f.minRetry)}
 			}
+			if f.machineID != "" && !codexgov.ValidMachineID(f.machineID) {
+				return &exitError{code: 2, err: fmt.Errorf("--machine-id %q: want %s", f.machineID, codexgov.MachineIDRule)}
+			}
 			a, err := f.agent(cmd)
 			if err != nil {
 				return &exitError{code: 2, err: err}
@@ -76,6 +78,9 @@ repaired), 1 when the run changed nothing because it failed.`,
 			out := cmd.OutOrStdout()
 			switch o.Result {
 			case codexgov.SyncApplied, codexgov.SyncUnchanged, codexgov.SyncRepaired:
+				if o.ReportRefused != nil {
+					return &exitError{code: 1, err: fmt.Errorf("%s, but the server refused the report (%v): this machine does not show in the devices list", o.Result, o.ReportRefused)}
+				}
 				fmt.Fprintf(out, "%s: %s in %s\n", o.Result, o.Holding(), f.etc)
 				return nil
 			}
@@ -87,11 +92,15 @@ repaired), 1 when the run changed nothing because it failed.`,
 	fl.BoolVar(&f.daemon, "daemon", false, "run until stopped: every --interval, retrying failures with backoff and jitter")
 	fl.DurationVar(&f.interval, "interval", 5*time.Minute, "time between runs in --daemon mode (jittered by ±10%)")
 	fl.DurationVar(&f.minRetry, "retry", 10*time.Second, "first retry delay after a failure; it doubles up to --interval")
-	fl.StringVar(&f.server, "server", envDefault("CODEXGOV_SERVER", ""), "the server's URL (CODEXGOV_SERVER); default: the codexgov login credential's")
-	fl.StringVar(&f.enrollToken, "enroll-token", envDefault("CODEXGOV_ENROLL_TOKEN", ""), "the machine's enrollment token (CODEXGOV_ENROLL_TOKEN); without one, the codexgov login credential is used")
-	fl.StringVar(&f.ca, "ca", envDefault("CODEXGOV_CA", ""), "PEM CA certificate the server's certificate chains to, when it is private (CODEXGOV_CA)")
+	fl.StringVar(&f.server, "server", "", "the server's URL; default: the codexgov login credential's")
+	envknob.Bind(fl, "server", "CODEXGOV_SERVER")
+	fl.StringVar(&f.enrollToken, "enroll-token", "", "the machine's enrollment token; without one, the codexgov login credential is used")
+	envknob.Bind(fl, "enroll-token", "CODEXGOV_ENROLL_TOKEN")
+	fl.StringVar(&f.ca, "ca", "", "PEM CA certificate the server's certificate chains to, when it is private")
+	envknob.Bind(fl, "ca", "CODEXGOV_CA")
 	fl.StringVar(&f.etc, "etc", "/etc/codex", "folder Codex reads requirements.toml and managed_config.toml from")
-	fl.StringVar(&f.state, "state", envDefault("CODEXGOV_SYNC_STATE", "/var/lib/codexgov/sync"), "folder for the pinned key set and the last known good policy (CODEXGOV_SYNC_STATE)")
+	fl.StringVar(&f.state, "state", "/var/lib/codexgov/sync", "folder for the pinned key set and the last known good policy")
+	envknob.Bind(fl, "state", "CODEXGOV_SYNC_STATE")
 	fl.StringVar(&f.jwks, "jwks", "", "JWKS file to pin at enrollment instead of trusting the server's on first use")
 	fl.BoolVar(&f.repin, "repin", false, "forget the pinned key set and pin again (with --jwks, or the server's)")
 	fl.StringVar(&f.machineID, "machine-id", "", "this machine's ID in the devices list (default: derived from /etc/machine-id)")
@@ -137,5 +146,5 @@ func (f *syncFlags) agent(cmd *cobra.Command) (*syncagent.Agent, error) {
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 	return syncagent.New(syncagent.Config{Client: c, Etc: f.etc, State: f.state, PinJWKS: pin, MachineID: f.machineID,
-		Codex: f.codex, AgentVersion: agentVersion, Log: log})
+		Codex: f.codex, AgentVersion: buildinfo.Version(), Log: log})
 }

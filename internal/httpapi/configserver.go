@@ -1,14 +1,11 @@
 package httpapi
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
@@ -485,11 +482,6 @@ func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]
 	return out, nil
 }
 
-var (
-	machineIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
-	contentHashRE    = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-)
-
 // syncReport records a codexgov sync run. The identity is the
 // credential's; the machine says only what it is and what it holds.
 func (s *Server) syncReport(c *call) (any, error) {
@@ -497,25 +489,8 @@ func (s *Server) syncReport(c *call) (any, error) {
 	if err := s.decodeBody(c.w, c.r, &r, false); err != nil {
 		return nil, err
 	}
-	var bad []codexgov.Detail
-	check := func(ok bool, field, msg string) {
-		if !ok {
-			bad = append(bad, codexgov.Detail{Field: field, Message: msg})
-		}
-	}
-	check(machineIDPattern.MatchString(r.MachineID), "/machine_id", "want 8 to 128 characters from A-Z a-z 0-9 . _ : -")
-	check(r.AppliedHash == "" || contentHashRE.MatchString(r.AppliedHash), "/applied_hash", `want "" or "sha256:" and 64 lower-case hex digits`)
-	check(slices.Contains(codexgov.SyncResults, r.Result), "/result", "want one of "+strings.Join(codexgov.SyncResults, ", "))
-	check(r.PolicyVersion >= 0, "/policy_version", "want a version number, 0 for none")
-	for _, f := range []struct {
-		field, v string
-		max      int
-	}{{"/hostname", r.Hostname, 253}, {"/os", r.OS, 64}, {"/arch", r.Arch, 64}, {"/agent_version", r.AgentVersion, 64},
-		{"/codex_version", r.CodexVersion, 64}, {"/policy", r.Policy, 128}} {
-		check(len(f.v) <= f.max && utf8.ValidString(f.v), f.field, fmt.Sprintf("want valid UTF-8 of at most %d bytes", f.max))
-	}
-	if len(bad) > 0 {
-		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid sync report", Details: bad}
+	if err := r.Validate(); err != nil {
+		return nil, err
 	}
 	// A failure's message is kept, shortened: a report is never refused
 	// for the length of the error it carries.

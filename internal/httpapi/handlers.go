@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,6 +46,7 @@ func (s *Server) authorize(c *call) error {
 		return err
 	}
 	c.p = p
+	noteActor(c.ctx, p.ActorID())
 	own := p.Workspace()
 	// Another workspace's records do not exist for this caller: 404 before
 	// any other check, so that nothing tells a workspace exists.
@@ -107,14 +110,24 @@ func (s *Server) changed(ctx context.Context) {
 }
 
 // mutate runs a store change and rebuilds the snapshot when it succeeded.
+// A change that changed nothing answers with the object as it stands and
+// the header Codexgov-Change: none, so that a client can say no audit
+// event was written.
 func mutate[T any](c *call, fn func() (T, error)) (any, error) {
 	v, err := fn()
+	if errors.Is(err, codexgov.ErrNoChange) {
+		c.w.Header().Set(ChangeHeader, "none")
+		return v, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	c.s.changed(c.ctx)
 	return v, nil
 }
+
+// ChangeHeader is "none" on the answer to a change that changed nothing.
+const ChangeHeader = "Codexgov-Change"
 
 // Health is the /healthz body.
 type Health struct {
@@ -136,6 +149,27 @@ func (s *Server) health(c *call) (any, error) {
 	// clients, so the process is healthy and must not be restarted.
 	return Health{Status: "ok", Database: db, SnapshotVersion: snap.Version, SnapshotBuilt: snap.Built.UTC().Format(time.RFC3339)}, nil
 }
+
+// ready answers 200 while the server takes traffic and 503 once it drains
+// (after SIGTERM), so a load balancer stops sending before connections
+// close. A database outage does not make a replica unready: it keeps
+// serving clients from its snapshot, and the body says the database is
+// down.
+func (s *Server) ready(c *call) error {
+	v, _ := s.health(c)
+	h := v.(Health)
+	status := http.StatusOK
+	if s.draining.Load() {
+		h.Status, status = "draining", http.StatusServiceUnavailable
+	}
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Cache-Control", "no-store")
+	c.w.WriteHeader(status)
+	return json.NewEncoder(c.w).Encode(h)
+}
+
+// Drain makes /readyz answer 503 from now on.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) metrics(c *call) error {
 	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.w, c.r)
@@ -258,10 +292,10 @@ func (s *Server) updateSettings(c *call) (any, error) {
 	}
 	return mutate(c, func() (codexgov.Settings, error) {
 		w, err := s.store.UpdateSettings(c.ctx, c.ws, in)
-		if err != nil {
+		if w == nil {
 			return codexgov.Settings{}, err
 		}
-		return w.Settings, nil
+		return w.Settings, err
 	})
 }
 

@@ -255,7 +255,7 @@ func TestTenantIsolation(t *testing.T) {
 			public++
 		}
 	}
-	if public != 24 || checked != len(Routes())-public {
+	if public != 25 || checked != len(Routes())-public {
 		t.Errorf("only %d routes checked", checked)
 	}
 }

@@ -624,7 +624,7 @@ func (s *Server) adminSettings(c *call) error {
 	}
 	on := func(k string) *bool { v := c.r.PostForm.Get(k) == "on"; return &v }
 	ctx := codexgov.WithActor(c.ctx, codexgov.Actor{ID: "user:" + sess.Email + " (web)", RequestID: c.w.Header().Get("X-Request-Id")})
-	if _, err := s.store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowDeviceCodeLogin: on("allow_device_code_login"), AllowJITProvisioning: on("allow_jit_provisioning")}); err != nil {
+	if _, err := s.store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowDeviceCodeLogin: on("allow_device_code_login"), AllowJITProvisioning: on("allow_jit_provisioning")}); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
 		return err
 	}
 	s.changed(c.ctx)

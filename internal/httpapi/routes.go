@@ -50,6 +50,7 @@ const ws = "/api/v1/workspaces/{ws}"
 func Routes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/healthz", Auth: Public, Summary: "Liveness and database reachability", Out: Health{}, handle: (*Server).health},
+		{Method: "GET", Path: "/readyz", Auth: Public, Summary: "Readiness for a load balancer: 503 while the server drains on shutdown", Out: Health{}, Raw: true, raw: (*Server).ready},
 		{Method: "GET", Path: "/metrics", Auth: Public, Summary: "Prometheus metrics", Raw: true, raw: (*Server).metrics},
 		{Method: "GET", Path: "/.well-known/jwks.json", Auth: Public, Summary: "Public keys that verify distributed documents", Raw: true, raw: (*Server).jwks},
 		{Method: "GET", Path: "/api/v1/openapi.json", Auth: Public, Summary: "This API's OpenAPI 3.1 document", Raw: true, raw: (*Server).openapi},

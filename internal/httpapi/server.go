@@ -27,6 +27,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/auth"
+	"github.com/codexgov/codexgov/internal/buildinfo"
 	"github.com/codexgov/codexgov/internal/bundle"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
@@ -38,6 +39,7 @@ const DefaultMaxBodyBytes = 2*policy.MaxDocumentBytes + 64<<10
 
 // Server serves the API from a Store and the snapshot compiled from it.
 type Server struct {
+	draining     atomic.Bool
 	store        codexgov.Store
 	master       bundle.MasterKey
 	log          *slog.Logger
@@ -142,7 +144,11 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 	s.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuilds_total", Help: "Policy snapshot rebuilds by result."}, []string{"result"})
 	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
 	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})
-	s.registry.MustRegister(s.requests, s.duration, s.rebuilds, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	bi := buildinfo.Read()
+	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_build_info", Help: "Always 1; the labels say which codexgov is serving.",
+		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion}})
+	buildInfo.Set(1)
+	s.registry.MustRegister(buildInfo, s.requests, s.duration, s.rebuilds, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_records_dropped_total", Help: "Bundle fetches not recorded because the record buffer was full."}, func() float64 { return float64(s.recorder.Dropped.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flushes_total", Help: "Writes of buffered bundle fetch records."}, func() float64 { return float64(s.recorder.Flushes.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flush_errors_total", Help: "Failed writes of buffered bundle fetch records (retried)."}, func() float64 { return float64(s.recorder.FlushErrors.Load()) }),
@@ -241,7 +247,22 @@ func (s *Server) Sync(ctx context.Context, interval time.Duration) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	logged := s.log.Enabled(r.Context(), slog.LevelInfo)
+	var al *accessEntry
+	if logged {
+		al = &accessEntry{}
+		r = r.WithContext(context.WithValue(r.Context(), accessKey{}, al))
+	}
 	s.mux.ServeHTTP(sw, r)
+	if logged {
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http", slog.String("method", r.Method), slog.String("route", route),
+			slog.Int("status", sw.code), slog.Duration("duration", time.Since(start)), slog.String("request_id", sw.Header().Get("X-Request-Id")),
+			slog.String("actor", al.actor))
+	}
 	route := r.Pattern
 	if route == "" || route == "/" {
 		route = "unmatched"
@@ -260,6 +281,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		o, _ = s.timers.LoadOrStore(k, s.duration.WithLabelValues(r.Method, route))
 	}
 	o.(prometheus.Observer).Observe(time.Since(start).Seconds())
+}
+
+// accessEntry collects what the access log line says beyond the request:
+// the authenticated actor.
+type accessEntry struct{ actor string }
+
+type accessKey struct{}
+
+// noteActor names the request's actor in its access log line.
+func noteActor(ctx context.Context, actor string) {
+	if al, ok := ctx.Value(accessKey{}).(*accessEntry); ok {
+		al.actor = actor
+	}
 }
 
 type statusWriter struct {

@@ -313,7 +313,7 @@ func (s *DB) RevokeOAuthGrantByRefresh(ctx context.Context, refreshHash string) 
 		return dbError("oauth revoke", err)
 	}
 	for _, g := range gs {
-		if _, err := s.revokeGrant(ctx, g.Workspace, g.ID, "logout"); err != nil {
+		if _, err := s.revokeGrant(ctx, g.Workspace, g.ID, "logout"); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
 			return err
 		}
 	}
@@ -338,16 +338,17 @@ func (s *DB) revokeGrant(ctx context.Context, ws, id, reason string) (*codexgov.
 		}
 		before := gs[0]
 		a := *before
-		if a.RevokedAt.IsZero() {
-			a.RevokedAt, a.RevokeReason = fromMicros(s.now()), reason
-			if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $2, revoke_reason = $3 WHERE id = $1`, id, a.RevokedAt.UnixMicro(), reason); err != nil {
-				return nil, nil, err
-			}
-		}
 		after = &a
+		if !a.RevokedAt.IsZero() {
+			return nil, nil, errUnchanged
+		}
+		a.RevokedAt, a.RevokeReason = fromMicros(s.now()), reason
+		if _, err := tx.ExecContext(ctx, `UPDATE oauth_grants SET revoked_at = $2, revoke_reason = $3 WHERE id = $1`, id, a.RevokedAt.UnixMicro(), reason); err != nil {
+			return nil, nil, err
+		}
 		return before, after, nil
 	})
-	return after, err
+	return after, noChange(err)
 }
 
 // RecordDeliveries upserts devices' last fetches in one transaction. They

@@ -200,16 +200,18 @@ func revoke[T any](ctx context.Context, s *DB, ws, id, kind, table, noun string,
 		}
 		before := rows[0]
 		a := *before
-		if at := revokedAt(&a); at.IsZero() {
-			*at = fromMicros(s.now())
-			if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revoked_at = $2 WHERE id = $1`, id, at.UnixMicro()); err != nil {
-				return nil, nil, err
-			}
-		}
 		after = &a
+		at := revokedAt(&a)
+		if !at.IsZero() {
+			return nil, nil, errUnchanged
+		}
+		*at = fromMicros(s.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET revoked_at = $2 WHERE id = $1`, id, at.UnixMicro()); err != nil {
+			return nil, nil, err
+		}
 		return before, after, nil
 	})
-	return after, err
+	return after, noChange(err)
 }
 
 // AuditEvents lists a workspace's audit events, newest first.

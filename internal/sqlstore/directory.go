@@ -122,6 +122,12 @@ func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsU
 			return nil, nil, err
 		}
 		st := u.Apply(before.Settings)
+		a := *before
+		a.Settings = st
+		after = &a
+		if st == before.Settings {
+			return nil, nil, errUnchanged
+		}
 		if st.DefaultRole != "" {
 			if _, err := role(ctx, tx, ws, st.DefaultRole); err != nil {
 				return nil, nil, invalid("/default_role", "default role %q does not exist in workspace %q", st.DefaultRole, ws)
@@ -131,12 +137,9 @@ func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsU
 			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning); err != nil {
 			return nil, nil, err
 		}
-		a := *before
-		a.Settings = st
-		after = &a
 		return before.Settings, st, nil
 	})
-	return after, err
+	return after, noChange(err)
 }
 
 // NormalizeEmail lowercases and checks an email address.

@@ -68,6 +68,14 @@ func (s *DB) PutPolicy(ctx context.Context, ws string, in codexgov.PolicyInput) 
 // errUnchanged rolls back a change that would change nothing.
 var errUnchanged = errors.New("unchanged")
 
+// noChange turns errUnchanged into the codexgov.ErrNoChange callers see.
+func noChange(err error) error {
+	if errors.Is(err, errUnchanged) {
+		return codexgov.ErrNoChange
+	}
+	return err
+}
+
 const versionColumns = `name, version, requirements, defaults, comment, hash, created_by, created_at`
 
 func scanVersion(row interface{ Scan(...any) error }) (*codexgov.PolicyVersion, error) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/codexgov/codexgov"
@@ -95,5 +98,105 @@ func TestFailureMidTransaction(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMigrationsParity: every migration version exists for both dialects,
+// so that a deployment can move between them and both reach the same
+// schema version.
+func TestMigrationsParity(t *testing.T) {
+	versions := func(dir string) []string {
+		entries, err := migrations.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vs []string
+		for _, e := range entries {
+			v, _, ok := strings.Cut(e.Name(), "_")
+			if !ok || !strings.HasSuffix(e.Name(), ".sql") {
+				t.Errorf("%s/%s: want NNNNN_name.sql", dir, e.Name())
+				continue
+			}
+			vs = append(vs, v)
+		}
+		return vs
+	}
+	if problems := migrationParity(versions("migrations/sqlite"), versions("migrations/postgres")); len(problems) > 0 {
+		t.Error(strings.Join(problems, "\n"))
+	}
+}
+
+// migrationParity names every version one dialect has and the other lacks.
+func migrationParity(sqlite, postgres []string) []string {
+	var problems []string
+	for _, v := range sqlite {
+		if !slices.Contains(postgres, v) {
+			problems = append(problems, "migration "+v+" exists for SQLite but not for PostgreSQL")
+		}
+	}
+	for _, v := range postgres {
+		if !slices.Contains(sqlite, v) {
+			problems = append(problems, "migration "+v+" exists for PostgreSQL but not for SQLite")
+		}
+	}
+	return problems
+}
+
+func TestMigrationParityCatchesAGap(t *testing.T) {
+	got := migrationParity([]string{"00001", "00002", "00003"}, []string{"00001", "00003", "00004"})
+	want := []string{"migration 00002 exists for SQLite but not for PostgreSQL", "migration 00004 exists for PostgreSQL but not for SQLite"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestConcurrentStartsMigrateOnce: replicas starting at once on one
+// PostgreSQL schema all open it, and each migration runs once.
+func TestConcurrentStartsMigrateOnce(t *testing.T) {
+	dsn := testenv.PostgresSchema(t)
+	const replicas = 4
+	errs := make(chan error, replicas)
+	var wg sync.WaitGroup
+	for range replicas {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := Open(context.Background(), dsn)
+			if err == nil {
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("a replica failed to start: %v", err)
+		}
+	}
+	s, err := Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, err := s.db.Query(`SELECT version_id, COUNT(*) FROM goose_db_version WHERE version_id > 0 GROUP BY version_id ORDER BY version_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var v, count int64
+		if err := rows.Scan(&v, &count); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if count != 1 {
+			t.Errorf("migration %d ran %d times", v, count)
+		}
+	}
+	if want, _ := migrations.ReadDir("migrations/postgres"); n != len(want) {
+		t.Errorf("%d migrations applied, want %d", n, len(want))
 	}
 }

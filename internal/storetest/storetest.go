@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"Assignment", testAssignment},
 		{"Credentials", testCredentials},
 		{"AuditEveryChange", testAudit},
+		{"NoChangeNoAudit", testNoChange},
 		{"SigningKeys", testSigningKeys},
 		{"StateAndVersion", testState},
 		{"ChangeWithoutActorRefused", testNoActor},
@@ -381,6 +382,50 @@ func testCredentials(t *testing.T, s codexgov.Store) {
 	must(s.RevokeAccessToken(ctx, "a", tid))
 	if st := must(s.State(ctx)); len(st.AccessTokens) != 0 {
 		t.Error("revoked token still in state")
+	}
+}
+
+// testNoChange: settings set to the values they have, and a second revoke,
+// write nothing (no audit event, no state version) and say so with
+// ErrNoChange and the object as it stands.
+func testNoChange(t *testing.T, s codexgov.Store) {
+	ctx := Actor()
+	must(s.CreateWorkspace(ctx, "a", ""))
+	must(s.CreateUser(ctx, "a", codexgov.User{Email: "ann@example.com"}))
+	on := true
+	must(s.UpdateSettings(ctx, "a", codexgov.SettingsUpdate{AllowAccessTokens: &on}))
+	key := must(s.CreateAPIKey(ctx, codexgov.APIKey{ID: "key_1", Workspace: "a", Name: "ci", Scopes: []codexgov.Scope{codexgov.ScopeAdminRead}, Hash: "h1"}))
+	tok := must(s.CreateAccessToken(ctx, codexgov.AccessToken{ID: "tok_1", Workspace: "a", User: "ann@example.com", Hash: "h2", ExpiresAt: time.Now().Add(time.Hour)}))
+	must(s.RevokeAPIKey(ctx, "a", key.ID))
+	must(s.RevokeAccessToken(ctx, "a", tok.ID))
+	version := must(s.Version(ctx))
+	events := len(must(s.AuditEvents(ctx, "a", codexgov.AuditFilter{Limit: 1000})))
+
+	w, err := s.UpdateSettings(ctx, "a", codexgov.SettingsUpdate{AllowAccessTokens: &on})
+	if !errors.Is(err, codexgov.ErrNoChange) || w == nil || !w.Settings.AllowAccessTokens {
+		t.Errorf("settings set to what they are: %v, %+v; want ErrNoChange and the settings", err, w)
+	}
+	k, err := s.RevokeAPIKey(ctx, "a", key.ID)
+	if !errors.Is(err, codexgov.ErrNoChange) || k == nil || k.RevokedAt.IsZero() {
+		t.Errorf("second API key revoke: %v, %+v; want ErrNoChange and the revoked key", err, k)
+	}
+	at, err := s.RevokeAccessToken(ctx, "a", tok.ID)
+	if !errors.Is(err, codexgov.ErrNoChange) || at == nil || at.RevokedAt.IsZero() {
+		t.Errorf("second access token revoke: %v, %+v; want ErrNoChange", err, at)
+	}
+	if v := must(s.Version(ctx)); v != version {
+		t.Errorf("state version moved from %d to %d on changes that changed nothing", version, v)
+	}
+	if n := len(must(s.AuditEvents(ctx, "a", codexgov.AuditFilter{Limit: 1000}))); n != events {
+		t.Errorf("%d audit events after changes that changed nothing, want %d", n, events)
+	}
+	// A real change still writes one.
+	off := false
+	if _, err := s.UpdateSettings(ctx, "a", codexgov.SettingsUpdate{AllowAccessTokens: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(must(s.AuditEvents(ctx, "a", codexgov.AuditFilter{Limit: 1000}))); n != events+1 {
+		t.Errorf("%d audit events after a real change, want %d", n, events+1)
 	}
 }
 

@@ -101,6 +101,10 @@ type Outcome struct {
 	Hash    string
 	// Reported is false when the report could not be sent.
 	Reported bool
+	// ReportRefused is the server's refusal of the report (an invalid
+	// machine ID, say): the machine will not show in the devices list, so
+	// the run counts as failed.
+	ReportRefused error
 }
 
 // Agent runs syncs for one machine.
@@ -150,7 +154,11 @@ func (a *Agent) RunOnce(ctx context.Context) Outcome {
 	}
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if err := a.cfg.Client.ReportSync(rctx, report); err != nil {
+	var api *client.APIError
+	if err := a.cfg.Client.ReportSync(rctx, report); errors.As(err, &api) && api.StatusCode < 500 {
+		o.ReportRefused = err
+		a.log.Error("sync: the server refused the report; this machine will not show in the devices list", "err", err)
+	} else if err != nil {
 		a.log.Warn("sync: the report did not reach the server", "err", err)
 	} else {
 		o.Reported = true
