@@ -64,6 +64,20 @@ type PolicyDiff struct {
 	Defaults     string `json:"defaults"`
 }
 
+// PolicyDryRun is what PUT …/policies/{policy}?dry_run=true answers: the
+// version that would be written, validated exactly as a real write is, and
+// its diff against the current version. Nothing is stored or audited.
+type PolicyDryRun struct {
+	DryRun bool `json:"dry_run"`
+	// Version is the number the write would get; Hash its content hash.
+	Version  int               `json:"version"`
+	Hash     string            `json:"hash"`
+	Warnings []Detail `json:"warnings,omitempty"`
+	// Unchanged is true when the documents equal the current version's.
+	Unchanged bool                `json:"unchanged"`
+	Diff      PolicyDiff `json:"diff"`
+}
+
 // Assignment maps groups to policies: the first rule whose group the user
 // belongs to wins, and users no rule matches get the default policy (none
 // when Default is empty). A policy is a complete profile: nothing is

@@ -98,11 +98,18 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	if resp.StatusCode >= 400 {
 		return decodeError(resp)
 	}
+	var err2 error
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		io.Copy(io.Discard, resp.Body)
-		return nil
+	} else {
+		err2 = json.NewDecoder(resp.Body).Decode(out)
 	}
-	return json.NewDecoder(resp.Body).Decode(out)
+	if err2 == nil && resp.Header.Get("Codexgov-Change") == "none" {
+		// The change changed nothing and wrote no audit event; out holds
+		// the object as it stands.
+		return codexgov.ErrNoChange
+	}
+	return err2
 }
 
 func get[T any](ctx context.Context, c *Client, path string) (T, error) {
@@ -243,6 +250,12 @@ func (c *Client) Policies(ctx context.Context, w string) ([]codexgov.PolicyVersi
 // PutPolicy writes a new version of a policy.
 func (c *Client) PutPolicy(ctx context.Context, w string, p codexgov.PolicyInput) (*codexgov.PolicyVersion, error) {
 	return send[*codexgov.PolicyVersion](ctx, c, "PUT", ws(w, "policies", p.Name), map[string]string{"requirements": p.Requirements, "defaults": p.Defaults, "comment": p.Comment})
+}
+
+// DryRunPolicy validates a policy write as the server would make it and
+// diffs it against the current version, storing nothing.
+func (c *Client) DryRunPolicy(ctx context.Context, w string, p codexgov.PolicyInput) (*codexgov.PolicyDryRun, error) {
+	return send[*codexgov.PolicyDryRun](ctx, c, "PUT", ws(w, "policies", p.Name)+"?dry_run=true", map[string]string{"requirements": p.Requirements, "defaults": p.Defaults, "comment": p.Comment})
 }
 
 // Policy returns a version of a policy (0: the current one).

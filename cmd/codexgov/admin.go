@@ -92,10 +92,32 @@ func (e *adminEnv) show(cmd *cobra.Command, v any, human func(w io.Writer)) erro
 	return tw.Flush()
 }
 
+// readInput reads a file, or standard input for "-".
+func readInput(cmd *cobra.Command, file string) ([]byte, error) {
+	if file == "-" {
+		return io.ReadAll(cmd.InOrStdin())
+	}
+	return os.ReadFile(file)
+}
+
+// unchanged passes err on, except codexgov.ErrNoChange: the change
+// changed nothing, which it says on standard error, and succeeds.
+func (e *adminEnv) unchanged(cmd *cobra.Command, err error) error {
+	if errors.Is(err, codexgov.ErrNoChange) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "codexgov: nothing changed; no audit event was written")
+		return nil
+	}
+	return err
+}
+
 // fail turns an API error into exit status 1 with every detail printed.
 func (e *adminEnv) fail(cmd *cobra.Command, err error) error {
 	if err == nil {
 		return nil
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
 	}
 	var ae *client.APIError
 	if !errors.As(err, &ae) || e.json {
@@ -230,18 +252,18 @@ func adminSettings(e *adminEnv) *cobra.Command {
 			u.DefaultRole = &defaultRole
 		}
 		s, err := e.client().UpdateSettings(cmd.Context(), ws, u)
-		if err != nil {
+		if err := e.unchanged(cmd, err); err != nil {
 			return err
 		}
 		return e.show(cmd, s, func(out io.Writer) { printSettings(out, *s) })
 	})
 	f := set.Flags()
-	f.BoolVar(&local, "allow-codex-local", true, "allow Codex CLI, IDE and app")
-	f.BoolVar(&cloud, "allow-codex-cloud", false, "allow Codex cloud")
-	f.BoolVar(&tokens, "allow-access-tokens", false, "allow access tokens")
-	f.BoolVar(&device, "allow-device-code-login", false, "allow device-code login")
-	f.BoolVar(&internet, "allow-agent-internet", false, "allow agent internet access")
-	f.BoolVar(&jit, "allow-jit-provisioning", false, "create users at their first single sign-on")
+	f.BoolVar(&local, "allow-codex-local", true, "allow Codex CLI, IDE and app; --allow-codex-local=false turns it off")
+	f.BoolVar(&cloud, "allow-codex-cloud", false, "allow Codex cloud; --allow-codex-cloud=false turns it off")
+	f.BoolVar(&tokens, "allow-access-tokens", false, "allow access tokens; --allow-access-tokens=false turns it off")
+	f.BoolVar(&device, "allow-device-code-login", false, "allow device-code login; --allow-device-code-login=false turns it off")
+	f.BoolVar(&internet, "allow-agent-internet", false, "allow agent internet access; --allow-agent-internet=false turns it off")
+	f.BoolVar(&jit, "allow-jit-provisioning", false, "create users at their first single sign-on; --allow-jit-provisioning=false turns it off")
 	f.StringVar(&defaultRole, "default-role", "", "role of users with no role through a group")
 	return group("settings", "Show and change workspace settings",
 		leaf(e, "get", "Show settings", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
@@ -461,44 +483,93 @@ func shortHash(h string) string {
 
 func adminPolicies(e *adminEnv) *cobra.Command {
 	var reqFile, defFile, comment string
+	var clearDefaults, dryRun bool
 	var version, from, to int
-	put := leaf(e, "put NAME --requirements FILE [--defaults FILE]", "Write a new policy version (validated as Codex 0.169.0 reads it)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+	put := leaf(e, "put NAME (--requirements FILE | --defaults FILE)... [--clear-defaults] [--dry-run]", "Write a new policy version (validated as Codex 0.169.0 reads it)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		if reqFile == "" && defFile == "" && !clearDefaults {
+			return &exitError{code: 2, err: errors.New("give --requirements FILE, --defaults FILE or both (- reads standard input); nothing to write")}
+		}
+		if defFile != "" && clearDefaults {
+			return &exitError{code: 2, err: errors.New("--defaults and --clear-defaults exclude each other")}
+		}
+		if reqFile == "-" && defFile == "-" {
+			return &exitError{code: 2, err: errors.New("only one of --requirements and --defaults can read standard input")}
+		}
 		in := codexgov.PolicyInput{Name: a[0], Comment: comment}
 		read := func(file, field string, dst *string) error {
-			if file == "" {
-				return nil
-			}
-			b, err := os.ReadFile(file)
+			b, err := readInput(cmd, file)
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
 			*dst = string(b)
 			e.files[field] = file
+			if file == "-" {
+				e.files[field] = "<stdin>"
+			}
 			return nil
 		}
-		if err := read(reqFile, "/requirements", &in.Requirements); err != nil {
-			return err
+		c := e.client()
+		// A document not given is kept from the current version: re-putting
+		// the requirements does not drop the managed defaults.
+		if reqFile == "" || (defFile == "" && !clearDefaults) {
+			cur, err := c.Policy(cmd.Context(), ws, a[0], 0)
+			if err != nil && codexgov.ErrorCode(err) != codexgov.ENOTFOUND {
+				return err
+			}
+			if cur != nil {
+				in.Requirements, in.Defaults = cur.Requirements, cur.Defaults
+			}
 		}
-		if err := read(defFile, "/defaults", &in.Defaults); err != nil {
-			return err
+		if clearDefaults {
+			in.Defaults = ""
 		}
-		p, err := e.client().PutPolicy(cmd.Context(), ws, in)
-		if err != nil {
-			return err
+		if reqFile != "" {
+			if err := read(reqFile, "/requirements", &in.Requirements); err != nil {
+				return err
+			}
 		}
-		return e.show(cmd, p, func(out io.Writer) {
-			printPolicies(out, *p)
-			for _, d := range p.Warnings {
+		if defFile != "" {
+			if err := read(defFile, "/defaults", &in.Defaults); err != nil {
+				return err
+			}
+		}
+		warn := func(ws []codexgov.Detail) {
+			for _, d := range ws {
 				where := d.Field
 				if f, ok := e.files[d.Field]; ok {
 					where = f
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "%s:%d:%d: warning: %s\n", where, d.Line, d.Column, d.Message)
 			}
+		}
+		if dryRun {
+			d, err := c.DryRunPolicy(cmd.Context(), ws, in)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, d, func(out io.Writer) {
+				warn(d.Warnings)
+				if d.Unchanged {
+					fmt.Fprintf(out, "%s: valid, and the same as version %d; nothing would be written (dry run)\n", a[0], d.Version-1)
+					return
+				}
+				fmt.Fprintf(out, "%s: valid; would be version %d (%s). Nothing was stored (dry run).\n", a[0], d.Version, d.Hash)
+				fmt.Fprint(out, d.Diff.Requirements, d.Diff.Defaults)
+			})
+		}
+		p, err := c.PutPolicy(cmd.Context(), ws, in)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, p, func(out io.Writer) {
+			printPolicies(out, *p)
+			warn(p.Warnings)
 		})
 	})
-	put.Flags().StringVar(&reqFile, "requirements", "", "requirements.toml to enforce")
-	put.Flags().StringVar(&defFile, "defaults", "", "managed defaults (config.toml keys)")
+	put.Flags().StringVar(&reqFile, "requirements", "", "requirements.toml to enforce (- for standard input); kept from the current version when absent")
+	put.Flags().StringVar(&defFile, "defaults", "", "managed defaults, config.toml keys (- for standard input); kept from the current version when absent")
+	put.Flags().BoolVar(&clearDefaults, "clear-defaults", false, "write the new version without managed defaults")
+	put.Flags().BoolVar(&dryRun, "dry-run", false, "validate as a real write would and show the diff against the current version; store nothing")
 	put.Flags().StringVar(&comment, "comment", "", "why this version")
 	get := leaf(e, "get NAME", "Show a policy version", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 		p, err := e.client().Policy(cmd.Context(), ws, a[0], version)
@@ -514,17 +585,22 @@ func adminPolicies(e *adminEnv) *cobra.Command {
 		})
 	})
 	get.Flags().IntVar(&version, "version", 0, "version (default: current)")
-	diff := leaf(e, "diff NAME", "Diff two versions of a policy", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+	diff := leaf(e, "diff NAME", "Diff two versions of a policy (exit 1 when they differ, 0 when identical)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 		d, err := e.client().DiffPolicy(cmd.Context(), ws, a[0], from, to)
 		if err != nil {
 			return err
 		}
-		return e.show(cmd, d, func(out io.Writer) {
+		err = e.show(cmd, d, func(out io.Writer) {
 			if d.Requirements == "" && d.Defaults == "" {
 				fmt.Fprintf(out, "%s: versions %d and %d are identical\n", d.Policy, d.From, d.To)
 			}
 			fmt.Fprint(out, d.Requirements, d.Defaults)
 		})
+		// Like diff(1) and kubectl diff: 1 when the versions differ.
+		if err == nil && (d.Requirements != "" || d.Defaults != "") {
+			return &exitError{code: 1}
+		}
+		return err
 	})
 	diff.Flags().IntVar(&from, "from", 0, "older version (default: current-1)")
 	diff.Flags().IntVar(&to, "to", 0, "newer version (default: current)")
@@ -691,7 +767,7 @@ func adminAPIKeys(e *adminEnv) *cobra.Command {
 		create,
 		leaf(e, "revoke ID", "Revoke an API key", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 			k, err := e.client().RevokeAPIKey(cmd.Context(), ws, a[0])
-			if err != nil {
+			if err := e.unchanged(cmd, err); err != nil {
 				return err
 			}
 			return e.show(cmd, k, func(w io.Writer) { printKeys(w, *k) })
@@ -734,7 +810,7 @@ func adminAccessTokens(e *adminEnv) *cobra.Command {
 		issue,
 		leaf(e, "revoke ID", "Revoke an access token", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 			t, err := e.client().RevokeAccessToken(cmd.Context(), ws, a[0])
-			if err != nil {
+			if err := e.unchanged(cmd, err); err != nil {
 				return err
 			}
 			return e.show(cmd, t, func(w io.Writer) { printTokens(w, *t) })
@@ -844,7 +920,7 @@ func adminEnrollmentTokens(e *adminEnv) *cobra.Command {
 		issue,
 		leaf(e, "revoke ID", "Revoke an enrollment token: the machine's Codex fails closed once its cache expires", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 			t, err := e.client().RevokeEnrollmentToken(cmd.Context(), ws, a[0])
-			if err != nil {
+			if err := e.unchanged(cmd, err); err != nil {
 				return err
 			}
 			return e.show(cmd, t, func(w io.Writer) { printEnrollmentTokens(w, *t) })
@@ -873,7 +949,7 @@ func adminSignIns(e *adminEnv) *cobra.Command {
 		}),
 		leaf(e, "revoke ID", "Revoke a sign-in: its tokens stop working and the user must sign in again", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 			g, err := e.client().RevokeOAuthGrant(cmd.Context(), ws, a[0])
-			if err != nil {
+			if err := e.unchanged(cmd, err); err != nil {
 				return err
 			}
 			return e.show(cmd, g, func(w io.Writer) { printSignIns(w, *g) })

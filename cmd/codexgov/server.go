@@ -282,7 +282,7 @@ once; only its hash is stored.`,
 	f.Int64Var(&m.MaxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest request body accepted")
 	f.StringVar(&m.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (TLS 1.2+), reloaded on SIGHUP and when the file changes; Codex reaches a configuration server over HTTPS only")
 	f.StringVar(&m.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
-	f.BoolVar(&m.DevTLS, "dev-tls", false, "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS")
+	f.BoolVar(&m.DevTLS, "dev-tls", false, "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS; --dev-tls=false overrides the variable")
 	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", time.Hour, "lifetime of the configuration server's access tokens, 5m to 24h")
 	f.StringVar(&m.PublicURL, "public-url", "", "external base URL, https://…: single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
 	f.DurationVar(&m.RecordInterval, "record-interval", 2*time.Second, "how often bundle fetch records are written")

@@ -419,6 +419,9 @@ func (s *Server) putPolicy(c *call) (any, error) {
 	if err := s.decode(c.w, c.r, &in); err != nil {
 		return nil, err
 	}
+	if c.r.URL.Query().Get("dry_run") == "true" {
+		return s.dryRunPolicy(c, codexgov.PolicyInput{Name: c.path("policy"), Requirements: in.Requirements, Defaults: in.Defaults, Comment: in.Comment})
+	}
 	return mutate(c, func() (*codexgov.PolicyVersion, error) {
 		return s.store.PutPolicy(c.ctx, c.ws, codexgov.PolicyInput{Name: c.path("policy"), Requirements: in.Requirements, Defaults: in.Defaults, Comment: in.Comment})
 	})
@@ -485,6 +488,26 @@ func (s *Server) policyDiff(c *call) (any, error) {
 	return codexgov.PolicyDiff{Policy: name, From: from, To: to,
 		Requirements: policy.Diff(fa+"/requirements.toml", fb+"/requirements.toml", a.Requirements, b.Requirements),
 		Defaults:     policy.Diff(fa+"/managed_config.toml", fb+"/managed_config.toml", a.Defaults, b.Defaults)}, nil
+}
+
+func (s *Server) dryRunPolicy(c *call, in codexgov.PolicyInput) (any, error) {
+	warns, err := policy.Validate(in)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := s.store.Policy(c.ctx, c.ws, in.Name, 0)
+	if codexgov.ErrorCode(err) == codexgov.ENOTFOUND {
+		cur, err = &codexgov.PolicyVersion{Name: in.Name}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	fa, fb := in.Name+"@"+strconv.Itoa(cur.Version), in.Name+"@new"
+	hash := codexgov.ContentHash(in.Requirements, in.Defaults)
+	return codexgov.PolicyDryRun{DryRun: true, Version: cur.Version + 1, Hash: hash, Warnings: warns, Unchanged: cur.Version > 0 && cur.Hash == hash,
+		Diff: codexgov.PolicyDiff{Policy: in.Name, From: cur.Version, To: cur.Version + 1,
+			Requirements: policy.Diff(fa+"/requirements.toml", fb+"/requirements.toml", cur.Requirements, in.Requirements),
+			Defaults:     policy.Diff(fa+"/managed_config.toml", fb+"/managed_config.toml", cur.Defaults, in.Defaults)}}, nil
 }
 
 func (s *Server) getAssignment(c *call) (any, error) { return s.store.Assignment(c.ctx, c.ws) }

@@ -126,7 +126,7 @@ func Routes() []Route {
 		{Method: "DELETE", Path: ws + "/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a role no group holds", handle: (*Server).deleteRole},
 
 		{Method: "GET", Path: ws + "/policies", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List policies (current versions)", Out: []codexgov.PolicyVersion{}, handle: (*Server).listPolicies},
-		{Method: "PUT", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Write a new version of a policy (validated as Codex 0.169.0 reads it)", In: PutPolicy{}, Out: codexgov.PolicyVersion{}, handle: (*Server).putPolicy},
+		{Method: "PUT", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Query: []Param{{"dry_run", "true: validate and diff against the current version, store nothing (the answer is a PolicyDryRun)"}}, Summary: "Write a new version of a policy (validated as Codex 0.169.0 reads it)", In: PutPolicy{}, Out: codexgov.PolicyVersion{}, handle: (*Server).putPolicy},
 		{Method: "GET", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a policy version", Query: []Param{{"version", "version number; the current one when absent"}}, Out: codexgov.PolicyVersion{}, handle: (*Server).getPolicy},
 		{Method: "DELETE", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a policy the assignment does not use", handle: (*Server).deletePolicy},
 		{Method: "GET", Path: ws + "/policies/{policy}/versions", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "A policy's history, oldest first", Out: []codexgov.PolicyVersion{}, handle: (*Server).policyHistory},
