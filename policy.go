@@ -70,11 +70,11 @@ type PolicyDiff struct {
 type PolicyDryRun struct {
 	DryRun bool `json:"dry_run"`
 	// Version is the number the write would get; Hash its content hash.
-	Version  int               `json:"version"`
-	Hash     string            `json:"hash"`
+	Version  int      `json:"version"`
+	Hash     string   `json:"hash"`
 	Warnings []Detail `json:"warnings,omitempty"`
 	// Unchanged is true when the documents equal the current version's.
-	Unchanged bool                `json:"unchanged"`
+	Unchanged bool       `json:"unchanged"`
 	Diff      PolicyDiff `json:"diff"`
 }
 
