@@ -9,8 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +24,7 @@ import (
 	"github.com/codexgov/codexgov/internal/envknob"
 	"github.com/codexgov/codexgov/internal/httpapi"
 	"github.com/codexgov/codexgov/internal/sqlstore"
+	"github.com/codexgov/codexgov/internal/tlsreload"
 )
 
 // Main is the control plane process: `codexgov server` and the end-to-end
@@ -62,6 +66,7 @@ type Main struct {
 	API   *httpapi.Server
 
 	srv    *http.Server
+	certs  *tlsreload.Reloader
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -75,45 +80,62 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Out == nil {
 		m.Out = io.Discard
 	}
+	// The port first: a second server on the same address fails here,
+	// before it creates a data folder, a key or a database.
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		ln.Close()
+		if m.Store != nil {
+			m.Store.Close()
+			m.Store = nil
+		}
+		return err
+	}
 	dsn := m.Database
 	if dsn == "" {
 		dsn = filepath.Join(m.DataDir, "codexgov.db")
 	}
-	store, err := sqlstore.Open(ctx, dsn)
-	if err != nil {
-		return fmt.Errorf("open database: %w", err)
-	}
-	m.Store = store
 	keyFile := m.MasterKeyFile
 	if keyFile == "" {
 		keyFile = filepath.Join(m.DataDir, "master.key")
 	}
-	master, created, err := bundle.LoadOrCreateMasterKey(keyFile)
-	if err != nil {
-		store.Close()
-		return fmt.Errorf("master key: %w", err)
+	master, err := bundle.LoadMasterKey(keyFile)
+	keyMissing := errors.Is(err, os.ErrNotExist)
+	if err != nil && !keyMissing {
+		return fail(fmt.Errorf("master key: %w", err))
 	}
-	if created {
+	store, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return fail(fmt.Errorf("open database: %w", err))
+	}
+	m.Store = store
+	if keyMissing {
+		// A database that already holds sealed secrets with no key beside
+		// it is a lost or misplaced key: a new one would make every signing
+		// key and IdP secret unreadable, so nothing is written.
+		if used, err := store.HasServerKey(ctx); err != nil {
+			return fail(err)
+		} else if used {
+			return fail(fmt.Errorf("the master key %s is missing, but the database (%s) already holds data sealed with one: restore master.key from the backup (codexgov server backup keeps it beside the database), or point --master-key-file at it; no new key was written", keyFile, store.Dialect()))
+		}
+		if master, err = bundle.CreateMasterKey(keyFile); err != nil {
+			return fail(fmt.Errorf("master key: %w", err))
+		}
 		m.Logger.Info("created the master key that encrypts signing keys", "file", keyFile)
 	}
 	if err := m.firstStart(ctx, master); err != nil {
-		store.Close()
-		return err
+		return fail(err)
 	}
 	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval})
 	if err != nil {
-		store.Close()
-		return fmt.Errorf("build the policy snapshot: %w", err)
+		return fail(fmt.Errorf("build the policy snapshot: %w", err))
 	}
 	tlsConf, err := m.tlsConfig()
 	if err != nil {
-		store.Close()
-		return err
-	}
-	ln, err := net.Listen("tcp", m.Listen)
-	if err != nil {
-		store.Close()
-		return err
+		return fail(err)
 	}
 	m.Addr = ln.Addr().String()
 	m.URL = "http://" + m.Addr
@@ -180,11 +202,12 @@ func (m *Main) tlsConfig() (*tls.Config, error) {
 	case certFile == "":
 		return nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	r, err := tlsreload.New(certFile, keyFile, m.Logger)
 	if err != nil {
-		return nil, fmt.Errorf("TLS certificate: %w", err)
+		return nil, err
 	}
-	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}, nil
+	m.certs = r
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate, NextProtos: []string{"h2", "http/1.1"}}, nil
 }
 
 // firstStart creates the server admin key (printed once, stored hashed) and
@@ -215,10 +238,22 @@ func (m *Main) firstStart(ctx context.Context, master bundle.MasterKey) error {
 	return err
 }
 
+// ReloadTLS reads the certificate files again (SIGHUP); without TLS it
+// does nothing. On error the current certificate stays in service.
+func (m *Main) ReloadTLS() error {
+	if m.certs == nil {
+		return nil
+	}
+	return m.certs.Reload()
+}
+
 // Close stops accepting requests, lets running ones finish (up to 15 s)
 // and closes the database.
 func (m *Main) Close() error {
 	var errs []error
+	if m.API != nil {
+		m.API.Drain()
+	}
 	if m.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		errs = append(errs, m.srv.Shutdown(ctx))
@@ -265,7 +300,22 @@ once; only its hash is stored.`,
 				m.Close()
 				return &exitError{code: 1, err: err}
 			}
-			<-cmd.Context().Done()
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+		wait:
+			for {
+				select {
+				case <-hup:
+					if err := m.ReloadTLS(); err != nil {
+						m.Logger.Error("SIGHUP: the TLS certificate does not load; serving the previous one", "err", err)
+					} else if m.certs != nil {
+						m.Logger.Info("SIGHUP: reloaded the TLS certificate")
+					}
+				case <-cmd.Context().Done():
+					break wait
+				}
+			}
 			m.Logger.Info("shutting down")
 			if err := m.Close(); err != nil {
 				return &exitError{code: 1, err: err}
@@ -273,11 +323,18 @@ once; only its hash is stored.`,
 			return nil
 		},
 	}
+	// The data flags are persistent: backup, restore and rotate-admin-key
+	// work on the same folder or database.
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&m.DataDir, "data-dir", "./codexgov-data", "folder for the SQLite database and the master key")
+	pf.StringVar(&m.Database, "database", "", "postgres://… URL; SQLite in --data-dir when empty")
+	pf.StringVar(&m.MasterKeyFile, "master-key-file", "", "32-byte key that encrypts signing keys; every replica needs the same one; default DATA_DIR/master.key")
+	for flag, name := range map[string]string{"data-dir": "CODEXGOV_DATA_DIR", "database": "CODEXGOV_DATABASE", "master-key-file": "CODEXGOV_MASTER_KEY_FILE"} {
+		envknob.Bind(pf, flag, name)
+	}
+	cmd.AddCommand(serverOpsCmds(m)...)
 	f := cmd.Flags()
 	f.StringVar(&m.Listen, "listen", "127.0.0.1:7700", "address to listen on")
-	f.StringVar(&m.DataDir, "data-dir", "./codexgov-data", "folder for the SQLite database and the master key")
-	f.StringVar(&m.Database, "database", "", "postgres://… URL; SQLite in --data-dir when empty")
-	f.StringVar(&m.MasterKeyFile, "master-key-file", "", "32-byte key that encrypts signing keys; every replica needs the same one; default DATA_DIR/master.key")
 	f.DurationVar(&m.SyncInterval, "sync-interval", 2*time.Second, "how often to check the database for changes made by other replicas")
 	f.Int64Var(&m.MaxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest request body accepted")
 	f.StringVar(&m.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (TLS 1.2+), reloaded on SIGHUP and when the file changes; Codex reaches a configuration server over HTTPS only")
@@ -288,8 +345,7 @@ once; only its hash is stored.`,
 	f.DurationVar(&m.RecordInterval, "record-interval", 2*time.Second, "how often bundle fetch records are written")
 	f.Var(logLevel, "log-level", "debug, info, warn or error")
 	f.Var(logFormat, "log-format", "text or json")
-	for flag, name := range map[string]string{"listen": "CODEXGOV_LISTEN", "data-dir": "CODEXGOV_DATA_DIR", "database": "CODEXGOV_DATABASE",
-		"master-key-file": "CODEXGOV_MASTER_KEY_FILE", "sync-interval": "CODEXGOV_SYNC_INTERVAL", "max-body-bytes": "CODEXGOV_MAX_BODY_BYTES",
+	for flag, name := range map[string]string{"listen": "CODEXGOV_LISTEN", "sync-interval": "CODEXGOV_SYNC_INTERVAL", "max-body-bytes": "CODEXGOV_MAX_BODY_BYTES",
 		"tls-cert": "CODEXGOV_TLS_CERT", "tls-key": "CODEXGOV_TLS_KEY", "dev-tls": "CODEXGOV_DEV_TLS", "oauth-access-ttl": "CODEXGOV_OAUTH_ACCESS_TTL",
 		"public-url": "CODEXGOV_PUBLIC_URL", "record-interval": "CODEXGOV_RECORD_INTERVAL", "log-level": "CODEXGOV_LOG_LEVEL", "log-format": "CODEXGOV_LOG_FORMAT"} {
 		envknob.Bind(f, flag, name)

@@ -30,34 +30,43 @@ const SignatureHeader = "Codexgov-Signature"
 // MasterKey encrypts signing keys at rest.
 type MasterKey [32]byte
 
-// LoadOrCreateMasterKey reads a 32-byte master key file, creating it (mode
-// 0600) with a random key when it does not exist.
-func LoadOrCreateMasterKey(path string) (MasterKey, bool, error) {
+// LoadMasterKey reads the master key; an error wrapping os.ErrNotExist
+// means there is none.
+func LoadMasterKey(path string) (MasterKey, error) {
 	var k MasterKey
 	b, err := os.ReadFile(path)
-	if err == nil {
-		if len(b) != len(k) {
-			return k, false, fmt.Errorf("master key %s: %d bytes, want %d", path, len(b), len(k))
-		}
-		copy(k[:], b)
-		return k, false, nil
+	if err != nil {
+		return k, err
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return k, false, err
+	if len(b) != len(k) {
+		return k, fmt.Errorf("master key %s: %d bytes, want %d", path, len(b), len(k))
 	}
+	copy(k[:], b)
+	return k, nil
+}
+
+// CreateMasterKey makes a new random key in a new file (mode 0600); it
+// never replaces an existing one.
+func CreateMasterKey(path string) (MasterKey, error) {
+	var k MasterKey
 	rand.Read(k[:])
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return k, false, err
+		return k, err
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return k, false, err
+		return k, err
 	}
 	if _, err := f.Write(k[:]); err != nil {
 		f.Close()
-		return k, false, err
+		os.Remove(path)
+		return k, err
 	}
-	return k, true, f.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return k, err
+	}
+	return k, f.Close()
 }
 
 func (m MasterKey) aead() cipher.AEAD {

@@ -264,3 +264,32 @@ func (s *DB) Version(ctx context.Context) (int64, error) {
 	}
 	return v, nil
 }
+
+// BackupTo writes a consistent copy of an SQLite database to path while
+// the server runs (VACUUM INTO); path must not exist. A PostgreSQL database
+// is backed up with pg_dump instead.
+func (s *DB) BackupTo(ctx context.Context, path string) error {
+	if s.postgres {
+		return errors.New("the database is PostgreSQL: back it up with pg_dump (docs/operations.md)")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return fmt.Errorf("%s already exists", path)
+	}
+	if _, err := s.db.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
+}
+
+// ServerKeyIDs lists the server admin keys that are not revoked.
+func (s *DB) ServerKeyIDs(ctx context.Context) ([]string, error) {
+	keys, err := apiKeys(ctx, s.db, `workspace_id = '' AND revoked_at = 0`)
+	if err != nil {
+		return nil, dbError("server keys", err)
+	}
+	var ids []string
+	for _, k := range keys {
+		ids = append(ids, k.ID)
+	}
+	return ids, nil
+}
