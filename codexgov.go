@@ -263,6 +263,10 @@ type Store interface {
 	// observation: not audited, no state version bump). m.Reports is
 	// ignored: the store counts.
 	RecordSyncReport(ctx context.Context, m SyncMachine) error
+	// RecordCredentialUse writes when API keys and enrollment tokens (by
+	// ID) were last used: observations, not audited; a time never moves
+	// back.
+	RecordCredentialUse(ctx context.Context, used map[string]time.Time) error
 	// SyncMachines lists a workspace's sync machines, last report first.
 	SyncMachines(ctx context.Context, ws string) ([]*SyncMachine, error)
 

@@ -41,6 +41,23 @@ func Allows(have []Scope, want Scope) bool {
 	return want == ScopeAdminRead && (slices.Contains(have, ScopeAdminWrite) || slices.Contains(have, ScopeCredentialsWrite))
 }
 
+// WhoAmI describes the credential a request came with
+// (GET /api/v1/whoami, codexgov admin whoami).
+type WhoAmI struct {
+	// Kind is api_key, access_token, enrollment_token or login.
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Actor is how the audit log names this caller.
+	Actor string `json:"actor"`
+	// Workspace is "" for a server key.
+	Workspace string `json:"workspace"`
+	// Identity is the user or service a client credential acts for.
+	Identity  string    `json:"identity,omitempty"`
+	Scopes    []Scope   `json:"scopes"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
 // APIKey is an admin credential. Only Hash is stored, never the secret.
 type APIKey struct {
 	ID        string    `json:"id"`
@@ -50,7 +67,12 @@ type APIKey struct {
 	Hash      string    `json:"-"`
 	CreatedBy string    `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// ExpiresAt is zero for a key that does not expire.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// LastUsedAt is when a request last came with the key (recorded in
+	// batches, so up to a flush interval late); zero for never.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
 	// Secret is set only in the response that creates the key.
 	Secret string `json:"secret,omitempty"`
 }
@@ -78,6 +100,8 @@ const (
 	// EnrollmentTokenPrefix marks a device enrollment token, which sits in
 	// the configuration server URL of a machine's bootstrap file.
 	EnrollmentTokenPrefix = "cge_"
+	// EnrollmentIDPrefix begins every enrollment token's record ID.
+	EnrollmentIDPrefix = "enr_"
 	// RefreshTokenPrefix marks an OAuth refresh token of the native
 	// configuration server.
 	RefreshTokenPrefix = "cgr_"

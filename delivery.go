@@ -31,7 +31,10 @@ type EnrollmentToken struct {
 	CreatedAt time.Time `json:"created_at"`
 	// ExpiresAt is zero for a token that does not expire.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
-	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// LastUsedAt is when the token last fetched or reported (recorded in
+	// batches); zero for never.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	RevokedAt  time.Time `json:"revoked_at,omitzero"`
 	Secret    string    `json:"secret,omitempty"`
 }
 
@@ -225,6 +228,9 @@ type SyncReport struct {
 	Result        string `json:"result"`
 	// Error says why a run did not apply (refused, denied, failed).
 	Error string `json:"error,omitempty"`
+	// PinnedKIDs are the signing keys the machine trusts (its pinned
+	// JWKS); absent from agents older than the field.
+	PinnedKIDs []string `json:"pinned_kids,omitempty"`
 }
 
 var (
@@ -258,6 +264,10 @@ func (r *SyncReport) Validate() error {
 		{"/codex_version", r.CodexVersion, 64}, {"/policy", r.Policy, 128}} {
 		check(len(f.v) <= f.max && utf8.ValidString(f.v), f.field, fmt.Sprintf("want valid UTF-8 of at most %d bytes", f.max))
 	}
+	check(len(r.PinnedKIDs) <= 32, "/pinned_kids", "want at most 32 key ids")
+	for i, kid := range r.PinnedKIDs {
+		check(kid != "" && len(kid) <= 128 && !strings.ContainsAny(kid, "\n\r") && utf8.ValidString(kid), fmt.Sprintf("/pinned_kids/%d", i), "want a key id of 1 to 128 bytes on one line")
+	}
 	if len(bad) > 0 {
 		return &Error{Code: EINVALID, Message: "invalid sync report", Details: bad}
 	}
@@ -287,4 +297,32 @@ type SyncState struct {
 	Result      string    `json:"result"`
 	Error       string    `json:"error,omitempty"`
 	LastApplied time.Time `json:"last_applied,omitzero"`
+}
+
+// RetireBlockers names the sync machines that would stop trusting the
+// server if key kid were retired: machines whose last report pinned no
+// other published key (they have not yet fetched a key set signed by a
+// successor), and machines whose agent does not report its pinned keys.
+func RetireBlockers(kid string, published []*SigningKey, machines []*SyncMachine) []string {
+	others := map[string]bool{}
+	for _, k := range published {
+		if k.KID != kid && k.RetiredAt.IsZero() {
+			others[k.KID] = true
+		}
+	}
+	var out []string
+	for _, m := range machines {
+		if len(m.PinnedKIDs) == 0 {
+			out = append(out, fmt.Sprintf("%s/%s (%s, agent %s): does not report its pinned keys", m.Workspace, m.MachineID, m.Hostname, m.AgentVersion))
+			continue
+		}
+		trustsOther := false
+		for _, p := range m.PinnedKIDs {
+			trustsOther = trustsOther || others[p]
+		}
+		if !trustsOther && slices.Contains(m.PinnedKIDs, kid) {
+			out = append(out, fmt.Sprintf("%s/%s (%s): trusts only %s until its next sync after a policy change", m.Workspace, m.MachineID, m.Hostname, kid))
+		}
+	}
+	return out
 }

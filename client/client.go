@@ -318,9 +318,28 @@ func (c *Client) APIKeys(ctx context.Context, w string) ([]codexgov.APIKey, erro
 	return get[[]codexgov.APIKey](ctx, c, ws(w, "api-keys"))
 }
 
-// CreateAPIKey creates an API key; its Secret is set only here.
+// CreateAPIKey creates an API key that does not expire; its Secret is set
+// only here.
 func (c *Client) CreateAPIKey(ctx context.Context, w, name string, scopes ...codexgov.Scope) (*codexgov.APIKey, error) {
-	return send[*codexgov.APIKey](ctx, c, "POST", ws(w, "api-keys"), map[string]any{"name": name, "scopes": scopes})
+	return c.CreateAPIKeyWith(ctx, w, APIKeyRequest{Name: name, Scopes: scopes})
+}
+
+// APIKeyRequest is the body of an API key's creation.
+type APIKeyRequest struct {
+	Name   string           `json:"name"`
+	Scopes []codexgov.Scope `json:"scopes"`
+	// ExpiresIn is a Go duration; empty or "never" for no expiry.
+	ExpiresIn string `json:"expires_in,omitempty"`
+}
+
+// CreateAPIKeyWith creates an API key; its Secret is set only here.
+func (c *Client) CreateAPIKeyWith(ctx context.Context, w string, r APIKeyRequest) (*codexgov.APIKey, error) {
+	return send[*codexgov.APIKey](ctx, c, "POST", ws(w, "api-keys"), r)
+}
+
+// WhoAmI describes the client's credential.
+func (c *Client) WhoAmI(ctx context.Context) (*codexgov.WhoAmI, error) {
+	return get[*codexgov.WhoAmI](ctx, c, "/api/v1/whoami")
 }
 
 // RevokeAPIKey revokes an API key.
@@ -371,8 +390,14 @@ func (c *Client) RotateSigningKey(ctx context.Context) (*codexgov.SigningKey, er
 }
 
 // RetireSigningKey stops publishing an inactive key (server key).
-func (c *Client) RetireSigningKey(ctx context.Context, kid string) (*codexgov.SigningKey, error) {
-	return send[*codexgov.SigningKey](ctx, c, "DELETE", "/api/v1/signing-keys/"+url.PathEscape(kid), nil)
+// The server refuses while sync machines trust only that key, unless
+// force is true.
+func (c *Client) RetireSigningKey(ctx context.Context, kid string, force bool) (*codexgov.SigningKey, error) {
+	path := "/api/v1/signing-keys/" + url.PathEscape(kid)
+	if force {
+		path += "?force=true"
+	}
+	return send[*codexgov.SigningKey](ctx, c, "DELETE", path, nil)
 }
 
 // Document is a distributed document as a client received it.

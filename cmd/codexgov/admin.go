@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -164,10 +165,30 @@ func newAdminCmd() *cobra.Command {
 		e.serverSet = cmd.Flags().Changed("server") || envknob.FromEnv(cmd.Flags(), "server")
 		e.http = serverHTTP(cmd.Context())
 	}
-	cmd.AddCommand(adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
+	cmd.AddCommand(adminWhoAmI(e), adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
 		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	return cmd
+}
+
+func adminWhoAmI(e *adminEnv) *cobra.Command {
+	return leaf(e, "whoami", "Show who the credential in use is: its kind, id, workspace, identity and scopes", cobra.NoArgs, false, func(cmd *cobra.Command, _ string, _ []string) error {
+		w, err := e.client().WhoAmI(cmd.Context())
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, w, func(out io.Writer) {
+			sc := make([]string, len(w.Scopes))
+			for i, s := range w.Scopes {
+				sc[i] = string(s)
+			}
+			ws := w.Workspace
+			if ws == "" {
+				ws = "(server)"
+			}
+			fmt.Fprintf(out, "ACTOR\tKIND\tWORKSPACE\tIDENTITY\tSCOPES\tEXPIRES\n%s\t%s\t%s\t%s\t%s\t%s\n", w.Actor, w.Kind, ws, w.Identity, strings.Join(sc, ","), when(w.ExpiresAt, "never"))
+		})
+	})
 }
 
 func group(use, short string, subs ...*cobra.Command) *cobra.Command {
@@ -725,28 +746,25 @@ func adminLookup(e *adminEnv) *cobra.Command {
 }
 
 func printKeys(w io.Writer, ks ...codexgov.APIKey) {
-	fmt.Fprintln(w, "ID\tNAME\tSCOPES\tCREATED\tREVOKED")
+	fmt.Fprintln(w, "ID\tNAME\tSCOPES\tCREATED\tEXPIRES\tLAST USED\tREVOKED")
 	for _, k := range ks {
 		sc := make([]string, len(k.Scopes))
 		for i, s := range k.Scopes {
 			sc[i] = string(s)
 		}
-		rev := ""
-		if !k.RevokedAt.IsZero() {
-			rev = k.RevokedAt.Format("2006-01-02 15:04")
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(sc, ","), k.CreatedAt.Format("2006-01-02 15:04"), rev)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(sc, ","), when(k.CreatedAt, ""), when(k.ExpiresAt, "never"), when(k.LastUsedAt, "never"), when(k.RevokedAt, ""))
 	}
 }
 
 func adminAPIKeys(e *adminEnv) *cobra.Command {
 	var scopes []string
-	create := leaf(e, "create NAME --scope SCOPE...", "Create an API key (the secret is shown once)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+	var expiresIn string
+	create := leaf(e, "create NAME --scope SCOPE... [--expires-in DURATION]", "Create an API key (the secret is shown once)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 		var sc []codexgov.Scope
 		for _, s := range scopes {
 			sc = append(sc, codexgov.Scope(s))
 		}
-		k, err := e.client().CreateAPIKey(cmd.Context(), ws, a[0], sc...)
+		k, err := e.client().CreateAPIKeyWith(cmd.Context(), ws, client.APIKeyRequest{Name: a[0], Scopes: sc, ExpiresIn: expiresIn})
 		if err != nil {
 			return err
 		}
@@ -755,7 +773,8 @@ func adminAPIKeys(e *adminEnv) *cobra.Command {
 			fmt.Fprintf(w, "\nsecret (shown only now): %s\n", k.Secret)
 		})
 	})
-	create.Flags().StringSliceVar(&scopes, "scope", nil, "admin:read, admin:write, audit:read, credentials:write")
+	create.Flags().StringSliceVar(&scopes, "scope", nil, "admin:read, admin:write, audit:read, credentials:write, scim")
+	create.Flags().StringVar(&expiresIn, "expires-in", "", "lifetime, e.g. 2160h (default: no expiry)")
 	return group("api-keys", "Manage the workspace's API keys",
 		leaf(e, "list", "List API keys", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 			ks, err := e.client().APIKeys(cmd.Context(), ws)
@@ -852,6 +871,15 @@ func printSigningKeys(w io.Writer, ks ...codexgov.SigningKey) {
 }
 
 func adminSigningKeys(e *adminEnv) *cobra.Command {
+	var force bool
+	retire := leaf(e, "retire KID [--force]", "Stop publishing an inactive key (refused while sync machines trust only it)", cobra.ExactArgs(1), false, func(cmd *cobra.Command, _ string, a []string) error {
+		k, err := e.client().RetireSigningKey(cmd.Context(), a[0], force)
+		if err := e.unchanged(cmd, err); err != nil {
+			return err
+		}
+		return e.show(cmd, k, func(w io.Writer) { printSigningKeys(w, *k) })
+	})
+	retire.Flags().BoolVar(&force, "force", false, "retire even while sync machines trust only this key (they will refuse every policy until re-pinned with codexgov sync --repin)")
 	return group("signing-keys", "Rotate and retire the keys that sign distributed policies (server key)",
 		leaf(e, "list", "List signing keys", cobra.NoArgs, false, func(cmd *cobra.Command, _ string, _ []string) error {
 			ks, err := e.client().SigningKeys(cmd.Context())
@@ -867,27 +895,22 @@ func adminSigningKeys(e *adminEnv) *cobra.Command {
 			}
 			return e.show(cmd, k, func(w io.Writer) { printSigningKeys(w, *k) })
 		}),
-		leaf(e, "retire KID", "Stop publishing an inactive key", cobra.ExactArgs(1), false, func(cmd *cobra.Command, _ string, a []string) error {
-			k, err := e.client().RetireSigningKey(cmd.Context(), a[0])
-			if err != nil {
-				return err
-			}
-			return e.show(cmd, k, func(w io.Writer) { printSigningKeys(w, *k) })
-		}))
+		retire)
 }
 
 func printEnrollmentTokens(w io.Writer, ts ...codexgov.EnrollmentToken) {
-	fmt.Fprintln(w, "ID\tIDENTITY\tGROUPS\tNAME\tEXPIRES\tREVOKED")
+	fmt.Fprintln(w, "ID\tIDENTITY\tGROUPS\tNAME\tEXPIRES\tLAST USED\tREVOKED")
 	for _, t := range ts {
-		exp, rev := "never", ""
-		if !t.ExpiresAt.IsZero() {
-			exp = t.ExpiresAt.Format("2006-01-02 15:04")
-		}
-		if !t.RevokedAt.IsZero() {
-			rev = t.RevokedAt.Format("2006-01-02 15:04")
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Identity(), strings.Join(t.Groups, ","), t.Name, exp, rev)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Identity(), strings.Join(t.Groups, ","), t.Name, when(t.ExpiresAt, "never"), when(t.LastUsedAt, "never"), when(t.RevokedAt, ""))
 	}
+}
+
+// when formats a time for a table, or says none for the zero time.
+func when(t time.Time, none string) string {
+	if t.IsZero() {
+		return none
+	}
+	return t.Format("2006-01-02 15:04")
 }
 
 func adminEnrollmentTokens(e *adminEnv) *cobra.Command {
@@ -906,7 +929,7 @@ func adminEnrollmentTokens(e *adminEnv) *cobra.Command {
 	issue.Flags().StringVar(&r.Service, "service", "", "a service identity's name (CI runners, devboxes)")
 	issue.Flags().StringSliceVar(&r.Groups, "group", nil, "a service identity's groups: they choose its policy and roles")
 	issue.Flags().StringVar(&r.Name, "name", "", "which machine or fleet holds the token")
-	issue.Flags().StringVar(&r.ExpiresIn, "expires-in", "", "lifetime, e.g. 8760h (default: no expiry)")
+	issue.Flags().StringVar(&r.ExpiresIn, "expires-in", "", "lifetime, e.g. 8760h, or never (default: a year)")
 	issue.MarkFlagsMutuallyExclusive("user", "service")
 	issue.MarkFlagsOneRequired("user", "service")
 	return group("enrollment-tokens", "Issue and revoke device enrollment tokens (configuration server, enrollment mode)",

@@ -90,6 +90,9 @@ func (s *Server) enrollBundle(c *call) error {
 	t, doc, err := s.snap.Load().EnrollmentBundle(c.path("token"), s.now())
 	if t != nil {
 		s.record(c, t.Workspace, t.ID, codexgov.DeliveryEnrollment, t.Identity(), doc)
+		if err == nil {
+			s.noteUse(t.ID)
+		}
 	}
 	if err != nil {
 		return err
@@ -329,8 +332,8 @@ type CreateEnrollmentToken struct {
 	User    string   `json:"user,omitempty"`
 	Service string   `json:"service,omitempty"`
 	Groups  []string `json:"groups,omitempty"`
-	// ExpiresIn is a Go duration ("8760h"); empty for a token that does
-	// not expire.
+	// ExpiresIn is a Go duration ("8760h"); a year when empty; "never" for
+	// a token that does not expire.
 	ExpiresIn string `json:"expires_in,omitempty"`
 }
 
@@ -343,14 +346,9 @@ func (s *Server) createEnrollmentToken(c *call) (any, error) {
 	if err := s.decode(c.w, c.r, &in); err != nil {
 		return nil, err
 	}
-	var expires time.Time
-	if in.ExpiresIn != "" {
-		d, err := time.ParseDuration(in.ExpiresIn)
-		if err != nil || d <= 0 {
-			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid expiry",
-				Details: []codexgov.Detail{{Field: "/expires_in", Message: "want a duration such as \"8760h\", above zero, or nothing for a token that does not expire"}}}
-		}
-		expires = s.now().Add(d)
+	expires, err := codexgov.EnrollmentTokenLifetime.ExpiresAt("/expires_in", in.ExpiresIn, s.now())
+	if err != nil {
+		return nil, err
 	}
 	secret, id, hash := codexgov.NewSecret(codexgov.EnrollmentTokenPrefix)
 	return mutate(c, func() (*codexgov.EnrollmentToken, error) {

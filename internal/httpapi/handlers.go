@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -47,6 +48,12 @@ func (s *Server) authorize(c *call) error {
 	}
 	c.p = p
 	noteActor(c.ctx, p.ActorID())
+	switch {
+	case p.Key != nil:
+		s.noteUse(p.Key.ID)
+	case p.Enrollment != nil:
+		s.noteUse(p.Enrollment.ID)
+	}
 	own := p.Workspace()
 	// Another workspace's records do not exist for this caller: 404 before
 	// any other check, so that nothing tells a workspace exists.
@@ -82,6 +89,26 @@ func (s *Server) authorize(c *call) error {
 		c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
 	}
 	return nil
+}
+
+// whoami describes the caller's credential.
+func (s *Server) whoami(c *call) (any, error) {
+	p := c.p
+	w := codexgov.WhoAmI{Actor: p.ActorID(), Workspace: p.Workspace()}
+	switch {
+	case p.Key != nil:
+		w.Kind, w.ID, w.Name, w.Scopes, w.ExpiresAt = "api_key", p.Key.ID, p.Key.Name, p.Key.Scopes, p.Key.ExpiresAt
+	case p.Token != nil:
+		w.Kind, w.ID, w.Name, w.Identity, w.ExpiresAt = "access_token", p.Token.ID, p.Token.Name, "user:"+p.Token.User, p.Token.ExpiresAt
+	case p.Enrollment != nil:
+		w.Kind, w.ID, w.Name, w.Identity, w.ExpiresAt = "enrollment_token", p.Enrollment.ID, p.Enrollment.Name, p.Enrollment.Identity(), p.Enrollment.ExpiresAt
+	case p.Person != nil:
+		w.Kind, w.ID, w.Identity, w.Scopes = "login", p.Person.Via, "user:"+p.Person.Email, p.Person.Scopes
+	}
+	if w.Scopes == nil {
+		w.Scopes = []codexgov.Scope{}
+	}
+	return w, nil
 }
 
 // authenticate finds the principal of a bearer secret: an API key, an
@@ -550,6 +577,9 @@ func (s *Server) lookup(c *call) (any, error) {
 type CreateAPIKey struct {
 	Name   string           `json:"name"`
 	Scopes []codexgov.Scope `json:"scopes"`
+	// ExpiresIn is a Go duration ("2160h"); empty or "never" for a key
+	// that does not expire.
+	ExpiresIn string `json:"expires_in,omitempty"`
 }
 
 func (s *Server) listAPIKeys(c *call) (any, error) { return s.store.APIKeys(c.ctx, c.ws) }
@@ -566,9 +596,13 @@ func (s *Server) createAPIKey(c *call) (any, error) {
 				Details: []codexgov.Detail{{Field: "/scopes/" + strconv.Itoa(i), Message: "the calling key lacks " + string(sc)}}}
 		}
 	}
+	expires, err := codexgov.APIKeyLifetime.ExpiresAt("/expires_in", in.ExpiresIn, s.now())
+	if err != nil {
+		return nil, err
+	}
 	secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
 	return mutate(c, func() (*codexgov.APIKey, error) {
-		k, err := s.store.CreateAPIKey(c.ctx, codexgov.APIKey{ID: id, Workspace: c.ws, Name: in.Name, Scopes: in.Scopes, Hash: hash})
+		k, err := s.store.CreateAPIKey(c.ctx, codexgov.APIKey{ID: id, Workspace: c.ws, Name: in.Name, Scopes: in.Scopes, Hash: hash, ExpiresAt: expires})
 		if err != nil {
 			return nil, err
 		}
@@ -590,9 +624,6 @@ type CreateAccessToken struct {
 	ExpiresIn string `json:"expires_in"`
 }
 
-// MaxAccessTokenLifetime bounds access tokens.
-const MaxAccessTokenLifetime = 366 * 24 * time.Hour
-
 func (s *Server) listAccessTokens(c *call) (any, error) { return s.store.AccessTokens(c.ctx, c.ws) }
 
 func (s *Server) createAccessToken(c *call) (any, error) {
@@ -600,14 +631,9 @@ func (s *Server) createAccessToken(c *call) (any, error) {
 	if err := s.decode(c.w, c.r, &in); err != nil {
 		return nil, err
 	}
-	life := 90 * 24 * time.Hour
-	if in.ExpiresIn != "" {
-		d, err := time.ParseDuration(in.ExpiresIn)
-		if err != nil || d <= 0 || d > MaxAccessTokenLifetime {
-			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid expiry",
-				Details: []codexgov.Detail{{Field: "/expires_in", Message: "want a duration such as \"720h\", above zero and at most 8784h (366 days)"}}}
-		}
-		life = d
+	expires, err := codexgov.AccessTokenLifetime.ExpiresAt("/expires_in", in.ExpiresIn, s.now())
+	if err != nil {
+		return nil, err
 	}
 	if _, err := s.store.User(c.ctx, c.ws, in.User); err != nil {
 		return nil, err
@@ -618,7 +644,7 @@ func (s *Server) createAccessToken(c *call) (any, error) {
 	}
 	secret, id, hash := codexgov.NewSecret(codexgov.AccessTokenPrefix)
 	return mutate(c, func() (*codexgov.AccessToken, error) {
-		t, err := s.store.CreateAccessToken(c.ctx, codexgov.AccessToken{ID: id, Workspace: c.ws, User: in.User, Name: in.Name, Hash: hash, ExpiresAt: s.now().Add(life)})
+		t, err := s.store.CreateAccessToken(c.ctx, codexgov.AccessToken{ID: id, Workspace: c.ws, User: in.User, Name: in.Name, Hash: hash, ExpiresAt: expires})
 		if err != nil {
 			return nil, err
 		}
@@ -667,6 +693,39 @@ func (s *Server) rotateSigningKey(c *call) (any, error) {
 	})
 }
 
+// retireSigningKey stops publishing a key, unless sync machines trust it
+// alone (they would refuse every policy once it is gone); ?force=true
+// retires it anyway.
 func (s *Server) retireSigningKey(c *call) (any, error) {
-	return mutate(c, func() (*codexgov.SigningKey, error) { return s.store.RetireSigningKey(c.ctx, c.path("kid")) })
+	kid := c.path("kid")
+	if c.r.URL.Query().Get("force") != "true" {
+		keys, err := s.store.SigningKeys(c.ctx)
+		if err != nil {
+			return nil, err
+		}
+		wss, err := s.store.Workspaces(c.ctx)
+		if err != nil {
+			return nil, err
+		}
+		var machines []*codexgov.SyncMachine
+		for _, w := range wss {
+			ms, err := s.store.SyncMachines(c.ctx, w.ID)
+			if err != nil {
+				return nil, err
+			}
+			machines = append(machines, ms...)
+		}
+		if blockers := codexgov.RetireBlockers(kid, keys, machines); len(blockers) > 0 {
+			e := &codexgov.Error{Code: codexgov.ECONFLICT, Message: fmt.Sprintf("%d sync machine(s) may trust only key %s: retiring it now would make them refuse every policy. Wait until they have synced a policy signed by the active key, or retire with force", len(blockers), kid)}
+			for i, b := range blockers {
+				if i == 20 {
+					e.Details = append(e.Details, codexgov.Detail{Message: fmt.Sprintf("and %d more", len(blockers)-20)})
+					break
+				}
+				e.Details = append(e.Details, codexgov.Detail{Message: b})
+			}
+			return nil, e
+		}
+	}
+	return mutate(c, func() (*codexgov.SigningKey, error) { return s.store.RetireSigningKey(c.ctx, kid) })
 }

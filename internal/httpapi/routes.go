@@ -14,6 +14,7 @@ const (
 	Public Auth = iota // no credential
 	Client             // a user's access token
 	Key                // an API key with Route.Scope
+	Any                // any credential: an API key, an access token, an enrollment token, a person's login
 )
 
 // Route is one entry of the route table.
@@ -99,6 +100,7 @@ func Routes() []Route {
 		{Method: "PATCH", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: patch a group's members (add, remove, replace)", raw: (*Server).scimPatchGroup},
 		{Method: "DELETE", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 204, Summary: "SCIM: delete a group no assignment rule uses", raw: (*Server).scimDeleteGroup},
 
+		{Method: "GET", Path: "/api/v1/whoami", Auth: Any, Summary: "Who the credential is: its kind, id, workspace, identity and scopes", Out: codexgov.WhoAmI{}, handle: (*Server).whoami},
 		{Method: "GET", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List the workspaces the key can see", Out: []codexgov.Workspace{}, handle: (*Server).listWorkspaces},
 		{Method: "POST", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Create a workspace", In: CreateWorkspace{}, Out: codexgov.Workspace{}, handle: (*Server).createWorkspace},
 		{Method: "GET", Path: ws, Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a workspace", Out: codexgov.Workspace{}, handle: (*Server).getWorkspace},
@@ -160,7 +162,7 @@ func Routes() []Route {
 
 		{Method: "GET", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Summary: "List signing keys", Out: []codexgov.SigningKey{}, handle: (*Server).listSigningKeys},
 		{Method: "POST", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Rotate: add a new active signing key (the old one stays published)", Out: codexgov.SigningKey{}, handle: (*Server).rotateSigningKey},
-		{Method: "DELETE", Path: "/api/v1/signing-keys/{kid}", Auth: Key, Scope: codexgov.ScopeServerAdmin, Summary: "Retire an inactive signing key (stop publishing it)", Out: codexgov.SigningKey{}, handle: (*Server).retireSigningKey},
+		{Method: "DELETE", Path: "/api/v1/signing-keys/{kid}", Auth: Key, Scope: codexgov.ScopeServerAdmin, Query: []Param{{"force", "true: retire even while sync machines trust only this key"}}, Summary: "Retire an inactive signing key (stop publishing it)", Out: codexgov.SigningKey{}, handle: (*Server).retireSigningKey},
 	}
 }
 

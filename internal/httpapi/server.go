@@ -40,6 +40,8 @@ const DefaultMaxBodyBytes = 2*policy.MaxDocumentBytes + 64<<10
 // Server serves the API from a Store and the snapshot compiled from it.
 type Server struct {
 	draining     atomic.Bool
+	usedMu       sync.Mutex
+	used         map[string]time.Time // credential ID -> last use, not yet written
 	store        codexgov.Store
 	master       bundle.MasterKey
 	log          *slog.Logger
@@ -169,6 +171,21 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 // RunRecorder writes bundle fetch records every interval until ctx ends,
 // then flushes what is left.
 func (s *Server) RunRecorder(ctx context.Context, interval time.Duration) {
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				s.FlushCredentialUse(context.Background())
+				return
+			case <-t.C:
+				if err := s.FlushCredentialUse(ctx); err != nil {
+					s.log.Warn("writing credential last-use times failed; retried", "err", err)
+				}
+			}
+		}
+	}()
 	failing := false
 	s.recorder.Run(ctx, interval, func(err error) {
 		if !failing {
@@ -176,6 +193,41 @@ func (s *Server) RunRecorder(ctx context.Context, interval time.Duration) {
 		}
 		failing = true
 	})
+}
+
+// noteUse remembers that a credential was used now; FlushCredentialUse
+// writes the times in one transaction, so a busy key costs no write per
+// request.
+func (s *Server) noteUse(id string) {
+	s.usedMu.Lock()
+	if s.used == nil {
+		s.used = map[string]time.Time{}
+	}
+	s.used[id] = s.now()
+	s.usedMu.Unlock()
+}
+
+// FlushCredentialUse writes the pending last-use times now; on error they
+// are kept for the next flush.
+func (s *Server) FlushCredentialUse(ctx context.Context) error {
+	s.usedMu.Lock()
+	used := s.used
+	s.used = nil
+	s.usedMu.Unlock()
+	if err := s.store.RecordCredentialUse(ctx, used); err != nil {
+		s.usedMu.Lock()
+		for id, at := range used {
+			if cur, ok := s.used[id]; !ok || cur.Before(at) {
+				if s.used == nil {
+					s.used = map[string]time.Time{}
+				}
+				s.used[id] = at
+			}
+		}
+		s.usedMu.Unlock()
+		return err
+	}
+	return nil
 }
 
 // FlushDeliveries writes pending bundle fetch records now.

@@ -317,6 +317,9 @@ func (s *Snapshot) Authenticate(secret string, now time.Time) (Principal, error)
 	switch {
 	case strings.HasPrefix(secret, codexgov.APIKeyPrefix):
 		if k, ok := s.keys[h]; ok {
+			if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
+				return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the API key expired at %s", k.ExpiresAt.Format(time.RFC3339))
+			}
 			return Principal{Key: k}, nil
 		}
 	case strings.HasPrefix(secret, codexgov.AccessTokenPrefix):

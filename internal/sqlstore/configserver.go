@@ -74,7 +74,7 @@ func (s *DB) CreateEnrollmentToken(ctx context.Context, t codexgov.EnrollmentTok
 	return nt, nil
 }
 
-const enrollmentColumns = `id, workspace_id, name, email, service, groups_list, hash, created_by, created_at, expires_at, revoked_at`
+const enrollmentColumns = `id, workspace_id, name, email, service, groups_list, hash, created_by, created_at, expires_at, revoked_at, last_used_at`
 
 func enrollmentTokens(ctx context.Context, q queryer, where string, args ...any) ([]*codexgov.EnrollmentToken, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+enrollmentColumns+` FROM enrollment_tokens WHERE `+where+` ORDER BY created_at, id`, args...)
@@ -86,14 +86,14 @@ func enrollmentTokens(ctx context.Context, q queryer, where string, args ...any)
 	for rows.Next() {
 		var t codexgov.EnrollmentToken
 		var groups string
-		var created, expires, revoked int64
-		if err := rows.Scan(&t.ID, &t.Workspace, &t.Name, &t.User, &t.Service, &groups, &t.Hash, &t.CreatedBy, &created, &expires, &revoked); err != nil {
+		var created, expires, revoked, used int64
+		if err := rows.Scan(&t.ID, &t.Workspace, &t.Name, &t.User, &t.Service, &groups, &t.Hash, &t.CreatedBy, &created, &expires, &revoked, &used); err != nil {
 			return nil, err
 		}
 		if groups != "" {
 			t.Groups = strings.Split(groups, "\n")
 		}
-		t.CreatedAt, t.ExpiresAt, t.RevokedAt = fromMicros(created), fromMicros(expires), fromMicros(revoked)
+		t.CreatedAt, t.ExpiresAt, t.RevokedAt, t.LastUsedAt = fromMicros(created), fromMicros(expires), fromMicros(revoked), fromMicros(used)
 		out = append(out, &t)
 	}
 	return out, rows.Err()
@@ -405,16 +405,16 @@ func (s *DB) RecordSyncReport(ctx context.Context, m codexgov.SyncMachine) error
 		applied = m.LastApplied.UnixMicro()
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO sync_machines (workspace_id, machine_id, identity, credential, hostname, os, arch, agent_version, codex_version,
-  applied_hash, policy, policy_version, result, error, first_report, last_report, last_applied, reports)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, 1)
+  applied_hash, policy, policy_version, result, error, first_report, last_report, last_applied, reports, pinned_kids)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, 1, $17)
 ON CONFLICT (workspace_id, machine_id) DO UPDATE SET identity = excluded.identity, credential = excluded.credential, hostname = excluded.hostname,
   os = excluded.os, arch = excluded.arch, agent_version = excluded.agent_version, codex_version = excluded.codex_version,
   applied_hash = excluded.applied_hash, policy = excluded.policy, policy_version = excluded.policy_version, result = excluded.result,
   error = excluded.error, last_report = excluded.last_report,
   last_applied = CASE WHEN excluded.last_applied > 0 THEN excluded.last_applied ELSE sync_machines.last_applied END,
-  reports = sync_machines.reports + 1`,
+  reports = sync_machines.reports + 1, pinned_kids = excluded.pinned_kids`,
 		m.Workspace, m.MachineID, m.Identity, m.Credential, m.Hostname, m.OS, m.Arch, m.AgentVersion, m.CodexVersion,
-		m.AppliedHash, m.Policy, m.PolicyVersion, m.Result, m.Error, m.LastReport.UnixMicro(), applied)
+		m.AppliedHash, m.Policy, m.PolicyVersion, m.Result, m.Error, m.LastReport.UnixMicro(), applied, strings.Join(m.PinnedKIDs, "\n"))
 	return dbError("record sync report", err)
 }
 
@@ -422,7 +422,7 @@ ON CONFLICT (workspace_id, machine_id) DO UPDATE SET identity = excluded.identit
 func (s *DB) SyncMachines(ctx context.Context, ws string) ([]*codexgov.SyncMachine, error) {
 	return inWorkspace(ctx, s, "sync machines", ws, func(q queryer) ([]*codexgov.SyncMachine, error) {
 		rows, err := q.QueryContext(ctx, `SELECT workspace_id, machine_id, identity, credential, hostname, os, arch, agent_version, codex_version,
-  applied_hash, policy, policy_version, result, error, first_report, last_report, last_applied, reports
+  applied_hash, policy, policy_version, result, error, first_report, last_report, last_applied, reports, pinned_kids
 FROM sync_machines WHERE workspace_id = $1 ORDER BY last_report DESC, machine_id`, ws)
 		if err != nil {
 			return nil, err
@@ -432,9 +432,13 @@ FROM sync_machines WHERE workspace_id = $1 ORDER BY last_report DESC, machine_id
 		for rows.Next() {
 			var m codexgov.SyncMachine
 			var first, last, applied int64
+			var pinned string
 			if err := rows.Scan(&m.Workspace, &m.MachineID, &m.Identity, &m.Credential, &m.Hostname, &m.OS, &m.Arch, &m.AgentVersion, &m.CodexVersion,
-				&m.AppliedHash, &m.Policy, &m.PolicyVersion, &m.Result, &m.Error, &first, &last, &applied, &m.Reports); err != nil {
+				&m.AppliedHash, &m.Policy, &m.PolicyVersion, &m.Result, &m.Error, &first, &last, &applied, &m.Reports, &pinned); err != nil {
 				return nil, err
+			}
+			if pinned != "" {
+				m.PinnedKIDs = strings.Split(pinned, "\n")
 			}
 			m.FirstReport, m.LastReport = fromMicros(first), fromMicros(last)
 			if applied > 0 {

@@ -55,14 +55,20 @@ func (s *DB) CreateAPIKey(ctx context.Context, k codexgov.APIKey) (*codexgov.API
 	}
 	actor, _ := codexgov.ActorFrom(ctx)
 	nk := &codexgov.APIKey{ID: k.ID, Workspace: k.Workspace, Name: k.Name, Scopes: scopes, Hash: k.Hash, CreatedBy: actor.ID, CreatedAt: fromMicros(s.now())}
+	if !k.ExpiresAt.IsZero() {
+		if !k.ExpiresAt.After(nk.CreatedAt) {
+			return nil, invalid("/expires_at", "the expiry %s is not in the future", k.ExpiresAt.Format(time.RFC3339))
+		}
+		nk.ExpiresAt = fromMicros(k.ExpiresAt.UnixMicro())
+	}
 	err := s.change(ctx, k.Workspace, "api_key.create", "api_key:"+k.ID, func(tx *sql.Tx) (any, any, error) {
 		if k.Workspace != "" {
 			if _, err := workspace(ctx, tx, k.Workspace); err != nil {
 				return nil, nil, err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, workspace_id, name, scopes, hash, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			nk.ID, nk.Workspace, nk.Name, joinScopes(nk.Scopes), nk.Hash, nk.CreatedBy, nk.CreatedAt.UnixMicro())
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, workspace_id, name, scopes, hash, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			nk.ID, nk.Workspace, nk.Name, joinScopes(nk.Scopes), nk.Hash, nk.CreatedBy, nk.CreatedAt.UnixMicro(), micros(nk.ExpiresAt))
 		return nil, nk, err
 	})
 	if err != nil {
@@ -71,17 +77,50 @@ func (s *DB) CreateAPIKey(ctx context.Context, k codexgov.APIKey) (*codexgov.API
 	return nk, nil
 }
 
-const keyColumns = `id, workspace_id, name, scopes, hash, created_by, created_at, revoked_at`
+const keyColumns = `id, workspace_id, name, scopes, hash, created_by, created_at, revoked_at, expires_at, last_used_at`
 
 func scanKey(row interface{ Scan(...any) error }) (*codexgov.APIKey, error) {
 	var k codexgov.APIKey
 	var scopes string
-	var created, revoked int64
-	if err := row.Scan(&k.ID, &k.Workspace, &k.Name, &scopes, &k.Hash, &k.CreatedBy, &created, &revoked); err != nil {
+	var created, revoked, expires, used int64
+	if err := row.Scan(&k.ID, &k.Workspace, &k.Name, &scopes, &k.Hash, &k.CreatedBy, &created, &revoked, &expires, &used); err != nil {
 		return nil, err
 	}
 	k.Scopes, k.CreatedAt, k.RevokedAt = splitScopes(scopes), fromMicros(created), fromMicros(revoked)
+	k.ExpiresAt, k.LastUsedAt = fromMicros(expires), fromMicros(used)
 	return &k, nil
+}
+
+// micros is t in microseconds since the epoch, 0 for the zero time.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// RecordCredentialUse writes when credentials were last used: API keys and
+// enrollment tokens by ID. It is an observation, not an admin change: not
+// audited, no state version bump, and a time never moves back.
+func (s *DB) RecordCredentialUse(ctx context.Context, used map[string]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return dbError("credential use", err)
+	}
+	defer tx.Rollback()
+	for id, at := range used {
+		table := "api_keys"
+		if strings.HasPrefix(id, codexgov.EnrollmentIDPrefix) {
+			table = "enrollment_tokens"
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET last_used_at = $2 WHERE id = $1 AND last_used_at < $2`, id, at.UnixMicro()); err != nil {
+			return dbError("credential use", err)
+		}
+	}
+	return dbError("credential use", tx.Commit())
 }
 
 func apiKeys(ctx context.Context, q queryer, where string, args ...any) ([]*codexgov.APIKey, error) {
@@ -312,16 +351,17 @@ func (s *DB) RetireSigningKey(ctx context.Context, kid string) (*codexgov.Signin
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "signing key %q is the active key: rotate to a new key first", kid)
 		}
 		a := *before
-		if a.RetiredAt.IsZero() {
-			a.RetiredAt = fromMicros(s.now())
-			if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = $2 WHERE kid = $1`, kid, a.RetiredAt.UnixMicro()); err != nil {
-				return nil, nil, err
-			}
-		}
 		after = &a
+		if !a.RetiredAt.IsZero() {
+			return nil, nil, errUnchanged
+		}
+		a.RetiredAt = fromMicros(s.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE signing_keys SET retired_at = $2 WHERE kid = $1`, kid, a.RetiredAt.UnixMicro()); err != nil {
+			return nil, nil, err
+		}
 		return before, after, nil
 	})
-	return after, err
+	return after, noChange(err)
 }
 
 // State reads the whole distributable state in one transaction.

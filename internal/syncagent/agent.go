@@ -152,6 +152,7 @@ func (a *Agent) RunOnce(ctx context.Context) Outcome {
 	if o.Err != nil {
 		report.Error = o.Err.Error()
 	}
+	report.PinnedKIDs = a.pinnedKIDs()
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	var api *client.APIError
@@ -362,6 +363,28 @@ func (a *Agent) pinnedJWKS(ctx context.Context) ([]byte, error) {
 	}
 	a.log.Info("sync: pinned the signing key set", "how", how, "kids", kids)
 	return pin, nil
+}
+
+// pinnedKIDs lists the key ids of the pinned set, for the report: the
+// server will not retire a key machines trust alone.
+func (a *Agent) pinnedKIDs() []string {
+	b, err := os.ReadFile(filepath.Join(a.cfg.State, jwksFile))
+	if err != nil {
+		return nil
+	}
+	var set struct {
+		Keys []struct {
+			KID string `json:"kid"`
+		} `json:"keys"`
+	}
+	if json.Unmarshal(b, &set) != nil {
+		return nil
+	}
+	var kids []string
+	for _, k := range set.Keys {
+		kids = append(kids, k.KID)
+	}
+	return kids
 }
 
 // Repin forgets the pinned key set; the next run pins again.
