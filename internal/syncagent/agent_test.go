@@ -3,6 +3,7 @@ package syncagent
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -46,6 +47,8 @@ func TestValidationRefusal(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := "allowed_sandbox_modes = [\"read-only\"]\n"
+	var reports []codexgov.SyncReport
+	reportStatus := http.StatusNoContent
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var body string
 		switch r.URL.Path {
@@ -57,7 +60,13 @@ func TestValidationRefusal(t *testing.T) {
 			body = req
 		case "/api/v1/client/defaults":
 		case "/api/v1/client/sync-reports":
-			w.WriteHeader(204)
+			var rep codexgov.SyncReport
+			json.NewDecoder(r.Body).Decode(&rep)
+			reports = append(reports, rep)
+			w.WriteHeader(reportStatus)
+			if reportStatus != http.StatusNoContent {
+				w.Write([]byte(`{"code":"invalid","message":"invalid sync report","details":[{"field":"/machine_id","message":"want 8 to 128 characters"}]}`))
+			}
 			return
 		}
 		sig, _ := signer.Sign([]byte(body))
@@ -76,6 +85,17 @@ func TestValidationRefusal(t *testing.T) {
 	if o := a.RunOnce(context.Background()); o.Result != codexgov.SyncApplied || !o.Reported {
 		t.Fatalf("first run: %+v", o)
 	}
+	// The report names the keys the machine pinned, so the server does not
+	// retire a key the machine trusts alone.
+	if len(reports) != 1 || len(reports[0].PinnedKIDs) != 1 || reports[0].PinnedKIDs[0] != k.KID {
+		t.Errorf("report pinned kids: %+v, want [%s]", reports, k.KID)
+	}
+	// A report the server refuses is the run's failure to report.
+	reportStatus = http.StatusBadRequest
+	if o := a.RunOnce(context.Background()); o.ReportRefused == nil || o.Reported {
+		t.Errorf("refused report: %+v", o)
+	}
+	reportStatus = http.StatusNoContent
 	req = "allowed_sandbox_modes = [\"workspace-write\"]\n" // no read-only: Codex refuses to start
 	o := a.RunOnce(context.Background())
 	if o.Result != codexgov.SyncRefused || !strings.Contains(o.Err.Error(), "would refuse to start") || !strings.Contains(o.Err.Error(), "read-only") {
