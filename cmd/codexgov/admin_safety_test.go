@@ -131,3 +131,44 @@ func TestNoOpChangesWriteNoAudit(t *testing.T) {
 		t.Errorf("%d audit events after a real change, want %d", n, events+1)
 	}
 }
+
+// TestDynamicCompletion: the shell completion of names asks the server the
+// command would talk to (credentials from the environment, as scripts set
+// them), and permission names come from the code.
+func TestDynamicCompletion(t *testing.T) {
+	dir := t.TempDir()
+	srvURL, key := startServer(t, &Main{DataDir: filepath.Join(dir, "data")})
+	admin := cli{t: t, server: srvURL, token: key, ws: "acme"}
+	admin.run(0, "workspaces", "create", "acme")
+	req := filepath.Join(dir, "req.toml")
+	os.WriteFile(req, []byte(strictTOML), 0o644)
+	admin.run(0, "policies", "put", "baseline", "--requirements", req)
+	admin.run(0, "policies", "put", "locked", "--requirements", req)
+	admin.run(0, "groups", "create", "eng")
+	admin.run(0, "users", "add", "ann@acme.test")
+	t.Setenv("CODEXGOV_SERVER", srvURL)
+	t.Setenv("CODEXGOV_TOKEN", key)
+	t.Setenv("CODEXGOV_WORKSPACE", "acme")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"admin", "policies", "get", ""}, []string{"baseline", "locked"}},
+		{[]string{"admin", "policies", "diff", "lo"}, []string{"locked"}},
+		{[]string{"admin", "groups", "add-member", ""}, []string{"eng"}},
+		{[]string{"admin", "groups", "add-member", "eng", ""}, []string{"ann@acme.test"}},
+		{[]string{"admin", "roles", "update", "member", "-p", "codex_local,acc"}, []string{"codex_local,access_tokens"}},
+		{[]string{"admin", "lookup", "--user", "a"}, []string{"ann@acme.test"}},
+	} {
+		out, errOut, code := runCLI(t, append([]string{"__complete"}, tc.args...)...)
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			if !strings.HasPrefix(line, ":") {
+				got = append(got, line)
+			}
+		}
+		if code != 0 || strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("complete %v: exit %d, %q (stderr %q), want %q", tc.args, code, got, errOut, tc.want)
+		}
+	}
+}
