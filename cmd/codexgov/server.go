@@ -323,8 +323,9 @@ once; only its hash is stored.`,
 			return nil
 		},
 	}
-	// The data flags are persistent: backup, restore and rotate-admin-key
-	// work on the same folder or database.
+	// The data and listener flags are persistent: backup, restore,
+	// rotate-admin-key and healthcheck work on the same folder, database
+	// and address.
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&m.DataDir, "data-dir", "./codexgov-data", "folder for the SQLite database and the master key")
 	pf.StringVar(&m.Database, "database", "", "postgres://… URL; SQLite in --data-dir when empty")
@@ -334,19 +335,21 @@ once; only its hash is stored.`,
 	}
 	cmd.AddCommand(serverOpsCmds(m)...)
 	f := cmd.Flags()
-	f.StringVar(&m.Listen, "listen", "127.0.0.1:7700", "address to listen on")
+	pf.StringVar(&m.Listen, "listen", "127.0.0.1:7700", "address to listen on")
 	f.DurationVar(&m.SyncInterval, "sync-interval", 2*time.Second, "how often to check the database for changes made by other replicas")
 	f.Int64Var(&m.MaxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest request body accepted")
-	f.StringVar(&m.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (TLS 1.2+), reloaded on SIGHUP and when the file changes; Codex reaches a configuration server over HTTPS only")
-	f.StringVar(&m.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
-	f.BoolVar(&m.DevTLS, "dev-tls", false, "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS; --dev-tls=false overrides the variable")
+	pf.StringVar(&m.TLSCert, "tls-cert", "", "PEM certificate chain to serve HTTPS with (TLS 1.2+), reloaded on SIGHUP and when the file changes; Codex reaches a configuration server over HTTPS only")
+	pf.StringVar(&m.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	pf.BoolVar(&m.DevTLS, "dev-tls", false, "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS; --dev-tls=false overrides the variable")
 	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", time.Hour, "lifetime of the configuration server's access tokens, 5m to 24h")
 	f.StringVar(&m.PublicURL, "public-url", "", "external base URL, https://…: single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
 	f.DurationVar(&m.RecordInterval, "record-interval", 2*time.Second, "how often bundle fetch records are written")
 	f.Var(logLevel, "log-level", "debug, info, warn or error")
 	f.Var(logFormat, "log-format", "text or json")
-	for flag, name := range map[string]string{"listen": "CODEXGOV_LISTEN", "sync-interval": "CODEXGOV_SYNC_INTERVAL", "max-body-bytes": "CODEXGOV_MAX_BODY_BYTES",
-		"tls-cert": "CODEXGOV_TLS_CERT", "tls-key": "CODEXGOV_TLS_KEY", "dev-tls": "CODEXGOV_DEV_TLS", "oauth-access-ttl": "CODEXGOV_OAUTH_ACCESS_TTL",
+	for flag, name := range map[string]string{"listen": "CODEXGOV_LISTEN", "tls-cert": "CODEXGOV_TLS_CERT", "tls-key": "CODEXGOV_TLS_KEY", "dev-tls": "CODEXGOV_DEV_TLS"} {
+		envknob.Bind(pf, flag, name)
+	}
+	for flag, name := range map[string]string{"sync-interval": "CODEXGOV_SYNC_INTERVAL", "max-body-bytes": "CODEXGOV_MAX_BODY_BYTES", "oauth-access-ttl": "CODEXGOV_OAUTH_ACCESS_TTL",
 		"public-url": "CODEXGOV_PUBLIC_URL", "record-interval": "CODEXGOV_RECORD_INTERVAL", "log-level": "CODEXGOV_LOG_LEVEL", "log-format": "CODEXGOV_LOG_FORMAT"} {
 		envknob.Bind(f, flag, name)
 	}

@@ -2,11 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -120,6 +124,39 @@ func (m *Main) RotateAdminKey(ctx context.Context, out io.Writer) error {
 	return nil
 }
 
+// Healthcheck asks the server on m.Listen for /readyz. It talks to
+// itself over loopback, so with TLS it does not check the certificate.
+func (m *Main) Healthcheck(ctx context.Context) error {
+	host, port, err := net.SplitHostPort(m.Listen)
+	if err != nil {
+		return fmt.Errorf("--listen %q: %w", m.Listen, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	tr := &http.Transport{}
+	if m.TLSCert != "" || m.DevTLS {
+		scheme = "https"
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // loopback to this server
+	}
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+net.JoinHostPort(host, port)+"/readyz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("/readyz answered %s", resp.Status)
+	}
+	return nil
+}
+
 func (m *Main) dsn() string {
 	if m.Database != "" {
 		return m.Database
@@ -157,6 +194,17 @@ func serverOpsCmds(m *Main) []*cobra.Command {
 					return &exitError{code: 1, err: err}
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "restored %s into %s; start the server on it\n", a[0], m.DataDir)
+				return nil
+			},
+		},
+		{
+			Use:   "healthcheck",
+			Short: "Exit 0 when the server on --listen answers /readyz with 200 (the container HEALTHCHECK)",
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				if err := m.Healthcheck(cmd.Context()); err != nil {
+					return &exitError{code: 1, err: err}
+				}
 				return nil
 			},
 		},
