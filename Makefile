@@ -8,19 +8,25 @@ export CODEX_BIN ?= $(CODEX_PREFIX)/node_modules/.bin/codex
 export CODEXGOV_TEST_POSTGRES ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 
 GO          ?= go
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS     := -X github.com/codexgov/codexgov/internal/buildinfo.version=$(VERSION)
 STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # A count, not a duration: Go 1.26's fuzz coordinator can report a spurious
 # "context deadline exceeded" failure when a -fuzztime duration ends
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build test unit fuzz bench bench-policy bench-bundle lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz bench bench-policy bench-bundle lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
 
 build:
-	$(GO) build -o bin/codexgov ./cmd/codexgov
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/codexgov ./cmd/codexgov
+
+## image: the container image (needs a Docker engine; see docs/operations.md).
+image:
+	docker build --build-arg VERSION=$(VERSION) -t codexgov:$(VERSION) .
 
 ## test: install what the tests need, lint, run every test, then the fuzzers briefly.
 test: codex postgres keyring lint unit fuzz
