@@ -159,6 +159,10 @@ type Store interface {
 	User(ctx context.Context, ws, email string) (*User, error)
 	Users(ctx context.Context, ws string) ([]*User, error)
 	UpdateUser(ctx context.Context, ws, email string, u UserUpdate) (*User, error)
+	// DeleteUser removes a user for good: memberships gone, credentials
+	// revoked, history kept in the audit log, the email free for a new
+	// user. Returns ENOTFOUND when there is no such user.
+	DeleteUser(ctx context.Context, ws, email string) error
 	// UserByID finds a user by its stable ID.
 	UserByID(ctx context.Context, ws, id string) (*User, error)
 	// SetUserGroups makes the user a member of exactly these groups (by

@@ -85,6 +85,7 @@ func Routes() []Route {
 
 		{Method: "GET", Path: scimBase + "/ServiceProviderConfig", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: what this service provider supports", raw: (*Server).scimServiceProviderConfig},
 		{Method: "GET", Path: scimBase + "/ResourceTypes", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: resource types (User, Group)", raw: (*Server).scimResourceTypes},
+		{Method: "GET", Path: scimBase + "/ResourceTypes/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: one resource type (User or Group), the meta.location the list publishes", raw: (*Server).scimResourceTypes},
 		{Method: "GET", Path: scimBase + "/Schemas", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: schemas", raw: (*Server).scimSchemas},
 		{Method: "GET", Path: scimBase + "/Schemas/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: one schema", raw: (*Server).scimSchemas},
 		{Method: "GET", Path: scimBase + "/Users", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: list users (filter, startIndex, count, attributes, excludedAttributes)", raw: (*Server).scimListUsers},
@@ -92,7 +93,7 @@ func Routes() []Route {
 		{Method: "GET", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: get a user", raw: (*Server).scimGetUser},
 		{Method: "PUT", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: replace a user", raw: (*Server).scimReplaceUser},
 		{Method: "PATCH", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: patch a user (active=false deactivates)", raw: (*Server).scimPatchUser},
-		{Method: "DELETE", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 204, Summary: "SCIM: deprovision a user (deactivated, never deleted: the audit trail keeps it)", raw: (*Server).scimDeleteUser},
+		{Method: "DELETE", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 204, Summary: "SCIM: delete a user: memberships removed, credentials revoked, the audit trail kept; the userName can be provisioned again", raw: (*Server).scimDeleteUser},
 		{Method: "GET", Path: scimBase + "/Groups", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: list groups", raw: (*Server).scimListGroups},
 		{Method: "POST", Path: scimBase + "/Groups", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 201, Summary: "SCIM: create a group", raw: (*Server).scimCreateGroup},
 		{Method: "GET", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: get a group", raw: (*Server).scimGetGroup},

@@ -99,6 +99,15 @@ func (s *Server) scimServiceProviderConfig(c *call) error {
 
 func (s *Server) scimResourceTypes(c *call) error {
 	rts := scim.ResourceTypes(s.scimURL(c))
+	if id := c.path("id"); id != "" {
+		for _, rt := range rts {
+			if rt.(map[string]any)["id"] == id {
+				writeSCIM(c.w, 200, rt)
+				return nil
+			}
+		}
+		return scim.Errorf(404, "", "resource type %q not found (User, Group)", id)
+	}
 	writeSCIM(c.w, 200, map[string]any{"schemas": []string{scim.ListSchema}, "totalResults": len(rts), "startIndex": 1, "itemsPerPage": len(rts), "Resources": rts})
 	return nil
 }
@@ -487,8 +496,7 @@ func (s *Server) scimDeleteUser(c *call) error {
 	if err != nil {
 		return err
 	}
-	off := false
-	if _, err := s.store.UpdateUser(c.ctx, c.ws, cur.Email, codexgov.UserUpdate{Active: &off}); err != nil {
+	if err := s.store.DeleteUser(c.ctx, c.ws, cur.Email); err != nil {
 		return err
 	}
 	s.changed(c.ctx)

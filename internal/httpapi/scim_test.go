@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/scim"
@@ -480,18 +481,58 @@ func TestSCIMConformance(t *testing.T) {
 		}
 		return nil
 	})
-	r.check("delete a user: deactivated, never removed", func() error {
+	r.check("delete a user: gone from every operation, credentials revoked, re-creatable", func() error {
+		tok, err := r.f.store.CreateAccessToken(actor(), codexgov.AccessToken{ID: "tok_kim", Workspace: "victim", User: "scim-kim@victim.test", Hash: "kimhash", ExpiresAt: time.Now().Add(time.Hour)})
+		if err != nil {
+			return err
+		}
 		if err := want(r.do("DELETE", "/scim/v2/Users/"+ids["kim"], ""), 204); err != nil {
 			return err
 		}
-		resp := r.do("GET", "/scim/v2/Users/"+ids["kim"], "")
-		if resp.status != 200 || resp.body["active"] != false {
-			return fmt.Errorf("after delete: %s", resp.raw)
+		if err := wantError(r.do("GET", "/scim/v2/Users/"+ids["kim"], ""), 404, ""); err != nil {
+			return fmt.Errorf("GET after delete: %v", err)
 		}
-		if l := r.lookup("scim-kim@victim.test"); l.Access[codexgov.SurfaceLocal].Allowed {
-			return fmt.Errorf("lookup still allows")
+		if err := wantError(r.do("PATCH", "/scim/v2/Users/"+ids["kim"], patch(`[{"op":"replace","value":{"active":true}}]`)), 404, ""); err != nil {
+			return fmt.Errorf("PATCH after delete: %v", err)
+		}
+		if err := wantError(r.do("DELETE", "/scim/v2/Users/"+ids["kim"], ""), 404, ""); err != nil {
+			return fmt.Errorf("second DELETE: %v", err)
+		}
+		resp := r.do("GET", "/scim/v2/Users?filter="+url.QueryEscape(`userName eq "scim-kim@victim.test"`), "")
+		if err := want(resp, 200); err != nil || len(resources(resp)) != 0 {
+			return fmt.Errorf("filter after delete: %v %s", err, resp.raw)
+		}
+		if _, err := r.f.store.User(ctx, "victim", "scim-kim@victim.test"); codexgov.ErrorCode(err) != codexgov.ENOTFOUND {
+			return fmt.Errorf("the admin API still has the user: %v", err)
+		}
+		if ts, _ := r.f.store.AccessTokens(ctx, "victim"); slices.ContainsFunc(ts, func(t *codexgov.AccessToken) bool { return t.ID == tok.ID }) {
+			return fmt.Errorf("the deleted user's access token is still there")
+		}
+		created := r.do("POST", "/scim/v2/Users", okta("scim-kim@victim.test", "Kim", "Again"))
+		if err := want(created, 201); err != nil {
+			return fmt.Errorf("re-create: %v", err)
+		}
+		if str(created.body, "id") == ids["kim"] {
+			return fmt.Errorf("the re-created user has the deleted one's id")
 		}
 		return nil
+	})
+	r.check("ResourceTypes/User and /Group answer at the meta.location the list publishes", func() error {
+		for _, rt := range resources(r.do("GET", "/scim/v2/ResourceTypes", "")) {
+			loc := str(rt, "meta", "location")
+			u, err := url.Parse(loc)
+			if err != nil {
+				return err
+			}
+			resp := r.do("GET", u.Path, "")
+			if err := want(resp, 200); err != nil || str(resp.body, "id") != str(rt, "id") {
+				return fmt.Errorf("GET %s: %v %s", u.Path, err, resp.raw)
+			}
+		}
+		return wantError(r.do("GET", "/scim/v2/ResourceTypes/Device", ""), 404, "")
+	})
+	r.check("PATCH of id is 400 mutability", func() error {
+		return wantError(r.do("PATCH", "/scim/v2/Users/"+ids["max"], patch(`[{"op":"replace","path":"id","value":"usr_other"}]`)), 400, "mutability")
 	})
 	r.check("the SCIM changes are in the audit log, attributed to the SCIM key", func() error {
 		evs, err := r.f.store.AuditEvents(ctx, "victim", codexgov.AuditFilter{Limit: 200})
@@ -504,7 +545,7 @@ func TestSCIMConformance(t *testing.T) {
 				seen[e.Action] = true
 			}
 		}
-		for _, a := range []string{"user.create", "user.update", "group.create", "group.update", "group.delete"} {
+		for _, a := range []string{"user.create", "user.update", "user.delete", "group.create", "group.update", "group.delete"} {
 			if !seen[a] {
 				return fmt.Errorf("no %s event by the SCIM key (saw %v)", a, seen)
 			}

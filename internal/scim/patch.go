@@ -154,6 +154,11 @@ func applyOne(res map[string]any, op PatchOp, core string) error {
 		}
 	}
 	name := p.Attr.Name
+	// id and meta are readOnly (RFC 7643 §3.1): no operation may target
+	// them, not even one that would leave them as they are.
+	if (strings.EqualFold(name, "id") || strings.EqualFold(name, "meta")) && (p.Attr.URI == "" || strings.EqualFold(p.Attr.URI, core)) {
+		return Errorf(400, "mutability", "%s is read-only: a PATCH cannot %s it", strings.ToLower(name), kind)
+	}
 	if p.Filter != nil {
 		return applyFiltered(target, kind, name, p, val)
 	}

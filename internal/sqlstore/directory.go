@@ -747,3 +747,58 @@ func (s *DB) DeleteRole(ctx context.Context, ws, name string) error {
 		return before, nil, err
 	})
 }
+
+// DeleteUser removes a user for good (SCIM DELETE): its memberships go,
+// every credential it holds is revoked (access tokens are removed with
+// it), and the audit log keeps its history. The email can then be used
+// by a new user with a new ID.
+func (s *DB) DeleteUser(ctx context.Context, ws, email string) error {
+	return s.change(ctx, ws, "user.delete", "user:"+strings.ToLower(email), func(tx *sql.Tx) (any, any, error) {
+		before, err := user(ctx, tx, ws, email)
+		if err != nil {
+			return nil, nil, err
+		}
+		now := s.now()
+		revoked := map[string][]string{}
+		for _, q := range []struct{ kind, query string }{
+			{"access_tokens", `SELECT id FROM access_tokens WHERE workspace_id = $1 AND email = $2 AND revoked_at = 0`},
+			{"enrollment_tokens", `SELECT id FROM enrollment_tokens WHERE workspace_id = $1 AND email = $2 AND revoked_at = 0`},
+			{"oauth_grants", `SELECT id FROM oauth_grants WHERE workspace_id = $1 AND email = $2 AND revoked_at = 0`},
+		} {
+			rows, err := tx.QueryContext(ctx, q.query, ws, before.Email)
+			if err != nil {
+				return nil, nil, err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return nil, nil, err
+				}
+				revoked[q.kind] = append(revoked[q.kind], id)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, stmt := range []string{
+			`UPDATE enrollment_tokens SET revoked_at = $3 WHERE workspace_id = $1 AND email = $2 AND revoked_at = 0`,
+			`UPDATE oauth_grants SET revoked_at = $3, revoke_reason = 'user deleted' WHERE workspace_id = $1 AND email = $2 AND revoked_at = 0`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt, ws, before.Email, now); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, stmt := range []string{
+			`DELETE FROM access_tokens WHERE workspace_id = $1 AND email = $2`,
+			`DELETE FROM group_members WHERE workspace_id = $1 AND email = $2`,
+			`DELETE FROM users WHERE workspace_id = $1 AND email = $2`,
+		} {
+			if _, err := tx.ExecContext(ctx, stmt, ws, before.Email); err != nil {
+				return nil, nil, err
+			}
+		}
+		return map[string]any{"user": before, "revoked": revoked}, nil, nil
+	})
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, open Opener) {
 		{"Credentials", testCredentials},
 		{"AuditEveryChange", testAudit},
 		{"NoChangeNoAudit", testNoChange},
+		{"DeleteUser", testDeleteUser},
 		{"SigningKeys", testSigningKeys},
 		{"StateAndVersion", testState},
 		{"ChangeWithoutActorRefused", testNoActor},
@@ -426,6 +427,45 @@ func testNoChange(t *testing.T, s codexgov.Store) {
 	}
 	if n := len(must(s.AuditEvents(ctx, "a", codexgov.AuditFilter{Limit: 1000}))); n != events+1 {
 		t.Errorf("%d audit events after a real change, want %d", n, events+1)
+	}
+}
+
+// testDeleteUser: a deleted user is gone with its memberships and access
+// tokens, its other credentials are revoked, the audit event keeps it, and
+// the email can be added again.
+func testDeleteUser(t *testing.T, s codexgov.Store) {
+	ctx := Actor()
+	must(s.CreateWorkspace(ctx, "a", ""))
+	must(s.CreateGroup(ctx, "a", codexgov.Group{Name: "eng"}))
+	u := must(s.CreateUser(ctx, "a", codexgov.User{Email: "ann@example.com"}))
+	must(s.AddGroupMember(ctx, "a", "eng", "ann@example.com"))
+	must(s.CreateAccessToken(ctx, codexgov.AccessToken{ID: "tok_1", Workspace: "a", User: "ann@example.com", Hash: "h1", ExpiresAt: time.Now().Add(time.Hour)}))
+	must(s.CreateEnrollmentToken(ctx, codexgov.EnrollmentToken{ID: "enr_1", Workspace: "a", User: "ann@example.com", Hash: "h2"}))
+	if err := s.DeleteUser(ctx, "a", "ANN@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.User(ctx, "a", "ann@example.com"); code(err) != codexgov.ENOTFOUND {
+		t.Errorf("deleted user: %v", err)
+	}
+	if g := must(s.Group(ctx, "a", "eng")); len(g.Members) != 0 {
+		t.Errorf("members after delete: %v", g.Members)
+	}
+	if ts := must(s.AccessTokens(ctx, "a")); len(ts) != 0 {
+		t.Errorf("access tokens after delete: %v", ts)
+	}
+	if es := must(s.EnrollmentTokens(ctx, "a")); len(es) != 1 || es[0].RevokedAt.IsZero() {
+		t.Errorf("enrollment token after delete: %+v", es)
+	}
+	if err := s.DeleteUser(ctx, "a", "ann@example.com"); code(err) != codexgov.ENOTFOUND {
+		t.Errorf("second delete: %v", err)
+	}
+	evs := must(s.AuditEvents(ctx, "a", codexgov.AuditFilter{Limit: 1}))
+	if evs[0].Action != "user.delete" || !strings.Contains(string(evs[0].Before), u.ID) || !strings.Contains(string(evs[0].Before), "tok_1") {
+		t.Errorf("audit event: %s %s", evs[0].Action, evs[0].Before)
+	}
+	again := must(s.CreateUser(ctx, "a", codexgov.User{Email: "ann@example.com"}))
+	if again.ID == u.ID {
+		t.Error("the re-created user has the deleted one's id")
 	}
 }
 
