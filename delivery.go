@@ -35,7 +35,7 @@ type EnrollmentToken struct {
 	// batches); zero for never.
 	LastUsedAt time.Time `json:"last_used_at,omitzero"`
 	RevokedAt  time.Time `json:"revoked_at,omitzero"`
-	Secret    string    `json:"secret,omitempty"`
+	Secret     string    `json:"secret,omitempty"`
 }
 
 // Identity names who a token or grant acts for: "user:<email>" or
