@@ -117,10 +117,11 @@ type Delivery struct {
 	// BundleHash is the served body's SHA-256 hex, or "denied" when the
 	// fetch was refused with 403. For a sync machine it is the applied
 	// policy's content hash (PolicyVersion.Hash).
-	BundleHash string    `json:"bundle_hash"`
-	UserAgent  string    `json:"user_agent"`
-	FirstFetch time.Time `json:"first_fetch"`
-	LastFetch  time.Time `json:"last_fetch"`
+	BundleHash string `json:"bundle_hash"`
+	UserAgent  string `json:"user_agent"`
+	// FirstFetch and LastFetch are absent for a device that never fetched.
+	FirstFetch time.Time `json:"first_fetch,omitzero"`
+	LastFetch  time.Time `json:"last_fetch,omitzero"`
 	Fetches    int64     `json:"fetches"`
 }
 
@@ -136,6 +137,10 @@ const (
 	DevicePending = "pending"
 	// DeviceStale: no fetch for longer than the chosen threshold.
 	DeviceStale = "stale"
+	// DeviceDenied: its last fetch was refused (403): Codex keeps no
+	// cache after a refusal, so the machine runs with no managed policy
+	// from codexgov until access is granted.
+	DeviceDenied = "denied"
 )
 
 // ClientCacheTTL is how long Codex 0.169.0 keeps a fetched bundle.
@@ -162,12 +167,14 @@ type DeliveryTarget struct {
 }
 
 // DeviceState classifies a device: stale when it has not fetched for
-// longer than staleAfter, else current when it got the target, else
-// pending.
+// longer than staleAfter, else denied when its last fetch was refused,
+// else current when it got the target, else pending.
 func DeviceState(d *Delivery, target DeliveryTarget, now time.Time, staleAfter time.Duration) string {
 	switch {
 	case d.LastFetch.IsZero() || now.Sub(d.LastFetch) > staleAfter:
 		return DeviceStale
+	case d.BundleHash == DeliveryDenied:
+		return DeviceDenied
 	case d.BundleHash == target.BundleHash:
 		return DeviceCurrent
 	}
@@ -324,5 +331,95 @@ func RetireBlockers(kid string, published []*SigningKey, machines []*SyncMachine
 			out = append(out, fmt.Sprintf("%s/%s (%s): trusts only %s until its next sync after a policy change", m.Workspace, m.MachineID, m.Hostname, kid))
 		}
 	}
+	return out
+}
+
+// DeviceSources are what the devices list joins: recorded bundle fetches,
+// the credentials that can fetch (live enrollment tokens and Codex
+// sign-ins), sync machines' reports, and what each identity should get.
+type DeviceSources struct {
+	Workspace  string
+	Recorded   []*Delivery
+	Enrollment []*EnrollmentToken
+	Grants     []*OAuthGrant
+	Machines   []*SyncMachine
+	// CodexClientID names the grants Codex holds; other clients' grants
+	// (codexgov login) are people, not devices.
+	CLIClientID string
+	// Target is what a native device should have now; false drops it (a
+	// revoked credential, a removed workspace).
+	Target     func(*Delivery) (DeliveryTarget, bool)
+	SyncTarget func(*SyncMachine) DeliveryTarget
+	// Identity, when set, keeps only that identity's devices.
+	Identity   string
+	Now        time.Time
+	StaleAfter time.Duration
+}
+
+// JoinDevices is the devices list, most recent first: every native device
+// (one per enrollment token or Codex sign-in) and every sync machine. A
+// credential that only sync machines use, and a codexgov login, are not
+// devices of their own.
+func JoinDevices(in DeviceSources) []DeviceStatus {
+	byDevice := map[string]*Delivery{}
+	for _, d := range in.Recorded {
+		byDevice[d.Device] = d
+	}
+	usedBySync := map[string]bool{}
+	for _, m := range in.Machines {
+		usedBySync[m.Credential] = true
+	}
+	var all []*Delivery
+	add := func(id, kind, ident string) {
+		if d := byDevice[id]; d != nil {
+			all = append(all, d)
+			return
+		}
+		if usedBySync[id] {
+			return // never fetched a bundle: the sync machine is the device
+		}
+		all = append(all, &Delivery{Workspace: in.Workspace, Device: id, Kind: kind, Identity: ident})
+	}
+	for _, t := range in.Enrollment {
+		add(t.ID, DeliveryEnrollment, t.Identity())
+	}
+	for _, g := range in.Grants {
+		if g.RevokedAt.IsZero() && g.ClientID != in.CLIClientID {
+			add(g.ID, DeliveryOAuth, "user:"+g.User)
+		}
+	}
+	out := []DeviceStatus{}
+	for _, d := range all {
+		if in.Identity != "" && d.Identity != in.Identity {
+			continue
+		}
+		target, ok := in.Target(d)
+		if !ok {
+			continue
+		}
+		st := DeviceStatus{Delivery: *d, Expected: target, State: DeviceState(d, target, in.Now, in.StaleAfter)}
+		// Codex caches a served bundle for an hour, and nothing after a
+		// refusal.
+		if !d.LastFetch.IsZero() && d.BundleHash != DeliveryDenied {
+			st.CacheExpires = d.LastFetch.Add(ClientCacheTTL)
+		}
+		out = append(out, st)
+	}
+	for _, m := range in.Machines {
+		if in.Identity != "" && m.Identity != in.Identity {
+			continue
+		}
+		d := Delivery{Workspace: m.Workspace, Device: m.MachineID, Kind: DeliverySync, Identity: m.Identity,
+			Policy: m.Policy, PolicyVersion: m.PolicyVersion, BundleHash: m.AppliedHash,
+			UserAgent: "codexgov-sync/" + m.AgentVersion, FirstFetch: m.FirstReport, LastFetch: m.LastReport, Fetches: m.Reports}
+		target := in.SyncTarget(m)
+		st := DeviceState(&d, target, in.Now, in.StaleAfter)
+		if m.Result == SyncDenied && st != DeviceStale {
+			st = DeviceDenied
+		}
+		out = append(out, DeviceStatus{Delivery: d, Expected: target, State: st,
+			Sync: &SyncState{SyncHost: m.SyncHost, Result: m.Result, Error: m.Error, LastApplied: m.LastApplied}})
+	}
+	slices.SortStableFunc(out, func(a, b DeviceStatus) int { return b.LastFetch.Compare(a.LastFetch) })
 	return out
 }

@@ -423,61 +423,14 @@ func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]
 	if err != nil {
 		return nil, err
 	}
-	snap, now := s.snap.Load(), s.now()
-	byDevice := map[string]*codexgov.Delivery{}
-	for _, d := range recorded {
-		byDevice[d.Device] = d
-	}
-	live := map[string]bool{}
-	var all []*codexgov.Delivery
-	add := func(id, kind, ident string) {
-		live[id] = true
-		if d := byDevice[id]; d != nil {
-			all = append(all, d)
-			return
-		}
-		all = append(all, &codexgov.Delivery{Workspace: c.ws, Device: id, Kind: kind, Identity: ident})
-	}
-	for _, t := range snap.EnrollmentTokens(c.ws) {
-		add(t.ID, codexgov.DeliveryEnrollment, t.Identity())
-	}
-	for _, g := range grants {
-		if g.RevokedAt.IsZero() {
-			add(g.ID, codexgov.DeliveryOAuth, "user:"+g.User)
-		}
-	}
-	out := []codexgov.DeviceStatus{}
-	for _, d := range all {
-		if identity != "" && d.Identity != identity {
-			continue
-		}
-		target, ok := snap.Target(d)
-		if !ok || !live[d.Device] {
-			continue
-		}
-		st := codexgov.DeviceStatus{Delivery: *d, Expected: target, State: codexgov.DeviceState(d, target, now, staleAfter)}
-		if !d.LastFetch.IsZero() {
-			st.CacheExpires = d.LastFetch.Add(codexgov.ClientCacheTTL)
-		}
-		out = append(out, st)
-	}
 	machines, err := s.store.SyncMachines(c.ctx, c.ws)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range machines {
-		if identity != "" && m.Identity != identity {
-			continue
-		}
-		d := codexgov.Delivery{Workspace: m.Workspace, Device: m.MachineID, Kind: codexgov.DeliverySync, Identity: m.Identity,
-			Policy: m.Policy, PolicyVersion: m.PolicyVersion, BundleHash: m.AppliedHash,
-			UserAgent: "codexgov-sync/" + m.AgentVersion, FirstFetch: m.FirstReport, LastFetch: m.LastReport, Fetches: m.Reports}
-		target := snap.SyncTarget(m)
-		out = append(out, codexgov.DeviceStatus{Delivery: d, Expected: target, State: codexgov.DeviceState(&d, target, now, staleAfter),
-			Sync: &codexgov.SyncState{SyncHost: m.SyncHost, Result: m.Result, Error: m.Error, LastApplied: m.LastApplied}})
-	}
-	slices.SortStableFunc(out, func(a, b codexgov.DeviceStatus) int { return b.LastFetch.Compare(a.LastFetch) })
-	return out, nil
+	snap := s.snap.Load()
+	return codexgov.JoinDevices(codexgov.DeviceSources{Workspace: c.ws, Recorded: recorded, Enrollment: snap.EnrollmentTokens(c.ws), Grants: grants,
+		Machines: machines, CLIClientID: configserver.CLIClientID, Target: snap.Target, SyncTarget: snap.SyncTarget,
+		Identity: identity, Now: s.now(), StaleAfter: staleAfter}), nil
 }
 
 // syncReport records a codexgov sync run. The identity is the
