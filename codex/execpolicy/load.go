@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"go.starlark.net/resolve"
 	"go.starlark.net/starlark"
@@ -81,6 +83,9 @@ func Load(name, src string) (*File, error) {
 type loader struct {
 	path, src string
 	lines     []string
+	// rewritten are the lines go.starlark.net parses (f-strings
+	// rewritten), whose columns it counts in runes.
+	rewritten []string
 	fmap      *fstringMap
 	ast       *syntax.File
 	file      *File
@@ -106,6 +111,7 @@ func (l *loader) run() error {
 	}
 	rewritten, fmap := rewriteFStrings(l.src)
 	l.fmap = fmap
+	l.rewritten = strings.Split(rewritten, "\n")
 	f, err := fileOptions.Parse(l.path, rewritten, 0)
 	if err != nil {
 		return l.parseError(err)
@@ -152,6 +158,10 @@ func (l *loader) bytePos(off int) Pos {
 // the original text.
 func (l *loader) pos(p syntax.Position) Pos {
 	line, col := int(p.Line), int(p.Col)
+	// go.starlark.net counts columns in runes, the f-string map in bytes.
+	if line >= 1 && line <= len(l.rewritten) {
+		col = byteCol(l.rewritten[line-1], col)
+	}
 	col = l.fmap.original(line, col)
 	if line >= 1 && line <= len(l.lines) {
 		col = charCol(l.lines[line-1], col)
@@ -175,13 +185,33 @@ func (l *loader) parseError(err error) error {
 	msg := se.Msg
 	switch {
 	case strings.HasPrefix(msg, "got newline, want ") || strings.HasPrefix(msg, "got end of file, want "):
-		want := strings.Trim(msg[strings.LastIndex(msg, " ")+1:], "'")
-		e := l.fail("Parse error: unexpected new line, expected symbol '"+want+"'", span, nil)
-		if strings.HasSuffix(l.src, "\n") && int(se.Pos.Line) > strings.Count(l.src, "\n") {
+		want := msg[strings.Index(msg, ", want ")+len(", want "):]
+		atEOF := strings.HasPrefix(msg, "got end of file")
+		what := expectedWhat(want)
+		got := "new line"
+		switch {
+		case atEOF && want == "indent":
+			got = "end of file"
+		case atEOF:
+			// Newlines inside brackets are not tokens: the file ended where
+			// the recursive-descent parser wanted its next operand.
+			what = l.expectedAtEOF(what)
+		case se.Pos.Col == 1 && se.Pos.Line > 1:
+			// go.starlark.net places a statement's final new line at the
+			// start of the next line; Rust starlark at the end of its own.
+			prev := int(se.Pos.Line) - 1
+			span = Span{Pos{prev, utf8.RuneCountInString(l.lines[prev-1]) + 1}, Pos{prev, utf8.RuneCountInString(l.lines[prev-1]) + 1}}
+		}
+		e := l.fail("Parse error: unexpected "+got+", expected "+what, span, nil)
+		if atEOF {
 			// At the very end of the file Rust starlark reports 1:1 and
 			// shows no source line, whatever the file's length.
 			e.EOF = true
 			e.Span = Span{Pos{1, 1}, Pos{1, 1}}
+		} else {
+			// The new line itself is the unexpected token: its span runs
+			// to the start of the next line, which the snippet shows.
+			e.Span.End = Pos{e.Span.Start.Line + 1, 1}
 		}
 		return e
 	case strings.Contains(msg, "unexpected input character"):
@@ -194,6 +224,57 @@ func (l *loader) parseError(err error) error {
 		return l.fail("Parse error: unexpected identifier '"+name+"', expected new indentation block", span, nil)
 	}
 	return l.fail("Parse error: "+msg, span, nil)
+}
+
+// byteCol turns a 1-based rune column of line into a 1-based byte column;
+// past the end it counts one byte a column.
+func byteCol(line string, runeCol int) int {
+	n := 1
+	for i := range line {
+		if n == runeCol {
+			return i + 1
+		}
+		n++
+	}
+	return len(line) + 1 + runeCol - n
+}
+
+// expectedAtEOF corrects what was expected when the file ends inside an
+// open bracket: after an opening bracket, a comma, "=" or ":" the parser
+// wants an expression (a parameter name in a def header), where
+// go.starlark.net names the closing bracket.
+func (l *loader) expectedAtEOF(what string) string {
+	src := strings.TrimRight(l.src, " \n\r")
+	if src == "" {
+		return what
+	}
+	switch src[len(src)-1] {
+	case '(', '[', '{', ',', '=', ':':
+		stmt := src[strings.LastIndexByte(src, '\n')+1:]
+		if defHeader.MatchString(stmt) {
+			return "identifier"
+		}
+		return "expression"
+	}
+	return what
+}
+
+var defHeader = regexp.MustCompile(`^def\s+\w+\s*\([^)]*$`)
+
+// expectedWhat words what go.starlark.net wanted as the Rust starlark
+// recursive-descent parser (parser_rd.rs) does: a missing operand is an
+// "expression", a keyword and a punctuation token are named by kind (the
+// lexer's Display of Token).
+func expectedWhat(want string) string {
+	switch want {
+	case "primary expression":
+		return "expression"
+	case "indent":
+		return "new indentation block"
+	case "in", "and", "or", "not", "if", "else", "for", "def", "load", "return", "pass", "break", "continue", "lambda", "elif":
+		return "keyword '" + want + "'"
+	}
+	return "symbol '" + strings.Trim(want, "'") + "'"
 }
 
 func identAt(lines []string, p Pos) string {

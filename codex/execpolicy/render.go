@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 // Pos is a 1-based line and character column.
@@ -51,7 +53,7 @@ func (e *LoadError) Error() string {
 		b.WriteString("Traceback (most recent call last):\n")
 		for _, f := range e.Traceback {
 			b.WriteString("  * " + e.Path + ":" + strconv.Itoa(f.Line) + ", in " + f.Function + "\n")
-			b.WriteString("      " + strings.TrimSpace(e.line(f.Line)) + "\n")
+			b.WriteString("      " + frameSnippet(strings.TrimSpace(e.line(f.Line))) + "\n")
 		}
 	}
 	b.WriteString("error: " + e.Message + "\n")
@@ -60,6 +62,14 @@ func (e *LoadError) Error() string {
 		return b.String()
 	}
 	s, t := e.Span.Start, e.Span.End
+	// A span that ends at the start of the next line is a new line token:
+	// one caret after the line's end, and the next line shown when the
+	// file goes on.
+	newline := t.Line == s.Line+1 && t.Col == 1
+	showNext := newline && (t.Line < len(e.src) || t.Line == len(e.src) && e.src[t.Line-1] != "")
+	if newline && !showNext {
+		t = s
+	}
 	width := len(strconv.Itoa(t.Line))
 	pad := strings.Repeat(" ", width)
 	b.WriteString(pad + "--> " + e.Path + ":" + strconv.Itoa(s.Line) + ":" + strconv.Itoa(s.Col) + "\n")
@@ -68,12 +78,34 @@ func (e *LoadError) Error() string {
 		n := strconv.Itoa(l)
 		return strings.Repeat(" ", width-len(n)) + n
 	}
-	if s.Line == t.Line {
-		b.WriteString(strings.TrimRight(num(s.Line)+" | "+e.line(s.Line), " ") + "\n")
-		if t.Col > s.Col {
-			b.WriteString(pad + " | " + strings.Repeat(" ", s.Col-1) + strings.Repeat("^", t.Col-s.Col) + "\n")
+	if newline {
+		line := e.line(s.Line)
+		if n := utf8.RuneCountInString(line); s.Col-1 < n {
+			line = string([]rune(line)[:s.Col-1])
+		}
+		b.WriteString(num(s.Line) + " | " + line + "\n")
+		lead, _ := displayWidths(e.line(s.Line), s.Col, s.Col)
+		b.WriteString(pad + " | " + strings.Repeat(" ", lead) + "^\n")
+		if showNext {
+			b.WriteString(num(t.Line) + " | " + e.line(t.Line) + "\n")
+		}
+	} else if s.Line == t.Line {
+		// Trailing blanks are not shown, except those a caret points past.
+		line := strings.TrimRight(e.line(s.Line), " ")
+		if full := e.line(s.Line); t.Col-1 > utf8.RuneCountInString(line) {
+			line = string([]rune(full)[:min(t.Col-1, utf8.RuneCountInString(full))])
+		}
+		if line == "" {
+			b.WriteString(num(s.Line) + " |\n")
 		} else {
-			b.WriteString(pad + " | " + strings.Repeat(" ", s.Col-1) + "\n")
+			b.WriteString(num(s.Line) + " | " + line + "\n")
+		}
+		if t.Col > s.Col {
+			lead, marked := displayWidths(e.line(s.Line), s.Col, t.Col)
+			b.WriteString(pad + " | " + strings.Repeat(" ", lead) + strings.Repeat("^", marked) + "\n")
+		} else {
+			lead, _ := displayWidths(e.line(s.Line), s.Col, s.Col)
+			b.WriteString(pad + " | " + strings.Repeat(" ", lead) + "\n")
 		}
 	} else {
 		// rustc-style multi-line span: a "/" when it starts the line,
@@ -115,10 +147,58 @@ func (e *LoadError) Report() string {
 	return b.String()
 }
 
+// displayWidths measures a line as the terminal snippet renderer does
+// (unicode-width): the columns before character column from, and the
+// columns of the characters from from to to. East Asian wide and
+// full-width characters take two columns.
+func displayWidths(line string, from, to int) (lead, marked int) {
+	col := 1
+	for _, r := range line {
+		w := 1
+		if k := width.LookupRune(r).Kind(); k == width.EastAsianWide || k == width.EastAsianFullwidth {
+			w = 2
+		}
+		switch {
+		case col < from:
+			lead += w
+		case col < to:
+			marked += w
+		}
+		col++
+	}
+	// Columns past the end (a span over the line's end) count one each.
+	if col < from {
+		lead += from - col
+		col = from
+	}
+	if col < to {
+		marked += to - max(col, from)
+	}
+	return lead, marked
+}
+
 // charCol converts a byte column (1-based) on a line to a character column.
 func charCol(line string, byteCol int) int {
 	if byteCol-1 > len(line) {
 		return byteCol
 	}
 	return utf8.RuneCountInString(line[:byteCol-1]) + 1
+}
+
+// frameSnippet shortens a traceback frame's source line as Rust starlark's
+// truncate_snippet does with a limit of 80: a line of more than 80
+// characters keeps its first 77 and ends with "...".
+func frameSnippet(line string) string {
+	const limit, ddd = 80, "..."
+	if utf8.RuneCountInString(line) <= limit {
+		return line
+	}
+	n := 0
+	for i := range line {
+		if n == limit-len(ddd) {
+			return line[:i] + ddd
+		}
+		n++
+	}
+	return line
 }

@@ -135,12 +135,40 @@ var invalidStatements = []string{
 	"prefix_rule(\n    pattern = [\"git\"],\n    decision = \"nope\",\n)",
 	"def deny(*words):\n    prefix_rule(pattern = list(words), decision = \"deny\")\ndeny(\"go\", \"run\")",
 	"prefix_rule(pattern = [\"git\"]) @",
+	// A new line where an operand or keyword was due: Rust starlark's
+	// recursive-descent wording and a caret after the line's end.
+	"x = ",
+	"x = 1 +",
+	"x = not",
+	"for t",
 }
 
-// unclosed is only placed at the end of a file: Codex's wording for an
-// unclosed call followed by more code depends on its parser's token sets,
-// which codexgov does not reproduce (see docs/codex-rules.md).
-const unclosed = "prefix_rule(pattern = [\"git\"]"
+// unclosed statements are only placed at the end of a file: Codex's
+// wording for an unclosed call followed by more code depends on its
+// parser's token sets, which codexgov does not reproduce (see
+// docs/codex-rules.md). At the end, the file stops where the parser wanted
+// an expression, an identifier or a closing bracket.
+var unclosed = []string{
+	`prefix_rule(pattern = ["git"]`,
+	`prefix_rule(pattern = [`,
+	`prefix_rule(pattern = ["git",`,
+	`prefix_rule(`,
+	`prefix_rule(pattern = ["git"],`,
+	`x = {"a":`,
+	`x = (`,
+	"def f(",
+	"def f():",
+}
+
+// longLine is a call that fails to load on a line of 74 to 88
+// characters, ASCII or not: a traceback frame shows a line of more than
+// 80 characters as its first 77 and "...".
+func (g *gen) longLine() string {
+	const head, tail = `prefix_rule(pattern = ["git"], decision = "nope", justification = "`, `")`
+	width := 74 + g.r.IntN(15)
+	pad := strings.Repeat(pick(g.r, "x", "é", "x", "語"), max(width-len(head)-len(tail), 1))
+	return head + pad + tail
+}
 
 func (g *gen) file(path string, invalid bool) File {
 	var stmts []string
@@ -170,9 +198,13 @@ func (g *gen) file(path string, invalid bool) File {
 		}
 	}
 	if invalid {
-		if g.r.IntN(len(invalidStatements)+1) == 0 {
-			stmts = append(stmts, unclosed)
-		} else {
+		switch k := g.r.IntN(len(invalidStatements) + 4); {
+		case k < 2:
+			stmts = append(stmts, pick(g.r, unclosed...))
+		case k < 4:
+			at := g.r.IntN(len(stmts) + 1)
+			stmts = append(stmts[:at], append([]string{g.longLine()}, stmts[at:]...)...)
+		default:
 			at := g.r.IntN(len(stmts) + 1)
 			bad := pick(g.r, invalidStatements...)
 			stmts = append(stmts[:at], append([]string{bad}, stmts[at:]...)...)
