@@ -281,7 +281,8 @@ func TestConfigServerEndToEnd(t *testing.T) {
 		mc := e.machine()
 		e.install(mc, "--enroll-token", ct.Secret)
 		expectRefusal(t, startup(t, mc), "RequestFailed", 403)
-		if d := e.expectDevice(ct.ID, codexgov.DeviceCurrent, "", 0); d.BundleHash != codexgov.DeliveryDenied {
+		// Refused, and with no cache: Codex keeps none after a 403.
+		if d := e.expectDevice(ct.ID, codexgov.DeviceDenied, "", 0); d.BundleHash != codexgov.DeliveryDenied || !d.CacheExpires.IsZero() {
 			t.Errorf("carol's delivery: %+v", d)
 		}
 		// What the server said, which Codex does not show: our message.
