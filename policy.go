@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"regexp"
 	"time"
 )
 
@@ -76,6 +77,18 @@ type PolicyDryRun struct {
 	// Unchanged is true when the documents equal the current version's.
 	Unchanged bool       `json:"unchanged"`
 	Diff      PolicyDiff `json:"diff"`
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
+
+// CheckName validates the name of a role, a policy, a service identity or
+// an identity provider; field is the request's JSON pointer.
+func CheckName(field, name string) error {
+	if !nameRE.MatchString(name) {
+		return &Error{Code: EINVALID, Message: "invalid name",
+			Details: []Detail{{Field: field, Message: fmt.Sprintf("%q is not a valid name: use 1 to 63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", name)}}}
+	}
+	return nil
 }
 
 // Assignment maps groups to policies: the first rule whose group the user

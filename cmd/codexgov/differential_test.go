@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codexgov/codexgov/internal/reqgen"
+	"github.com/codexgov/codexgov/internal/testenv/reqgen"
 	"github.com/codexgov/codexgov/internal/testenv"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codexgov/codexgov/internal/rulesgen"
+	"github.com/codexgov/codexgov/internal/testenv/rulesgen"
 	"github.com/codexgov/codexgov/internal/testenv"
 )
 

@@ -19,10 +19,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/devtls"
 	"github.com/codexgov/codexgov/internal/envknob"
 	"github.com/codexgov/codexgov/internal/httpapi"
+	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/tlsreload"
 )
@@ -102,7 +103,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if keyFile == "" {
 		keyFile = filepath.Join(m.DataDir, "master.key")
 	}
-	master, err := bundle.LoadMasterKey(keyFile)
+	master, err := signing.LoadMasterKey(keyFile)
 	keyMissing := errors.Is(err, os.ErrNotExist)
 	if err != nil && !keyMissing {
 		return fail(fmt.Errorf("master key: %w", err))
@@ -112,6 +113,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fail(fmt.Errorf("open database: %w", err))
 	}
 	m.Store = store
+	store.SetValidator(policy.Validate)
 	if keyMissing {
 		// A database that already holds sealed secrets with no key beside
 		// it is a lost or misplaced key: a new one would make every signing
@@ -121,7 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 		} else if used {
 			return fail(fmt.Errorf("the master key %s is missing, but the database (%s) already holds data sealed with one: restore master.key from the backup (codexgov server backup keeps it beside the database), or point --master-key-file at it; no new key was written", keyFile, store.Dialect()))
 		}
-		if master, err = bundle.CreateMasterKey(keyFile); err != nil {
+		if master, err = signing.CreateMasterKey(keyFile); err != nil {
 			return fail(fmt.Errorf("master key: %w", err))
 		}
 		m.Logger.Info("created the master key that encrypts signing keys", "file", keyFile)
@@ -212,7 +214,7 @@ func (m *Main) tlsConfig() (*tls.Config, error) {
 
 // firstStart creates the server admin key (printed once, stored hashed) and
 // the first signing key.
-func (m *Main) firstStart(ctx context.Context, master bundle.MasterKey) error {
+func (m *Main) firstStart(ctx context.Context, master signing.MasterKey) error {
 	ctx = codexgov.WithActor(ctx, codexgov.Actor{ID: "server", RequestID: "first-start"})
 	has, err := m.Store.HasServerKey(ctx)
 	if err != nil {
@@ -234,7 +236,7 @@ func (m *Main) firstStart(ctx context.Context, master bundle.MasterKey) error {
 			return nil
 		}
 	}
-	_, err = m.Store.AddSigningKey(ctx, bundle.NewSigningKey(master, time.Now()))
+	_, err = m.Store.AddSigningKey(ctx, signing.NewSigningKey(master, time.Now()))
 	return err
 }
 

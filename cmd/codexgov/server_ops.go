@@ -16,7 +16,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/atomicfile"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 )
 
@@ -76,7 +76,7 @@ func (m *Main) Restore(ctx context.Context, from string) error {
 			return err
 		}
 	}
-	master, err := bundle.LoadMasterKey(filepath.Join(m.DataDir, "master.key"))
+	master, err := signing.LoadMasterKey(filepath.Join(m.DataDir, "master.key"))
 	if err != nil {
 		return err
 	}

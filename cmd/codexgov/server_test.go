@@ -18,7 +18,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/client"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/testenv"
 )
 
@@ -177,10 +177,10 @@ func TestServerEndToEnd(t *testing.T) {
 		if d.ETag != `"`+codexgov.BodyHash([]byte(files[policy]))+`"` {
 			t.Errorf("%s: ETag %s", user, d.ETag)
 		}
-		if _, err := bundle.Verify(jwks, d.Body, d.Signature); err != nil {
+		if _, err := signing.Verify(jwks, d.Body, d.Signature); err != nil {
 			t.Errorf("%s: signature does not verify against the JWKS: %v", user, err)
 		}
-		if _, err := bundle.Verify(jwks, append(d.Body, '\n'), d.Signature); err == nil {
+		if _, err := signing.Verify(jwks, append(d.Body, '\n'), d.Signature); err == nil {
 			t.Errorf("%s: signature verifies over altered bytes", user)
 		}
 		if nm := fetch(t, tokens[user], d.ETag); !nm.NotModified || len(nm.Body) != 0 {
@@ -209,16 +209,16 @@ func TestServerEndToEnd(t *testing.T) {
 	admin.run(0, "signing-keys", "rotate")
 	jwks2, _ := client.New(srvURL, "").JWKS(ctx)
 	d := fetch(t, tokens["ann@acme.test"], "")
-	kid, err := bundle.Verify(jwks2, d.Body, d.Signature)
+	kid, err := signing.Verify(jwks2, d.Body, d.Signature)
 	if err != nil || kid == oldKID {
 		t.Errorf("after rotation: kid %s (old %s), err %v", kid, oldKID, err)
 	}
-	if _, err := bundle.Verify(jwks2, ann.Body, ann.Signature); err != nil {
+	if _, err := signing.Verify(jwks2, ann.Body, ann.Signature); err != nil {
 		t.Errorf("a signature by the rotated-out key no longer verifies: %v", err)
 	}
 	admin.run(0, "signing-keys", "retire", oldKID)
 	jwks3, _ := client.New(srvURL, "").JWKS(ctx)
-	if _, err := bundle.Verify(jwks3, ann.Body, ann.Signature); err == nil {
+	if _, err := signing.Verify(jwks3, ann.Body, ann.Signature); err == nil {
 		t.Error("the retired key is still published")
 	}
 

@@ -27,7 +27,7 @@ import (
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/client"
 	"github.com/codexgov/codexgov/codex/requirements"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/testenv"
 )
 
@@ -125,7 +125,7 @@ type tamperProxy struct {
 	mode atomic.Value // string
 }
 
-func (e *e2e) tamperProxy(t *testing.T, forger *bundle.Signer) *tamperProxy {
+func (e *e2e) tamperProxy(t *testing.T, forger *signing.Signer) *tamperProxy {
 	target, _ := url.Parse(e.url)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.Transport = e.https.Transport
@@ -147,23 +147,23 @@ func (e *e2e) tamperProxy(t *testing.T, forger *bundle.Signer) *tamperProxy {
 			// tag are the server's.
 			body = append(body, []byte("\n# relaxed\nallowed_sandbox_modes = [\"read-only\", \"danger-full-access\"]\n")...)
 		case mode == "signature" && path == "/api/v1/client/requirements":
-			sig := resp.Header.Get(bundle.SignatureHeader)
+			sig := resp.Header.Get(signing.SignatureHeader)
 			i := strings.LastIndexByte(sig, '.')
 			flip := byte('A')
 			if sig[i+1] == 'A' {
 				flip = 'B'
 			}
-			resp.Header.Set(bundle.SignatureHeader, sig[:i+1]+string(flip)+sig[i+2:])
+			resp.Header.Set(signing.SignatureHeader, sig[:i+1]+string(flip)+sig[i+2:])
 		case mode == "forged" && path == "/api/v1/client/requirements":
 			// A body signed with the attacker's own key, and the
 			// attacker's key set served as the server's.
 			body = []byte("allowed_sandbox_modes = [\"read-only\", \"danger-full-access\"]\n")
 			sig, _ := forger.Sign(body)
-			resp.Header.Set(bundle.SignatureHeader, sig)
+			resp.Header.Set(signing.SignatureHeader, sig)
 			resp.Header.Set("Etag", `"`+codexgov.BodyHash(body)+`"`)
 		case mode == "forged" && path == "/.well-known/jwks.json":
 			body = forger.JWKS()
-			resp.Header.Set(bundle.SignatureHeader, strings.Join(forger.JWKSSignatures(), ", "))
+			resp.Header.Set(signing.SignatureHeader, strings.Join(forger.JWKSSignatures(), ", "))
 		}
 		resp.Body = io.NopCloser(bytes.NewReader(body))
 		resp.ContentLength = int64(len(body))
@@ -175,11 +175,11 @@ func (e *e2e) tamperProxy(t *testing.T, forger *bundle.Signer) *tamperProxy {
 	return p
 }
 
-func newForger(t *testing.T) *bundle.Signer {
-	var mk bundle.MasterKey
+func newForger(t *testing.T) *signing.Signer {
+	var mk signing.MasterKey
 	rand.Read(mk[:])
-	k := bundle.NewSigningKey(mk, time.Now())
-	s, err := bundle.NewSigner(mk, []*codexgov.SigningKey{&k})
+	k := signing.NewSigningKey(mk, time.Now())
+	s, err := signing.NewSigner(mk, []*codexgov.SigningKey{&k})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 )
 
 // DefaultClientID is the OAuth client Codex is configured with.
@@ -69,7 +69,7 @@ type Keys struct {
 }
 
 // NewKeys derives the protocol keys.
-func NewKeys(m bundle.MasterKey) *Keys {
+func NewKeys(m signing.MasterKey) *Keys {
 	k := &Keys{mac: m.Derive("oauth access token")}
 	seal := m.Derive("oauth pending request")
 	block, _ := aes.NewCipher(seal[:])

@@ -9,7 +9,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
-	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/snapshot"
 )
 
 // The native configuration server (CONFIG_SERVER.md): Codex's base_url is
@@ -23,7 +23,7 @@ const (
 // maxFormBytes bounds the OAuth form bodies.
 const maxFormBytes = 64 << 10
 
-func (s *Server) serveBundle(c *call, doc *policy.Document) {
+func (s *Server) serveBundle(c *call, doc *snapshot.Document) {
 	h := c.w.Header()
 	for k, v := range doc.Header {
 		h[k] = v
@@ -43,7 +43,7 @@ func userAgent(r *http.Request) string {
 	return ua
 }
 
-func (s *Server) record(c *call, ws, device, kind, identity string, doc *policy.Document) {
+func (s *Server) record(c *call, ws, device, kind, identity string, doc *snapshot.Document) {
 	d := codexgov.Delivery{Workspace: ws, Device: device, Kind: kind, Identity: identity, UserAgent: userAgent(c.r), LastFetch: s.now().UTC()}
 	if doc == nil {
 		d.BundleHash = codexgov.DeliveryDenied

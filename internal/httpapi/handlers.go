@@ -13,9 +13,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/snapshot"
 )
 
 // call is one request on its way through a route.
@@ -26,7 +27,7 @@ type call struct {
 	route *Route
 	ctx   context.Context
 	ws    string
-	p     policy.Principal
+	p     snapshot.Principal
 }
 
 func (c *call) path(name string) string { return c.r.PathValue(name) }
@@ -113,19 +114,19 @@ func (s *Server) whoami(c *call) (any, error) {
 
 // authenticate finds the principal of a bearer secret: an API key, an
 // access token, or the access token of a person's codexgov login.
-func (s *Server) authenticate(secret string) (policy.Principal, error) {
+func (s *Server) authenticate(secret string) (snapshot.Principal, error) {
 	snap := s.snap.Load()
 	if !strings.HasPrefix(secret, configserver.AccessTokenPrefix) {
 		return snap.Authenticate(secret, s.now())
 	}
 	claims, err := s.keys.Verify(secret, s.now())
 	if err != nil {
-		return policy.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "%s; run codexgov login again", err.Error())
+		return snapshot.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "%s; run codexgov login again", err.Error())
 	}
 	if claims.Client != configserver.CLIClientID || snap.GrantRevoked(claims.Grant) {
-		return policy.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")
+		return snapshot.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")
 	}
-	return policy.Principal{Person: &policy.Person{Workspace: claims.Workspace, Email: claims.User, Via: claims.Grant, Scopes: snap.UserScopes(claims.Workspace, claims.User)}}, nil
+	return snapshot.Principal{Person: &snapshot.Person{Workspace: claims.Workspace, Email: claims.User, Via: claims.Grant, Scopes: snap.UserScopes(claims.Workspace, claims.User)}}, nil
 }
 
 // changed rebuilds the snapshot after a committed change, so that this
@@ -208,7 +209,7 @@ func (s *Server) jwks(c *call) error {
 	c.w.Header().Set("Cache-Control", "public, max-age=300")
 	snap := s.snap.Load()
 	if sigs := snap.JWKSSignatures(); len(sigs) > 0 {
-		c.w.Header().Set(bundle.SignatureHeader, strings.Join(sigs, ", "))
+		c.w.Header().Set(signing.SignatureHeader, strings.Join(sigs, ", "))
 	}
 	c.w.Write(snap.JWKS())
 	return nil
@@ -220,11 +221,11 @@ func (s *Server) openapi(c *call) error {
 	return nil
 }
 
-func (s *Server) clientRequirements(c *call) error { return s.clientDocument(c, policy.Requirements) }
-func (s *Server) clientDefaults(c *call) error     { return s.clientDocument(c, policy.Defaults) }
+func (s *Server) clientRequirements(c *call) error { return s.clientDocument(c, snapshot.Requirements) }
+func (s *Server) clientDefaults(c *call) error     { return s.clientDocument(c, snapshot.Defaults) }
 
 // clientDocument serves from the snapshot only: no database query.
-func (s *Server) clientDocument(c *call, kind policy.Kind) error {
+func (s *Server) clientDocument(c *call, kind snapshot.Kind) error {
 	doc, err := s.snap.Load().ClientDocument(c.p, kind)
 	if err != nil {
 		return err
@@ -689,7 +690,7 @@ func (s *Server) listSigningKeys(c *call) (any, error) { return s.store.SigningK
 
 func (s *Server) rotateSigningKey(c *call) (any, error) {
 	return mutate(c, func() (*codexgov.SigningKey, error) {
-		return s.store.AddSigningKey(c.ctx, bundle.NewSigningKey(s.master, s.now()))
+		return s.store.AddSigningKey(c.ctx, signing.NewSigningKey(s.master, s.now()))
 	})
 }
 

@@ -17,7 +17,8 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/scim"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/testenv"
@@ -43,8 +44,9 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.SetValidator(policy.Validate)
 	t.Cleanup(func() { store.Close() })
-	var master bundle.MasterKey
+	var master signing.MasterKey
 	ctx := actor()
 	f := &fixture{store: store, keys: map[string]string{}, ids: map[string]string{}}
 	must := func(_ any, err error) {
@@ -53,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 			t.Fatal(err)
 		}
 	}
-	must(store.AddSigningKey(ctx, bundle.NewSigningKey(master, time.Now())))
+	must(store.AddSigningKey(ctx, signing.NewSigningKey(master, time.Now())))
 	on := true
 	for _, ws := range []string{"victim", "attacker"} {
 		must(store.CreateWorkspace(ctx, ws, ""))

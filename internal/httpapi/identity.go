@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/auth"
+	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/configserver"
 )
 
@@ -425,11 +425,11 @@ func (s *Server) ssoCallback(c *call) error {
 	if err != nil {
 		return ssoFailed(c, http.StatusInternalServerError, "The identity provider's settings cannot be read on this server.")
 	}
-	id, err := s.rp.Finish(c.ctx, p, secret, s.ssoRedirectURI(c.r), q.Get("code"), auth.Start{State: pending.State, Nonce: pending.Nonce, Verifier: pending.Verifier})
+	id, err := s.rp.Finish(c.ctx, p, secret, s.ssoRedirectURI(c.r), q.Get("code"), oidc.Start{State: pending.State, Nonce: pending.Nonce, Verifier: pending.Verifier})
 	if err != nil {
 		s.log.Warn("single sign-on refused", "workspace", p.Workspace, "provider", p.Name, "err", err)
 		status := http.StatusForbidden
-		if !errors.Is(err, auth.ErrRefused) {
+		if !errors.Is(err, oidc.ErrRefused) {
 			status = http.StatusBadGateway
 		}
 		return ssoFailed(c, status, err.Error())
@@ -453,7 +453,7 @@ func (s *Server) ssoCallback(c *call) error {
 	if id.HasGroups {
 		groups, err := s.store.Groups(c.ctx, p.Workspace)
 		if err == nil {
-			_, err = s.store.SetUserGroups(actor, p.Workspace, u.Email, auth.WantedGroups(id.Groups, groups))
+			_, err = s.store.SetUserGroups(actor, p.Workspace, u.Email, oidc.WantedGroups(id.Groups, groups))
 		}
 		if err != nil {
 			s.log.Error("single sign-on: groups claim", "err", err)

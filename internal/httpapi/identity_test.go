@@ -19,7 +19,8 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/testenv"
@@ -44,11 +45,12 @@ func newSSOEnv(t *testing.T) *ssoEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.store.SetValidator(policy.Validate)
 	t.Cleanup(func() { e.store.Close() })
 	ctx := actor()
-	var master bundle.MasterKey
+	var master signing.MasterKey
 	master[0] = 7
-	e.store.AddSigningKey(ctx, bundle.NewSigningKey(master, time.Now()))
+	e.store.AddSigningKey(ctx, signing.NewSigningKey(master, time.Now()))
 	e.store.CreateWorkspace(ctx, "acme", "Acme")
 	e.store.CreateWorkspace(ctx, "other", "Other")
 	e.store.CreateRole(ctx, "acme", codexgov.Role{Name: "admin", Permissions: []codexgov.Permission{codexgov.PermCodexAdmin, codexgov.PermCodexLocal}})

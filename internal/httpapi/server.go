@@ -26,11 +26,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/auth"
+	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/buildinfo"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/snapshot"
 )
 
 // DefaultMaxBodyBytes bounds request bodies: two policy documents at their
@@ -43,7 +44,7 @@ type Server struct {
 	usedMu       sync.Mutex
 	used         map[string]time.Time // credential ID -> last use, not yet written
 	store        codexgov.Store
-	master       bundle.MasterKey
+	master       signing.MasterKey
 	log          *slog.Logger
 	maxBodyBytes int64
 	now          func() time.Time
@@ -51,7 +52,7 @@ type Server struct {
 	deviceEvery  time.Duration
 
 	// rp signs people in through workspaces' identity providers.
-	rp *auth.RelyingParty
+	rp *oidc.RelyingParty
 
 	// The native configuration server.
 	keys        *configserver.Keys
@@ -60,7 +61,7 @@ type Server struct {
 	accessTTL   time.Duration
 	refreshIdle time.Duration
 
-	snap      atomic.Pointer[policy.Snapshot]
+	snap      atomic.Pointer[snapshot.Snapshot]
 	rebuildMu sync.Mutex
 
 	registry *prometheus.Registry
@@ -110,7 +111,7 @@ type Options struct {
 
 // New builds a server and compiles its first snapshot; it fails if the
 // store cannot be read.
-func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o Options) (*Server, error) {
+func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o Options) (*Server, error) {
 	s := &Server{store: store, master: master, log: o.Logger, maxBodyBytes: o.MaxBodyBytes, now: o.Now, publicURL: strings.TrimRight(o.PublicURL, "/")}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -134,7 +135,7 @@ func New(ctx context.Context, store codexgov.Store, master bundle.MasterKey, o O
 	if s.refreshIdle == 0 {
 		s.refreshIdle = configserver.DefaultRefreshIdle
 	}
-	s.rp = &auth.RelyingParty{Client: o.IdPClient, Now: s.now}
+	s.rp = &oidc.RelyingParty{Client: o.IdPClient, Now: s.now}
 	s.deviceEvery = o.DeviceInterval
 	if s.deviceEvery <= 0 {
 		s.deviceEvery = DeviceInterval
@@ -234,7 +235,7 @@ func (s *Server) FlushCredentialUse(ctx context.Context) error {
 func (s *Server) FlushDeliveries(ctx context.Context) error { return s.recorder.Flush(ctx) }
 
 // Snapshot is the snapshot being served.
-func (s *Server) Snapshot() *policy.Snapshot { return s.snap.Load() }
+func (s *Server) Snapshot() *snapshot.Snapshot { return s.snap.Load() }
 
 // Rebuild compiles a new snapshot from the store and serves it, unless a
 // newer one is already served. On error the old snapshot keeps serving.
@@ -249,12 +250,12 @@ func (s *Server) Rebuild(ctx context.Context) error {
 	if cur := s.snap.Load(); cur != nil && cur.Version == st.Version {
 		return nil
 	}
-	signer, err := bundle.NewSigner(s.master, st.SigningKeys)
+	signer, err := signing.NewSigner(s.master, st.SigningKeys)
 	if err != nil {
 		s.rebuilds.WithLabelValues("error").Inc()
 		return err
 	}
-	snap, err := policy.Compile(st, signer, s.now())
+	snap, err := snapshot.Compile(st, signer, s.now())
 	if err != nil {
 		s.rebuilds.WithLabelValues("error").Inc()
 		return err

@@ -1,14 +1,11 @@
-// Package policy turns stored state into what clients are served: it
-// validates policy documents exactly as Codex 0.169.0 would read them, and
-// compiles the whole state into an immutable in-memory Snapshot that
-// answers client requests, credential checks and lookups without a
-// database query.
+// Package policy validates policy documents exactly as Codex 0.169.0
+// would read them (the requirements as a system requirements.toml, the
+// defaults as managed configuration), and diffs their versions.
 package policy
 
 import (
 	"fmt"
 	"io/fs"
-	"regexp"
 	"slices"
 
 	"github.com/codexgov/codexgov"
@@ -20,24 +17,13 @@ import (
 // MaxDocumentBytes bounds each policy document.
 const MaxDocumentBytes = 256 << 10
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,62}$`)
-
-// CheckName validates the name of a group, role or policy.
-func CheckName(field, name string) error {
-	if !nameRE.MatchString(name) {
-		return &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid name",
-			Details: []codexgov.Detail{{Field: field, Message: fmt.Sprintf("%q is not a valid name: use 1 to 63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit", name)}}}
-	}
-	return nil
-}
-
 // Validate checks a policy as Codex 0.169.0 would read it: the
 // requirements as /etc/codex/requirements.toml and the defaults as managed
 // configuration. A document Codex would reject gives an EINVALID error
 // with every finding positioned; otherwise the warnings (what Codex
 // accepts but silently ignores) are returned.
 func Validate(p codexgov.PolicyInput) ([]codexgov.Detail, error) {
-	if err := CheckName("/name", p.Name); err != nil {
+	if err := codexgov.CheckName("/name", p.Name); err != nil {
 		return nil, err
 	}
 	var errs, warns []codexgov.Detail

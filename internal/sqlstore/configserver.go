@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/policy"
 )
 
 // CreateEnrollmentToken stores an enrollment token (its hash only) for a
@@ -33,7 +32,7 @@ func (s *DB) CreateEnrollmentToken(ctx context.Context, t codexgov.EnrollmentTok
 			return nil, err
 		}
 		t.User = email
-	} else if err := policy.CheckName("/service", t.Service); err != nil {
+	} else if err := codexgov.CheckName("/service", t.Service); err != nil {
 		return nil, err
 	}
 	groups := slices.Clone(t.Groups)

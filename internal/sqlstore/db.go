@@ -43,7 +43,19 @@ type DB struct {
 	// failpoint, when set, runs at named points inside every change's
 	// transaction; an error it returns aborts the transaction there.
 	failpoint func(point string) error
+	// validate checks a policy before it is stored (SetValidator).
+	validate Validator
 }
+
+// Validator checks a policy as Codex reads it before the store keeps it:
+// the warnings, or an EINVALID error with every finding positioned. The
+// server wires internal/policy.Validate in, so that the store itself knows
+// no Codex semantics.
+type Validator func(codexgov.PolicyInput) ([]codexgov.Detail, error)
+
+// SetValidator sets the policy validator; PutPolicy refuses every write
+// until one is set.
+func (s *DB) SetValidator(v Validator) { s.validate = v }
 
 var _ codexgov.Store = (*DB)(nil)
 

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/policy"
 )
 
 var workspaceIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -617,7 +616,7 @@ func splitPerms(s string) []codexgov.Permission {
 
 // CreateRole creates a custom role.
 func (s *DB) CreateRole(ctx context.Context, ws string, r codexgov.Role) (*codexgov.Role, error) {
-	if err := policy.CheckName("/name", r.Name); err != nil {
+	if err := codexgov.CheckName("/name", r.Name); err != nil {
 		return nil, err
 	}
 	perms, err := codexgov.ParsePermissions("/permissions", r.Permissions)

@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/policy"
 )
 
 // PutIdentityProvider creates or replaces a workspace's upstream OIDC
 // provider. The client secret arrives sealed (ClientSecretEnc); an empty
 // one on a replace keeps the stored secret.
 func (s *DB) PutIdentityProvider(ctx context.Context, p codexgov.IdentityProvider) (*codexgov.IdentityProvider, error) {
-	if err := policy.CheckName("/name", p.Name); err != nil {
+	if err := codexgov.CheckName("/name", p.Name); err != nil {
 		return nil, err
 	}
 	u, err := url.Parse(p.Issuer)

@@ -8,12 +8,14 @@ import (
 	"strings"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/policy"
 )
 
 // PutPolicy validates and stores a new version of a policy.
 func (s *DB) PutPolicy(ctx context.Context, ws string, in codexgov.PolicyInput) (*codexgov.PolicyVersion, error) {
-	warns, err := policy.Validate(in)
+	if s.validate == nil {
+		return nil, &codexgov.Error{Code: codexgov.EINTERNAL, Message: "internal error", Op: "policy.put", Err: errors.New("no policy validator is wired into the store (SetValidator)")}
+	}
+	warns, err := s.validate(in)
 	if err != nil {
 		return nil, err
 	}

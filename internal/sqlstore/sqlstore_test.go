@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/storetest"
 	"github.com/codexgov/codexgov/internal/testenv"
 )
@@ -19,6 +20,7 @@ func openSQLite(t *testing.T) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.SetValidator(policy.Validate)
 	return s
 }
 
@@ -27,6 +29,7 @@ func openPostgres(t *testing.T) *DB {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.SetValidator(policy.Validate)
 	return s
 }
 

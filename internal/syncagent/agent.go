@@ -34,7 +34,7 @@ import (
 	"github.com/codexgov/codexgov/client"
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/internal/atomicfile"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 )
 
 // The files the agent owns.
@@ -295,18 +295,18 @@ func (a *Agent) verify(ctx context.Context, jwks *[]byte, d *client.Document) (s
 	if d.Signature == "" {
 		return "", errors.New("it carries no signature")
 	}
-	kid, err := bundle.Verify(*jwks, d.Body, d.Signature)
+	kid, err := signing.Verify(*jwks, d.Body, d.Signature)
 	if err == nil {
 		return kid, nil
 	}
-	if !errors.Is(err, bundle.ErrUnknownKey) {
+	if !errors.Is(err, signing.ErrUnknownKey) {
 		return "", fmt.Errorf("the signature does not verify: %w", err)
 	}
 	current, ferr := a.cfg.Client.SignedJWKS(ctx)
 	if ferr != nil {
 		return "", fmt.Errorf("%w, and the server's key set could not be fetched: %v", err, ferr)
 	}
-	by, verr := bundle.VerifyAny(*jwks, current.Body, current.Signature)
+	by, verr := signing.VerifyAny(*jwks, current.Body, current.Signature)
 	if verr != nil {
 		return "", fmt.Errorf("%w, and the server's key set is not signed by a pinned key (%v): re-pin with codexgov sync --repin if the keys were rotated on purpose", err, verr)
 	}
@@ -315,7 +315,7 @@ func (a *Agent) verify(ctx context.Context, jwks *[]byte, d *client.Document) (s
 	}
 	a.log.Info("sync: the server rotated its signing keys; pinned the new key set", "vouched_by", by)
 	*jwks = current.Body
-	kid, err = bundle.Verify(*jwks, d.Body, d.Signature)
+	kid, err = signing.Verify(*jwks, d.Body, d.Signature)
 	if err != nil {
 		return "", fmt.Errorf("the signature does not verify: %w", err)
 	}
@@ -341,7 +341,7 @@ func (a *Agent) pinnedJWKS(ctx context.Context) ([]byte, error) {
 			return nil, fmt.Errorf("enrollment: fetch the server's key set: %w", err)
 		}
 		// The set must at least vouch for itself.
-		if _, err := bundle.VerifyAny(d.Body, d.Body, d.Signature); err != nil {
+		if _, err := signing.VerifyAny(d.Body, d.Body, d.Signature); err != nil {
 			return nil, refusal{fmt.Errorf("enrollment: the server's key set is not signed by its own keys: %w", err)}
 		}
 		pin, how = d.Body, "the server's, trusted on first use"

@@ -14,7 +14,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/client"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 )
 
 func TestBackoff(t *testing.T) {
@@ -39,10 +39,10 @@ func TestBackoff(t *testing.T) {
 // never stores one; a compromised or buggy one might serve it) is refused
 // like a bad signature: nothing changes.
 func TestValidationRefusal(t *testing.T) {
-	var mk bundle.MasterKey
+	var mk signing.MasterKey
 	rand.Read(mk[:])
-	k := bundle.NewSigningKey(mk, time.Now())
-	signer, err := bundle.NewSigner(mk, []*codexgov.SigningKey{&k})
+	k := signing.NewSigningKey(mk, time.Now())
+	signer, err := signing.NewSigner(mk, []*codexgov.SigningKey{&k})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func TestValidationRefusal(t *testing.T) {
 		var body string
 		switch r.URL.Path {
 		case "/.well-known/jwks.json":
-			w.Header().Set(bundle.SignatureHeader, strings.Join(signer.JWKSSignatures(), ", "))
+			w.Header().Set(signing.SignatureHeader, strings.Join(signer.JWKSSignatures(), ", "))
 			w.Write(signer.JWKS())
 			return
 		case "/api/v1/client/requirements":
@@ -70,7 +70,7 @@ func TestValidationRefusal(t *testing.T) {
 			return
 		}
 		sig, _ := signer.Sign([]byte(body))
-		w.Header().Set(bundle.SignatureHeader, sig)
+		w.Header().Set(signing.SignatureHeader, sig)
 		w.Header().Set("Etag", `"`+codexgov.BodyHash([]byte(body))+`"`)
 		w.Header().Set("Codexgov-Policy", "p")
 		w.Header().Set("Codexgov-Policy-Version", "1")

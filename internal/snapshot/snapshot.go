@@ -1,4 +1,9 @@
-package policy
+// Package snapshot is what the server answers from: the whole stored
+// state compiled into an immutable value (every client document with its
+// ETag and JWS computed once, the directory, the assignment, the
+// credentials), with credential authentication and lookups that need no
+// database query.
+package snapshot
 
 import (
 	"slices"
@@ -7,7 +12,7 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/bundle"
+	"github.com/codexgov/codexgov/internal/signing"
 )
 
 // Document is one response body as served: its bytes, strong entity tag
@@ -30,7 +35,7 @@ type Document struct {
 type Snapshot struct {
 	Version  int64
 	Built    time.Time
-	signer   *bundle.Signer
+	signer   *signing.Signer
 	spaces   map[string]*space
 	keys     map[string]*codexgov.APIKey      // by hash
 	tokens   map[string]*codexgov.AccessToken // by hash
@@ -82,7 +87,7 @@ type userView struct {
 
 // Compile builds a snapshot. Every distinct document is signed once here,
 // so serving it costs map lookups only.
-func Compile(st *codexgov.State, signer *bundle.Signer, now time.Time) (*Snapshot, error) {
+func Compile(st *codexgov.State, signer *signing.Signer, now time.Time) (*Snapshot, error) {
 	s := &Snapshot{Version: st.Version, Built: now, signer: signer, spaces: map[string]*space{},
 		keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, policies: map[string]*compiled{},
 		enroll: map[string]*enrollView{}, enrollByID: map[string]*enrollView{}, revoked: map[string]bool{}}
@@ -220,7 +225,7 @@ func (d *Document) setHeader() {
 		"Content-Length":          {strconv.Itoa(len(d.Body))},
 	}
 	if d.Signature != "" {
-		d.Header[bundle.SignatureHeader] = []string{d.Signature}
+		d.Header[signing.SignatureHeader] = []string{d.Signature}
 	}
 }
 

@@ -1,4 +1,4 @@
-package policy
+package snapshot
 
 import (
 	"encoding/json"

@@ -1,9 +1,9 @@
-// Package auth is codexgov's side of single sign-on: an OpenID Connect
+// Package oidc is codexgov's side of single sign-on: an OpenID Connect
 // relying party for each workspace's upstream identity providers
 // (coreos/go-oidc + x/oauth2), with PKCE, a nonce, and every ID token
 // check (issuer, audience, expiry, signature, email domain) before a
 // person is taken to be who the provider says.
-package auth
+package oidc
 
 import (
 	"context"

@@ -1,8 +1,8 @@
-// Package bundle signs the documents the server distributes: detached
-// Ed25519 JWS (RFC 7515 appendix F) over the exact response body, the
-// JWKS that publishes the verification keys, and the sealing of private
-// keys at rest with the server's master key (AES-256-GCM).
-package bundle
+// Package signing holds the server's keys and what they protect: the
+// master key and the keys derived from it, the sealing of secrets at rest
+// (AES-256-GCM), and the detached Ed25519 JWS (RFC 7515 appendix F) over
+// every distributed document with the JWKS that publishes its keys.
+package signing
 
 import (
 	"crypto/aes"
