@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codexgov/codexgov/internal/testenv/reqgen"
 	"github.com/codexgov/codexgov/internal/testenv"
+	"github.com/codexgov/codexgov/internal/testenv/reqgen"
 )
 
 // TestDifferentialRequirements generates requirements documents (valid and

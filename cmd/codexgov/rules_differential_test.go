@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/codexgov/codexgov/internal/testenv/rulesgen"
 	"github.com/codexgov/codexgov/internal/testenv"
+	"github.com/codexgov/codexgov/internal/testenv/rulesgen"
 )
 
 // TestDifferentialRules runs generated rule files and commands through the

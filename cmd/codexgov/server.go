@@ -19,11 +19,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/devtls"
 	"github.com/codexgov/codexgov/internal/envknob"
 	"github.com/codexgov/codexgov/internal/httpapi"
 	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/tlsreload"
 )

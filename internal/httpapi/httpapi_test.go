@@ -18,8 +18,8 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/policy"
-	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/scim"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/testenv"
 )

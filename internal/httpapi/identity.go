@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/configserver"
+	"github.com/codexgov/codexgov/internal/oidc"
 )
 
 // Identity: upstream OIDC providers per workspace, single sign-on for the

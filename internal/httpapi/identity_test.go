@@ -19,9 +19,9 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/signing"
-	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/testenv"
 )

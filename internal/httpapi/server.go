@@ -26,11 +26,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/buildinfo"
-	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/configserver"
+	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/snapshot"
 )
 
