@@ -2,7 +2,7 @@
 // configuration server for Codex 0.169.0 (CONFIG_SERVER.md): the OAuth
 // 2.0 authorization-code grant with PKCE for a public client on a
 // loopback redirect, self-contained access tokens that the bundle
-// endpoint checks without a database query, the sign-in page, and the
+// endpoint checks without a database query, the sealing of pending requests, and the
 // coalescing recorder of bundle fetches (proof of delivery).
 package configserver
 

@@ -10,6 +10,7 @@ import (
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/snapshot"
+	"github.com/codexgov/codexgov/internal/web"
 )
 
 // The native configuration server (CONFIG_SERVER.md): Codex's base_url is
@@ -142,36 +143,36 @@ func (s *Server) oauthAuthorize(c *call) error {
 	ws := c.path("ws")
 	w, ok := s.snap.Load().Workspace(ws)
 	if !ok {
-		configserver.RenderError(c.w, http.StatusNotFound, "This Codex configuration server has no workspace "+ws+". Check the base_url in /etc/codex/requirements.toml.")
+		web.RenderSignInError(c.w, http.StatusNotFound, "This Codex configuration server has no workspace "+ws+". Check the base_url in /etc/codex/requirements.toml.")
 		return nil
 	}
 	req, err := configserver.ParseAuthorize(ws, c.r.URL.Query(), s.clientID, s.now())
 	if err != nil {
 		ae := err.(*configserver.AuthError)
 		if !ae.Redirect {
-			configserver.RenderError(c.w, http.StatusBadRequest, ae.Description)
+			web.RenderSignInError(c.w, http.StatusBadRequest, ae.Description)
 			return nil
 		}
 		http.Redirect(c.w, c.r, req.Callback(url.Values{"error": {ae.Code}, "error_description": {ae.Description}}), http.StatusFound)
 		return nil
 	}
-	configserver.RenderPage(c.w, http.StatusOK, s.page(c, w, s.keys.Seal(req), ""))
+	web.RenderSignIn(c.w, http.StatusOK, s.page(c, w, s.keys.Seal(req), ""))
 	return nil
 }
 
 // page is the Codex sign-in page: single sign-on through each of the
 // workspace's identity providers, and the access-token fallback.
-func (s *Server) page(c *call, w *codexgov.Workspace, sealed, msg string) configserver.Page {
+func (s *Server) page(c *call, w *codexgov.Workspace, sealed, msg string) web.SignIn {
 	name := w.Name
 	if name == "" {
 		name = w.ID
 	}
-	var methods []configserver.SignInMethod
+	var methods []web.SignInMethod
 	for _, l := range s.ssoLinks(c, w.ID, ssoFlow{Kind: "codex", Workspace: w.ID, Request: sealed}) {
-		methods = append(methods, configserver.SignInMethod{ID: "sso", Label: l.Label, Link: l.Href})
+		methods = append(methods, web.SignInMethod{ID: "sso", Label: l.Label, Link: l.Href})
 	}
-	methods = append(methods, configserver.AccessTokenMethod)
-	return configserver.Page{Workspace: w.ID, WorkspaceName: name, Request: sealed, Error: msg, Methods: methods, Action: "/codex-config/" + w.ID + "/oauth/sign-in"}
+	methods = append(methods, web.AccessTokenMethod)
+	return web.SignIn{Workspace: w.ID, WorkspaceName: name, Request: sealed, Error: msg, Methods: methods, Action: "/codex-config/" + w.ID + "/oauth/sign-in"}
 }
 
 // oauthSignIn completes the sign-in page: on success it stores a code and
@@ -181,12 +182,12 @@ func (s *Server) oauthSignIn(c *call) error {
 	snap := s.snap.Load()
 	w, ok := snap.Workspace(ws)
 	if !ok {
-		configserver.RenderError(c.w, http.StatusNotFound, "no such workspace")
+		web.RenderSignInError(c.w, http.StatusNotFound, "no such workspace")
 		return nil
 	}
 	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxFormBytes)
 	if err := c.r.ParseForm(); err != nil {
-		configserver.RenderError(c.w, http.StatusBadRequest, "the form could not be read")
+		web.RenderSignInError(c.w, http.StatusBadRequest, "the form could not be read")
 		return nil
 	}
 	sealed := c.r.PostForm.Get("request")
@@ -195,29 +196,29 @@ func (s *Server) oauthSignIn(c *call) error {
 		err = errWrongWorkspace
 	}
 	if err != nil {
-		configserver.RenderError(c.w, http.StatusBadRequest, err.Error())
+		web.RenderSignInError(c.w, http.StatusBadRequest, err.Error())
 		return nil
 	}
 	switch c.path("method") {
 	case "deny":
 		http.Redirect(c.w, c.r, req.Callback(url.Values{"error": {"access_denied"}, "error_description": {"the sign-in was cancelled"}}), http.StatusFound)
 		return nil
-	case configserver.AccessTokenMethod.ID:
+	case web.AccessTokenMethod.ID:
 	default:
-		configserver.RenderError(c.w, http.StatusNotFound, "unknown sign-in method")
+		web.RenderSignInError(c.w, http.StatusNotFound, "unknown sign-in method")
 		return nil
 	}
 	secret := strings.TrimSpace(c.r.PostForm.Get("secret"))
 	p, err := snap.Authenticate(secret, s.now())
 	if err != nil || p.Token == nil || p.Token.Workspace != ws {
-		configserver.RenderPage(c.w, http.StatusUnauthorized, s.page(c, w, sealed, "That access token is not valid for "+w.ID+": it is unknown, revoked, expired or another workspace's. Ask your Codex administrator for a new one."))
+		web.RenderSignIn(c.w, http.StatusUnauthorized, s.page(c, w, sealed, "That access token is not valid for "+w.ID+": it is unknown, revoked, expired or another workspace's. Ask your Codex administrator for a new one."))
 		return nil
 	}
 	email := p.Token.User
 	acc, _, _ := snap.Access(ws, email)
 	for _, d := range []codexgov.Decision{acc[codexgov.SurfaceLocal], snap.CanHoldAccessToken(ws, email)} {
 		if !d.Allowed {
-			configserver.RenderPage(c.w, http.StatusForbidden, s.page(c, w, sealed, codexgov.AccessDeniedMessage+" ("+d.Reason+")"))
+			web.RenderSignIn(c.w, http.StatusForbidden, s.page(c, w, sealed, codexgov.AccessDeniedMessage+" ("+d.Reason+")"))
 			return nil
 		}
 	}
@@ -226,7 +227,7 @@ func (s *Server) oauthSignIn(c *call) error {
 		Challenge: req.Challenge, Scope: req.Scope, Resource: req.Resource, ExpiresAt: s.now().Add(configserver.CodeTTL)})
 	if err != nil {
 		s.log.Error("sign-in: storing the code failed", "err", err)
-		configserver.RenderPage(c.w, http.StatusServiceUnavailable, s.page(c, w, sealed, "The server could not complete the sign-in just now. Try again in a moment."))
+		web.RenderSignIn(c.w, http.StatusServiceUnavailable, s.page(c, w, sealed, "The server could not complete the sign-in just now. Try again in a moment."))
 		return nil
 	}
 	http.Redirect(c.w, c.r, req.Callback(url.Values{"code": {code}}), http.StatusFound)

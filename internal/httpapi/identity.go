@@ -14,6 +14,7 @@ import (
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/oidc"
+	"github.com/codexgov/codexgov/internal/web"
 )
 
 // Identity: upstream OIDC providers per workspace, single sign-on for the
@@ -162,8 +163,8 @@ func (s *Server) revokeToken(c *call) error {
 
 func (s *Server) devicePage(c *call) error {
 	code := c.r.URL.Query().Get("user_code")
-	renderPage(c.w, http.StatusOK, Page{Title: "Sign in a device", Lines: []string{"Enter the code codexgov login shows on your device."},
-		Forms: []Form{{Action: "/device", Inputs: []Input{{Name: "user_code", Label: "Code", Type: "text", Value: code}}, Buttons: []Button{{Label: "Continue"}}}}})
+	web.RenderPage(c.w, http.StatusOK, web.Page{Title: "Sign in a device", Lines: []string{"Enter the code codexgov login shows on your device."},
+		Forms: []web.Form{{Action: "/device", Inputs: []web.Input{{Name: "user_code", Label: "Code", Type: "text", Value: code}}, Buttons: []web.Button{{Label: "Continue"}}}}})
 	return nil
 }
 
@@ -192,7 +193,7 @@ func (s *Server) deviceSignIn(c *call) error {
 	}
 	d, msg := s.pendingDevice(c, c.r.PostForm.Get("user_code"))
 	if d == nil {
-		renderPage(c.w, http.StatusBadRequest, Page{Title: "Sign in a device", Error: msg, Forms: []Form{{Action: "/device", Method: "get", Buttons: []Button{{Label: "Try another code"}}}}})
+		web.RenderPage(c.w, http.StatusBadRequest, web.Page{Title: "Sign in a device", Error: msg, Forms: []web.Form{{Action: "/device", Method: "get", Buttons: []web.Button{{Label: "Try another code"}}}}})
 		return nil
 	}
 	s.renderDeviceSignIn(c, d, "", http.StatusOK)
@@ -201,18 +202,18 @@ func (s *Server) deviceSignIn(c *call) error {
 
 func (s *Server) renderDeviceSignIn(c *call, d *codexgov.DeviceAuthorization, errMsg string, status int) {
 	code := displayCode(d.UserCode)
-	p := Page{Title: "Approve codexgov login", Code: code, Error: errMsg,
+	p := web.Page{Title: "Approve codexgov login", Code: code, Error: errMsg,
 		Lines: []string{"A device asked to sign in to codexgov as you (" + d.UserAgent + "). Approve only if you started codexgov login and it shows this code."}}
 	if d.Workspace != "" {
 		p.Links = s.ssoLinks(c, d.Workspace, ssoFlow{Kind: "device", Workspace: d.Workspace, UserCode: d.UserCode})
 	} else {
-		p.Forms = append(p.Forms, Form{Action: "/device/sso", Method: "get", Hidden: []Field{{"user_code", d.UserCode}},
-			Inputs: []Input{{Name: "workspace", Label: "Workspace (for single sign-on)", Type: "text"}}, Buttons: []Button{{Label: "Continue with single sign-on"}}})
+		p.Forms = append(p.Forms, web.Form{Action: "/device/sso", Method: "get", Hidden: []web.Field{{Name: "user_code", Value: d.UserCode}},
+			Inputs: []web.Input{{Name: "workspace", Label: "Workspace (for single sign-on)", Type: "text"}}, Buttons: []web.Button{{Label: "Continue with single sign-on"}}})
 	}
-	p.Forms = append(p.Forms, Form{Action: "/device/approve", Hidden: []Field{{"user_code", d.UserCode}},
-		Inputs:  []Input{{Name: "secret", Label: "Or your access token (cgt_…)", Type: "password"}},
-		Buttons: []Button{{Name: "decision", Value: "approve", Label: "Approve"}, {Name: "decision", Value: "deny", Label: "Deny"}}})
-	renderPage(c.w, status, p)
+	p.Forms = append(p.Forms, web.Form{Action: "/device/approve", Hidden: []web.Field{{Name: "user_code", Value: d.UserCode}},
+		Inputs:  []web.Input{{Name: "secret", Label: "Or your access token (cgt_…)", Type: "password"}},
+		Buttons: []web.Button{{Name: "decision", Value: "approve", Label: "Approve"}, {Name: "decision", Value: "deny", Label: "Deny"}}})
+	web.RenderPage(c.w, status, p)
 }
 
 // deviceSSO picks the workspace's providers for a device code.
@@ -220,7 +221,7 @@ func (s *Server) deviceSSO(c *call) error {
 	q := c.r.URL.Query()
 	d, msg := s.pendingDevice(c, q.Get("user_code"))
 	if d == nil {
-		renderPage(c.w, http.StatusBadRequest, Page{Title: "Sign in a device", Error: msg})
+		web.RenderPage(c.w, http.StatusBadRequest, web.Page{Title: "Sign in a device", Error: msg})
 		return nil
 	}
 	ws := strings.TrimSpace(q.Get("workspace"))
@@ -233,7 +234,7 @@ func (s *Server) deviceSSO(c *call) error {
 		http.Redirect(c.w, c.r, links[0].Href, http.StatusFound)
 		return nil
 	}
-	renderPage(c.w, http.StatusOK, Page{Title: "Choose how to sign in", Code: displayCode(d.UserCode), Links: links})
+	web.RenderPage(c.w, http.StatusOK, web.Page{Title: "Choose how to sign in", Code: displayCode(d.UserCode), Links: links})
 	return nil
 }
 
@@ -245,7 +246,7 @@ func (s *Server) deviceApprove(c *call) error {
 	f := c.r.PostForm
 	d, msg := s.pendingDevice(c, f.Get("user_code"))
 	if d == nil {
-		renderPage(c.w, http.StatusBadRequest, Page{Title: "Sign in a device", Error: msg})
+		web.RenderPage(c.w, http.StatusBadRequest, web.Page{Title: "Sign in a device", Error: msg})
 		return nil
 	}
 	p, err := s.snap.Load().Authenticate(strings.TrimSpace(f.Get("secret")), s.now())
@@ -270,12 +271,12 @@ func (s *Server) deviceDecide(c *call) error {
 	}
 	var dd deviceDecision
 	if err := s.keys.OpenValue("device-decision", c.r.PostForm.Get("decision_token"), &dd); err != nil || s.now().Unix() >= dd.Expires {
-		renderPage(c.w, http.StatusBadRequest, Page{Title: "Sign in a device", Error: "This approval page expired; open the verification page again."})
+		web.RenderPage(c.w, http.StatusBadRequest, web.Page{Title: "Sign in a device", Error: "This approval page expired; open the verification page again."})
 		return nil
 	}
 	d, msg := s.pendingDevice(c, dd.UserCode)
 	if d == nil {
-		renderPage(c.w, http.StatusBadRequest, Page{Title: "Sign in a device", Error: msg})
+		web.RenderPage(c.w, http.StatusBadRequest, web.Page{Title: "Sign in a device", Error: msg})
 		return nil
 	}
 	s.decideDevice(c, d, dd.Workspace, dd.Email, c.r.PostForm.Get("decision") == "approve", "user:"+dd.Email+" (sso)")
@@ -300,10 +301,10 @@ func (s *Server) decideDevice(c *call, d *codexgov.DeviceAuthorization, ws, emai
 		return
 	}
 	if approve {
-		renderPage(c.w, http.StatusOK, Page{Title: "Device signed in", Lines: []string{"codexgov login on your device is signed in as " + email + " in " + ws + ". You can close this page."}})
+		web.RenderPage(c.w, http.StatusOK, web.Page{Title: "Device signed in", Lines: []string{"codexgov login on your device is signed in as " + email + " in " + ws + ". You can close this page."}})
 		return
 	}
-	renderPage(c.w, http.StatusOK, Page{Title: "Sign-in denied", Lines: []string{"The device was not signed in. If you did not start codexgov login, tell your administrator."}})
+	web.RenderPage(c.w, http.StatusOK, web.Page{Title: "Sign-in denied", Lines: []string{"The device was not signed in. If you did not start codexgov login, tell your administrator."}})
 }
 
 // --- single sign-on ---
@@ -340,7 +341,7 @@ func (s *Server) sessionCookieName(r *http.Request) string {
 }
 
 // ssoLinks are the sign-in links of a workspace's providers for a flow.
-func (s *Server) ssoLinks(c *call, ws string, flow ssoFlow) []Link {
+func (s *Server) ssoLinks(c *call, ws string, flow ssoFlow) []web.Link {
 	if _, ok := s.snap.Load().Workspace(ws); !ok {
 		return nil
 	}
@@ -348,7 +349,7 @@ func (s *Server) ssoLinks(c *call, ws string, flow ssoFlow) []Link {
 	if err != nil {
 		return nil
 	}
-	var out []Link
+	var out []web.Link
 	for _, p := range ps {
 		f := flow
 		f.Provider, f.Expires = p.Name, s.now().Add(ssoTTL).Unix()
@@ -356,7 +357,7 @@ func (s *Server) ssoLinks(c *call, ws string, flow ssoFlow) []Link {
 		if label == "" {
 			label = p.Name
 		}
-		out = append(out, Link{Href: "/sso/start?flow=" + url.QueryEscape(s.keys.SealValue("sso-flow", f)), Label: "Sign in with " + label})
+		out = append(out, web.Link{Href: "/sso/start?flow=" + url.QueryEscape(s.keys.SealValue("sso-flow", f)), Label: "Sign in with " + label})
 	}
 	return out
 }
@@ -368,7 +369,7 @@ func (s *Server) providerSecret(p *codexgov.IdentityProvider) (string, error) {
 func (s *Server) ssoRedirectURI(r *http.Request) string { return s.baseURL(r) + "/sso/callback" }
 
 func ssoFailed(c *call, status int, msg string) error {
-	renderPage(c.w, status, Page{Title: "Single sign-on failed", Error: msg, Lines: []string{"Start again from where you signed in. If this keeps happening, send this page to your administrator."}})
+	web.RenderPage(c.w, status, web.Page{Title: "Single sign-on failed", Error: msg, Lines: []string{"Start again from where you signed in. If this keeps happening, send this page to your administrator."}})
 	return nil
 }
 
@@ -472,9 +473,9 @@ func (s *Server) ssoCallback(c *call) error {
 			return ssoFailed(c, http.StatusBadRequest, msg)
 		}
 		tok := s.keys.SealValue("device-decision", deviceDecision{UserCode: d.UserCode, Workspace: p.Workspace, Email: u.Email, Expires: s.now().Add(ssoTTL).Unix()})
-		renderPage(c.w, http.StatusOK, Page{Title: "Approve codexgov login", Code: displayCode(d.UserCode),
+		web.RenderPage(c.w, http.StatusOK, web.Page{Title: "Approve codexgov login", Code: displayCode(d.UserCode),
 			Lines: []string{"Signed in as " + u.Email + ". A device asked to sign in to codexgov as you (" + d.UserAgent + "). Approve only if you started codexgov login and it shows this code."},
-			Forms: []Form{{Action: "/device/decide", Hidden: []Field{{"decision_token", tok}}, Buttons: []Button{{Name: "decision", Value: "approve", Label: "Approve"}, {Name: "decision", Value: "deny", Label: "Deny"}}}}})
+			Forms: []web.Form{{Action: "/device/decide", Hidden: []web.Field{{Name: "decision_token", Value: tok}}, Buttons: []web.Button{{Name: "decision", Value: "approve", Label: "Approve"}, {Name: "decision", Value: "deny", Label: "Deny"}}}}})
 		return nil
 	}
 	return ssoFailed(c, http.StatusBadRequest, "Unknown sign-in.")
@@ -556,15 +557,15 @@ func (s *Server) checkCSRF(c *call, sess *session) bool {
 func (s *Server) adminSignIn(c *call) error {
 	ws := c.path("ws")
 	if _, ok := s.snap.Load().Workspace(ws); !ok {
-		renderPage(c.w, http.StatusNotFound, Page{Title: "Not found", Error: "No workspace " + ws + "."})
+		web.RenderPage(c.w, http.StatusNotFound, web.Page{Title: "Not found", Error: "No workspace " + ws + "."})
 		return nil
 	}
 	links := s.ssoLinks(c, ws, ssoFlow{Kind: "admin", Workspace: ws})
-	p := Page{Title: "Sign in to codexgov · " + ws, Links: links}
+	p := web.Page{Title: "Sign in to codexgov · " + ws, Links: links}
 	if len(links) == 0 {
 		p.Lines = []string{"This workspace has no single sign-on set up. Administrators use the API with an API key or codexgov login."}
 	}
-	renderPage(c.w, http.StatusOK, p)
+	web.RenderPage(c.w, http.StatusOK, p)
 	return nil
 }
 
@@ -588,7 +589,7 @@ func (s *Server) adminHome(c *call) error {
 		return err
 	}
 	w, _ := s.snap.Load().Workspace(ws)
-	h := AdminHome{Workspace: ws, Email: sess.Email, CSRF: s.csrfToken(sess), Users: len(users), DeviceLogin: w.Settings.AllowDeviceCodeLogin, JIT: w.Settings.AllowJITProvisioning}
+	h := web.AdminHome{Workspace: ws, Email: sess.Email, CSRF: s.csrfToken(sess), Users: len(users), DeviceLogin: w.Settings.AllowDeviceCodeLogin, JIT: w.Settings.AllowJITProvisioning}
 	if c.r.URL.Query().Get("saved") == "1" {
 		h.Notice = "Settings saved."
 	}
@@ -598,14 +599,12 @@ func (s *Server) adminHome(c *call) error {
 		}
 	}
 	for _, g := range groups {
-		h.Groups = append(h.Groups, GroupRow{Name: g.Name, Members: len(g.Members), Roles: strings.Join(g.Roles, ", ")})
+		h.Groups = append(h.Groups, web.GroupRow{Name: g.Name, Members: len(g.Members), Roles: strings.Join(g.Roles, ", ")})
 	}
 	for _, p := range ps {
 		h.Providers = append(h.Providers, p.Name)
 	}
-	configserver.SecurityHeaders(c.w.Header())
-	c.w.WriteHeader(http.StatusOK)
-	return adminPage.Execute(c.w, h)
+	return web.RenderAdmin(c.w, http.StatusOK, h)
 }
 
 func (s *Server) adminSettings(c *call) error {
@@ -615,11 +614,11 @@ func (s *Server) adminSettings(c *call) error {
 	}
 	sess, scopes := s.webSession(c, ws)
 	if sess == nil || !s.checkCSRF(c, sess) {
-		renderPage(c.w, http.StatusForbidden, Page{Title: "Not saved", Error: "This form is not valid for your session (it expired, or it was sent from another site). Nothing was changed."})
+		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not saved", Error: "This form is not valid for your session (it expired, or it was sent from another site). Nothing was changed."})
 		return nil
 	}
 	if !slices.Contains(scopes, codexgov.ScopeAdminWrite) {
-		renderPage(c.w, http.StatusForbidden, Page{Title: "Not saved", Error: "Your roles do not allow changing settings."})
+		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not saved", Error: "Your roles do not allow changing settings."})
 		return nil
 	}
 	on := func(k string) *bool { v := c.r.PostForm.Get(k) == "on"; return &v }
@@ -638,7 +637,7 @@ func (s *Server) adminSignOut(c *call) error {
 		return err
 	}
 	if sess, _ := s.webSession(c, ws); sess == nil || !s.checkCSRF(c, sess) {
-		renderPage(c.w, http.StatusForbidden, Page{Title: "Not signed out", Error: "This form is not valid for your session."})
+		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not signed out", Error: "This form is not valid for your session."})
 		return nil
 	}
 	http.SetCookie(c.w, &http.Cookie{Name: s.sessionCookieName(c.r), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secureCookies(c.r), SameSite: http.SameSiteLaxMode})
