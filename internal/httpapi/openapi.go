@@ -67,7 +67,7 @@ func buildOpenAPI() map[string]any {
 		if rt.Auth == Client {
 			responses["304"] = map[string]any{"description": "If-None-Match matched the ETag"}
 		}
-		if rt.Auth != Public {
+		if rt.Auth.Authenticates() {
 			op["security"] = []any{map[string]any{"bearer": []any{}}}
 			responses["401"] = errResp("no valid credential")
 			responses["403"] = errResp("the credential may not call this route")
@@ -83,6 +83,9 @@ func buildOpenAPI() map[string]any {
 		if rt.Auth == Key {
 			op["x-codexgov-scope"] = string(rt.Scope)
 		}
+		op["x-codexgov-surface"] = rt.Surface
+		op["x-codexgov-auth"] = rt.Auth.String()
+		op["x-codexgov-errors"] = rt.Errors.String()
 		if paths[rt.Path] == nil {
 			paths[rt.Path] = map[string]any{}
 		}

@@ -6,15 +6,58 @@ import (
 	"github.com/codexgov/codexgov"
 )
 
-// Auth is how a route authenticates its caller.
+// Auth is how a route authenticates its caller. The first four are checked
+// before the handler runs (Authenticates); the others by the handler, with
+// the proof their protocol carries.
 type Auth int
 
 // The kinds of authentication.
 const (
-	Public Auth = iota // no credential
-	Client             // a user's access token
-	Key                // an API key with Route.Scope
-	Any                // any credential: an API key, an access token, an enrollment token, a person's login
+	Public      Auth = iota // no credential
+	Client                  // a client credential: an access token, an enrollment token, a codexgov login
+	Key                     // an API key with Route.Scope, or a person's login with that scope through their roles
+	Any                     // any credential: an API key, an access token, an enrollment token, a person's login
+	Session                 // the admin web session cookie, and on a POST its CSRF token and Origin
+	ConfigToken             // the configuration server's OAuth access token (Bearer)
+	PathToken               // an enrollment token in the path
+	Protocol                // the protocol's own proof: a sealed request or state, PKCE, a device code, a refresh token
+)
+
+// Authenticates reports whether the route table checks the credential
+// before the handler runs.
+func (a Auth) Authenticates() bool { return a == Client || a == Key || a == Any }
+
+var authNames = map[Auth]string{Public: "public", Client: "client", Key: "key", Any: "any", Session: "session", ConfigToken: "config-token", PathToken: "path-token", Protocol: "protocol"}
+
+func (a Auth) String() string { return authNames[a] }
+
+// Errors is the format a route's errors take.
+type Errors int
+
+// The error formats.
+const (
+	errorsUnset Errors = iota
+	JSON               // the API's ErrorBody
+	OAuth              // RFC 6749 §5.2 {"error","error_description"}
+	SCIM               // RFC 7644 §3.12 SCIM error schema
+	Page               // an HTML page
+)
+
+var errorsNames = map[Errors]string{JSON: "json", OAuth: "oauth", SCIM: "scim", Page: "html"}
+
+func (e Errors) String() string { return errorsNames[e] }
+
+// The surfaces: each route belongs to one, and its handler lives in
+// SURFACE_handlers.go (TestHandlersLiveWithTheirSurface).
+const (
+	SurfaceOps          = "ops"          // health, readiness, metrics, JWKS, OpenAPI
+	SurfaceClient       = "client"       // what machines fetch and report
+	SurfaceAdmin        = "admin"        // the admin REST API
+	SurfaceConfigServer = "configserver" // Codex's configuration server: OAuth authorization server and bundles
+	SurfaceDevice       = "device"       // RFC 8628 device login for codexgov login
+	SurfaceSSO          = "sso"          // single sign-on through a workspace's identity provider
+	SurfaceWeb          = "web"          // the admin web pages
+	SurfaceSCIM         = "scim"         // SCIM 2.0 provisioning
 )
 
 // Route is one entry of the route table.
@@ -32,9 +75,11 @@ type Route struct {
 	Query []Param
 	// Raw marks a route that writes its own non-JSON body.
 	Raw bool
-	// SCIM marks a SCIM 2.0 route: the workspace is the key's, and errors
-	// use the SCIM error schema.
-	SCIM bool
+	// Surface is the part of the server the route belongs to.
+	Surface string
+	// Errors is the format of the route's errors. SCIM routes take the
+	// workspace from their key.
+	Errors Errors
 
 	handle func(s *Server, c *call) (any, error)
 	raw    func(s *Server, c *call) error
@@ -50,125 +95,125 @@ const ws = "/api/v1/workspaces/{ws}"
 // Routes is the route table: everything the server answers.
 func Routes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/healthz", Auth: Public, Summary: "Liveness and database reachability", Out: Health{}, handle: (*Server).health},
-		{Method: "GET", Path: "/readyz", Auth: Public, Summary: "Readiness for a load balancer: 503 while the server drains on shutdown", Out: Health{}, Raw: true, raw: (*Server).ready},
-		{Method: "GET", Path: "/metrics", Auth: Public, Summary: "Prometheus metrics", Raw: true, raw: (*Server).metrics},
-		{Method: "GET", Path: "/.well-known/jwks.json", Auth: Public, Summary: "Public keys that verify distributed documents", Raw: true, raw: (*Server).jwks},
-		{Method: "GET", Path: "/api/v1/openapi.json", Auth: Public, Summary: "This API's OpenAPI 3.1 document", Raw: true, raw: (*Server).openapi},
+		{Method: "GET", Path: "/healthz", Auth: Public, Surface: SurfaceOps, Errors: JSON, Summary: "Liveness and database reachability", Out: Health{}, handle: (*Server).health},
+		{Method: "GET", Path: "/readyz", Auth: Public, Surface: SurfaceOps, Errors: JSON, Summary: "Readiness for a load balancer: 503 while the server drains on shutdown", Out: Health{}, Raw: true, raw: (*Server).ready},
+		{Method: "GET", Path: "/metrics", Auth: Public, Surface: SurfaceOps, Errors: JSON, Summary: "Prometheus metrics", Raw: true, raw: (*Server).metrics},
+		{Method: "GET", Path: "/.well-known/jwks.json", Auth: Public, Surface: SurfaceOps, Errors: JSON, Summary: "Public keys that verify distributed documents", Raw: true, raw: (*Server).jwks},
+		{Method: "GET", Path: "/api/v1/openapi.json", Auth: Public, Surface: SurfaceOps, Errors: JSON, Summary: "This API's OpenAPI 3.1 document", Raw: true, raw: (*Server).openapi},
 
-		{Method: "GET", Path: "/api/v1/client/requirements", Auth: Client, Summary: "The caller's effective requirements.toml (ETag, detached JWS)", Raw: true, raw: (*Server).clientRequirements},
-		{Method: "GET", Path: "/api/v1/client/defaults", Auth: Client, Summary: "The caller's managed defaults (managed_config.toml)", Raw: true, raw: (*Server).clientDefaults},
-		{Method: "POST", Path: "/api/v1/client/sync-reports", Auth: Client, Status: 204, Summary: "codexgov sync reports a run: machine, Codex version, applied policy hash, result (feeds the devices list)", In: codexgov.SyncReport{}, handle: (*Server).syncReport},
-		{Method: "GET", Path: "/api/v1/client/access", Auth: Client, Summary: "The caller's access decision per Codex surface", Out: ClientAccess{}, handle: (*Server).clientAccess},
+		{Method: "GET", Path: "/api/v1/client/requirements", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's effective requirements.toml (ETag, detached JWS)", Raw: true, raw: (*Server).clientRequirements},
+		{Method: "GET", Path: "/api/v1/client/defaults", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's managed defaults (managed_config.toml)", Raw: true, raw: (*Server).clientDefaults},
+		{Method: "POST", Path: "/api/v1/client/sync-reports", Auth: Client, Surface: SurfaceClient, Errors: JSON, Status: 204, Summary: "codexgov sync reports a run: machine, Codex version, applied policy hash, result (feeds the devices list)", In: codexgov.SyncReport{}, handle: (*Server).syncReport},
+		{Method: "GET", Path: "/api/v1/client/access", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's access decision per Codex surface", Out: ClientAccess{}, handle: (*Server).clientAccess},
 
-		{Method: "GET", Path: configBase + "/codex/config/bundle", Auth: Public, Summary: "Codex's configuration bundle for an OAuth sign-in (Authorization: Bearer <access token from the token endpoint>)", Raw: true, raw: (*Server).oauthBundle},
-		{Method: "GET", Path: configBase + "/oauth/authorize", Auth: Public, Summary: "OAuth authorization endpoint (code + PKCE S256, loopback redirect): the sign-in page", Raw: true, raw: (*Server).oauthAuthorize},
-		{Method: "POST", Path: configBase + "/oauth/sign-in/{method}", Auth: Public, Summary: "Complete the sign-in page with one sign-in method (access-token) or deny", Raw: true, raw: (*Server).oauthSignIn},
-		{Method: "POST", Path: configBase + "/oauth/token", Auth: Public, Summary: "OAuth token endpoint: authorization_code (PKCE) and refresh_token grants, public client", Raw: true, raw: (*Server).oauthToken},
-		{Method: "GET", Path: enrollBase + "/codex/config/bundle", Auth: Public, Summary: "Codex's configuration bundle for an enrollment token (the token is in the path)", Raw: true, raw: (*Server).enrollBundle},
-		{Method: "GET", Path: enrollBase + "/install", Auth: Public, Summary: "What codexgov install writes for an enrollment token", Out: Bootstrap{}, handle: (*Server).installEnroll},
+		{Method: "GET", Path: configBase + "/codex/config/bundle", Auth: ConfigToken, Surface: SurfaceConfigServer, Errors: JSON, Summary: "Codex's configuration bundle for an OAuth sign-in (Authorization: Bearer <access token from the token endpoint>)", Raw: true, raw: (*Server).oauthBundle},
+		{Method: "GET", Path: configBase + "/oauth/authorize", Auth: Public, Surface: SurfaceConfigServer, Errors: Page, Summary: "OAuth authorization endpoint (code + PKCE S256, loopback redirect): the sign-in page", Raw: true, raw: (*Server).oauthAuthorize},
+		{Method: "POST", Path: configBase + "/oauth/sign-in/{method}", Auth: Protocol, Surface: SurfaceConfigServer, Errors: Page, Summary: "Complete the sign-in page with one sign-in method (access-token) or deny", Raw: true, raw: (*Server).oauthSignIn},
+		{Method: "POST", Path: configBase + "/oauth/token", Auth: Protocol, Surface: SurfaceConfigServer, Errors: OAuth, Summary: "OAuth token endpoint: authorization_code (PKCE) and refresh_token grants, public client", Raw: true, raw: (*Server).oauthToken},
+		{Method: "GET", Path: enrollBase + "/codex/config/bundle", Auth: PathToken, Surface: SurfaceConfigServer, Errors: JSON, Summary: "Codex's configuration bundle for an enrollment token (the token is in the path)", Raw: true, raw: (*Server).enrollBundle},
+		{Method: "GET", Path: enrollBase + "/install", Auth: PathToken, Surface: SurfaceConfigServer, Errors: JSON, Summary: "What codexgov install writes for an enrollment token", Out: Bootstrap{}, handle: (*Server).installEnroll},
 
-		{Method: "POST", Path: "/oauth/device/code", Auth: Public, Summary: "RFC 8628 device authorization for codexgov login (client_id codexgov-cli; optional workspace)", Raw: true, raw: (*Server).deviceCode},
-		{Method: "POST", Path: "/oauth/token", Auth: Public, Summary: "codexgov login's token endpoint: device_code and refresh_token grants", Raw: true, raw: (*Server).globalToken},
-		{Method: "POST", Path: "/oauth/revoke", Auth: Public, Summary: "RFC 7009 revocation of codexgov login's refresh token (codexgov logout)", Raw: true, raw: (*Server).revokeToken},
-		{Method: "GET", Path: "/device", Auth: Public, Summary: "Device verification page: enter the code codexgov login shows", Raw: true, raw: (*Server).devicePage},
-		{Method: "POST", Path: "/device", Auth: Public, Summary: "Device verification page: sign in to approve a code", Raw: true, raw: (*Server).deviceSignIn},
-		{Method: "GET", Path: "/device/sso", Auth: Public, Summary: "Device verification page: single sign-on through a workspace's provider", Raw: true, raw: (*Server).deviceSSO},
-		{Method: "POST", Path: "/device/approve", Auth: Public, Summary: "Device verification page: approve or deny with an access token", Raw: true, raw: (*Server).deviceApprove},
-		{Method: "POST", Path: "/device/decide", Auth: Public, Summary: "Device verification page: approve or deny after single sign-on", Raw: true, raw: (*Server).deviceDecide},
-		{Method: "GET", Path: "/sso/start", Auth: Public, Summary: "Single sign-on: go to the workspace's identity provider", Raw: true, raw: (*Server).ssoStart},
-		{Method: "GET", Path: "/sso/callback", Auth: Public, Summary: "Single sign-on: the identity provider's redirect URI (register https://HOST/sso/callback)", Raw: true, raw: (*Server).ssoCallback},
-		{Method: "GET", Path: "/ui/{ws}/sign-in", Auth: Public, Summary: "Admin web sign-in (single sign-on)", Raw: true, raw: (*Server).adminSignIn},
-		{Method: "GET", Path: "/ui/{ws}", Auth: Public, Summary: "Admin web page (session cookie)", Raw: true, raw: (*Server).adminHome},
-		{Method: "POST", Path: "/ui/{ws}/settings", Auth: Public, Summary: "Admin web page: change sign-in settings (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSettings},
-		{Method: "POST", Path: "/ui/{ws}/sign-out", Auth: Public, Summary: "Admin web page: sign out (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSignOut},
+		{Method: "POST", Path: "/oauth/device/code", Auth: Protocol, Surface: SurfaceDevice, Errors: OAuth, Summary: "RFC 8628 device authorization for codexgov login (client_id codexgov-cli; optional workspace)", Raw: true, raw: (*Server).deviceCode},
+		{Method: "POST", Path: "/oauth/token", Auth: Protocol, Surface: SurfaceDevice, Errors: OAuth, Summary: "codexgov login's token endpoint: device_code and refresh_token grants", Raw: true, raw: (*Server).globalToken},
+		{Method: "POST", Path: "/oauth/revoke", Auth: Protocol, Surface: SurfaceDevice, Errors: OAuth, Summary: "RFC 7009 revocation of codexgov login's refresh token (codexgov logout)", Raw: true, raw: (*Server).revokeToken},
+		{Method: "GET", Path: "/device", Auth: Public, Surface: SurfaceDevice, Errors: Page, Summary: "Device verification page: enter the code codexgov login shows", Raw: true, raw: (*Server).devicePage},
+		{Method: "POST", Path: "/device", Auth: Protocol, Surface: SurfaceDevice, Errors: Page, Summary: "Device verification page: sign in to approve a code", Raw: true, raw: (*Server).deviceSignIn},
+		{Method: "GET", Path: "/device/sso", Auth: Protocol, Surface: SurfaceDevice, Errors: Page, Summary: "Device verification page: single sign-on through a workspace's provider", Raw: true, raw: (*Server).deviceSSO},
+		{Method: "POST", Path: "/device/approve", Auth: Protocol, Surface: SurfaceDevice, Errors: Page, Summary: "Device verification page: approve or deny with an access token", Raw: true, raw: (*Server).deviceApprove},
+		{Method: "POST", Path: "/device/decide", Auth: Protocol, Surface: SurfaceDevice, Errors: Page, Summary: "Device verification page: approve or deny after single sign-on", Raw: true, raw: (*Server).deviceDecide},
+		{Method: "GET", Path: "/sso/start", Auth: Protocol, Surface: SurfaceSSO, Errors: Page, Summary: "Single sign-on: go to the workspace's identity provider", Raw: true, raw: (*Server).ssoStart},
+		{Method: "GET", Path: "/sso/callback", Auth: Protocol, Surface: SurfaceSSO, Errors: Page, Summary: "Single sign-on: the identity provider's redirect URI (register https://HOST/sso/callback)", Raw: true, raw: (*Server).ssoCallback},
+		{Method: "GET", Path: "/ui/{ws}/sign-in", Auth: Public, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web sign-in (single sign-on)", Raw: true, raw: (*Server).adminSignIn},
+		{Method: "GET", Path: "/ui/{ws}", Auth: Session, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web page (session cookie)", Raw: true, raw: (*Server).adminHome},
+		{Method: "POST", Path: "/ui/{ws}/settings", Auth: Session, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web page: change sign-in settings (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSettings},
+		{Method: "POST", Path: "/ui/{ws}/sign-out", Auth: Session, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web page: sign out (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSignOut},
 
-		{Method: "GET", Path: scimBase + "/ServiceProviderConfig", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: what this service provider supports", raw: (*Server).scimServiceProviderConfig},
-		{Method: "GET", Path: scimBase + "/ResourceTypes", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: resource types (User, Group)", raw: (*Server).scimResourceTypes},
-		{Method: "GET", Path: scimBase + "/ResourceTypes/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: one resource type (User or Group), the meta.location the list publishes", raw: (*Server).scimResourceTypes},
-		{Method: "GET", Path: scimBase + "/Schemas", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: schemas", raw: (*Server).scimSchemas},
-		{Method: "GET", Path: scimBase + "/Schemas/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: one schema", raw: (*Server).scimSchemas},
-		{Method: "GET", Path: scimBase + "/Users", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: list users (filter, startIndex, count, attributes, excludedAttributes)", raw: (*Server).scimListUsers},
-		{Method: "POST", Path: scimBase + "/Users", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 201, Summary: "SCIM: provision a user (userName is the email)", raw: (*Server).scimCreateUser},
-		{Method: "GET", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: get a user", raw: (*Server).scimGetUser},
-		{Method: "PUT", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: replace a user", raw: (*Server).scimReplaceUser},
-		{Method: "PATCH", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: patch a user (active=false deactivates)", raw: (*Server).scimPatchUser},
-		{Method: "DELETE", Path: scimBase + "/Users/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 204, Summary: "SCIM: delete a user: memberships removed, credentials revoked, the audit trail kept; the userName can be provisioned again", raw: (*Server).scimDeleteUser},
-		{Method: "GET", Path: scimBase + "/Groups", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: list groups", raw: (*Server).scimListGroups},
-		{Method: "POST", Path: scimBase + "/Groups", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 201, Summary: "SCIM: create a group", raw: (*Server).scimCreateGroup},
-		{Method: "GET", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: get a group", raw: (*Server).scimGetGroup},
-		{Method: "PUT", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: replace a group", raw: (*Server).scimReplaceGroup},
-		{Method: "PATCH", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Summary: "SCIM: patch a group's members (add, remove, replace)", raw: (*Server).scimPatchGroup},
-		{Method: "DELETE", Path: scimBase + "/Groups/{id}", Auth: Key, Scope: codexgov.ScopeSCIM, SCIM: true, Status: 204, Summary: "SCIM: delete a group no assignment rule uses", raw: (*Server).scimDeleteGroup},
+		{Method: "GET", Path: scimBase + "/ServiceProviderConfig", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: what this service provider supports", raw: (*Server).scimServiceProviderConfig},
+		{Method: "GET", Path: scimBase + "/ResourceTypes", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: resource types (User, Group)", raw: (*Server).scimResourceTypes},
+		{Method: "GET", Path: scimBase + "/ResourceTypes/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: one resource type (User or Group), the meta.location the list publishes", raw: (*Server).scimResourceTypes},
+		{Method: "GET", Path: scimBase + "/Schemas", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: schemas", raw: (*Server).scimSchemas},
+		{Method: "GET", Path: scimBase + "/Schemas/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: one schema", raw: (*Server).scimSchemas},
+		{Method: "GET", Path: scimBase + "/Users", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: list users (filter, startIndex, count, attributes, excludedAttributes)", raw: (*Server).scimListUsers},
+		{Method: "POST", Path: scimBase + "/Users", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Status: 201, Summary: "SCIM: provision a user (userName is the email)", raw: (*Server).scimCreateUser},
+		{Method: "GET", Path: scimBase + "/Users/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: get a user", raw: (*Server).scimGetUser},
+		{Method: "PUT", Path: scimBase + "/Users/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: replace a user", raw: (*Server).scimReplaceUser},
+		{Method: "PATCH", Path: scimBase + "/Users/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: patch a user (active=false deactivates)", raw: (*Server).scimPatchUser},
+		{Method: "DELETE", Path: scimBase + "/Users/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Status: 204, Summary: "SCIM: delete a user: memberships removed, credentials revoked, the audit trail kept; the userName can be provisioned again", raw: (*Server).scimDeleteUser},
+		{Method: "GET", Path: scimBase + "/Groups", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: list groups", raw: (*Server).scimListGroups},
+		{Method: "POST", Path: scimBase + "/Groups", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Status: 201, Summary: "SCIM: create a group", raw: (*Server).scimCreateGroup},
+		{Method: "GET", Path: scimBase + "/Groups/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: get a group", raw: (*Server).scimGetGroup},
+		{Method: "PUT", Path: scimBase + "/Groups/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: replace a group", raw: (*Server).scimReplaceGroup},
+		{Method: "PATCH", Path: scimBase + "/Groups/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: patch a group's members (add, remove, replace)", raw: (*Server).scimPatchGroup},
+		{Method: "DELETE", Path: scimBase + "/Groups/{id}", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Status: 204, Summary: "SCIM: delete a group no assignment rule uses", raw: (*Server).scimDeleteGroup},
 
-		{Method: "GET", Path: "/api/v1/whoami", Auth: Any, Summary: "Who the credential is: its kind, id, workspace, identity and scopes", Out: codexgov.WhoAmI{}, handle: (*Server).whoami},
-		{Method: "GET", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List the workspaces the key can see", Out: []codexgov.Workspace{}, handle: (*Server).listWorkspaces},
-		{Method: "POST", Path: "/api/v1/workspaces", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Create a workspace", In: CreateWorkspace{}, Out: codexgov.Workspace{}, handle: (*Server).createWorkspace},
-		{Method: "GET", Path: ws, Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a workspace", Out: codexgov.Workspace{}, handle: (*Server).getWorkspace},
-		{Method: "GET", Path: ws + "/settings", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get the workspace settings", Out: codexgov.Settings{}, handle: (*Server).getSettings},
-		{Method: "PATCH", Path: ws + "/settings", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Change workspace settings", In: codexgov.SettingsUpdate{}, Out: codexgov.Settings{}, handle: (*Server).updateSettings},
+		{Method: "GET", Path: "/api/v1/whoami", Auth: Any, Surface: SurfaceAdmin, Errors: JSON, Summary: "Who the credential is: its kind, id, workspace, identity and scopes", Out: codexgov.WhoAmI{}, handle: (*Server).whoami},
+		{Method: "GET", Path: "/api/v1/workspaces", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "List the workspaces the key can see", Out: []codexgov.Workspace{}, handle: (*Server).listWorkspaces},
+		{Method: "POST", Path: "/api/v1/workspaces", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Create a workspace", In: CreateWorkspace{}, Out: codexgov.Workspace{}, handle: (*Server).createWorkspace},
+		{Method: "GET", Path: ws, Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Get a workspace", Out: codexgov.Workspace{}, handle: (*Server).getWorkspace},
+		{Method: "GET", Path: ws + "/settings", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Get the workspace settings", Out: codexgov.Settings{}, handle: (*Server).getSettings},
+		{Method: "PATCH", Path: ws + "/settings", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Change workspace settings", In: codexgov.SettingsUpdate{}, Out: codexgov.Settings{}, handle: (*Server).updateSettings},
 
-		{Method: "GET", Path: ws + "/users", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List users", Out: []codexgov.User{}, handle: (*Server).listUsers},
-		{Method: "POST", Path: ws + "/users", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Add a user", In: CreateUser{}, Out: codexgov.User{}, handle: (*Server).createUser},
-		{Method: "GET", Path: ws + "/users/{email}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a user", Out: codexgov.User{}, handle: (*Server).getUser},
-		{Method: "PATCH", Path: ws + "/users/{email}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Rename, deactivate or reactivate a user", In: codexgov.UserUpdate{}, Out: codexgov.User{}, handle: (*Server).updateUser},
+		{Method: "GET", Path: ws + "/users", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "List users", Out: []codexgov.User{}, handle: (*Server).listUsers},
+		{Method: "POST", Path: ws + "/users", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Add a user", In: CreateUser{}, Out: codexgov.User{}, handle: (*Server).createUser},
+		{Method: "GET", Path: ws + "/users/{email}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Get a user", Out: codexgov.User{}, handle: (*Server).getUser},
+		{Method: "PATCH", Path: ws + "/users/{email}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Rename, deactivate or reactivate a user", In: codexgov.UserUpdate{}, Out: codexgov.User{}, handle: (*Server).updateUser},
 
-		{Method: "GET", Path: ws + "/groups", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List groups", Out: []codexgov.Group{}, handle: (*Server).listGroups},
-		{Method: "POST", Path: ws + "/groups", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Create a group", In: CreateGroup{}, Out: codexgov.Group{}, handle: (*Server).createGroup},
-		{Method: "GET", Path: ws + "/groups/{group}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a group with its members and roles", Out: codexgov.Group{}, handle: (*Server).getGroup},
-		{Method: "DELETE", Path: ws + "/groups/{group}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a group no assignment rule uses", handle: (*Server).deleteGroup},
-		{Method: "PUT", Path: ws + "/groups/{group}/members/{email}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Add a member", Out: codexgov.Group{}, handle: (*Server).addMember},
-		{Method: "DELETE", Path: ws + "/groups/{group}/members/{email}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Remove a member", Out: codexgov.Group{}, handle: (*Server).removeMember},
-		{Method: "PUT", Path: ws + "/groups/{group}/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Grant a role to a group", Out: codexgov.Group{}, handle: (*Server).grantRole},
-		{Method: "DELETE", Path: ws + "/groups/{group}/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Revoke a role from a group", Out: codexgov.Group{}, handle: (*Server).revokeRole},
+		{Method: "GET", Path: ws + "/groups", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "List groups", Out: []codexgov.Group{}, handle: (*Server).listGroups},
+		{Method: "POST", Path: ws + "/groups", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Create a group", In: CreateGroup{}, Out: codexgov.Group{}, handle: (*Server).createGroup},
+		{Method: "GET", Path: ws + "/groups/{group}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Get a group with its members and roles", Out: codexgov.Group{}, handle: (*Server).getGroup},
+		{Method: "DELETE", Path: ws + "/groups/{group}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a group no assignment rule uses", handle: (*Server).deleteGroup},
+		{Method: "PUT", Path: ws + "/groups/{group}/members/{email}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Add a member", Out: codexgov.Group{}, handle: (*Server).addMember},
+		{Method: "DELETE", Path: ws + "/groups/{group}/members/{email}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Remove a member", Out: codexgov.Group{}, handle: (*Server).removeMember},
+		{Method: "PUT", Path: ws + "/groups/{group}/roles/{role}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Grant a role to a group", Out: codexgov.Group{}, handle: (*Server).grantRole},
+		{Method: "DELETE", Path: ws + "/groups/{group}/roles/{role}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Revoke a role from a group", Out: codexgov.Group{}, handle: (*Server).revokeRole},
 
-		{Method: "GET", Path: ws + "/roles", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List roles", Out: []codexgov.Role{}, handle: (*Server).listRoles},
-		{Method: "POST", Path: ws + "/roles", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Create a custom role", In: CreateRole{}, Out: codexgov.Role{}, handle: (*Server).createRole},
-		{Method: "GET", Path: ws + "/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a role", Out: codexgov.Role{}, handle: (*Server).getRole},
-		{Method: "PATCH", Path: ws + "/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Change a role's description or permissions", In: codexgov.RoleUpdate{}, Out: codexgov.Role{}, handle: (*Server).updateRole},
-		{Method: "DELETE", Path: ws + "/roles/{role}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a role no group holds", handle: (*Server).deleteRole},
+		{Method: "GET", Path: ws + "/roles", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "List roles", Out: []codexgov.Role{}, handle: (*Server).listRoles},
+		{Method: "POST", Path: ws + "/roles", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 201, Summary: "Create a custom role", In: CreateRole{}, Out: codexgov.Role{}, handle: (*Server).createRole},
+		{Method: "GET", Path: ws + "/roles/{role}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Get a role", Out: codexgov.Role{}, handle: (*Server).getRole},
+		{Method: "PATCH", Path: ws + "/roles/{role}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Change a role's description or permissions", In: codexgov.RoleUpdate{}, Out: codexgov.Role{}, handle: (*Server).updateRole},
+		{Method: "DELETE", Path: ws + "/roles/{role}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a role no group holds", handle: (*Server).deleteRole},
 
-		{Method: "GET", Path: ws + "/policies", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List policies (current versions)", Out: []codexgov.PolicyVersion{}, handle: (*Server).listPolicies},
-		{Method: "PUT", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Query: []Param{{"dry_run", "true: validate and diff against the current version, store nothing (the answer is a PolicyDryRun)"}}, Summary: "Write a new version of a policy (validated as Codex 0.169.0 reads it)", In: PutPolicy{}, Out: codexgov.PolicyVersion{}, handle: (*Server).putPolicy},
-		{Method: "GET", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get a policy version", Query: []Param{{"version", "version number; the current one when absent"}}, Out: codexgov.PolicyVersion{}, handle: (*Server).getPolicy},
-		{Method: "DELETE", Path: ws + "/policies/{policy}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a policy the assignment does not use", handle: (*Server).deletePolicy},
-		{Method: "GET", Path: ws + "/policies/{policy}/versions", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "A policy's history, oldest first", Out: []codexgov.PolicyVersion{}, handle: (*Server).policyHistory},
-		{Method: "GET", Path: ws + "/policies/{policy}/diff", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Unified diff between two versions", Query: []Param{{"from", "older version (default: current-1)"}, {"to", "newer version (default: current)"}}, Out: codexgov.PolicyDiff{}, handle: (*Server).policyDiff},
+		{Method: "GET", Path: ws + "/policies", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "List policies (current versions)", Out: []codexgov.PolicyVersion{}, handle: (*Server).listPolicies},
+		{Method: "PUT", Path: ws + "/policies/{policy}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Query: []Param{{"dry_run", "true: validate and diff against the current version, store nothing (the answer is a PolicyDryRun)"}}, Summary: "Write a new version of a policy (validated as Codex 0.169.0 reads it)", In: PutPolicy{}, Out: codexgov.PolicyVersion{}, handle: (*Server).putPolicy},
+		{Method: "GET", Path: ws + "/policies/{policy}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Get a policy version", Query: []Param{{"version", "version number; the current one when absent"}}, Out: codexgov.PolicyVersion{}, handle: (*Server).getPolicy},
+		{Method: "DELETE", Path: ws + "/policies/{policy}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Delete a policy the assignment does not use", handle: (*Server).deletePolicy},
+		{Method: "GET", Path: ws + "/policies/{policy}/versions", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "A policy's history, oldest first", Out: []codexgov.PolicyVersion{}, handle: (*Server).policyHistory},
+		{Method: "GET", Path: ws + "/policies/{policy}/diff", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Unified diff between two versions", Query: []Param{{"from", "older version (default: current-1)"}, {"to", "newer version (default: current)"}}, Out: codexgov.PolicyDiff{}, handle: (*Server).policyDiff},
 
-		{Method: "GET", Path: ws + "/assignment", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "The ordered group-to-policy rules and the default policy", Out: codexgov.Assignment{}, handle: (*Server).getAssignment},
-		{Method: "PUT", Path: ws + "/assignment", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Replace the assignment", In: codexgov.Assignment{}, Out: codexgov.Assignment{}, handle: (*Server).setAssignment},
-		{Method: "GET", Path: ws + "/lookup", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Which policy a user or group gets, and why", Query: []Param{{"user", "a user's email"}, {"group", "a group name"}}, Out: codexgov.Lookup{}, handle: (*Server).lookup},
+		{Method: "GET", Path: ws + "/assignment", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "The ordered group-to-policy rules and the default policy", Out: codexgov.Assignment{}, handle: (*Server).getAssignment},
+		{Method: "PUT", Path: ws + "/assignment", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Replace the assignment", In: codexgov.Assignment{}, Out: codexgov.Assignment{}, handle: (*Server).setAssignment},
+		{Method: "GET", Path: ws + "/lookup", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Which policy a user or group gets, and why", Query: []Param{{"user", "a user's email"}, {"group", "a group name"}}, Out: codexgov.Lookup{}, handle: (*Server).lookup},
 
-		{Method: "GET", Path: ws + "/api-keys", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List API keys (no secrets)", Out: []codexgov.APIKey{}, handle: (*Server).listAPIKeys},
-		{Method: "POST", Path: ws + "/api-keys", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Create an API key; the secret is in this response only", In: CreateAPIKey{}, Out: codexgov.APIKey{}, handle: (*Server).createAPIKey},
-		{Method: "DELETE", Path: ws + "/api-keys/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an API key", Out: codexgov.APIKey{}, handle: (*Server).revokeAPIKey},
-		{Method: "GET", Path: ws + "/access-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List access tokens (no secrets)", Out: []codexgov.AccessToken{}, handle: (*Server).listAccessTokens},
-		{Method: "POST", Path: ws + "/access-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an access token to a user; the secret is in this response only", In: CreateAccessToken{}, Out: codexgov.AccessToken{}, handle: (*Server).createAccessToken},
-		{Method: "DELETE", Path: ws + "/access-tokens/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an access token", Out: codexgov.AccessToken{}, handle: (*Server).revokeAccessToken},
+		{Method: "GET", Path: ws + "/api-keys", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "List API keys (no secrets)", Out: []codexgov.APIKey{}, handle: (*Server).listAPIKeys},
+		{Method: "POST", Path: ws + "/api-keys", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Create an API key; the secret is in this response only", In: CreateAPIKey{}, Out: codexgov.APIKey{}, handle: (*Server).createAPIKey},
+		{Method: "DELETE", Path: ws + "/api-keys/{id}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an API key", Out: codexgov.APIKey{}, handle: (*Server).revokeAPIKey},
+		{Method: "GET", Path: ws + "/access-tokens", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "List access tokens (no secrets)", Out: []codexgov.AccessToken{}, handle: (*Server).listAccessTokens},
+		{Method: "POST", Path: ws + "/access-tokens", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an access token to a user; the secret is in this response only", In: CreateAccessToken{}, Out: codexgov.AccessToken{}, handle: (*Server).createAccessToken},
+		{Method: "DELETE", Path: ws + "/access-tokens/{id}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an access token", Out: codexgov.AccessToken{}, handle: (*Server).revokeAccessToken},
 
-		{Method: "GET", Path: ws + "/enrollment-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List enrollment tokens (no secrets)", Out: []codexgov.EnrollmentToken{}, handle: (*Server).listEnrollmentTokens},
-		{Method: "POST", Path: ws + "/enrollment-tokens", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an enrollment token to a user or a service identity; the secret is in this response only", In: CreateEnrollmentToken{}, Out: codexgov.EnrollmentToken{}, handle: (*Server).createEnrollmentToken},
-		{Method: "DELETE", Path: ws + "/enrollment-tokens/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an enrollment token: the machine's Codex fails closed at its next fetch", Out: codexgov.EnrollmentToken{}, handle: (*Server).revokeEnrollmentToken},
-		{Method: "GET", Path: ws + "/oauth-grants", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "List Codex sign-ins to the configuration server", Out: []codexgov.OAuthGrant{}, handle: (*Server).listOAuthGrants},
-		{Method: "DELETE", Path: ws + "/oauth-grants/{id}", Auth: Key, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke a sign-in: its refresh token and access tokens stop working", Out: codexgov.OAuthGrant{}, handle: (*Server).revokeOAuthGrant},
-		{Method: "GET", Path: ws + "/devices", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Proof of delivery: each device's last fetch, the version it got, the version it should have, and its state", Query: []Param{{"drifted", "true: only devices not current"}, {"stale_after", "a device with no fetch for longer is stale (default 72h)"}, {"identity", "only this identity (user:EMAIL or service:NAME)"}}, Out: []codexgov.DeviceStatus{}, handle: (*Server).listDevices},
-		{Method: "GET", Path: ws + "/install", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "What codexgov install writes for OAuth mode", Out: Bootstrap{}, handle: (*Server).installOAuth},
+		{Method: "GET", Path: ws + "/enrollment-tokens", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "List enrollment tokens (no secrets)", Out: []codexgov.EnrollmentToken{}, handle: (*Server).listEnrollmentTokens},
+		{Method: "POST", Path: ws + "/enrollment-tokens", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Issue an enrollment token to a user or a service identity; the secret is in this response only", In: CreateEnrollmentToken{}, Out: codexgov.EnrollmentToken{}, handle: (*Server).createEnrollmentToken},
+		{Method: "DELETE", Path: ws + "/enrollment-tokens/{id}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke an enrollment token: the machine's Codex fails closed at its next fetch", Out: codexgov.EnrollmentToken{}, handle: (*Server).revokeEnrollmentToken},
+		{Method: "GET", Path: ws + "/oauth-grants", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "List Codex sign-ins to the configuration server", Out: []codexgov.OAuthGrant{}, handle: (*Server).listOAuthGrants},
+		{Method: "DELETE", Path: ws + "/oauth-grants/{id}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Summary: "Revoke a sign-in: its refresh token and access tokens stop working", Out: codexgov.OAuthGrant{}, handle: (*Server).revokeOAuthGrant},
+		{Method: "GET", Path: ws + "/devices", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Proof of delivery: each device's last fetch, the version it got, the version it should have, and its state", Query: []Param{{"drifted", "true: only devices not current"}, {"stale_after", "a device with no fetch for longer is stale (default 72h)"}, {"identity", "only this identity (user:EMAIL or service:NAME)"}}, Out: []codexgov.DeviceStatus{}, handle: (*Server).listDevices},
+		{Method: "GET", Path: ws + "/install", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "What codexgov install writes for OAuth mode", Out: Bootstrap{}, handle: (*Server).installOAuth},
 
-		{Method: "GET", Path: ws + "/identity-providers", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "List single sign-on identity providers (no secrets)", Out: []codexgov.IdentityProvider{}, handle: (*Server).listIdentityProviders},
-		{Method: "GET", Path: ws + "/identity-providers/{idp}", Auth: Key, Scope: codexgov.ScopeAdminRead, Summary: "Get an identity provider (no secret)", Out: codexgov.IdentityProvider{}, handle: (*Server).getIdentityProvider},
-		{Method: "PUT", Path: ws + "/identity-providers/{idp}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Summary: "Create or replace an OIDC identity provider (the client secret is stored encrypted)", In: PutIdentityProvider{}, Out: codexgov.IdentityProvider{}, handle: (*Server).putIdentityProvider},
-		{Method: "DELETE", Path: ws + "/identity-providers/{idp}", Auth: Key, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Remove an identity provider", handle: (*Server).deleteIdentityProvider},
+		{Method: "GET", Path: ws + "/identity-providers", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "List single sign-on identity providers (no secrets)", Out: []codexgov.IdentityProvider{}, handle: (*Server).listIdentityProviders},
+		{Method: "GET", Path: ws + "/identity-providers/{idp}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "Get an identity provider (no secret)", Out: codexgov.IdentityProvider{}, handle: (*Server).getIdentityProvider},
+		{Method: "PUT", Path: ws + "/identity-providers/{idp}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Create or replace an OIDC identity provider (the client secret is stored encrypted)", In: PutIdentityProvider{}, Out: codexgov.IdentityProvider{}, handle: (*Server).putIdentityProvider},
+		{Method: "DELETE", Path: ws + "/identity-providers/{idp}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Remove an identity provider", handle: (*Server).deleteIdentityProvider},
 
-		{Method: "GET", Path: ws + "/audit-events", Auth: Key, Scope: codexgov.ScopeAuditRead, Summary: "Audit events, newest first", Query: []Param{{"before", "cursor: return events older than this id"}, {"limit", "page size, 1 to 1000 (default 100)"}}, Out: codexgov.AuditPage{}, handle: (*Server).auditEvents},
+		{Method: "GET", Path: ws + "/audit-events", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAuditRead, Summary: "Audit events, newest first", Query: []Param{{"before", "cursor: return events older than this id"}, {"limit", "page size, 1 to 1000 (default 100)"}}, Out: codexgov.AuditPage{}, handle: (*Server).auditEvents},
 
-		{Method: "GET", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Summary: "List signing keys", Out: []codexgov.SigningKey{}, handle: (*Server).listSigningKeys},
-		{Method: "POST", Path: "/api/v1/signing-keys", Auth: Key, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Rotate: add a new active signing key (the old one stays published)", Out: codexgov.SigningKey{}, handle: (*Server).rotateSigningKey},
-		{Method: "DELETE", Path: "/api/v1/signing-keys/{kid}", Auth: Key, Scope: codexgov.ScopeServerAdmin, Query: []Param{{"force", "true: retire even while sync machines trust only this key"}}, Summary: "Retire an inactive signing key (stop publishing it)", Out: codexgov.SigningKey{}, handle: (*Server).retireSigningKey},
+		{Method: "GET", Path: "/api/v1/signing-keys", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeServerAdmin, Summary: "List signing keys", Out: []codexgov.SigningKey{}, handle: (*Server).listSigningKeys},
+		{Method: "POST", Path: "/api/v1/signing-keys", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Rotate: add a new active signing key (the old one stays published)", Out: codexgov.SigningKey{}, handle: (*Server).rotateSigningKey},
+		{Method: "DELETE", Path: "/api/v1/signing-keys/{kid}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeServerAdmin, Query: []Param{{"force", "true: retire even while sync machines trust only this key"}}, Summary: "Retire an inactive signing key (stop publishing it)", Out: codexgov.SigningKey{}, handle: (*Server).retireSigningKey},
 	}
 }
 
 func (s *Server) handler(rt Route) http.Handler {
-	if rt.SCIM {
+	if rt.Errors == SCIM {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := requestID(r)
 			w.Header()["X-Request-Id"] = []string{id}

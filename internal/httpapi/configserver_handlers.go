@@ -1,9 +1,11 @@
 package httpapi
 
+// The Codex configuration server surface: the OAuth authorization server
+// (sign-in page, token endpoint) and the bundle endpoints.
+
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -126,8 +128,6 @@ func (s *Server) bootstrap(ws, mode string) (Bootstrap, error) {
 	}
 	return out, nil
 }
-
-func (s *Server) installOAuth(c *call) (any, error) { return s.bootstrap(c.ws, "oauth") }
 
 func (s *Server) installEnroll(c *call) (any, error) {
 	t, _, err := s.snap.Load().EnrollmentBundle(c.path("token"), s.now())
@@ -323,138 +323,4 @@ func (s *Server) writeTokens(c *call, claims configserver.AccessClaims, refresh,
 	c.w.Header().Set("Pragma", "no-cache")
 	writeJSON(c.w, http.StatusOK, configserver.TokenResponse{AccessToken: s.keys.Mint(claims), TokenType: "Bearer", ExpiresIn: int64(s.accessTTL / time.Second), RefreshToken: refresh, Scope: scope})
 	return nil
-}
-
-// CreateEnrollmentToken is the body of POST …/enrollment-tokens.
-type CreateEnrollmentToken struct {
-	Name string `json:"name"`
-	// User owns the token, or Service names a service identity with
-	// Groups.
-	User    string   `json:"user,omitempty"`
-	Service string   `json:"service,omitempty"`
-	Groups  []string `json:"groups,omitempty"`
-	// ExpiresIn is a Go duration ("8760h"); a year when empty; "never" for
-	// a token that does not expire.
-	ExpiresIn string `json:"expires_in,omitempty"`
-}
-
-func (s *Server) listEnrollmentTokens(c *call) (any, error) {
-	return s.store.EnrollmentTokens(c.ctx, c.ws)
-}
-
-func (s *Server) createEnrollmentToken(c *call) (any, error) {
-	var in CreateEnrollmentToken
-	if err := s.decode(c.w, c.r, &in); err != nil {
-		return nil, err
-	}
-	expires, err := codexgov.EnrollmentTokenLifetime.ExpiresAt("/expires_in", in.ExpiresIn, s.now())
-	if err != nil {
-		return nil, err
-	}
-	secret, id, hash := codexgov.NewSecret(codexgov.EnrollmentTokenPrefix)
-	return mutate(c, func() (*codexgov.EnrollmentToken, error) {
-		t, err := s.store.CreateEnrollmentToken(c.ctx, codexgov.EnrollmentToken{ID: id, Workspace: c.ws, Name: in.Name, User: in.User, Service: in.Service,
-			Groups: in.Groups, Hash: hash, ExpiresAt: expires})
-		if err != nil {
-			return nil, err
-		}
-		t.Secret = secret
-		return t, nil
-	})
-}
-
-func (s *Server) revokeEnrollmentToken(c *call) (any, error) {
-	return mutate(c, func() (*codexgov.EnrollmentToken, error) {
-		return s.store.RevokeEnrollmentToken(c.ctx, c.ws, c.path("id"))
-	})
-}
-
-func (s *Server) listOAuthGrants(c *call) (any, error) { return s.store.OAuthGrants(c.ctx, c.ws) }
-
-func (s *Server) revokeOAuthGrant(c *call) (any, error) {
-	return mutate(c, func() (*codexgov.OAuthGrant, error) { return s.store.RevokeOAuthGrant(c.ctx, c.ws, c.path("id")) })
-}
-
-// DefaultStaleAfter is the devices list's default threshold.
-const DefaultStaleAfter = 72 * time.Hour
-
-func (s *Server) listDevices(c *call) (any, error) {
-	q := c.r.URL.Query()
-	stale := DefaultStaleAfter
-	if v := q.Get("stale_after"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
-				Details: []codexgov.Detail{{Field: "?stale_after", Message: "want a duration such as \"24h\", above zero"}}}
-		}
-		stale = d
-	}
-	drifted := false
-	switch q.Get("drifted") {
-	case "", "false":
-	case "true":
-		drifted = true
-	default:
-		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
-			Details: []codexgov.Detail{{Field: "?drifted", Message: "want true or false"}}}
-	}
-	ds, err := s.devices(c, stale, q.Get("identity"))
-	if err != nil {
-		return nil, err
-	}
-	if drifted {
-		ds = slices.DeleteFunc(ds, func(d codexgov.DeviceStatus) bool { return d.State == codexgov.DeviceCurrent })
-	}
-	return ds, nil
-}
-
-// devices joins the recorded deliveries with the live devices (enrollment
-// tokens and sign-ins, including those that never fetched) and what each
-// should have now.
-func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]codexgov.DeviceStatus, error) {
-	// The recorder's pending fetches belong in the answer.
-	if err := s.recorder.Flush(c.ctx); err != nil {
-		s.log.Warn("devices: flushing fetch records failed", "err", err)
-	}
-	recorded, err := s.store.Deliveries(c.ctx, c.ws)
-	if err != nil {
-		return nil, err
-	}
-	grants, err := s.store.OAuthGrants(c.ctx, c.ws)
-	if err != nil {
-		return nil, err
-	}
-	machines, err := s.store.SyncMachines(c.ctx, c.ws)
-	if err != nil {
-		return nil, err
-	}
-	snap := s.snap.Load()
-	return codexgov.JoinDevices(codexgov.DeviceSources{Workspace: c.ws, Recorded: recorded, Enrollment: snap.EnrollmentTokens(c.ws), Grants: grants,
-		Machines: machines, CLIClientID: configserver.CLIClientID, Target: snap.Target, SyncTarget: snap.SyncTarget,
-		Identity: identity, Now: s.now(), StaleAfter: staleAfter}), nil
-}
-
-// syncReport records a codexgov sync run. The identity is the
-// credential's; the machine says only what it is and what it holds.
-func (s *Server) syncReport(c *call) (any, error) {
-	var r codexgov.SyncReport
-	if err := s.decodeBody(c.w, c.r, &r, false); err != nil {
-		return nil, err
-	}
-	if err := r.Validate(); err != nil {
-		return nil, err
-	}
-	// A failure's message is kept, shortened: a report is never refused
-	// for the length of the error it carries.
-	if len(r.Error) > 1000 {
-		r.Error = strings.ToValidUTF8(r.Error[:1000], "") + "…"
-	}
-	identity, credential := c.p.Identity()
-	now := s.now()
-	m := codexgov.SyncMachine{Workspace: c.p.Workspace(), Identity: identity, Credential: credential, SyncReport: r, LastReport: now}
-	switch r.Result {
-	case codexgov.SyncApplied, codexgov.SyncUnchanged, codexgov.SyncRepaired:
-		m.LastApplied = now
-	}
-	return nil, s.store.RecordSyncReport(c.ctx, m)
 }

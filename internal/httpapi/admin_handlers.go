@@ -1,96 +1,20 @@
 package httpapi
 
-import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net/http"
-	"strconv"
-	"strings"
-	"time"
+// The admin REST surface under /api/v1: workspaces, directory, roles,
+// policies, assignment, lookup, credentials, devices, identity providers,
+// audit and signing keys.
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/signing"
-	"github.com/codexgov/codexgov/internal/snapshot"
 )
-
-// call is one request on its way through a route.
-type call struct {
-	w     http.ResponseWriter
-	r     *http.Request
-	s     *Server
-	route *Route
-	ctx   context.Context
-	ws    string
-	p     snapshot.Principal
-}
-
-func (c *call) path(name string) string { return c.r.PathValue(name) }
-
-func (s *Server) authorize(c *call) error {
-	c.ctx = c.r.Context()
-	c.ws = c.r.PathValue("ws")
-	if c.route.Auth == Public {
-		return nil
-	}
-	h := c.r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || secret == "" {
-		return codexgov.Errorf(codexgov.EUNAUTHORIZED, "missing credential: send Authorization: Bearer <API key or access token>")
-	}
-	p, err := s.authenticate(strings.TrimSpace(secret))
-	if err != nil {
-		return err
-	}
-	c.p = p
-	noteActor(c.ctx, p.ActorID())
-	switch {
-	case p.Key != nil:
-		s.noteUse(p.Key.ID)
-	case p.Enrollment != nil:
-		s.noteUse(p.Enrollment.ID)
-	}
-	own := p.Workspace()
-	// Another workspace's records do not exist for this caller: 404 before
-	// any other check, so that nothing tells a workspace exists.
-	if c.ws != "" && own != "" && own != c.ws {
-		return codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", c.ws)
-	}
-	switch c.route.Auth {
-	case Client:
-		if p.Key != nil {
-			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes a client credential (an access token, an enrollment token or a codexgov login), not an API key")
-		}
-	case Key:
-		if p.Person != nil && !c.route.SCIM {
-			if !codexgov.Allows(p.Person.Scopes, c.route.Scope) {
-				return codexgov.Errorf(codexgov.EFORBIDDEN, "your roles do not give the %s scope this route needs (codexgov login acts with your own permissions: codex_admin for the admin API)", c.route.Scope)
-			}
-			c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
-			return nil
-		}
-		if p.Key == nil {
-			return codexgov.Errorf(codexgov.EFORBIDDEN, "this route takes an API key, not an access token")
-		}
-		if !codexgov.Allows(p.Key.Scopes, c.route.Scope) {
-			return codexgov.Errorf(codexgov.EFORBIDDEN, "the API key lacks the %s scope this route needs", c.route.Scope)
-		}
-		if c.route.SCIM {
-			if p.Key.Workspace == "" {
-				return codexgov.Errorf(codexgov.EFORBIDDEN, "SCIM takes a workspace's API key with the scim scope, not a server key")
-			}
-			c.ws = p.Key.Workspace
-		}
-		// Only API keys change state; client routes skip this allocation.
-		c.ctx = codexgov.WithActor(c.ctx, codexgov.Actor{ID: p.ActorID(), RequestID: c.w.Header().Get("X-Request-Id")})
-	}
-	return nil
-}
 
 // whoami describes the caller's credential.
 func (s *Server) whoami(c *call) (any, error) {
@@ -110,172 +34,6 @@ func (s *Server) whoami(c *call) (any, error) {
 		w.Scopes = []codexgov.Scope{}
 	}
 	return w, nil
-}
-
-// authenticate finds the principal of a bearer secret: an API key, an
-// access token, or the access token of a person's codexgov login.
-func (s *Server) authenticate(secret string) (snapshot.Principal, error) {
-	snap := s.snap.Load()
-	if !strings.HasPrefix(secret, configserver.AccessTokenPrefix) {
-		return snap.Authenticate(secret, s.now())
-	}
-	claims, err := s.keys.Verify(secret, s.now())
-	if err != nil {
-		return snapshot.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "%s; run codexgov login again", err.Error())
-	}
-	if claims.Client != configserver.CLIClientID || snap.GrantRevoked(claims.Grant) {
-		return snapshot.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")
-	}
-	return snapshot.Principal{Person: &snapshot.Person{Workspace: claims.Workspace, Email: claims.User, Via: claims.Grant, Scopes: snap.UserScopes(claims.Workspace, claims.User)}}, nil
-}
-
-// changed rebuilds the snapshot after a committed change, so that this
-// replica serves it at once. A failed rebuild is retried by Sync.
-func (s *Server) changed(ctx context.Context) {
-	if err := s.Rebuild(ctx); err != nil {
-		s.log.Warn("snapshot rebuild after a change failed; Sync will retry", "err", err)
-	}
-}
-
-// mutate runs a store change and rebuilds the snapshot when it succeeded.
-// A change that changed nothing answers with the object as it stands and
-// the header Codexgov-Change: none, so that a client can say no audit
-// event was written.
-func mutate[T any](c *call, fn func() (T, error)) (any, error) {
-	v, err := fn()
-	if errors.Is(err, codexgov.ErrNoChange) {
-		c.w.Header().Set(ChangeHeader, "none")
-		return v, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	c.s.changed(c.ctx)
-	return v, nil
-}
-
-// ChangeHeader is "none" on the answer to a change that changed nothing.
-const ChangeHeader = "Codexgov-Change"
-
-// Health is the /healthz body.
-type Health struct {
-	Status          string `json:"status"`
-	Database        string `json:"database"`
-	SnapshotVersion int64  `json:"snapshot_version"`
-	SnapshotBuilt   string `json:"snapshot_built"`
-}
-
-func (s *Server) health(c *call) (any, error) {
-	ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
-	defer cancel()
-	db := "ok"
-	if _, err := s.store.Version(ctx); err != nil {
-		db = "unavailable"
-	}
-	snap := s.snap.Load()
-	// Still 200 when the database is down: the snapshot keeps serving
-	// clients, so the process is healthy and must not be restarted.
-	return Health{Status: "ok", Database: db, SnapshotVersion: snap.Version, SnapshotBuilt: snap.Built.UTC().Format(time.RFC3339)}, nil
-}
-
-// ready answers 200 while the server takes traffic and 503 once it drains
-// (after SIGTERM), so a load balancer stops sending before connections
-// close. A database outage does not make a replica unready: it keeps
-// serving clients from its snapshot, and the body says the database is
-// down.
-func (s *Server) ready(c *call) error {
-	v, _ := s.health(c)
-	h := v.(Health)
-	status := http.StatusOK
-	if s.draining.Load() {
-		h.Status, status = "draining", http.StatusServiceUnavailable
-	}
-	c.w.Header().Set("Content-Type", "application/json")
-	c.w.Header().Set("Cache-Control", "no-store")
-	c.w.WriteHeader(status)
-	return json.NewEncoder(c.w).Encode(h)
-}
-
-// Drain makes /readyz answer 503 from now on.
-func (s *Server) Drain() { s.draining.Store(true) }
-
-func (s *Server) metrics(c *call) error {
-	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.w, c.r)
-	return nil
-}
-
-func (s *Server) jwks(c *call) error {
-	c.w.Header().Set("Content-Type", "application/jwk-set+json")
-	c.w.Header().Set("Cache-Control", "public, max-age=300")
-	snap := s.snap.Load()
-	if sigs := snap.JWKSSignatures(); len(sigs) > 0 {
-		c.w.Header().Set(signing.SignatureHeader, strings.Join(sigs, ", "))
-	}
-	c.w.Write(snap.JWKS())
-	return nil
-}
-
-func (s *Server) openapi(c *call) error {
-	c.w.Header().Set("Content-Type", "application/json")
-	c.w.Write(OpenAPI())
-	return nil
-}
-
-func (s *Server) clientRequirements(c *call) error { return s.clientDocument(c, snapshot.Requirements) }
-func (s *Server) clientDefaults(c *call) error     { return s.clientDocument(c, snapshot.Defaults) }
-
-// clientDocument serves from the snapshot only: no database query.
-func (s *Server) clientDocument(c *call, kind snapshot.Kind) error {
-	doc, err := s.snap.Load().ClientDocument(c.p, kind)
-	if err != nil {
-		return err
-	}
-	h := c.w.Header()
-	// The slices are shared and never modified: net/http only reads them.
-	for k, v := range doc.Header {
-		h[k] = v
-	}
-	if inm := c.r.Header["If-None-Match"]; len(inm) > 0 && etagMatch(inm[0], doc.ETag) {
-		delete(h, "Content-Type")
-		delete(h, "Content-Length")
-		c.w.WriteHeader(http.StatusNotModified)
-		return nil
-	}
-	c.w.Write(doc.Body)
-	return nil
-}
-
-// etagMatch is If-None-Match's weak comparison (RFC 9110 13.1.2).
-func etagMatch(header, etag string) bool {
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
-		if t == etag || t == "*" {
-			return true
-		}
-	}
-	return false
-}
-
-// ClientAccess is the /client/access body.
-type ClientAccess struct {
-	Workspace   string                                 `json:"workspace"`
-	User        string                                 `json:"user"`
-	Permissions []codexgov.Permission                  `json:"permissions"`
-	Access      map[codexgov.Surface]codexgov.Decision `json:"access"`
-}
-
-func (s *Server) clientAccess(c *call) (any, error) {
-	identity, _ := c.p.Identity()
-	email, ok := strings.CutPrefix(identity, "user:")
-	if !ok {
-		return nil, codexgov.Errorf(codexgov.EFORBIDDEN, "a service identity has no per-surface access; its policy is at /api/v1/client/requirements")
-	}
-	ws := c.p.Workspace()
-	acc, perms, ok := s.snap.Load().Access(ws, email)
-	if !ok {
-		return nil, codexgov.Errorf(codexgov.EACCESSDENIED, codexgov.AccessDeniedMessage)
-	}
-	return ClientAccess{Workspace: ws, User: email, Permissions: perms, Access: acc}, nil
 }
 
 // CreateWorkspace is the body of POST /api/v1/workspaces.
@@ -334,7 +92,8 @@ type CreateUser struct {
 }
 
 func (s *Server) listUsers(c *call) (any, error) { return s.store.Users(c.ctx, c.ws) }
-func (s *Server) getUser(c *call) (any, error)   { return s.store.User(c.ctx, c.ws, c.path("email")) }
+
+func (s *Server) getUser(c *call) (any, error) { return s.store.User(c.ctx, c.ws, c.path("email")) }
 
 func (s *Server) createUser(c *call) (any, error) {
 	var in CreateUser
@@ -361,7 +120,8 @@ type CreateGroup struct {
 }
 
 func (s *Server) listGroups(c *call) (any, error) { return s.store.Groups(c.ctx, c.ws) }
-func (s *Server) getGroup(c *call) (any, error)   { return s.store.Group(c.ctx, c.ws, c.path("group")) }
+
+func (s *Server) getGroup(c *call) (any, error) { return s.store.Group(c.ctx, c.ws, c.path("group")) }
 
 func (s *Server) createGroup(c *call) (any, error) {
 	var in CreateGroup
@@ -409,7 +169,8 @@ type CreateRole struct {
 }
 
 func (s *Server) listRoles(c *call) (any, error) { return s.store.Roles(c.ctx, c.ws) }
-func (s *Server) getRole(c *call) (any, error)   { return s.store.Role(c.ctx, c.ws, c.path("role")) }
+
+func (s *Server) getRole(c *call) (any, error) { return s.store.Role(c.ctx, c.ws, c.path("role")) }
 
 func (s *Server) createRole(c *call) (any, error) {
 	var in CreateRole
@@ -729,4 +490,153 @@ func (s *Server) retireSigningKey(c *call) (any, error) {
 		}
 	}
 	return mutate(c, func() (*codexgov.SigningKey, error) { return s.store.RetireSigningKey(c.ctx, kid) })
+}
+
+func (s *Server) installOAuth(c *call) (any, error) { return s.bootstrap(c.ws, "oauth") }
+
+// CreateEnrollmentToken is the body of POST …/enrollment-tokens.
+type CreateEnrollmentToken struct {
+	Name string `json:"name"`
+	// User owns the token, or Service names a service identity with
+	// Groups.
+	User    string   `json:"user,omitempty"`
+	Service string   `json:"service,omitempty"`
+	Groups  []string `json:"groups,omitempty"`
+	// ExpiresIn is a Go duration ("8760h"); a year when empty; "never" for
+	// a token that does not expire.
+	ExpiresIn string `json:"expires_in,omitempty"`
+}
+
+func (s *Server) listEnrollmentTokens(c *call) (any, error) {
+	return s.store.EnrollmentTokens(c.ctx, c.ws)
+}
+
+func (s *Server) createEnrollmentToken(c *call) (any, error) {
+	var in CreateEnrollmentToken
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	expires, err := codexgov.EnrollmentTokenLifetime.ExpiresAt("/expires_in", in.ExpiresIn, s.now())
+	if err != nil {
+		return nil, err
+	}
+	secret, id, hash := codexgov.NewSecret(codexgov.EnrollmentTokenPrefix)
+	return mutate(c, func() (*codexgov.EnrollmentToken, error) {
+		t, err := s.store.CreateEnrollmentToken(c.ctx, codexgov.EnrollmentToken{ID: id, Workspace: c.ws, Name: in.Name, User: in.User, Service: in.Service,
+			Groups: in.Groups, Hash: hash, ExpiresAt: expires})
+		if err != nil {
+			return nil, err
+		}
+		t.Secret = secret
+		return t, nil
+	})
+}
+
+func (s *Server) revokeEnrollmentToken(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.EnrollmentToken, error) {
+		return s.store.RevokeEnrollmentToken(c.ctx, c.ws, c.path("id"))
+	})
+}
+
+func (s *Server) listOAuthGrants(c *call) (any, error) { return s.store.OAuthGrants(c.ctx, c.ws) }
+
+func (s *Server) revokeOAuthGrant(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.OAuthGrant, error) { return s.store.RevokeOAuthGrant(c.ctx, c.ws, c.path("id")) })
+}
+
+// DefaultStaleAfter is the devices list's default threshold.
+const DefaultStaleAfter = 72 * time.Hour
+
+func (s *Server) listDevices(c *call) (any, error) {
+	q := c.r.URL.Query()
+	stale := DefaultStaleAfter
+	if v := q.Get("stale_after"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+				Details: []codexgov.Detail{{Field: "?stale_after", Message: "want a duration such as \"24h\", above zero"}}}
+		}
+		stale = d
+	}
+	drifted := false
+	switch q.Get("drifted") {
+	case "", "false":
+	case "true":
+		drifted = true
+	default:
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+			Details: []codexgov.Detail{{Field: "?drifted", Message: "want true or false"}}}
+	}
+	ds, err := s.devices(c, stale, q.Get("identity"))
+	if err != nil {
+		return nil, err
+	}
+	if drifted {
+		ds = slices.DeleteFunc(ds, func(d codexgov.DeviceStatus) bool { return d.State == codexgov.DeviceCurrent })
+	}
+	return ds, nil
+}
+
+// devices joins the recorded deliveries with the live devices (enrollment
+// tokens and sign-ins, including those that never fetched) and what each
+// should have now.
+func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]codexgov.DeviceStatus, error) {
+	// The recorder's pending fetches belong in the answer.
+	if err := s.recorder.Flush(c.ctx); err != nil {
+		s.log.Warn("devices: flushing fetch records failed", "err", err)
+	}
+	recorded, err := s.store.Deliveries(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	grants, err := s.store.OAuthGrants(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	machines, err := s.store.SyncMachines(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	snap := s.snap.Load()
+	return codexgov.JoinDevices(codexgov.DeviceSources{Workspace: c.ws, Recorded: recorded, Enrollment: snap.EnrollmentTokens(c.ws), Grants: grants,
+		Machines: machines, CLIClientID: configserver.CLIClientID, Target: snap.Target, SyncTarget: snap.SyncTarget,
+		Identity: identity, Now: s.now(), StaleAfter: staleAfter}), nil
+}
+
+// PutIdentityProvider is the body of PUT …/identity-providers/{idp}.
+type PutIdentityProvider struct {
+	DisplayName string `json:"display_name,omitempty"`
+	Issuer      string `json:"issuer"`
+	ClientID    string `json:"client_id"`
+	// ClientSecret is required when creating; empty on a replace keeps
+	// the stored one. It is stored encrypted and never returned.
+	ClientSecret  string `json:"client_secret,omitempty"`
+	AllowedDomain string `json:"allowed_domain"`
+	GroupsClaim   string `json:"groups_claim,omitempty"`
+}
+
+func (s *Server) listIdentityProviders(c *call) (any, error) {
+	return s.store.IdentityProviders(c.ctx, c.ws)
+}
+
+func (s *Server) getIdentityProvider(c *call) (any, error) {
+	return s.store.IdentityProvider(c.ctx, c.ws, c.path("idp"))
+}
+
+func (s *Server) putIdentityProvider(c *call) (any, error) {
+	var in PutIdentityProvider
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	name := c.path("idp")
+	p := codexgov.IdentityProvider{Name: name, Workspace: c.ws, DisplayName: in.DisplayName, Issuer: in.Issuer, ClientID: in.ClientID,
+		AllowedDomain: in.AllowedDomain, GroupsClaim: in.GroupsClaim}
+	if in.ClientSecret != "" {
+		p.ClientSecretEnc = s.keys.SealSecret("idp:"+c.ws+"/"+name, in.ClientSecret)
+	}
+	return mutate(c, func() (*codexgov.IdentityProvider, error) { return s.store.PutIdentityProvider(c.ctx, p) })
+}
+
+func (s *Server) deleteIdentityProvider(c *call) (any, error) {
+	return mutate(c, func() (any, error) { return nil, s.store.DeleteIdentityProvider(c.ctx, c.ws, c.path("idp")) })
 }

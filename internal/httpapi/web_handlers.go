@@ -1,0 +1,163 @@
+package httpapi
+
+// The web pages surface: the admin page and its session cookie.
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/web"
+)
+
+func (s *Server) parseForm(c *call) error {
+	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxFormBytes)
+	return c.r.ParseForm()
+}
+
+// session is an admin's web session, sealed in its cookie. A new ID is
+// drawn at every sign-in (no fixation), and the CSRF token is derived
+// from it.
+type session struct {
+	ID, Workspace, Email string
+	Expires              int64
+}
+
+func (s *Server) startSession(c *call, ws, email string) error {
+	if !slices.Contains(s.snap.Load().UserScopes(ws, email), codexgov.ScopeAdminRead) {
+		return ssoFailed(c, http.StatusForbidden, email+" signed in, but none of your roles in "+ws+" has the codex_admin permission these pages need.")
+	}
+	var id [16]byte
+	rand.Read(id[:])
+	sess := session{ID: hex.EncodeToString(id[:]), Workspace: ws, Email: email, Expires: s.now().Add(SessionTTL).Unix()}
+	http.SetCookie(c.w, &http.Cookie{Name: s.sessionCookieName(c.r), Value: s.keys.SealValue("session", sess), Path: "/", MaxAge: int(SessionTTL / time.Second),
+		HttpOnly: true, Secure: s.secureCookies(c.r), SameSite: http.SameSiteLaxMode})
+	http.Redirect(c.w, c.r, "/ui/"+ws, http.StatusFound)
+	return nil
+}
+
+// webSession returns the caller's live session for ws: the cookie opens,
+// has not expired, and its person is still an active admin there.
+func (s *Server) webSession(c *call, ws string) (*session, []codexgov.Scope) {
+	ck, err := c.r.Cookie(s.sessionCookieName(c.r))
+	if err != nil {
+		return nil, nil
+	}
+	var sess session
+	if s.keys.OpenValue("session", ck.Value, &sess) != nil || s.now().Unix() >= sess.Expires || sess.Workspace != ws {
+		return nil, nil
+	}
+	scopes := s.snap.Load().UserScopes(ws, sess.Email)
+	if !slices.Contains(scopes, codexgov.ScopeAdminRead) {
+		return nil, nil
+	}
+	return &sess, scopes
+}
+
+func (s *Server) csrfToken(sess *session) string { return s.keys.MAC("csrf:" + sess.ID) }
+
+// checkCSRF guards a session's form post: the token derived from the
+// session, and an Origin (when sent) that is this server's.
+func (s *Server) checkCSRF(c *call, sess *session) bool {
+	if o := c.r.Header.Get("Origin"); o != "" && o != s.baseURL(c.r) {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(c.r.PostForm.Get("csrf")), []byte(s.csrfToken(sess))) == 1
+}
+
+func (s *Server) adminSignIn(c *call) error {
+	ws := c.path("ws")
+	if _, ok := s.snap.Load().Workspace(ws); !ok {
+		web.RenderPage(c.w, http.StatusNotFound, web.Page{Title: "Not found", Error: "No workspace " + ws + "."})
+		return nil
+	}
+	links := s.ssoLinks(c, ws, ssoFlow{Kind: "admin", Workspace: ws})
+	p := web.Page{Title: "Sign in to codexgov · " + ws, Links: links}
+	if len(links) == 0 {
+		p.Lines = []string{"This workspace has no single sign-on set up. Administrators use the API with an API key or codexgov login."}
+	}
+	web.RenderPage(c.w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) adminHome(c *call) error {
+	ws := c.path("ws")
+	sess, _ := s.webSession(c, ws)
+	if sess == nil {
+		http.Redirect(c.w, c.r, "/ui/"+ws+"/sign-in", http.StatusFound)
+		return nil
+	}
+	users, err := s.store.Users(c.ctx, ws)
+	if err != nil {
+		return err
+	}
+	groups, err := s.store.Groups(c.ctx, ws)
+	if err != nil {
+		return err
+	}
+	ps, err := s.store.IdentityProviders(c.ctx, ws)
+	if err != nil {
+		return err
+	}
+	w, _ := s.snap.Load().Workspace(ws)
+	h := web.AdminHome{Workspace: ws, Email: sess.Email, CSRF: s.csrfToken(sess), Users: len(users), DeviceLogin: w.Settings.AllowDeviceCodeLogin, JIT: w.Settings.AllowJITProvisioning}
+	if c.r.URL.Query().Get("saved") == "1" {
+		h.Notice = "Settings saved."
+	}
+	for _, u := range users {
+		if u.Active {
+			h.Active++
+		}
+	}
+	for _, g := range groups {
+		h.Groups = append(h.Groups, web.GroupRow{Name: g.Name, Members: len(g.Members), Roles: strings.Join(g.Roles, ", ")})
+	}
+	for _, p := range ps {
+		h.Providers = append(h.Providers, p.Name)
+	}
+	return web.RenderAdmin(c.w, http.StatusOK, h)
+}
+
+func (s *Server) adminSettings(c *call) error {
+	ws := c.path("ws")
+	if err := s.parseForm(c); err != nil {
+		return err
+	}
+	sess, scopes := s.webSession(c, ws)
+	if sess == nil || !s.checkCSRF(c, sess) {
+		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not saved", Error: "This form is not valid for your session (it expired, or it was sent from another site). Nothing was changed."})
+		return nil
+	}
+	if !slices.Contains(scopes, codexgov.ScopeAdminWrite) {
+		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not saved", Error: "Your roles do not allow changing settings."})
+		return nil
+	}
+	on := func(k string) *bool { v := c.r.PostForm.Get(k) == "on"; return &v }
+	ctx := codexgov.WithActor(c.ctx, codexgov.Actor{ID: "user:" + sess.Email + " (web)", RequestID: c.w.Header().Get("X-Request-Id")})
+	if _, err := s.store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowDeviceCodeLogin: on("allow_device_code_login"), AllowJITProvisioning: on("allow_jit_provisioning")}); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
+		return err
+	}
+	s.changed(c.ctx)
+	http.Redirect(c.w, c.r, "/ui/"+ws+"?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) adminSignOut(c *call) error {
+	ws := c.path("ws")
+	if err := s.parseForm(c); err != nil {
+		return err
+	}
+	if sess, _ := s.webSession(c, ws); sess == nil || !s.checkCSRF(c, sess) {
+		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not signed out", Error: "This form is not valid for your session."})
+		return nil
+	}
+	http.SetCookie(c.w, &http.Cookie{Name: s.sessionCookieName(c.r), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.secureCookies(c.r), SameSite: http.SameSiteLaxMode})
+	http.Redirect(c.w, c.r, "/ui/"+ws+"/sign-in", http.StatusSeeOther)
+	return nil
+}
