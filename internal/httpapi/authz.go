@@ -75,7 +75,7 @@ func (s *Server) authorize(c *call) error {
 		if !codexgov.Allows(p.Key.Scopes, c.route.Scope) {
 			return codexgov.Errorf(codexgov.EFORBIDDEN, "the API key lacks the %s scope this route needs", c.route.Scope)
 		}
-		if (c.route.Errors == SCIM) {
+		if c.route.Errors == SCIM {
 			if p.Key.Workspace == "" {
 				return codexgov.Errorf(codexgov.EFORBIDDEN, "SCIM takes a workspace's API key with the scim scope, not a server key")
 			}
