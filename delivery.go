@@ -423,3 +423,16 @@ func JoinDevices(in DeviceSources) []DeviceStatus {
 	slices.SortStableFunc(out, func(a, b DeviceStatus) int { return b.LastFetch.Compare(a.LastFetch) })
 	return out
 }
+
+// Bootstrap is what codexgov install needs to write a machine's
+// /etc/codex/requirements.toml.
+type Bootstrap struct {
+	Workspace string `json:"workspace"`
+	// Mode is "oauth" or "enrollment".
+	Mode     string   `json:"mode"`
+	ClientID string   `json:"client_id,omitempty"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// Baseline is the workspace's baseline policy (Assignment.Baseline),
+	// written beside [config_server]; nil when it has none.
+	Baseline *PolicyVersion `json:"baseline"`
+}

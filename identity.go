@@ -1,7 +1,10 @@
 package codexgov
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -129,4 +132,59 @@ func NormalizeUserCode(s string) string {
 		}
 		return unicode.ToUpper(r)
 	}, s)
+}
+
+// NormalizeEmail lowercases and checks an email address, the key of a
+// user; field is the request's JSON pointer or attribute for the error.
+func NormalizeEmail(field, email string) (string, error) {
+	e := strings.ToLower(strings.TrimSpace(email))
+	if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
+		msg := fmt.Sprintf("%q is not an email address (want name@example.com)", email)
+		return "", &Error{Code: EINVALID, Message: msg, Details: []Detail{{Field: field, Message: msg}}}
+	}
+	return e, nil
+}
+
+// SingleSignOn is an OpenID Connect relying party (internal/oidc); the
+// server wires one into the HTTP API.
+type SingleSignOn interface {
+	// Begin makes the authorization request: a random state, a nonce and
+	// a PKCE verifier, which the caller keeps (sealed) for Finish.
+	Begin(ctx context.Context, ip *IdentityProvider, secret, redirect string) (*SSOStart, error)
+	// Finish redeems the code and checks the ID token. An identity
+	// codexgov does not accept is ErrSSORefused, with a message that can
+	// be shown to the person.
+	Finish(ctx context.Context, ip *IdentityProvider, secret, redirect, code string, st SSOStart) (*SSOIdentity, error)
+}
+
+// SSOStart is what the browser takes to the identity provider.
+type SSOStart struct {
+	URL                    string
+	State, Nonce, Verifier string
+}
+
+// SSOIdentity is who an ID token says signed in.
+type SSOIdentity struct {
+	Email string
+	Name  string
+	// Groups is the groups claim's values; HasGroups says whether the
+	// provider is set to send one (an empty claim then means "no groups").
+	Groups    []string
+	HasGroups bool
+	Subject   string
+}
+
+// ErrSSORefused is an ID token or identity codexgov does not accept.
+var ErrSSORefused = errors.New("single sign-on refused")
+
+// WantedGroups is a groups claim applied to a workspace's groups: the
+// groups whose name or external ID the claim lists.
+func WantedGroups(claim []string, groups []*Group) []string {
+	var out []string
+	for _, g := range groups {
+		if slices.Contains(claim, g.Name) || (g.ExternalID != "" && slices.Contains(claim, g.ExternalID)) {
+			out = append(out, g.Name)
+		}
+	}
+	return out
 }

@@ -19,11 +19,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/envknob"
 
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/internal/atomicfile"
-	"github.com/codexgov/codexgov/internal/httpapi"
 )
 
 // installer writes a machine's bootstrap /etc/codex/requirements.toml.
@@ -131,7 +131,7 @@ func (in *installer) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var b httpapi.Bootstrap
+	var b codexgov.Bootstrap
 	if err := getJSON(ctx, client, base.String()+path, auth, &b); err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func getJSON(ctx context.Context, client *http.Client, u, bearer string, v any) 
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if resp.StatusCode != http.StatusOK {
-		var e httpapi.ErrorBody
+		var e codexgov.Error
 		if json.Unmarshal(body, &e) == nil && e.Message != "" {
 			return fmt.Errorf("the server refused (%d %s): %s", resp.StatusCode, e.Code, e.Message)
 		}
@@ -223,7 +223,7 @@ func getJSON(ctx context.Context, client *http.Client, u, bearer string, v any) 
 // bootstrapTOML is the bootstrap requirements.toml: the baseline, then
 // the [config_server] table (a table header after the baseline's own
 // tables is always valid TOML).
-func bootstrapTOML(server, enrollToken string, b httpapi.Bootstrap, now time.Time) string {
+func bootstrapTOML(server, enrollToken string, b codexgov.Bootstrap, now time.Time) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "# Written by codexgov install on %s for workspace %q (%s mode).\n", now.UTC().Format(time.RFC3339), b.Workspace, b.Mode)
 	sb.WriteString("# Codex fetches this machine's policy from codexgov at each start (cached for\n# one hour) and refuses to start when it cannot. Run codexgov install again\n# to change this file.\n\n")

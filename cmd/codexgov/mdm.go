@@ -21,7 +21,6 @@ import (
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/codex/toml"
 	"github.com/codexgov/codexgov/internal/atomicfile"
-	"github.com/codexgov/codexgov/internal/httpapi"
 	"github.com/codexgov/codexgov/internal/mdm"
 )
 
@@ -182,7 +181,7 @@ func (f *mdmProfileFlags) run(cmd *cobra.Command, e *adminEnv) error {
 				return &exitError{code: 1, err: fmt.Errorf("%s %q gets no policy in workspace %s: no rule matches and there is no default", who, source, ws)}
 			}
 		default:
-			var b httpapi.Bootstrap
+			var b codexgov.Bootstrap
 			if err := c.Do(ctx, "GET", "/api/v1/workspaces/"+url.PathEscape(ws)+"/install", nil, &b); err != nil {
 				return e.fail(cmd, err)
 			}

@@ -104,25 +104,12 @@ func (s *Server) enrollBundle(c *call) error {
 	return nil
 }
 
-// Bootstrap is what codexgov install needs to write a machine's
-// /etc/codex/requirements.toml.
-type Bootstrap struct {
-	Workspace string `json:"workspace"`
-	// Mode is "oauth" or "enrollment".
-	Mode     string   `json:"mode"`
-	ClientID string   `json:"client_id,omitempty"`
-	Scopes   []string `json:"scopes,omitempty"`
-	// Baseline is the workspace's baseline policy (Assignment.Baseline),
-	// written beside [config_server]; nil when it has none.
-	Baseline *codexgov.PolicyVersion `json:"baseline"`
-}
-
-func (s *Server) bootstrap(ws, mode string) (Bootstrap, error) {
+func (s *Server) bootstrap(ws, mode string) (codexgov.Bootstrap, error) {
 	b, ok := s.snap.Load().Baseline(ws)
 	if !ok {
-		return Bootstrap{}, codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", ws)
+		return codexgov.Bootstrap{}, codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", ws)
 	}
-	out := Bootstrap{Workspace: ws, Mode: mode, Baseline: b}
+	out := codexgov.Bootstrap{Workspace: ws, Mode: mode, Baseline: b}
 	if mode == "oauth" {
 		out.ClientID, out.Scopes = s.clientID, configserver.DefaultScopes
 	}

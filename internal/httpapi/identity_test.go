@@ -20,6 +20,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
+	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/sqlstore"
@@ -64,7 +65,7 @@ func newSSOEnv(t *testing.T) *ssoEnv {
 		t.Fatal(err)
 	}
 	e.key = secret
-	e.api, err = New(context.Background(), e.store, master, Options{})
+	e.api, err = New(context.Background(), e.store, master, Options{SSO: &oidc.RelyingParty{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/scim"
-	"github.com/codexgov/codexgov/internal/sqlstore"
 )
 
 // The SCIM 2.0 service provider (RFC 7643/7644). An identity provider
@@ -360,7 +359,7 @@ func readUser(m map[string]any) (userFields, error) {
 	if !ok || userName == "" {
 		return f, scim.Errorf(400, "invalidValue", "userName is required")
 	}
-	if f.email, err = sqlstore.NormalizeEmail("userName", userName); err != nil {
+	if f.email, err = codexgov.NormalizeEmail("userName", userName); err != nil {
 		return f, scim.Errorf(400, "invalidValue", "userName %q is not an email address: codexgov keys users by email, so map userName to the user's email (for Entra ID, userPrincipalName or mail)", userName)
 	}
 	if f.externalID, _, err = stringAttr(m, "externalId"); err != nil {

@@ -28,7 +28,6 @@ import (
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/buildinfo"
 	"github.com/codexgov/codexgov/internal/configserver"
-	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/snapshot"
@@ -52,7 +51,7 @@ type Server struct {
 	deviceEvery  time.Duration
 
 	// rp signs people in through workspaces' identity providers.
-	rp *oidc.RelyingParty
+	rp codexgov.SingleSignOn
 
 	// The native configuration server.
 	keys        *configserver.Keys
@@ -104,9 +103,9 @@ type Options struct {
 	PublicURL string
 	// DeviceInterval is the device login's polling interval (5 s when 0).
 	DeviceInterval time.Duration
-	// IdPClient is the HTTP client for identity providers (nil: a default
-	// one).
-	IdPClient *http.Client
+	// SSO signs people in through workspaces' identity providers
+	// (internal/oidc); nil turns single sign-on off.
+	SSO codexgov.SingleSignOn
 }
 
 // New builds a server and compiles its first snapshot; it fails if the
@@ -135,7 +134,7 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 	if s.refreshIdle == 0 {
 		s.refreshIdle = configserver.DefaultRefreshIdle
 	}
-	s.rp = &oidc.RelyingParty{Client: o.IdPClient, Now: s.now}
+	s.rp = o.SSO
 	s.deviceEvery = o.DeviceInterval
 	if s.deviceEvery <= 0 {
 		s.deviceEvery = DeviceInterval

@@ -13,7 +13,6 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
-	"github.com/codexgov/codexgov/internal/oidc"
 	"github.com/codexgov/codexgov/internal/web"
 )
 
@@ -96,6 +95,9 @@ func (s *Server) ssoStart(c *call) error {
 		s.log.Error("identity provider secret", "workspace", p.Workspace, "provider", p.Name, "err", err)
 		return ssoFailed(c, http.StatusInternalServerError, "The identity provider's settings cannot be read on this server.")
 	}
+	if s.rp == nil {
+		return ssoFailed(c, http.StatusNotFound, "Single sign-on is not available on this server.")
+	}
 	st, err := s.rp.Begin(c.ctx, p, secret, s.ssoRedirectURI(c.r))
 	if err != nil {
 		s.log.Warn("single sign-on start failed", "issuer", p.Issuer, "err", err)
@@ -134,11 +136,14 @@ func (s *Server) ssoCallback(c *call) error {
 	if err != nil {
 		return ssoFailed(c, http.StatusInternalServerError, "The identity provider's settings cannot be read on this server.")
 	}
-	id, err := s.rp.Finish(c.ctx, p, secret, s.ssoRedirectURI(c.r), q.Get("code"), oidc.Start{State: pending.State, Nonce: pending.Nonce, Verifier: pending.Verifier})
+	if s.rp == nil {
+		return ssoFailed(c, http.StatusNotFound, "Single sign-on is not available on this server.")
+	}
+	id, err := s.rp.Finish(c.ctx, p, secret, s.ssoRedirectURI(c.r), q.Get("code"), codexgov.SSOStart{State: pending.State, Nonce: pending.Nonce, Verifier: pending.Verifier})
 	if err != nil {
 		s.log.Warn("single sign-on refused", "workspace", p.Workspace, "provider", p.Name, "err", err)
 		status := http.StatusForbidden
-		if !errors.Is(err, oidc.ErrRefused) {
+		if !errors.Is(err, codexgov.ErrSSORefused) {
 			status = http.StatusBadGateway
 		}
 		return ssoFailed(c, status, err.Error())
@@ -162,7 +167,7 @@ func (s *Server) ssoCallback(c *call) error {
 	if id.HasGroups {
 		groups, err := s.store.Groups(c.ctx, p.Workspace)
 		if err == nil {
-			_, err = s.store.SetUserGroups(actor, p.Workspace, u.Email, oidc.WantedGroups(id.Groups, groups))
+			_, err = s.store.SetUserGroups(actor, p.Workspace, u.Email, codexgov.WantedGroups(id.Groups, groups))
 		}
 		if err != nil {
 			s.log.Error("single sign-on: groups claim", "err", err)

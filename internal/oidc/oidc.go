@@ -7,7 +7,6 @@ package oidc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -20,17 +19,6 @@ import (
 
 	"github.com/codexgov/codexgov"
 )
-
-// Identity is who an ID token says signed in.
-type Identity struct {
-	Email string
-	Name  string
-	// Groups is the groups claim's values; HasGroups says whether the
-	// provider is set to send one (an empty claim then means "no groups").
-	Groups    []string
-	HasGroups bool
-	Subject   string
-}
 
 // RelyingParty talks to upstream providers. Discovery documents and keys
 // are cached per issuer for CacheTTL; go-oidc refreshes the keys itself
@@ -88,35 +76,25 @@ func (rp *RelyingParty) config(ctx context.Context, ip *codexgov.IdentityProvide
 		Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}, p, nil
 }
 
-// Start is what the browser takes to the provider.
-type Start struct {
-	URL                    string
-	State, Nonce, Verifier string
-}
-
 // Begin makes the authorization request: a random state, a nonce and a
 // PKCE verifier, which the caller keeps (sealed in a cookie) for Finish.
-func (rp *RelyingParty) Begin(ctx context.Context, ip *codexgov.IdentityProvider, secret, redirect string) (*Start, error) {
+func (rp *RelyingParty) Begin(ctx context.Context, ip *codexgov.IdentityProvider, secret, redirect string) (*codexgov.SSOStart, error) {
 	conf, _, err := rp.config(ctx, ip, secret, redirect)
 	if err != nil {
 		return nil, err
 	}
-	st := &Start{State: oauth2.GenerateVerifier(), Nonce: oauth2.GenerateVerifier(), Verifier: oauth2.GenerateVerifier()}
+	st := &codexgov.SSOStart{State: oauth2.GenerateVerifier(), Nonce: oauth2.GenerateVerifier(), Verifier: oauth2.GenerateVerifier()}
 	st.URL = conf.AuthCodeURL(st.State, oidc.Nonce(st.Nonce), oauth2.S256ChallengeOption(st.Verifier))
 	return st, nil
 }
 
-// ErrRefused is an ID token or identity codexgov does not accept; its
-// message can be shown to the person.
-var ErrRefused = errors.New("single sign-on refused")
-
 func refused(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrRefused, fmt.Sprintf(format, args...))
+	return fmt.Errorf("%w: %s", codexgov.ErrSSORefused, fmt.Sprintf(format, args...))
 }
 
 // Finish redeems the code and checks the ID token: signature, issuer,
 // audience, expiry, nonce, a verified email in the allowed domain.
-func (rp *RelyingParty) Finish(ctx context.Context, ip *codexgov.IdentityProvider, secret, redirect, code string, st Start) (*Identity, error) {
+func (rp *RelyingParty) Finish(ctx context.Context, ip *codexgov.IdentityProvider, secret, redirect, code string, st codexgov.SSOStart) (*codexgov.SSOIdentity, error) {
 	conf, p, err := rp.config(ctx, ip, secret, redirect)
 	if err != nil {
 		return nil, err
@@ -145,7 +123,7 @@ func (rp *RelyingParty) Finish(ctx context.Context, ip *codexgov.IdentityProvide
 	if err := idt.Claims(&claims); err != nil {
 		return nil, refused("the ID token's claims cannot be read: %v", err)
 	}
-	id := &Identity{Subject: idt.Subject}
+	id := &codexgov.SSOIdentity{Subject: idt.Subject}
 	id.Email, _ = claims["email"].(string)
 	id.Email = strings.ToLower(strings.TrimSpace(id.Email))
 	if id.Email == "" {
@@ -174,14 +152,5 @@ func (rp *RelyingParty) Finish(ctx context.Context, ip *codexgov.IdentityProvide
 	return id, nil
 }
 
-// WantedGroups is the groups claim applied to a workspace's groups: the
-// groups whose name or external ID the claim lists.
-func WantedGroups(claim []string, groups []*codexgov.Group) []string {
-	var out []string
-	for _, g := range groups {
-		if slices.Contains(claim, g.Name) || (g.ExternalID != "" && slices.Contains(claim, g.ExternalID)) {
-			out = append(out, g.Name)
-		}
-	}
-	return out
-}
+// The relying party is codexgov's single sign-on.
+var _ codexgov.SingleSignOn = (*RelyingParty)(nil)

@@ -27,7 +27,7 @@ func (s *DB) CreateEnrollmentToken(ctx context.Context, t codexgov.EnrollmentTok
 		return nil, invalid("/groups", "a user's token takes the user's own groups; groups are for service identities")
 	}
 	if t.User != "" {
-		email, err := NormalizeEmail("/user", t.User)
+		email, err := codexgov.NormalizeEmail("/user", t.User)
 		if err != nil {
 			return nil, err
 		}

@@ -163,7 +163,7 @@ func (s *DB) RevokeAPIKey(ctx context.Context, ws, id string) (*codexgov.APIKey,
 
 // CreateAccessToken stores an access token (its hash only).
 func (s *DB) CreateAccessToken(ctx context.Context, t codexgov.AccessToken) (*codexgov.AccessToken, error) {
-	email, err := NormalizeEmail("/user", t.User)
+	email, err := codexgov.NormalizeEmail("/user", t.User)
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"slices"
 	"strings"
@@ -141,18 +140,9 @@ func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsU
 	return after, noChange(err)
 }
 
-// NormalizeEmail lowercases and checks an email address.
-func NormalizeEmail(field, email string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(email))
-	if a, err := mail.ParseAddress(e); err != nil || a.Address != e || a.Name != "" {
-		return "", invalid(field, "%q is not an email address (want name@example.com)", email)
-	}
-	return e, nil
-}
-
 // CreateUser adds an active user (u.ID when set, else a new ID).
 func (s *DB) CreateUser(ctx context.Context, ws string, u codexgov.User) (*codexgov.User, error) {
-	email, err := NormalizeEmail("/email", u.Email)
+	email, err := codexgov.NormalizeEmail("/email", u.Email)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,277 @@
+// Package server wires the control plane together: the database, the
+// master key, the HTTP API and its background loops, TLS, and the
+// operations on a data folder (backup, restore, admin key rotation, the
+// health check). codexgov server runs it; the end-to-end tests run it on a
+// random port with a temporary database.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/devtls"
+	"github.com/codexgov/codexgov/internal/httpapi"
+	"github.com/codexgov/codexgov/internal/oidc"
+	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/signing"
+	"github.com/codexgov/codexgov/internal/sqlstore"
+	"github.com/codexgov/codexgov/internal/tlsreload"
+)
+
+// DefaultMaxBodyBytes is the largest request body accepted by default.
+const DefaultMaxBodyBytes = httpapi.DefaultMaxBodyBytes
+
+// Main is the control plane process: `codexgov server` and the end-to-end
+// tests both run it.
+type Main struct {
+	Listen        string
+	DataDir       string
+	Database      string // postgres://… or empty for SQLite in DataDir
+	MasterKeyFile string // empty: DataDir/master.key
+	SyncInterval  time.Duration
+	MaxBodyBytes  int64
+	// TLSCert and TLSKey serve HTTPS (TLS 1.2 or newer) with a real
+	// certificate; DevTLS makes a local CA and certificate in
+	// DataDir/dev-tls instead (development and tests only).
+	TLSCert, TLSKey string
+	DevTLS          bool
+	// AccessTTL is the configuration server's access-token lifetime.
+	AccessTTL time.Duration
+	// RecordInterval is how often bundle fetch records are written.
+	RecordInterval time.Duration
+	// PublicURL is the external base URL (SCIM locations, the single
+	// sign-on redirect URI); empty: each request's own.
+	PublicURL string
+	// DeviceInterval is the device login's polling interval (tests).
+	DeviceInterval time.Duration
+	// Now is the API's clock (time.Now when nil); tests move it.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Out receives the one-time server admin key.
+	Out io.Writer
+
+	// Addr is the address actually listened on, set by Run, and URL the
+	// base URL (https:// when TLS is on).
+	Addr string
+	URL  string
+	// DevCA is the development CA's certificate file (with DevTLS).
+	DevCA string
+	Store *sqlstore.DB
+	API   *httpapi.Server
+
+	srv    *http.Server
+	certs  *tlsreload.Reloader
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Run opens the database, prepares first-start credentials, and starts
+// serving in the background.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.DiscardHandler)
+	}
+	if m.Out == nil {
+		m.Out = io.Discard
+	}
+	// The port first: a second server on the same address fails here,
+	// before it creates a data folder, a key or a database.
+	ln, err := net.Listen("tcp", m.Listen)
+	if err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		ln.Close()
+		if m.Store != nil {
+			m.Store.Close()
+			m.Store = nil
+		}
+		return err
+	}
+	dsn := m.Database
+	if dsn == "" {
+		dsn = filepath.Join(m.DataDir, "codexgov.db")
+	}
+	keyFile := m.MasterKeyFile
+	if keyFile == "" {
+		keyFile = filepath.Join(m.DataDir, "master.key")
+	}
+	master, err := signing.LoadMasterKey(keyFile)
+	keyMissing := errors.Is(err, os.ErrNotExist)
+	if err != nil && !keyMissing {
+		return fail(fmt.Errorf("master key: %w", err))
+	}
+	store, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		return fail(fmt.Errorf("open database: %w", err))
+	}
+	m.Store = store
+	store.SetValidator(policy.Validate)
+	if keyMissing {
+		// A database that already holds sealed secrets with no key beside
+		// it is a lost or misplaced key: a new one would make every signing
+		// key and IdP secret unreadable, so nothing is written.
+		if used, err := store.HasServerKey(ctx); err != nil {
+			return fail(err)
+		} else if used {
+			return fail(fmt.Errorf("the master key %s is missing, but the database (%s) already holds data sealed with one: restore master.key from the backup (codexgov server backup keeps it beside the database), or point --master-key-file at it; no new key was written", keyFile, store.Dialect()))
+		}
+		if master, err = signing.CreateMasterKey(keyFile); err != nil {
+			return fail(fmt.Errorf("master key: %w", err))
+		}
+		m.Logger.Info("created the master key that encrypts signing keys", "file", keyFile)
+	}
+	if err := m.firstStart(ctx, master); err != nil {
+		return fail(err)
+	}
+	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval,
+		SSO: &oidc.RelyingParty{Now: m.Now}})
+	if err != nil {
+		return fail(fmt.Errorf("build the policy snapshot: %w", err))
+	}
+	tlsConf, err := m.tlsConfig()
+	if err != nil {
+		return fail(err)
+	}
+	m.Addr = ln.Addr().String()
+	m.URL = "http://" + m.Addr
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		m.URL = "https://" + m.Addr
+	}
+	m.srv = &http.Server{Handler: m.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, TLSConfig: tlsConf,
+		ErrorLog: slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn)}
+	syncCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.done = make(chan struct{})
+	interval := m.SyncInterval
+	if interval <= 0 {
+		interval = 2 * time.Second
+	}
+	record := m.RecordInterval
+	if record <= 0 {
+		record = 2 * time.Second
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		m.API.Sync(syncCtx, interval)
+	}()
+	go func() {
+		defer wg.Done()
+		m.API.RunRecorder(syncCtx, record)
+	}()
+	go func() {
+		wg.Wait()
+		close(m.done)
+	}()
+	go func() {
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Logger.Error("serve", "err", err)
+		}
+	}()
+	m.Logger.Info("codexgov server listening", "url", m.URL, "database", store.Dialect(), "snapshot_version", m.API.Snapshot().Version)
+	return nil
+}
+
+// tlsConfig loads the certificate to serve, or makes the development one.
+func (m *Main) tlsConfig() (*tls.Config, error) {
+	certFile, keyFile := m.TLSCert, m.TLSKey
+	switch {
+	case m.DevTLS && (certFile != "" || keyFile != ""):
+		return nil, errors.New("--dev-tls and --tls-cert/--tls-key exclude each other")
+	case (certFile == "") != (keyFile == ""):
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	case m.DevTLS:
+		f, created, err := devtls.Ensure(filepath.Join(m.DataDir, "dev-tls"), time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("--dev-tls: %w", err)
+		}
+		certFile, keyFile, m.DevCA = f.Cert, f.Key, f.CA
+		verb := "using"
+		if created {
+			verb = "created"
+		}
+		fmt.Fprintf(m.Out, "codexgov: --dev-tls is for development and tests only. %s a local CA; make Codex trust it with\n\n  export CODEX_CA_CERTIFICATE=%s\n\n", verb, f.CA)
+	case certFile == "":
+		return nil, nil
+	}
+	r, err := tlsreload.New(certFile, keyFile, m.Logger)
+	if err != nil {
+		return nil, err
+	}
+	m.certs = r
+	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate, NextProtos: []string{"h2", "http/1.1"}}, nil
+}
+
+// firstStart creates the server admin key (printed once, stored hashed) and
+// the first signing key.
+func (m *Main) firstStart(ctx context.Context, master signing.MasterKey) error {
+	ctx = codexgov.WithActor(ctx, codexgov.Actor{ID: "server", RequestID: "first-start"})
+	has, err := m.Store.HasServerKey(ctx)
+	if err != nil {
+		return err
+	}
+	if !has {
+		secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
+		if _, err := m.Store.CreateAPIKey(ctx, codexgov.APIKey{ID: id, Name: "server admin (first start)", Scopes: []codexgov.Scope{codexgov.ScopeServerAdmin}, Hash: hash}); err != nil {
+			return fmt.Errorf("create the server admin key: %w", err)
+		}
+		fmt.Fprintf(m.Out, "codexgov: created the server admin API key. It is shown only now and stored only as a hash:\n\n    %s\n\n  export CODEXGOV_TOKEN=%s\n\n", secret, secret)
+	}
+	keys, err := m.Store.SigningKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if k.Active {
+			return nil
+		}
+	}
+	_, err = m.Store.AddSigningKey(ctx, signing.NewSigningKey(master, time.Now()))
+	return err
+}
+
+// ReloadTLS reads the certificate files again (SIGHUP); without TLS it
+// does nothing. On error the current certificate stays in service.
+func (m *Main) ReloadTLS() error {
+	if m.certs == nil {
+		return nil
+	}
+	return m.certs.Reload()
+}
+
+// Close stops accepting requests, lets running ones finish (up to 15 s)
+// and closes the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.API != nil {
+		m.API.Drain()
+	}
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		errs = append(errs, m.srv.Shutdown(ctx))
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+		<-m.done
+	}
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	return errors.Join(errs...)
+}
