@@ -356,3 +356,45 @@ func TestMetricsUseRoutePatterns(t *testing.T) {
 		t.Error("metrics carry a raw path")
 	}
 }
+
+// countingStore counts the full state reads of a real store.
+type countingStore struct {
+	codexgov.Store
+	states int
+}
+
+func (c *countingStore) State(ctx context.Context) (*codexgov.State, error) {
+	c.states++
+	return c.Store.State(ctx)
+}
+
+// TestRebuildReadsOnlyAfterARealChange: a rebuild with nothing changed
+// reads the version and nothing else; after a change it reads the state
+// once.
+func TestRebuildReadsOnlyAfterARealChange(t *testing.T) {
+	f := newFixture(t)
+	cs := &countingStore{Store: f.store}
+	api, err := New(context.Background(), cs, signing.MasterKey{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs.states = 0
+	for range 5 {
+		if err := api.Rebuild(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cs.states != 0 {
+		t.Errorf("%d state reads without a change, want 0", cs.states)
+	}
+	on := true
+	if _, err := f.store.UpdateSettings(actor(), "victim", codexgov.SettingsUpdate{AllowCodexCloud: &on}); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if cs.states != 1 {
+		t.Errorf("%d state reads after one change, want 1", cs.states)
+	}
+}

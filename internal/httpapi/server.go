@@ -241,6 +241,16 @@ func (s *Server) Snapshot() *snapshot.Snapshot { return s.snap.Load() }
 func (s *Server) Rebuild(ctx context.Context) error {
 	s.rebuildMu.Lock()
 	defer s.rebuildMu.Unlock()
+	// The version first: one row, and nothing else is read unless the
+	// state really changed.
+	v, err := s.store.Version(ctx)
+	if err != nil {
+		s.rebuilds.WithLabelValues("error").Inc()
+		return err
+	}
+	if cur := s.snap.Load(); cur != nil && cur.Version == v {
+		return nil
+	}
 	st, err := s.store.State(ctx)
 	if err != nil {
 		s.rebuilds.WithLabelValues("error").Inc()

@@ -469,18 +469,64 @@ func (s *DB) Groups(ctx context.Context, ws string) ([]*codexgov.Group, error) {
 	return inWorkspace(ctx, s, "groups", ws, func(q queryer) ([]*codexgov.Group, error) { return groups(ctx, q, ws) })
 }
 
+// groups reads a workspace's groups with their members and roles in three
+// queries, however many groups there are.
 func groups(ctx context.Context, q queryer, ws string) ([]*codexgov.Group, error) {
-	names, err := stringList(ctx, q, `SELECT name FROM user_groups WHERE workspace_id = $1 ORDER BY name`, ws)
+	rows, err := q.QueryContext(ctx, `SELECT name, description, created_at, id, external_id FROM user_groups WHERE workspace_id = $1 ORDER BY name`, ws)
 	if err != nil {
 		return nil, err
 	}
 	out := []*codexgov.Group{}
-	for _, n := range names {
-		g, err := group(ctx, q, ws, n)
+	byName := map[string]*codexgov.Group{}
+	for rows.Next() {
+		var g codexgov.Group
+		var created int64
+		if err := rows.Scan(&g.Name, &g.Description, &created, &g.ID, &g.ExternalID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		g.CreatedAt = fromMicros(created)
+		out = append(out, &g)
+		byName[g.Name] = &g
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, part := range []struct {
+		query string
+		add   func(g *codexgov.Group, v string)
+	}{
+		{`SELECT group_name, email FROM group_members WHERE workspace_id = $1 ORDER BY group_name, email`, func(g *codexgov.Group, v string) { g.Members = append(g.Members, v) }},
+		{`SELECT group_name, role_name FROM group_roles WHERE workspace_id = $1 ORDER BY group_name, role_name`, func(g *codexgov.Group, v string) { g.Roles = append(g.Roles, v) }},
+	} {
+		rows, err := q.QueryContext(ctx, part.query, ws)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, g)
+		for rows.Next() {
+			var name, v string
+			if err := rows.Scan(&name, &v); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if g := byName[name]; g != nil {
+				part.add(g, v)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	// One group read alone has empty, not nil, lists; keep the two alike.
+	for _, g := range out {
+		if g.Members == nil {
+			g.Members = []string{}
+		}
+		if g.Roles == nil {
+			g.Roles = []string{}
+		}
 	}
 	return out, nil
 }
