@@ -289,6 +289,14 @@ type Store interface {
 	// State reads everything the policy snapshot is compiled from, at one
 	// consistent version.
 	State(ctx context.Context) (*State, error)
+	// WorkspaceState reads one workspace's part of the state (no signing
+	// keys, no server keys); a workspace that does not exist gives a State
+	// without workspaces.
+	WorkspaceState(ctx context.Context, ws string) (*State, error)
+	// ChangesSince lists the workspaces changed after version ("" for a
+	// server-level change such as a signing key); complete is false when
+	// the log no longer reaches back that far.
+	ChangesSince(ctx context.Context, version int64) (workspaces []string, complete bool, err error)
 
 	Close() error
 }
@@ -308,8 +316,9 @@ type State struct {
 	// EnrollmentTokens are the tokens not revoked, with hashes.
 	EnrollmentTokens []*EnrollmentToken
 	// RevokedGrants are the OAuth sign-ins revoked within
-	// MaxOAuthAccessTTL, whose access tokens may still be unexpired.
-	RevokedGrants []string
+	// MaxOAuthAccessTTL, whose access tokens may still be unexpired, by
+	// workspace.
+	RevokedGrants map[string][]string
 }
 
 // MaxOAuthAccessTTL bounds the lifetime of the native configuration

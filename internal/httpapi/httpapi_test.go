@@ -357,10 +357,10 @@ func TestMetricsUseRoutePatterns(t *testing.T) {
 	}
 }
 
-// countingStore counts the full state reads of a real store.
+// countingStore counts the state reads of a real store.
 type countingStore struct {
 	codexgov.Store
-	states int
+	states, workspaceStates int
 }
 
 func (c *countingStore) State(ctx context.Context) (*codexgov.State, error) {
@@ -368,9 +368,14 @@ func (c *countingStore) State(ctx context.Context) (*codexgov.State, error) {
 	return c.Store.State(ctx)
 }
 
+func (c *countingStore) WorkspaceState(ctx context.Context, ws string) (*codexgov.State, error) {
+	c.workspaceStates++
+	return c.Store.WorkspaceState(ctx, ws)
+}
+
 // TestRebuildReadsOnlyAfterARealChange: a rebuild with nothing changed
-// reads the version and nothing else; after a change it reads the state
-// once.
+// reads the version and nothing else; after a change in one workspace it
+// reads that workspace's state once, and nothing of the others.
 func TestRebuildReadsOnlyAfterARealChange(t *testing.T) {
 	f := newFixture(t)
 	cs := &countingStore{Store: f.store}
@@ -384,8 +389,8 @@ func TestRebuildReadsOnlyAfterARealChange(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if cs.states != 0 {
-		t.Errorf("%d state reads without a change, want 0", cs.states)
+	if cs.states != 0 || cs.workspaceStates != 0 {
+		t.Errorf("%d state and %d workspace reads without a change, want 0", cs.states, cs.workspaceStates)
 	}
 	on := true
 	if _, err := f.store.UpdateSettings(actor(), "victim", codexgov.SettingsUpdate{AllowCodexCloud: &on}); err != nil {
@@ -394,7 +399,96 @@ func TestRebuildReadsOnlyAfterARealChange(t *testing.T) {
 	if err := api.Rebuild(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if cs.states != 0 || cs.workspaceStates != 1 {
+		t.Errorf("%d state and %d workspace reads after one change in one workspace, want 0 and 1", cs.states, cs.workspaceStates)
+	}
+	// A server-level change (a new signing key) rebuilds everything.
+	if _, err := f.store.AddSigningKey(actor(), signing.NewSigningKey(signing.MasterKey{}, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	if err := api.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if cs.states != 1 {
-		t.Errorf("%d state reads after one change, want 1", cs.states)
+		t.Errorf("%d full state reads after a signing key change, want 1", cs.states)
+	}
+}
+
+// TestIncrementalSnapshotEqualsFullCompile: after changes in several
+// workspaces applied one workspace at a time, every lookup, document and
+// credential answers as a snapshot compiled from scratch does.
+func TestIncrementalSnapshotEqualsFullCompile(t *testing.T) {
+	f := newFixture(t)
+	api := f.api
+	ctx := actor()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ws := range []string{"victim", "attacker"} {
+		must(f.store.CreateUser(ctx, ws, codexgov.User{Email: "new@" + ws + ".test"}))
+		must(f.store.CreateGroup(ctx, ws, codexgov.Group{Name: "late"}))
+		must(f.store.AddGroupMember(ctx, ws, "late", "new@"+ws+".test"))
+		must(f.store.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "late", Requirements: "allowed_sandbox_modes = [\"read-only\"]\n"}))
+		a, err := f.store.Assignment(ctx, ws)
+		must(a, err)
+		a.Rules = append([]codexgov.Rule{{Group: "late", Policy: "late"}}, a.Rules...)
+		must(f.store.SetAssignment(ctx, ws, *a))
+		secret, id, hash := codexgov.NewSecret(codexgov.EnrollmentTokenPrefix)
+		must(f.store.CreateEnrollmentToken(ctx, codexgov.EnrollmentToken{ID: id, Workspace: ws, User: "new@" + ws + ".test", Hash: hash}))
+		f.keys[ws+"/enroll"] = secret
+		if err := api.Rebuild(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(f.store.RevokeAPIKey(ctx, "victim", f.ids["victim/full"]))
+	if err := api.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := New(context.Background(), f.store, signing.MasterKey{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc, full := api.Snapshot(), fresh.Snapshot()
+	if inc.Version != full.Version {
+		t.Fatalf("versions %d and %d", inc.Version, full.Version)
+	}
+	st, err := f.store.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(what string, a, b any) {
+		t.Helper()
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if string(ja) != string(jb) {
+			t.Errorf("%s differs:\nincremental %s\nfull        %s", what, ja, jb)
+		}
+	}
+	for _, w := range st.Workspaces {
+		for _, u := range st.Users[w.ID] {
+			li, ei := inc.LookupUser(w.ID, u.Email)
+			lf, ef := full.LookupUser(w.ID, u.Email)
+			same("lookup "+u.Email, []any{li, ei}, []any{lf, ef})
+			bi, _ := inc.UserBundle(w.ID, u.Email)
+			bf, _ := full.UserBundle(w.ID, u.Email)
+			same("bundle "+u.Email, bi, bf)
+		}
+		for _, g := range st.Groups[w.ID] {
+			li, _ := inc.LookupGroup(w.ID, g.Name)
+			lf, _ := full.LookupGroup(w.ID, g.Name)
+			same("group "+g.Name, li, lf)
+		}
+		same("enrollment tokens of "+w.ID, inc.EnrollmentTokens(w.ID), full.EnrollmentTokens(w.ID))
+	}
+	for name, secret := range f.keys {
+		pi, ei := inc.Authenticate(secret, time.Now())
+		pf, ef := full.Authenticate(secret, time.Now())
+		same("credential "+name, []any{pi.ActorID(), ei}, []any{pf.ActorID(), ef})
+	}
+	if _, err := inc.Authenticate(f.keys["victim/full"], time.Now()); err == nil {
+		t.Error("a revoked key still authenticates in the incremental snapshot")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -67,8 +68,11 @@ type Server struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	rebuilds *prometheus.CounterVec
-	version  prometheus.Gauge
-	built    prometheus.Gauge
+	// rebuildKinds counts successful rebuilds: full, or of the changed
+	// workspaces only.
+	rebuildKinds *prometheus.CounterVec
+	version      prometheus.Gauge
+	built        prometheus.Gauge
 
 	mux *http.ServeMux
 	// counters caches the request counter of each method, route and
@@ -144,13 +148,14 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_http_requests_total", Help: "HTTP requests by method, route pattern and status code."}, []string{"method", "route", "code"})
 	s.duration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "codexgov_http_request_duration_seconds", Help: "HTTP request latency by method and route pattern.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"method", "route"})
 	s.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuilds_total", Help: "Policy snapshot rebuilds by result."}, []string{"result"})
+	s.rebuildKinds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuild_kinds_total", Help: "Successful snapshot rebuilds: full, or of the changed workspaces only."}, []string{"kind"})
 	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
 	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})
 	bi := buildinfo.Read()
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_build_info", Help: "Always 1; the labels say which codexgov is serving.",
 		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion}})
 	buildInfo.Set(1)
-	s.registry.MustRegister(buildInfo, s.requests, s.duration, s.rebuilds, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	s.registry.MustRegister(buildInfo, s.requests, s.duration, s.rebuilds, s.rebuildKinds, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_records_dropped_total", Help: "Bundle fetches not recorded because the record buffer was full."}, func() float64 { return float64(s.recorder.Dropped.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flushes_total", Help: "Writes of buffered bundle fetch records."}, func() float64 { return float64(s.recorder.Flushes.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flush_errors_total", Help: "Failed writes of buffered bundle fetch records (retried)."}, func() float64 { return float64(s.recorder.FlushErrors.Load()) }),
@@ -248,8 +253,18 @@ func (s *Server) Rebuild(ctx context.Context) error {
 		s.rebuilds.WithLabelValues("error").Inc()
 		return err
 	}
-	if cur := s.snap.Load(); cur != nil && cur.Version == v {
+	cur := s.snap.Load()
+	if cur != nil && cur.Version == v {
 		return nil
+	}
+	if cur != nil {
+		if next, ok, err := s.rebuildChanged(ctx, cur, v); err != nil {
+			s.rebuilds.WithLabelValues("error").Inc()
+			return err
+		} else if ok {
+			s.publish(next, "workspace")
+			return nil
+		}
 	}
 	st, err := s.store.State(ctx)
 	if err != nil {
@@ -269,11 +284,42 @@ func (s *Server) Rebuild(ctx context.Context) error {
 		s.rebuilds.WithLabelValues("error").Inc()
 		return err
 	}
+	s.publish(snap, "full")
+	return nil
+}
+
+// rebuildChanged recompiles only the workspaces changed since cur, when
+// the change log says which and no server-level change (a signing key)
+// is among them; ok is false when a full rebuild is needed.
+func (s *Server) rebuildChanged(ctx context.Context, cur *snapshot.Snapshot, v int64) (*snapshot.Snapshot, bool, error) {
+	wss, complete, err := s.store.ChangesSince(ctx, cur.Version)
+	if err != nil || !complete || slices.Contains(wss, "") || len(wss) > maxIncremental {
+		return nil, false, err
+	}
+	next := cur
+	for _, ws := range wss {
+		st, err := s.store.WorkspaceState(ctx, ws)
+		if err != nil {
+			return nil, false, err
+		}
+		if next, err = next.Update(ws, st, v, s.now()); err != nil {
+			return nil, false, err
+		}
+	}
+	return next, true, nil
+}
+
+// maxIncremental is how many changed workspaces are recompiled one by
+// one before a full rebuild is cheaper.
+const maxIncremental = 64
+
+// publish serves snap and records the rebuild.
+func (s *Server) publish(snap *snapshot.Snapshot, kind string) {
 	s.snap.Store(snap)
 	s.rebuilds.WithLabelValues("ok").Inc()
+	s.rebuildKinds.WithLabelValues(kind).Inc()
 	s.version.Set(float64(snap.Version))
 	s.built.Set(float64(snap.Built.UnixNano()) / 1e9)
-	return nil
 }
 
 // Sync polls the store's state version every interval and rebuilds when it

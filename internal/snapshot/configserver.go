@@ -90,7 +90,7 @@ func (s *Snapshot) EnrollmentBundle(secret string, now time.Time) (*codexgov.Enr
 	if !strings.HasPrefix(secret, codexgov.EnrollmentTokenPrefix) {
 		return nil, nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the enrollment token is not valid")
 	}
-	ev := s.enroll[codexgov.HashSecret(secret)]
+	ev, _ := s.enroll.get(codexgov.HashSecret(secret))
 	if ev == nil {
 		return nil, nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the enrollment token is not valid (unknown or revoked)")
 	}
@@ -104,7 +104,7 @@ func (s *Snapshot) EnrollmentBundle(secret string, now time.Time) (*codexgov.Enr
 }
 
 // GrantRevoked reports whether an OAuth sign-in was revoked.
-func (s *Snapshot) GrantRevoked(id string) bool { return s.revoked[id] }
+func (s *Snapshot) GrantRevoked(id string) bool { r, _ := s.revoked.get(id); return r }
 
 // Baseline returns the workspace's baseline policy, if it has one.
 func (s *Snapshot) Baseline(ws string) (*codexgov.PolicyVersion, bool) {
@@ -130,13 +130,13 @@ func (s *Snapshot) Target(d *codexgov.Delivery) (codexgov.DeliveryTarget, bool) 
 		return codexgov.DeliveryTarget{Policy: doc.Policy, PolicyVersion: doc.Version, BundleHash: doc.Hash}
 	}
 	if d.Kind == codexgov.DeliveryEnrollment {
-		ev := s.enrollByID[d.Device]
+		ev, _ := s.enrollByID.get(d.Device)
 		if ev == nil {
 			return codexgov.DeliveryTarget{}, false
 		}
 		return of(ev.access.Allowed, ev.policy), true
 	}
-	if _, ok := s.spaces[d.Workspace]; !ok || s.revoked[d.Device] {
+	if _, ok := s.spaces[d.Workspace]; !ok || s.GrantRevoked(d.Device) {
 		return codexgov.DeliveryTarget{}, false
 	}
 	return of(s.userAssigned(d.Workspace, d.Identity)), true
@@ -162,7 +162,7 @@ func (s *Snapshot) userAssigned(ws, identity string) (allowed bool, c *compiled)
 // identity whose enrollment token was revoked has none).
 func (s *Snapshot) SyncTarget(m *codexgov.SyncMachine) codexgov.DeliveryTarget {
 	allowed, c := s.userAssigned(m.Workspace, m.Identity)
-	if ev := s.enrollByID[m.Credential]; ev != nil {
+	if ev, _ := s.enrollByID.get(m.Credential); ev != nil {
 		allowed, c = ev.access.Allowed, ev.policy
 	}
 	switch {

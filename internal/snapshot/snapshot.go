@@ -33,19 +33,18 @@ type Document struct {
 
 // Snapshot is the compiled, immutable state at one version.
 type Snapshot struct {
-	Version  int64
-	Built    time.Time
-	signer   *signing.Signer
-	spaces   map[string]*space
-	keys     map[string]*codexgov.APIKey      // by hash
-	tokens   map[string]*codexgov.AccessToken // by hash
-	empty    *Document
-	policies map[string]*compiled // by hash, shared across workspaces
+	Version int64
+	Built   time.Time
+	signer  *signing.Signer
+	spaces  map[string]*space
+	keys    *index[*codexgov.APIKey]      // by hash
+	tokens  *index[*codexgov.AccessToken] // by hash
+	empty   *Document
 	// emptyBundle is the configuration-server bundle of no policy.
 	emptyBundle *Document
-	enroll      map[string]*enrollView // by hash
-	enrollByID  map[string]*enrollView
-	revoked     map[string]bool // OAuth grant IDs
+	enroll      *index[*enrollView] // by hash
+	enrollByID  *index[*enrollView]
+	revoked     *index[bool] // OAuth grant IDs
 }
 
 // enrollView is an enrollment token with its identity's decision and
@@ -65,6 +64,38 @@ type space struct {
 	assignment *codexgov.Assignment
 	// enrollment are the live enrollment tokens, in creation order.
 	enrollment []*codexgov.EnrollmentToken
+	// creds are the workspace's entries in the snapshot's indexes, so
+	// that Update can take them out again.
+	creds spaceCreds
+}
+
+// spaceCreds are one workspace's credentials, keyed as the indexes key
+// them.
+type spaceCreds struct {
+	keys       map[string]*codexgov.APIKey
+	tokens     map[string]*codexgov.AccessToken
+	enroll     map[string]*enrollView
+	enrollByID map[string]*enrollView
+	revoked    map[string]bool
+}
+
+func (c spaceCreds) names() (keys, tokens, enroll, enrollByID, revoked []string) {
+	for k := range c.keys {
+		keys = append(keys, k)
+	}
+	for k := range c.tokens {
+		tokens = append(tokens, k)
+	}
+	for k := range c.enroll {
+		enroll = append(enroll, k)
+	}
+	for k := range c.enrollByID {
+		enrollByID = append(enrollByID, k)
+	}
+	for k := range c.revoked {
+		revoked = append(revoked, k)
+	}
+	return
 }
 
 type compiled struct {
@@ -88,9 +119,7 @@ type userView struct {
 // Compile builds a snapshot. Every distinct document is signed once here,
 // so serving it costs map lookups only.
 func Compile(st *codexgov.State, signer *signing.Signer, now time.Time) (*Snapshot, error) {
-	s := &Snapshot{Version: st.Version, Built: now, signer: signer, spaces: map[string]*space{},
-		keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, policies: map[string]*compiled{},
-		enroll: map[string]*enrollView{}, enrollByID: map[string]*enrollView{}, revoked: map[string]bool{}}
+	s := &Snapshot{Version: st.Version, Built: now, signer: signer, spaces: map[string]*space{}}
 	var err error
 	if s.empty, err = s.document(nil, "", 0, tomlType); err != nil {
 		return nil, err
@@ -98,72 +127,173 @@ func Compile(st *codexgov.State, signer *signing.Signer, now time.Time) (*Snapsh
 	if s.emptyBundle, err = s.document(BundleBody(nil), "", 0, jsonType); err != nil {
 		return nil, err
 	}
-	for _, id := range st.RevokedGrants {
-		s.revoked[id] = true
-	}
+	shared := map[string]*compiled{} // by content hash, across workspaces
+	all := spaceCreds{keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, enroll: map[string]*enrollView{},
+		enrollByID: map[string]*enrollView{}, revoked: map[string]bool{}}
 	for _, k := range st.APIKeys {
-		s.keys[k.Hash] = k
-	}
-	for _, t := range st.AccessTokens {
-		s.tokens[t.Hash] = t
+		if k.Workspace == "" {
+			all.keys[k.Hash] = k // server keys belong to no workspace
+		}
 	}
 	for _, w := range st.Workspaces {
-		sp := &space{ws: w, users: map[string]*userView{}, groups: map[string]*codexgov.Group{}, roles: map[string]*codexgov.Role{},
-			policies: map[string]*compiled{}, assignment: st.Assignments[w.ID]}
-		if sp.assignment == nil {
-			sp.assignment = &codexgov.Assignment{}
-		}
-		for _, g := range st.Groups[w.ID] {
-			sp.groups[g.Name] = g
-		}
-		for _, r := range st.Roles[w.ID] {
-			sp.roles[r.Name] = r
-		}
-		for _, p := range st.Policies[w.ID] {
-			c, ok := s.policies[p.Hash]
-			if !ok {
-				c = &compiled{version: p}
-				if c.requirements, err = s.document([]byte(p.Requirements), p.Name, p.Version, tomlType); err != nil {
-					return nil, err
-				}
-				if c.defaults, err = s.document([]byte(p.Defaults), p.Name, p.Version, tomlType); err != nil {
-					return nil, err
-				}
-				if c.bundle, err = s.document(BundleBody(p), p.Name, p.Version, jsonType); err != nil {
-					return nil, err
-				}
-				s.policies[p.Hash] = c
-			}
-			if c.version.Name != p.Name || c.version.Version != p.Version {
-				// The same content under another name or version: same
-				// bytes and signature, its own identity. The bundle names
-				// the policy, so it is its own.
-				b, err := s.document(BundleBody(p), p.Name, p.Version, jsonType)
-				if err != nil {
-					return nil, err
-				}
-				c = &compiled{version: p, requirements: relabel(c.requirements, p), defaults: relabel(c.defaults, p), bundle: b}
-			}
-			sp.policies[p.Name] = c
-		}
-		groupList := st.Groups[w.ID]
-		for _, u := range st.Users[w.ID] {
-			member := func(g *codexgov.Group) bool { return slices.Contains(u.Groups, g.Name) }
-			v := &userView{user: u, perms: codexgov.UserPermissions(groupList, member, sp.roles, w.Settings.DefaultRole)}
-			v.match = sp.assignment.Select("user "+u.Email, func(g string) bool { return slices.Contains(u.Groups, g) })
-			v.policy = sp.policies[v.match.Policy]
-			v.access = map[codexgov.Surface]codexgov.Decision{
-				codexgov.SurfaceLocal: codexgov.Decide(w.Settings, u, v.perms, codexgov.SurfaceLocal),
-				codexgov.SurfaceCloud: codexgov.Decide(w.Settings, u, v.perms, codexgov.SurfaceCloud),
-			}
-			v.token = codexgov.CanHoldAccessToken(w.Settings, u, v.perms)
-			sp.users[u.Email] = v
+		sp, err := s.compileSpace(w, st, shared)
+		if err != nil {
+			return nil, err
 		}
 		s.spaces[w.ID] = sp
+		merge(&all, sp.creds)
+	}
+	s.keys = (*index[*codexgov.APIKey])(nil).with(nil, all.keys)
+	s.tokens = (*index[*codexgov.AccessToken])(nil).with(nil, all.tokens)
+	s.enroll = (*index[*enrollView])(nil).with(nil, all.enroll)
+	s.enrollByID = (*index[*enrollView])(nil).with(nil, all.enrollByID)
+	s.revoked = (*index[bool])(nil).with(nil, all.revoked)
+	return s, nil
+}
+
+func merge(dst *spaceCreds, src spaceCreds) {
+	for k, v := range src.keys {
+		dst.keys[k] = v
+	}
+	for k, v := range src.tokens {
+		dst.tokens[k] = v
+	}
+	for k, v := range src.enroll {
+		dst.enroll[k] = v
+	}
+	for k, v := range src.enrollByID {
+		dst.enrollByID[k] = v
+	}
+	for k, v := range src.revoked {
+		dst.revoked[k] = v
+	}
+}
+
+// Update returns a snapshot at version in which workspace ws is compiled
+// anew from st (the state of that workspace alone, as
+// Store.WorkspaceState reads it), or removed when st holds no workspace.
+// Every other workspace is shared with s, and only the index shards the
+// workspace's credentials fall in are copied: a change costs in
+// proportion to its own workspace. The signing keys must be the same as
+// s's (a key change rebuilds everything).
+func (s *Snapshot) Update(ws string, st *codexgov.State, version int64, now time.Time) (*Snapshot, error) {
+	n := *s
+	n.Version, n.Built = version, now
+	n.spaces = make(map[string]*space, len(s.spaces)+1)
+	for k, v := range s.spaces {
+		n.spaces[k] = v
+	}
+	var old spaceCreds
+	shared := map[string]*compiled{}
+	if sp := s.spaces[ws]; sp != nil {
+		old = sp.creds
+		// The workspace's documents that did not change keep their
+		// signatures.
+		for _, c := range sp.policies {
+			shared[c.version.Hash] = c
+		}
+		delete(n.spaces, ws)
+	}
+	cur := spaceCreds{}
+	for _, w := range st.Workspaces {
+		if w.ID != ws {
+			continue
+		}
+		sp, err := n.compileSpace(w, st, shared)
+		if err != nil {
+			return nil, err
+		}
+		n.spaces[ws] = sp
+		cur = sp.creds
+	}
+	dk, dt, de, di, dr := old.names()
+	n.keys = s.keys.with(dk, cur.keys)
+	n.tokens = s.tokens.with(dt, cur.tokens)
+	n.enroll = s.enroll.with(de, cur.enroll)
+	n.enrollByID = s.enrollByID.with(di, cur.enrollByID)
+	n.revoked = s.revoked.with(dr, cur.revoked)
+	return &n, nil
+}
+
+// compileSpace compiles one workspace of st: its directory, its policies'
+// documents (reusing shared, by content hash, and adding to it), every
+// user's decisions, and its credentials.
+func (s *Snapshot) compileSpace(w *codexgov.Workspace, st *codexgov.State, shared map[string]*compiled) (*space, error) {
+	sp := &space{ws: w, users: map[string]*userView{}, groups: map[string]*codexgov.Group{}, roles: map[string]*codexgov.Role{},
+		policies: map[string]*compiled{}, assignment: st.Assignments[w.ID],
+		creds: spaceCreds{keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, enroll: map[string]*enrollView{},
+			enrollByID: map[string]*enrollView{}, revoked: map[string]bool{}}}
+	if sp.assignment == nil {
+		sp.assignment = &codexgov.Assignment{}
+	}
+	for _, g := range st.Groups[w.ID] {
+		sp.groups[g.Name] = g
+	}
+	for _, r := range st.Roles[w.ID] {
+		sp.roles[r.Name] = r
+	}
+	var err error
+	for _, p := range st.Policies[w.ID] {
+		c, ok := shared[p.Hash]
+		if !ok {
+			c = &compiled{version: p}
+			if c.requirements, err = s.document([]byte(p.Requirements), p.Name, p.Version, tomlType); err != nil {
+				return nil, err
+			}
+			if c.defaults, err = s.document([]byte(p.Defaults), p.Name, p.Version, tomlType); err != nil {
+				return nil, err
+			}
+			if c.bundle, err = s.document(BundleBody(p), p.Name, p.Version, jsonType); err != nil {
+				return nil, err
+			}
+			shared[p.Hash] = c
+		}
+		switch {
+		case c.version == p:
+		case c.version.Name == p.Name && c.version.Version == p.Version:
+			// The same name, version and content in another workspace:
+			// the same documents, this workspace's own record.
+			c = &compiled{version: p, requirements: c.requirements, defaults: c.defaults, bundle: c.bundle}
+		default:
+			// The same content under another name or version: same
+			// bytes and signature, its own identity. The bundle names
+			// the policy, so it is its own.
+			b, err := s.document(BundleBody(p), p.Name, p.Version, jsonType)
+			if err != nil {
+				return nil, err
+			}
+			c = &compiled{version: p, requirements: relabel(c.requirements, p), defaults: relabel(c.defaults, p), bundle: b}
+		}
+		sp.policies[p.Name] = c
+	}
+	groupList := st.Groups[w.ID]
+	for _, u := range st.Users[w.ID] {
+		member := func(g *codexgov.Group) bool { return slices.Contains(u.Groups, g.Name) }
+		v := &userView{user: u, perms: codexgov.UserPermissions(groupList, member, sp.roles, w.Settings.DefaultRole)}
+		v.match = sp.assignment.Select("user "+u.Email, func(g string) bool { return slices.Contains(u.Groups, g) })
+		v.policy = sp.policies[v.match.Policy]
+		v.access = map[codexgov.Surface]codexgov.Decision{
+			codexgov.SurfaceLocal: codexgov.Decide(w.Settings, u, v.perms, codexgov.SurfaceLocal),
+			codexgov.SurfaceCloud: codexgov.Decide(w.Settings, u, v.perms, codexgov.SurfaceCloud),
+		}
+		v.token = codexgov.CanHoldAccessToken(w.Settings, u, v.perms)
+		sp.users[u.Email] = v
+	}
+	for _, k := range st.APIKeys {
+		if k.Workspace == w.ID {
+			sp.creds.keys[k.Hash] = k
+		}
+	}
+	for _, t := range st.AccessTokens {
+		if t.Workspace == w.ID {
+			sp.creds.tokens[t.Hash] = t
+		}
+	}
+	for _, id := range st.RevokedGrants[w.ID] {
+		sp.creds.revoked[id] = true
 	}
 	for _, t := range st.EnrollmentTokens {
-		sp := s.spaces[t.Workspace]
-		if sp == nil {
+		if t.Workspace != w.ID {
 			continue
 		}
 		ev := &enrollView{token: t}
@@ -171,19 +301,19 @@ func Compile(st *codexgov.State, signer *signing.Signer, now time.Time) (*Snapsh
 			// A service identity: its token's groups choose its policy
 			// and grant its roles, as a user's groups do.
 			member := func(g string) bool { return slices.Contains(t.Groups, g) }
-			perms := codexgov.UserPermissions(st.Groups[t.Workspace], func(g *codexgov.Group) bool { return member(g.Name) }, sp.roles, sp.ws.Settings.DefaultRole)
-			ev.access = codexgov.Decide(sp.ws.Settings, &codexgov.User{Email: t.Identity(), Active: true}, perms, codexgov.SurfaceLocal)
+			perms := codexgov.UserPermissions(groupList, func(g *codexgov.Group) bool { return member(g.Name) }, sp.roles, w.Settings.DefaultRole)
+			ev.access = codexgov.Decide(w.Settings, &codexgov.User{Email: t.Identity(), Active: true}, perms, codexgov.SurfaceLocal)
 			ev.policy = sp.policies[sp.assignment.Select(t.Identity(), member).Policy]
 		} else if v := sp.users[t.User]; v != nil {
 			ev.access, ev.policy = v.access[codexgov.SurfaceLocal], v.policy
 		} else {
-			ev.access = codexgov.Decide(sp.ws.Settings, nil, nil, codexgov.SurfaceLocal)
+			ev.access = codexgov.Decide(w.Settings, nil, nil, codexgov.SurfaceLocal)
 		}
-		s.enroll[t.Hash] = ev
-		s.enrollByID[t.ID] = ev
+		sp.creds.enroll[t.Hash] = ev
+		sp.creds.enrollByID[t.ID] = ev
 		sp.enrollment = append(sp.enrollment, t)
 	}
-	return s, nil
+	return sp, nil
 }
 
 func relabel(d *Document, p *codexgov.PolicyVersion) *Document {
@@ -321,21 +451,21 @@ func (s *Snapshot) Authenticate(secret string, now time.Time) (Principal, error)
 	h := codexgov.HashSecret(secret)
 	switch {
 	case strings.HasPrefix(secret, codexgov.APIKeyPrefix):
-		if k, ok := s.keys[h]; ok {
+		if k, ok := s.keys.get(h); ok {
 			if !k.ExpiresAt.IsZero() && !now.Before(k.ExpiresAt) {
 				return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the API key expired at %s", k.ExpiresAt.Format(time.RFC3339))
 			}
 			return Principal{Key: k}, nil
 		}
 	case strings.HasPrefix(secret, codexgov.AccessTokenPrefix):
-		if t, ok := s.tokens[h]; ok {
+		if t, ok := s.tokens.get(h); ok {
 			if !now.Before(t.ExpiresAt) {
 				return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the access token expired at %s", t.ExpiresAt.Format(time.RFC3339))
 			}
 			return Principal{Token: t}, nil
 		}
 	case strings.HasPrefix(secret, codexgov.EnrollmentTokenPrefix):
-		if ev, ok := s.enroll[h]; ok {
+		if ev, ok := s.enroll.get(h); ok {
 			if t := ev.token; !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt) {
 				return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the enrollment token expired at %s", t.ExpiresAt.Format(time.RFC3339))
 			}
@@ -387,7 +517,7 @@ func (s *Snapshot) clientPolicy(p Principal) (*compiled, error) {
 		return &codexgov.Error{Code: codexgov.EACCESSDENIED, Message: codexgov.AccessDeniedMessage, Details: []codexgov.Detail{{Message: reason}}}
 	}
 	if p.Enrollment != nil {
-		ev := s.enrollByID[p.Enrollment.ID]
+		ev, _ := s.enrollByID.get(p.Enrollment.ID)
 		if ev == nil {
 			return nil, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the enrollment token is not valid (unknown or revoked)")
 		}

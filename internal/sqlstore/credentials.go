@@ -366,30 +366,47 @@ func (s *DB) RetireSigningKey(ctx context.Context, kid string) (*codexgov.Signin
 
 // State reads the whole distributable state in one transaction.
 func (s *DB) State(ctx context.Context) (*codexgov.State, error) {
-	opts := &sql.TxOptions{}
-	if s.postgres {
-		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	}
-	tx, err := s.db.BeginTx(ctx, opts)
+	tx, err := s.db.BeginTx(ctx, s.readOpts())
 	if err != nil {
 		return nil, dbError("state", err)
 	}
 	defer tx.Rollback()
-	st, err := readState(ctx, tx, s.now())
+	st, err := readState(ctx, tx, s.now(), nil)
 	if err != nil {
 		return nil, dbError("state", err)
 	}
 	return st, nil
 }
 
-func readState(ctx context.Context, tx *sql.Tx, now int64) (*codexgov.State, error) {
+// readOpts is a consistent read: PostgreSQL's repeatable read (SQLite's
+// transactions are serializable already).
+func (s *DB) readOpts() *sql.TxOptions {
+	if s.postgres {
+		return &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	return &sql.TxOptions{}
+}
+
+// readState reads the state, or only workspace *only's part of it.
+func readState(ctx context.Context, tx *sql.Tx, now int64, only *string) (*codexgov.State, error) {
 	st := &codexgov.State{Users: map[string][]*codexgov.User{}, Groups: map[string][]*codexgov.Group{}, Roles: map[string][]*codexgov.Role{},
-		Policies: map[string][]*codexgov.PolicyVersion{}, Assignments: map[string]*codexgov.Assignment{}}
+		Policies: map[string][]*codexgov.PolicyVersion{}, Assignments: map[string]*codexgov.Assignment{}, RevokedGrants: map[string][]string{}}
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM state WHERE id = 1`).Scan(&st.Version); err != nil {
 		return nil, err
 	}
 	var err error
-	if st.Workspaces, err = workspaces(ctx, tx); err != nil {
+	where, args := "", []any{}
+	if only != nil {
+		w, err := workspace(ctx, tx, *only)
+		if codexgov.ErrorCode(err) == codexgov.ENOTFOUND {
+			return st, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		st.Workspaces = []*codexgov.Workspace{w}
+		where, args = ` AND workspace_id = $1`, []any{*only}
+	} else if st.Workspaces, err = workspaces(ctx, tx); err != nil {
 		return nil, err
 	}
 	for _, w := range st.Workspaces {
@@ -409,18 +426,37 @@ func readState(ctx context.Context, tx *sql.Tx, now int64) (*codexgov.State, err
 			return nil, err
 		}
 	}
-	if st.APIKeys, err = apiKeys(ctx, tx, `revoked_at = 0`); err != nil {
+	if st.APIKeys, err = apiKeys(ctx, tx, `revoked_at = 0`+where, args...); err != nil {
 		return nil, err
 	}
-	if st.AccessTokens, err = accessTokens(ctx, tx, `revoked_at = 0`); err != nil {
+	if st.AccessTokens, err = accessTokens(ctx, tx, `revoked_at = 0`+where, args...); err != nil {
 		return nil, err
 	}
-	if st.SigningKeys, err = signingKeys(ctx, tx, `retired_at = 0`); err != nil {
+	if only == nil {
+		if st.SigningKeys, err = signingKeys(ctx, tx, `retired_at = 0`); err != nil {
+			return nil, err
+		}
+	}
+	if st.EnrollmentTokens, err = enrollmentTokens(ctx, tx, `revoked_at = 0`+where, args...); err != nil {
 		return nil, err
 	}
-	if st.EnrollmentTokens, err = enrollmentTokens(ctx, tx, `revoked_at = 0`); err != nil {
+	cutoff := now - codexgov.MaxOAuthAccessTTL.Microseconds()
+	q := `SELECT workspace_id, id FROM oauth_grants WHERE revoked_at > $1 ORDER BY id`
+	qargs := []any{cutoff}
+	if only != nil {
+		q, qargs = `SELECT workspace_id, id FROM oauth_grants WHERE revoked_at > $1 AND workspace_id = $2 ORDER BY id`, []any{cutoff, *only}
+	}
+	rows, err := tx.QueryContext(ctx, q, qargs...)
+	if err != nil {
 		return nil, err
 	}
-	st.RevokedGrants, err = stringList(ctx, tx, `SELECT id FROM oauth_grants WHERE revoked_at > $1 ORDER BY id`, now-codexgov.MaxOAuthAccessTTL.Microseconds())
-	return st, err
+	defer rows.Close()
+	for rows.Next() {
+		var ws, id string
+		if err := rows.Scan(&ws, &id); err != nil {
+			return nil, err
+		}
+		st.RevokedGrants[ws] = append(st.RevokedGrants[ws], id)
+	}
+	return st, rows.Err()
 }

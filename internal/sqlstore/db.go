@@ -122,6 +122,52 @@ func (s *DB) migrate(ctx context.Context) error {
 	return nil
 }
 
+// The change log keeps at least changeLogKeep versions, pruned every
+// changeLogPrune changes.
+const (
+	changeLogKeep  = 10000
+	changeLogPrune = 1000
+)
+
+// ChangesSince lists the workspaces changed after version ("" for a
+// server-level change). complete is false when the log no longer reaches
+// back that far: the caller must then read the whole state.
+func (s *DB) ChangesSince(ctx context.Context, version int64) (workspaces []string, complete bool, err error) {
+	var oldest sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MIN(version) FROM state_changes`).Scan(&oldest); err != nil {
+		return nil, false, dbError("changes", err)
+	}
+	cur, err := s.Version(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if cur > version && (!oldest.Valid || oldest.Int64 > version+1) {
+		return nil, false, nil
+	}
+	workspaces, err = stringList(ctx, s.db, `SELECT DISTINCT workspace_id FROM state_changes WHERE version > $1 ORDER BY workspace_id`, version)
+	if err != nil {
+		return nil, false, dbError("changes", err)
+	}
+	return workspaces, true, nil
+}
+
+// WorkspaceState reads one workspace's part of the state (its directory,
+// policies, assignment and credentials) in one transaction; its Version
+// is the state version read with it. A workspace that does not exist
+// gives a State with no workspace.
+func (s *DB) WorkspaceState(ctx context.Context, ws string) (*codexgov.State, error) {
+	tx, err := s.db.BeginTx(ctx, s.readOpts())
+	if err != nil {
+		return nil, dbError("state", err)
+	}
+	defer tx.Rollback()
+	st, err := readState(ctx, tx, s.now(), &ws)
+	if err != nil {
+		return nil, dbError("state", err)
+	}
+	return st, nil
+}
+
 // Close closes the database.
 func (s *DB) Close() error { return s.db.Close() }
 
@@ -183,8 +229,17 @@ func (s *DB) audited(ctx context.Context, ws, action, target string, bump bool, 
 		return dbError(action, err)
 	}
 	if bump {
-		if _, err := tx.ExecContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1`); err != nil {
+		var v int64
+		if err := tx.QueryRowContext(ctx, `UPDATE state SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&v); err != nil {
 			return dbError(action, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO state_changes (version, workspace_id) VALUES ($1, $2)`, v, ws); err != nil {
+			return dbError(action, err)
+		}
+		if v%changeLogPrune == 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM state_changes WHERE version <= $1`, v-changeLogKeep); err != nil {
+				return dbError(action, err)
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -52,6 +52,7 @@ func Run(t *testing.T, open Opener) {
 		{"AuditEveryChange", testAudit},
 		{"NoChangeNoAudit", testNoChange},
 		{"DeleteUser", testDeleteUser},
+		{"ChangeLogAndWorkspaceState", testChangeLog},
 		{"SigningKeys", testSigningKeys},
 		{"StateAndVersion", testState},
 		{"ChangeWithoutActorRefused", testNoActor},
@@ -469,6 +470,45 @@ func testDeleteUser(t *testing.T, s codexgov.Store) {
 	}
 }
 
+// testChangeLog: the change log names the workspace of every change since
+// a version ("" for the server's own), and WorkspaceState reads one
+// workspace's part of the state.
+func testChangeLog(t *testing.T, s codexgov.Store) {
+	ctx := Actor()
+	must(s.CreateWorkspace(ctx, "a", ""))
+	must(s.CreateWorkspace(ctx, "b", ""))
+	v := must(s.Version(ctx))
+	must(s.CreateUser(ctx, "a", codexgov.User{Email: "ann@example.com"}))
+	must(s.CreateAPIKey(ctx, codexgov.APIKey{ID: "key_a", Workspace: "a", Name: "a", Scopes: []codexgov.Scope{codexgov.ScopeAdminRead}, Hash: "ha"}))
+	must(s.CreateAPIKey(ctx, codexgov.APIKey{ID: "key_b", Workspace: "b", Name: "b", Scopes: []codexgov.Scope{codexgov.ScopeAdminRead}, Hash: "hb"}))
+	wss, complete, err := s.ChangesSince(ctx, v)
+	if err != nil || !complete || !slices.Equal(wss, []string{"a", "b"}) {
+		t.Errorf("ChangesSince = %v, %v, %v; want [a b]", wss, complete, err)
+	}
+	v = must(s.Version(ctx))
+	if wss, complete, _ := s.ChangesSince(ctx, v); !complete || len(wss) != 0 {
+		t.Errorf("no change: %v, %v", wss, complete)
+	}
+	must(s.CreateAPIKey(ctx, codexgov.APIKey{ID: "key_srv", Name: "srv", Scopes: []codexgov.Scope{codexgov.ScopeServerAdmin}, Hash: "hs"}))
+	if wss, _, _ := s.ChangesSince(ctx, v); !slices.Equal(wss, []string{""}) {
+		t.Errorf("a server key: %v, want [\"\"]", wss)
+	}
+	// A replica older than the log reaches must read everything.
+	if _, complete, _ := s.ChangesSince(ctx, -5); complete {
+		t.Error("a version before the log is complete")
+	}
+	st := must(s.WorkspaceState(ctx, "a"))
+	if len(st.Workspaces) != 1 || st.Workspaces[0].ID != "a" || len(st.Users["a"]) != 1 || len(st.APIKeys) != 1 || st.APIKeys[0].ID != "key_a" || len(st.SigningKeys) != 0 {
+		t.Errorf("WorkspaceState(a): %d workspaces, users %v, keys %v", len(st.Workspaces), st.Users, st.APIKeys)
+	}
+	if st.Version != must(s.Version(ctx)) {
+		t.Errorf("WorkspaceState version %d", st.Version)
+	}
+	if gone := must(s.WorkspaceState(ctx, "nope")); len(gone.Workspaces) != 0 {
+		t.Errorf("a missing workspace: %+v", gone.Workspaces)
+	}
+}
+
 func testAudit(t *testing.T, s codexgov.Store) {
 	ctx := Actor()
 	must(s.CreateWorkspace(ctx, "a", ""))
@@ -665,7 +705,7 @@ func testOAuthGrants(t *testing.T, s codexgov.Store) {
 		t.Fatalf("after reuse: %+v", gs)
 	}
 	st := must(s.State(ctx))
-	if !slices.Equal(st.RevokedGrants, []string{"g1"}) {
+	if !slices.Equal(st.RevokedGrants["a"], []string{"g1"}) {
 		t.Errorf("state revoked grants: %v", st.RevokedGrants)
 	}
 	if _, _, err := s.RefreshOAuthGrant(ctx, "a", "r3", "r5", time.Minute, hour); code(err) != codexgov.EINVALIDGRANT {
