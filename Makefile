@@ -16,7 +16,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build image test unit fuzz bench bench-policy bench-bundle lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz bench bench-scale bench-policy bench-bundle lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -57,6 +57,10 @@ fuzz:
 ## bench: the exec-policy matcher against its linear reference (see docs/architecture.md).
 bench:
 	$(GO) test -run '^$$' -bench . -count 6 ./codex/execpolicy
+
+## bench-scale: a policy write and a replica's catch-up as other workspaces grow 10 -> 1,000 (100 users each), against a full rebuild.
+bench-scale:
+	$(GO) test -run '^$$' -bench PolicyWriteScaling -benchtime 30x -count 3 ./internal/sqlstore
 
 ## bench-policy: /api/v1/client/requirements (200 and 304) against nginx serving the same bytes.
 bench-policy:

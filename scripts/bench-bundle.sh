@@ -64,12 +64,13 @@ cmp -s <(curl -fsS --cacert "$ca" "$ng") "$work/www/bundle" || { echo "nginx ser
 rps() { wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "User-Agent: codex-cli" "$@" | awk '/Requests\/sec/ {print $2}'; }
 echo "body: $(wc -c < "$work/www/bundle") bytes JSON; TLS (same certificate); wrk -t$THREADS -c$CONNS -d$DURATION; $(nproc) cores"
 wrk -t1 -c8 -d2s "$url" >/dev/null  # warm-up
-cg200=$(rps "$url")
-ng200=$(rps "$ng")
-printf '%-44s %12s req/s\n' "codexgov bundle endpoint (TLS)" "$cg200" "nginx static file (TLS)" "$ng200"
-awk -v a="$cg200" -v b="$ng200" 'BEGIN {
-  r = a / b
-  printf "ratio (codexgov/nginx): %.2f  goal >= 0.5 %s\n", r, (r >= 0.5 ? "MET" : "MISSED")
-}'
+ratios=()
+for round in $(seq "$ROUNDS"); do
+  cg200=$(rps "$url")
+  ng200=$(rps "$ng")
+  printf 'round %d: codexgov bundle (TLS) %s, nginx static file (TLS) %s req/s\n' "$round" "$cg200" "$ng200"
+  ratios+=("$(awk -v a="$cg200" -v b="$ng200" 'BEGIN {print a / b}')")
+done
+summarize bundle "${ratios[@]}"
 sleep 3  # let the delivery recorder write
 "$work/codexgov" admin devices
