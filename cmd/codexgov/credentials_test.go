@@ -129,3 +129,27 @@ func TestRetireRefusedWhileMachinesTrustOnlyTheKey(t *testing.T) {
 	var raw json.RawMessage
 	admin.json(&raw, "signing-keys", "list")
 }
+
+// TestCAFlag: every command that talks to the server trusts --ca (or
+// CODEXGOV_CA) for a private CA, and refuses the server without it.
+func TestCAFlag(t *testing.T) {
+	m := &Main{DataDir: filepath.Join(t.TempDir(), "data"), DevTLS: true}
+	_, key := startServer(t, m)
+	base := []string{"admin", "--server", m.URL, "--token", key}
+	if _, errOut, code := runCLI(t, append(base, "whoami")...); code != 1 || !strings.Contains(errOut, "certificate") {
+		t.Errorf("without --ca: exit %d, %s", code, errOut)
+	}
+	if out, errOut, code := runCLI(t, append(base, "whoami", "--ca", m.DevCA)...); code != 0 || !strings.Contains(out, "api_key:") {
+		t.Errorf("with --ca: exit %d, %s%s", code, out, errOut)
+	}
+	t.Setenv("CODEXGOV_CA", m.DevCA)
+	if _, errOut, code := runCLI(t, append(base, "whoami")...); code != 0 {
+		t.Errorf("with CODEXGOV_CA: exit %d, %s", code, errOut)
+	}
+	for _, c := range [][]string{{"admin"}, {"mdm", "profile"}, {"install"}, {"sync"}, {"login"}, {"logout"}} {
+		cmd, _, err := newRootCmd().Find(c)
+		if err != nil || cmd.Flags().Lookup("ca") == nil && cmd.PersistentFlags().Lookup("ca") == nil {
+			t.Errorf("codexgov %s has no --ca", strings.Join(c, " "))
+		}
+	}
+}
