@@ -7,10 +7,7 @@
 package configserver
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -59,27 +56,15 @@ const (
 	RefreshGrace = 2 * time.Minute
 )
 
-// Keys holds the keys the protocol derives from the master key: the same
-// on every replica.
+// Keys are the protocol's operations on the keys the master key derives
+// (internal/signing.Sealer): access tokens, sealed authorization requests,
+// and through the Sealer, sealed values, sealed secrets and MACs.
 type Keys struct {
-	mac     [32]byte
-	csrf    [32]byte
-	aead    cipher.AEAD
-	secrets cipher.AEAD
+	*signing.Sealer
 }
 
 // NewKeys derives the protocol keys.
-func NewKeys(m signing.MasterKey) *Keys {
-	k := &Keys{mac: m.Derive("oauth access token")}
-	seal := m.Derive("oauth pending request")
-	block, _ := aes.NewCipher(seal[:])
-	k.aead, _ = cipher.NewGCM(block)
-	sk := m.Derive("stored secrets")
-	block, _ = aes.NewCipher(sk[:])
-	k.secrets, _ = cipher.NewGCM(block)
-	k.csrf = m.Derive("csrf")
-	return k
-}
+func NewKeys(m signing.MasterKey) *Keys { return &Keys{Sealer: signing.NewSealer(m)} }
 
 // AccessClaims are what an access token says.
 type AccessClaims struct {
@@ -104,11 +89,7 @@ func (k *Keys) Mint(c AccessClaims) string {
 	return p + "." + b64.EncodeToString(k.sum(p))
 }
 
-func (k *Keys) sum(p string) []byte {
-	h := hmac.New(sha256.New, k.mac[:])
-	h.Write([]byte(p))
-	return h.Sum(nil)
-}
+func (k *Keys) sum(p string) []byte { return k.TokenMAC(p) }
 
 // Verify checks an access token's MAC and expiry.
 func (k *Keys) Verify(token string, now time.Time) (AccessClaims, error) {
@@ -147,29 +128,6 @@ type AuthRequest struct {
 
 // Seal encrypts a request for the sign-in form.
 func (k *Keys) Seal(r AuthRequest) string { return k.SealValue("authreq", r) }
-
-// SealValue encrypts any value for a round trip through a browser; the
-// purpose is bound to it, so a value sealed for one use opens for no
-// other.
-func (k *Keys) SealValue(purpose string, v any) string {
-	plain, _ := json.Marshal(v)
-	nonce := make([]byte, k.aead.NonceSize())
-	rand.Read(nonce)
-	return b64.EncodeToString(k.aead.Seal(nonce, nonce, plain, []byte(purpose)))
-}
-
-// OpenValue decrypts a value sealed for purpose.
-func (k *Keys) OpenValue(purpose, s string, v any) error {
-	raw, err := b64.DecodeString(s)
-	if err != nil || len(raw) < k.aead.NonceSize() {
-		return errors.New("malformed")
-	}
-	plain, err := k.aead.Open(nil, raw[:k.aead.NonceSize()], raw[k.aead.NonceSize():], []byte(purpose))
-	if err != nil || json.Unmarshal(plain, v) != nil {
-		return errors.New("not valid")
-	}
-	return nil
-}
 
 // Open decrypts and checks a sealed request.
 func (k *Keys) Open(s string, now time.Time) (AuthRequest, error) {
@@ -304,33 +262,4 @@ func (r AuthRequest) Callback(params url.Values) string {
 func NewCode() (code, hash string) {
 	code, _, hash = codexgov.NewSecret(codexgov.OAuthCodePrefix)
 	return code, hash
-}
-
-// SealSecret encrypts a stored secret (an identity provider's client
-// secret) with a key derived from the master key; aad binds it to its
-// record.
-func (k *Keys) SealSecret(aad, secret string) []byte {
-	nonce := make([]byte, k.secrets.NonceSize())
-	rand.Read(nonce)
-	return k.secrets.Seal(nonce, nonce, []byte(secret), []byte(aad))
-}
-
-// OpenSecret decrypts a sealed secret.
-func (k *Keys) OpenSecret(aad string, sealed []byte) (string, error) {
-	n := k.secrets.NonceSize()
-	if len(sealed) < n {
-		return "", errors.New("the stored secret is malformed")
-	}
-	plain, err := k.secrets.Open(nil, sealed[:n], sealed[n:], []byte(aad))
-	if err != nil {
-		return "", errors.New("the stored secret cannot be decrypted with this master key: every replica needs the same master key")
-	}
-	return string(plain), nil
-}
-
-// MAC is an HMAC-SHA256 of msg under a key derived for CSRF tokens.
-func (k *Keys) MAC(msg string) string {
-	h := hmac.New(sha256.New, k.csrf[:])
-	h.Write([]byte(msg))
-	return b64.EncodeToString(h.Sum(nil))
 }
