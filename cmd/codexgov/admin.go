@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/codexgov/codexgov/internal/envknob"
 
@@ -31,6 +32,17 @@ type adminEnv struct {
 	// files maps a request field to the file it came from, so that
 	// diagnostics name the file.
 	files map[string]string
+}
+
+// serverFlags defines --server, --token and --workspace with their
+// variables.
+func (e *adminEnv) serverFlags(fs *pflag.FlagSet, tokenUsage string) {
+	fs.StringVar(&e.server, "server", "http://127.0.0.1:7700", "server URL")
+	envknob.Bind(fs, "server", "CODEXGOV_SERVER")
+	fs.StringVar(&e.token, "token", "", tokenUsage)
+	envknob.Bind(fs, "token", "CODEXGOV_TOKEN")
+	fs.StringVarP(&e.workspace, "workspace", "w", "", "workspace id")
+	envknob.Bind(fs, "workspace", "CODEXGOV_WORKSPACE")
 }
 
 // client talks to the server with --token, or else as the person who ran
@@ -153,12 +165,7 @@ func newAdminCmd() *cobra.Command {
 		Short: "Administer a codexgov server: workspaces, directory, roles, policies, assignment, credentials, audit",
 	}
 	pf := cmd.PersistentFlags()
-	pf.StringVar(&e.server, "server", "http://127.0.0.1:7700", "server URL")
-	envknob.Bind(pf, "server", "CODEXGOV_SERVER")
-	pf.StringVar(&e.token, "token", "", "API key; without one, the credential of codexgov login")
-	envknob.Bind(pf, "token", "CODEXGOV_TOKEN")
-	pf.StringVarP(&e.workspace, "workspace", "w", "", "workspace id")
-	envknob.Bind(pf, "workspace", "CODEXGOV_WORKSPACE")
+	e.serverFlags(pf, "API key; without one, the credential of codexgov login")
 	pf.BoolVar(&e.json, "json", false, "print JSON (the API's own objects) instead of text")
 	addCAFlag(cmd, true)
 	cmd.PersistentPreRun = func(cmd *cobra.Command, _ []string) {

@@ -15,8 +15,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/codexgov/codexgov/internal/envknob"
-
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/codex/requirements"
 	"github.com/codexgov/codexgov/codex/toml"
@@ -75,12 +73,7 @@ macOS shows it as verified.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&e.server, "server", "http://127.0.0.1:7700", "server URL")
-	envknob.Bind(fl, "server", "CODEXGOV_SERVER")
-	fl.StringVar(&e.token, "token", "", "API key with admin:read; without one, the credential of codexgov login")
-	envknob.Bind(fl, "token", "CODEXGOV_TOKEN")
-	fl.StringVarP(&e.workspace, "workspace", "w", "", "workspace id")
-	envknob.Bind(fl, "workspace", "CODEXGOV_WORKSPACE")
+	e.serverFlags(fl, "API key with admin:read; without one, the credential of codexgov login")
 	addCAFlag(cmd, false)
 	fl.StringVar(&f.group, "group", "", "the policy a member of this group gets")
 	fl.StringVar(&f.email, "email", "", "the policy this user gets")

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -134,9 +132,9 @@ func TestEnvironmentTurnsDevTLSOn(t *testing.T) {
 	t.Setenv("CODEXGOV_DEV_TLS", "1")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
-	var out, errOut strings.Builder
+	var out, errOut lockedBuffer
 	go func() {
-		done <- run(ctx, []string{"server", "--listen", "127.0.0.1:0", "--data-dir", dir}, nil, &syncWriter{w: &out}, &syncWriter{w: &errOut})
+		done <- run(ctx, []string{"server", "--listen", "127.0.0.1:0", "--data-dir", dir}, nil, &out, &errOut)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -153,18 +151,6 @@ func TestEnvironmentTurnsDevTLSOn(t *testing.T) {
 	if code := <-done; code != 0 {
 		t.Errorf("server exit %d", code)
 	}
-}
-
-// syncWriter lets a test read what a goroutine writes.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }
 
 // TestVersion: codexgov version, --version and version --json agree with
