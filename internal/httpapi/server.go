@@ -362,20 +362,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(context.WithValue(r.Context(), accessKey{}, al))
 	}
 	s.mux.ServeHTTP(sw, r)
-	if logged {
-		route := r.Pattern
-		if route == "" {
-			route = "unmatched"
-		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http", slog.String("method", r.Method), slog.String("route", route),
-			slog.Int("status", sw.code), slog.Duration("duration", time.Since(start)), slog.String("request_id", sw.Header().Get("X-Request-Id")),
-			slog.String("actor", al.actor))
-	}
+	elapsed := time.Since(start)
 	route := r.Pattern
 	if route == "" || route == "/" {
 		route = "unmatched"
 	} else if i := strings.IndexByte(route, ' '); i >= 0 {
 		route = route[i+1:]
+	}
+	if logged {
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "http", slog.String("method", r.Method), slog.String("route", route),
+			slog.Int("status", sw.code), slog.Duration("duration", elapsed), slog.String("request_id", sw.Header().Get("X-Request-Id")),
+			slog.String("actor", al.actor))
 	}
 	k := metricKey{r.Method, route, sw.code}
 	c, ok := s.counters.Load(k)
@@ -388,7 +385,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		o, _ = s.timers.LoadOrStore(k, s.duration.WithLabelValues(r.Method, route))
 	}
-	o.(prometheus.Observer).Observe(time.Since(start).Seconds())
+	o.(prometheus.Observer).Observe(elapsed.Seconds())
 }
 
 // accessEntry collects what the access log line says beyond the request:
