@@ -485,8 +485,17 @@ func mcpState(enabled bool, reason *string) string {
 	return "disabled: " + *reason
 }
 
-// observeExplain runs `codexgov explain --json` on the same files.
-func observeExplain(t *testing.T, m *testenv.Machine, s machineSetup, cwd string) observed {
+// appStart is explain's prediction for an app-server thread start.
+type appStart struct {
+	Automatic bool
+	Trusts    string
+	observed
+}
+
+// observeExplain runs `codexgov explain --json` on the same files: the
+// state now, and the state an app-server thread start makes of it (nil
+// when it leaves the trust as it is).
+func observeExplain(t *testing.T, m *testenv.Machine, s machineSetup, cwd string) (observed, *appStart) {
 	args := []string{"explain", "--json", "--etc", m.Etc, "--codex-home", m.Home, "--cwd", cwd, "--hostname", "vm"}
 	if s.Profile != "" {
 		args = append(args, "-p", s.Profile)
@@ -497,17 +506,31 @@ func observeExplain(t *testing.T, m *testenv.Machine, s machineSetup, cwd string
 		t.Logf("codexgov %q:\n%s", args, out)
 	}
 	var rep struct {
-		Error string `json:"error"`
+		AppServerStart json.RawMessage `json:"app_server_start"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("explain --json: exit %d, %v: %s %s", code, err, out, stderr)
 	}
-	var o observed
-	if rep.Error != "" {
-		o.Error = rep.Error
-		return o
+	now := explainObserved(t, []byte(out))
+	if len(rep.AppServerStart) == 0 || string(rep.AppServerStart) == "null" {
+		return now, nil
 	}
+	var head struct {
+		Automatic bool   `json:"automatic"`
+		Trusts    string `json:"trusts"`
+	}
+	if err := json.Unmarshal(rep.AppServerStart, &head); err != nil {
+		t.Fatal(err)
+	}
+	app := &appStart{Automatic: head.Automatic, Trusts: head.Trusts, observed: explainObserved(t, rep.AppServerStart)}
+	return now, app
+}
+
+// explainObserved reads the values of one explain report (or of its
+// app_server_start).
+func explainObserved(t *testing.T, raw []byte) observed {
 	var full struct {
+		Error             string                 `json:"error"`
 		ApprovalPolicy    struct{ Value string } `json:"approval_policy"`
 		ApprovalsReviewer struct{ Value string } `json:"approvals_reviewer"`
 		SandboxMode       struct{ Value string } `json:"sandbox_mode"`
@@ -519,8 +542,13 @@ func observeExplain(t *testing.T, m *testenv.Machine, s machineSetup, cwd string
 		} `json:"mcp_servers"`
 		Warnings []struct{ Codex string }
 	}
-	if err := json.Unmarshal([]byte(out), &full); err != nil {
+	if err := json.Unmarshal(raw, &full); err != nil {
 		t.Fatal(err)
+	}
+	var o observed
+	if full.Error != "" {
+		o.Error = full.Error
+		return o
 	}
 	o.Approval, o.Reviewer, o.Sandbox, o.WebSearch = full.ApprovalPolicy.Value, full.ApprovalsReviewer.Value, full.SandboxMode.Value, full.WebSearchMode.Value
 	o.Features = map[string]bool{}
@@ -645,9 +673,9 @@ func TestConfigConformance(t *testing.T) {
 				cwd := filepath.Join(root, s.Sub)
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()
-				// codexgov reads the files first: the app-server records the
-				// folder it starts a thread in as trusted in config.toml.
-				got := observeExplain(t, m, s, cwd)
+				// codexgov reads the files first: the app-server may record
+				// the project as trusted in config.toml (AppServerStart).
+				got, app := observeExplain(t, m, s, cwd)
 				userConfig := filepath.Join(m.Home, "config.toml")
 				before, err := os.ReadFile(userConfig)
 				if err != nil {
@@ -657,15 +685,26 @@ func TestConfigConformance(t *testing.T) {
 				if err != nil {
 					t.Fatalf("oracle: %v", err)
 				}
-				if after, _ := os.ReadFile(userConfig); string(after) != string(before) {
-					// Starting a thread with a writable sandbox in an
-					// untrusted project makes the app-server record the
-					// project as trusted, and the thread runs with it. The
-					// values Codex then uses are those of the trusted
-					// project; its startup warnings came from before.
+				after, _ := os.ReadFile(userConfig)
+				rewritten := string(after) != string(before)
+				predicted := app != nil && app.Automatic && s.Profile == ""
+				switch {
+				case rewritten && !predicted:
+					t.Errorf("setup %d: the app-server trusted the project (config.toml gained %q); explain predicted no app-server trust (%+v)\n\nsetup: %s",
+						i, strings.TrimPrefix(string(after), string(before)), app, dumpSetup(s))
+					return
+				case predicted && !rewritten:
+					t.Errorf("setup %d: explain predicted the app-server would trust %s; it did not\n\nsetup: %s", i, app.Trusts, dumpSetup(s))
+					return
+				case rewritten:
+					// Codex adds the table after the file's other projects.
+					block := "\n[projects." + strconv.Quote(app.Trusts) + "]\ntrust_level = \"trusted\"\n"
+					if !strings.Contains(string(after), block) || strings.Replace(string(after), block, "", 1) != string(before) {
+						t.Errorf("setup %d: config.toml became %q, explain predicted %q added to %q", i, after, block, before)
+						return
+					}
 					autoTrusted.Add(1)
-					got = observeExplain(t, m, s, cwd)
-					want.compareWarnings = false
+					got = app.observed
 				}
 				if diffs := compare(want, got); len(diffs) > 0 {
 					t.Errorf("setup %d disagrees:\n%s\n\nsetup: %s", i, strings.Join(diffs, "\n"), dumpSetup(s))

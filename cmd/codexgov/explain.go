@@ -80,6 +80,7 @@ func runExplain(w io.Writer, f explainFlags) error {
 		return &exitError{code: 1}
 	}
 	writeExplain(w, res)
+	writeAppServerStart(w, m, res)
 	return nil
 }
 
@@ -221,7 +222,40 @@ func configReport(m config.Machine, r *config.Resolution) map[string]any {
 		"mcp_servers":        mcp,
 		"layers":             layers,
 		"warnings":           warnings,
+		"app_server_start":   appServerReport(m, r),
 	}
+}
+
+// appServerReport is the report's app_server_start: nil when an app-server
+// thread start leaves the trust as it is, else what it writes and the
+// configuration the thread (and every later start) runs with.
+func appServerReport(m config.Machine, r *config.Resolution) map[string]any {
+	t := config.AppServerStart(m, r)
+	if t == nil {
+		return nil
+	}
+	out := map[string]any{}
+	if t.Trusted != nil {
+		trusted := m
+		trusted.TrustProject = t.Target
+		out = configReport(trusted, t.Trusted)
+		delete(out, "schema")
+		delete(out, "app_server_start")
+	}
+	warnings := []explainWarning{}
+	for _, w := range t.Warnings {
+		warnings = append(warnings, explainWarning(w))
+	}
+	out["clients"] = "the Codex app-server: the IDE extension and the desktop app"
+	out["trusts"] = t.Target
+	out["config_file"] = filepath.Join(m.CodexHome, "config.toml")
+	out["automatic"] = t.Automatic
+	out["on_request"] = t.OnRequest
+	out["warnings"] = warnings
+	if t.Error != "" {
+		out["error"] = t.Error
+	}
+	return out
 }
 
 func describeSource(s config.Setting) string {
@@ -252,6 +286,59 @@ func layerName(l *config.Layer) string {
 }
 
 func writeExplain(w io.Writer, r *config.Resolution) {
+	writeSettings(w, r)
+
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Layers (highest first):")
+	for i := len(r.Layers) - 1; i >= 0; i-- {
+		l := r.Layers[i]
+		line := "  " + l.String()
+		if l.Disabled != "" {
+			line += ": disabled. " + l.Disabled
+		}
+		fmt.Fprintln(w, line)
+	}
+	writeWarnings(w, r.Warnings)
+}
+
+func writeWarnings(w io.Writer, ws []config.Warning) {
+	if len(ws) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Warnings:")
+	for i, wn := range ws {
+		fmt.Fprintf(w, "%d. %s\n   Codex says: %s\n", i+1, wn.Plain, strings.ReplaceAll(strings.TrimRight(wn.Codex, "\n"), "\n", "\n   "))
+	}
+}
+
+// writeAppServerStart tells what the IDE extension or the desktop app makes
+// of a project whose trust is not set.
+func writeAppServerStart(w io.Writer, m config.Machine, r *config.Resolution) {
+	t := config.AppServerStart(m, r)
+	if t == nil {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "In the IDE extension or the desktop app (the Codex app-server):")
+	when := "a thread that asks for a writable sandbox (workspace-write or danger-full-access)"
+	if t.Automatic {
+		when = "every thread started here (the configured sandbox, " + r.SandboxMode.Value + ", is writable)"
+	}
+	fmt.Fprintf(w, "  This project's trust is not set, so %s makes Codex write\n", when)
+	fmt.Fprintf(w, "    [projects.%q]\n    trust_level = \"trusted\"\n", t.Target)
+	fmt.Fprintf(w, "  into %s and load the project's settings.\n", filepath.Join(m.CodexHome, "config.toml"))
+	if t.Error != "" {
+		fmt.Fprintf(w, "  The thread then fails to start:\n    %s\n", strings.ReplaceAll(t.Error, "\n", "\n    "))
+		return
+	}
+	fmt.Fprintln(w, "  That thread, and every Codex started here afterwards (the CLI too), runs with:")
+	fmt.Fprintln(w)
+	writeSettings(w, t.Trusted)
+	writeWarnings(w, t.Warnings)
+}
+
+func writeSettings(w io.Writer, r *config.Resolution) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SETTING\tVALUE\tSET BY")
 	row := func(name string, s config.Setting) {
@@ -299,23 +386,4 @@ func writeExplain(w io.Writer, r *config.Resolution) {
 		fmt.Fprintf(tw, "%s\t%v\trequirement %s (replaces the config value)\n", e.Key, e.Required, e.Source)
 	}
 	tw.Flush()
-
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Layers (highest first):")
-	for i := len(r.Layers) - 1; i >= 0; i-- {
-		l := r.Layers[i]
-		line := "  " + l.String()
-		if l.Disabled != "" {
-			line += ": disabled. " + l.Disabled
-		}
-		fmt.Fprintln(w, line)
-	}
-	if len(r.Warnings) == 0 {
-		return
-	}
-	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Warnings:")
-	for i, wn := range r.Warnings {
-		fmt.Fprintf(w, "%d. %s\n   Codex says: %s\n", i+1, wn.Plain, strings.ReplaceAll(strings.TrimRight(wn.Codex, "\n"), "\n", "\n   "))
-	}
 }

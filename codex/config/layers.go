@@ -156,19 +156,57 @@ func dropDenied(doc *toml.Value) []string {
 }
 
 // projectRoot is the nearest folder from cwd upwards that holds one of the
-// markers; cwd itself when none does (or when markers is empty).
-func projectRoot(fsys FS, cwd string, markers []string) string {
+// markers, and true; cwd and false when none does (or when markers is
+// empty).
+func projectRoot(fsys FS, cwd string, markers []string) (string, bool) {
 	if len(markers) == 0 {
-		return cwd
+		return cwd, false
 	}
 	for dir := cwd; ; dir = filepath.Dir(dir) {
 		for _, m := range markers {
 			if exists(fsys, filepath.Join(dir, m)) {
-				return dir
+				return dir, true
 			}
 		}
 		if dir == filepath.Dir(dir) {
-			return cwd
+			return cwd, false
+		}
+	}
+}
+
+// gitTrustRoot is the folder Codex keys a repository's trust on
+// (resolve_root_git_project_for_trust): the nearest folder from cwd upwards
+// with a .git entry when that entry is a folder; for a .git file
+// ("gitdir: <repo>/.git/worktrees/<name>", a linked worktree) the main
+// checkout. in reports whether any .git entry was found; root is "" when
+// a .git file leads nowhere Codex recognises.
+func gitTrustRoot(fsys FS, cwd string) (root string, in bool) {
+	for dir := cwd; ; dir = filepath.Dir(dir) {
+		dotGit := filepath.Join(dir, ".git")
+		if fi, err := fsys.Stat(dotGit); err == nil {
+			if fi.IsDir() {
+				return dir, true
+			}
+			b, err := fsys.ReadFile(dotGit)
+			if err != nil {
+				return "", true
+			}
+			gitDir, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir:")
+			gitDir = strings.TrimSpace(gitDir)
+			if !ok || gitDir == "" {
+				return "", true
+			}
+			if !filepath.IsAbs(gitDir) {
+				gitDir = filepath.Join(dir, gitDir)
+			}
+			worktrees := filepath.Dir(filepath.Clean(gitDir))
+			if filepath.Base(worktrees) != "worktrees" {
+				return "", true
+			}
+			return filepath.Dir(filepath.Dir(worktrees)), true
+		}
+		if dir == filepath.Dir(dir) {
+			return "", false
 		}
 	}
 }
@@ -187,13 +225,17 @@ func foldersFrom(root, cwd string) []string {
 }
 
 // trustLevel looks up [projects."<dir>"] trust_level for cwd, then for the
-// project root, in the merged lower layers.
-func trustLevel(merged *toml.Value, cwd, root string) string {
+// project root, then for the git repository's trust root, in the merged
+// lower layers.
+func trustLevel(merged *toml.Value, cwd, root, gitRoot string) string {
 	projects := tableAt(merged, "projects")
 	if projects == nil {
 		return ""
 	}
-	for _, dir := range []string{cwd, root} {
+	for _, dir := range []string{cwd, root, gitRoot} {
+		if dir == "" {
+			continue
+		}
 		p := projects.Tbl.Value(dir)
 		if p == nil || p.Kind != toml.Table {
 			continue

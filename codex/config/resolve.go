@@ -34,6 +34,10 @@ type Machine struct {
 	CloudConfig       []CloudFragment
 	// FS reads the machine's files (OS when nil).
 	FS FS
+	// TrustProject, when set, is a folder recorded as trusted in the
+	// user's config.toml before anything is read, as Codex's app-server
+	// records it (see AppServerStart).
+	TrustProject string
 }
 
 // CloudFragment is one config_toml fragment of a cloud bundle.
@@ -123,6 +127,14 @@ type Resolution struct {
 	// [projects."…"] trust_level ("trusted", "untrusted", or "" when unset).
 	ProjectRoot string
 	TrustLevel  string
+	// GitRoot is the repository Codex keys trust on (the main checkout for
+	// a linked worktree); "" outside a git repository or when a .git file
+	// does not lead to one.
+	GitRoot string
+
+	// inGit: a .git entry (folder or file) sits in Cwd or above it;
+	// markerFound: a project_root_markers entry does.
+	inGit, markerFound bool
 }
 
 // ExactOverride is a requirement that replaces a same-named config key.
@@ -179,6 +191,9 @@ func Resolve(m Machine) (*Resolution, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m.TrustProject != "" {
+		setPath(user.Doc, []string{"projects", m.TrustProject, "trust_level"}, toml.NewString("trusted"))
+	}
 	layers = append(layers, user)
 	if m.Profile != "" {
 		pf := filepath.Join(m.CodexHome, m.Profile+".config.toml")
@@ -226,9 +241,10 @@ func Resolve(m Machine) (*Resolution, error) {
 		markers = []string{".git"}
 	}
 	cwd := filepath.Clean(m.Cwd)
-	root := projectRoot(fsys, cwd, markers)
-	res.ProjectRoot = root
-	trust := trustLevel(lower, cwd, root)
+	root, found := projectRoot(fsys, cwd, markers)
+	res.ProjectRoot, res.markerFound = root, found
+	res.GitRoot, res.inGit = gitTrustRoot(fsys, cwd)
+	trust := trustLevel(lower, cwd, root, res.GitRoot)
 	res.TrustLevel = trust
 	var untrusted []*Layer
 	for _, dir := range foldersFrom(root, cwd) {
