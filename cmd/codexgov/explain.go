@@ -250,7 +250,7 @@ func appServerReport(m config.Machine, r *config.Resolution) map[string]any {
 	out["trusts"] = t.Target
 	out["config_file"] = filepath.Join(m.CodexHome, "config.toml")
 	out["automatic"] = t.Automatic
-	out["on_request"] = t.OnRequest
+	out["on_request"] = append([]string{}, t.OnRequest...)
 	out["warnings"] = warnings
 	if t.Error != "" {
 		out["error"] = t.Error
@@ -321,7 +321,7 @@ func writeAppServerStart(w io.Writer, m config.Machine, r *config.Resolution) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "In the IDE extension or the desktop app (the Codex app-server):")
-	when := "a thread that asks for a writable sandbox (workspace-write or danger-full-access)"
+	when := "a thread that asks for a writable sandbox (" + strings.Join(t.OnRequest, " or ") + ")"
 	if t.Automatic {
 		when = "every thread started here (the configured sandbox, " + r.SandboxMode.Value + ", is writable)"
 	}

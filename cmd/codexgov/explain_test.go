@@ -188,3 +188,66 @@ func TestTeamConfigLintGolden(t *testing.T) {
 		t.Errorf("clean repo: exit %d, %q", code, out)
 	}
 }
+
+// With the project's trust unset, explain shows the state now and what the
+// IDE extension or the desktop app will make of it; with it set, it shows
+// no such section and app_server_start is null.
+func TestExplainAppServerStart(t *testing.T) {
+	m := sampleMachine(t)
+	userConfig := filepath.Join(m, "home", "config.toml")
+	b, err := os.ReadFile(userConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"explain", "--etc", filepath.Join(m, "etc"), "--codex-home", filepath.Join(m, "home"), "--cwd", filepath.Join(m, "project", "services", "api")}
+	out, _, code := runCLI(t, append(args, "--json")...)
+	if code != 0 || !strings.Contains(out, `"app_server_start": null`) {
+		t.Fatalf("trusted project: exit %d, want app_server_start null:\n%s", code, out)
+	}
+
+	untrusted := strings.Split(string(b), "[projects.")[0]
+	if err := os.WriteFile(userConfig, []byte(untrusted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	golden(t, "explain-app-server.txt", strings.ReplaceAll(out, m, "$MACHINE"))
+
+	out, _, _ = runCLI(t, append(args, "--json")...)
+	var rep struct {
+		ApprovalPolicy struct{ Value string } `json:"approval_policy"`
+		App            *struct {
+			Trusts         string
+			ConfigFile     string                         `json:"config_file"`
+			Automatic      bool                           `json:"automatic"`
+			OnRequest      []string                       `json:"on_request"`
+			ApprovalPolicy struct{ Value string }         `json:"approval_policy"`
+			SandboxMode    struct{ Value, Source string } `json:"sandbox_mode"`
+			Warnings       []struct{ Codex string }
+		} `json:"app_server_start"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	a := rep.App
+	if a == nil {
+		t.Fatalf("app_server_start is null for an untrusted git project with a writable sandbox:\n%s", out)
+	}
+	// The requirements turn the user's danger-full-access into read-only,
+	// so only a thread asking for workspace-write (the one writable mode
+	// they allow) does it; the git repository is what gets trusted.
+	if a.Trusts != filepath.Join(m, "project") || a.Automatic || strings.Join(a.OnRequest, ",") != "workspace-write" ||
+		a.ConfigFile != filepath.Join(m, "home", "config.toml") {
+		t.Errorf("app_server_start: trusts %q automatic %t on_request %q config_file %q", a.Trusts, a.Automatic, a.OnRequest, a.ConfigFile)
+	}
+	// Once trusted, the project's services/api/.codex workspace-write
+	// applies.
+	if a.SandboxMode.Value != "workspace-write" || a.SandboxMode.Source != "project" {
+		t.Errorf("app_server_start.sandbox_mode %+v, want workspace-write from the project", a.SandboxMode)
+	}
+	if len(a.Warnings) == 0 || !strings.HasPrefix(a.Warnings[0].Codex, "Project-local config, hooks, and exec policies are disabled") {
+		t.Errorf("app_server_start.warnings start with the startup warnings: %+v", a.Warnings)
+	}
+}

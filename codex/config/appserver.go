@@ -26,10 +26,11 @@ type AppServerTrust struct {
 	// Automatic is true when a thread started with no sandbox of its own
 	// does it: the configured sandbox is already writable.
 	Automatic bool
-	// OnRequest is true when a thread that asks for a writable sandbox
-	// (workspace-write or danger-full-access) does it; the IDE extension and
-	// the desktop app ask for one when the user picks a writable mode.
-	OnRequest bool
+	// OnRequest lists the writable sandboxes (workspace-write,
+	// danger-full-access) the requirements allow: a thread that asks for
+	// one of them does it. The IDE extension and the desktop app ask for
+	// one when the user picks a writable mode.
+	OnRequest []string
 	// Trusted is the configuration the thread runs with (nil when Error is
 	// set): the same files with the project trusted.
 	Trusted *Resolution
@@ -71,10 +72,10 @@ func AppServerStart(m Machine, r *Resolution) *AppServerTrust {
 			t.Automatic = true
 		}
 		if a := r.Requirements.AllowedSandboxModes(); a == nil || a.Has(mode) {
-			t.OnRequest = true
+			t.OnRequest = append(t.OnRequest, mode)
 		}
 	}
-	if !t.Automatic && !t.OnRequest {
+	if !t.Automatic && len(t.OnRequest) == 0 {
 		return nil
 	}
 	trusted := m
