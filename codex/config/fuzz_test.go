@@ -21,7 +21,7 @@ func (m memFS) Stat(name string) (fs.FileInfo, error) {
 
 // FuzzResolve layers arbitrary system, user, profile and project config,
 // requirements and -c flags: Resolve must return a result or an error, and
-// never panic.
+// never panic; nor may AppServerStart.
 func FuzzResolve(f *testing.F) {
 	f.Add("model = \"a\"\n", "approval_policy = \"never\"\n[projects.\"/repo\"]\ntrust_level = \"trusted\"\n", "sandbox_mode = \"danger-full-access\"\nnotify = [\"x\"]\n",
 		"allowed_sandbox_modes = [\"read-only\"]\nallowed_approval_policies = [\"untrusted\"]\n", "approval_policy=never", "web_search = \"live\"\n")
@@ -55,6 +55,14 @@ func FuzzResolve(f *testing.F) {
 			}
 			if res.SandboxMode.Value == "" || res.ApprovalPolicy.Value == "" || res.WebSearchMode.Value == "" {
 				t.Fatalf("empty effective value: %+v", res)
+			}
+			// The app-server's own trust: a prediction either runs with a
+			// trusted configuration or says why it fails.
+			if a := AppServerStart(m, res); a != nil && (a.Trusted == nil) == (a.Error == "") {
+				t.Fatalf("app-server prediction with neither or both of a configuration and an error: %+v", a)
+			}
+			if a := AppServerStart(m, res); a != nil && a.Trusted != nil && !a.Trusted.Trusted() {
+				t.Fatalf("app-server prediction: %s is not trusted after the rewrite", a.Target)
 			}
 		}
 	})
