@@ -5,6 +5,7 @@ package httpapi
 // audit and signing keys.
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -216,15 +217,26 @@ func (s *Server) putPolicy(c *call) (any, error) {
 	})
 }
 
+// queryInt reads a positive integer query parameter that fits the 32-bit
+// columns it is compared with (versions, page sizes).
 func queryInt(c *call, name string) (int, bool, error) {
+	n, ok, err := queryIntBits(c, name, 32)
+	return int(n), ok, err
+}
+
+func queryIntBits(c *call, name string, bits int) (int64, bool, error) {
 	v := c.r.URL.Query().Get(name)
 	if v == "" {
 		return 0, false, nil
 	}
-	n, err := strconv.Atoi(v)
+	n, err := strconv.ParseInt(v, 10, bits)
 	if err != nil || n < 1 {
+		msg := "want a positive integer, got " + strconv.Quote(v)
+		if ne := (*strconv.NumError)(nil); errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			msg = fmt.Sprintf("%s is out of range: at most %d", v, int64(1)<<(bits-1)-1)
+		}
 		return 0, false, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
-			Details: []codexgov.Detail{{Field: "?" + name, Message: "want a positive integer, got " + strconv.Quote(v)}}}
+			Details: []codexgov.Detail{{Field: "?" + name, Message: msg}}}
 	}
 	return n, true, nil
 }
@@ -422,7 +434,7 @@ func (s *Server) revokeAccessToken(c *call) (any, error) {
 }
 
 func (s *Server) auditEvents(c *call) (any, error) {
-	before, _, err := queryInt(c, "before")
+	before, _, err := queryIntBits(c, "before", 64)
 	if err != nil {
 		return nil, err
 	}
@@ -436,7 +448,7 @@ func (s *Server) auditEvents(c *call) (any, error) {
 	if limit > 1000 {
 		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter", Details: []codexgov.Detail{{Field: "?limit", Message: "at most 1000"}}}
 	}
-	evs, err := s.store.AuditEvents(c.ctx, c.ws, codexgov.AuditFilter{Before: int64(before), Limit: limit})
+	evs, err := s.store.AuditEvents(c.ctx, c.ws, codexgov.AuditFilter{Before: before, Limit: limit})
 	if err != nil {
 		return nil, err
 	}

@@ -33,12 +33,11 @@ func (s *Server) authorize(c *call) error {
 	if !c.route.Auth.Authenticates() {
 		return nil // the handler checks its protocol's own proof
 	}
-	h := c.r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || secret == "" {
+	secret, ok := bearer(c.r.Header.Get("Authorization"))
+	if !ok {
 		return codexgov.Errorf(codexgov.EUNAUTHORIZED, "missing credential: send Authorization: Bearer <API key or access token>")
 	}
-	p, err := s.authenticate(strings.TrimSpace(secret))
+	p, err := s.authenticate(secret)
 	if err != nil {
 		return err
 	}

@@ -67,11 +67,11 @@ func invalidToken(c *call, msg string) error {
 // database query.
 func (s *Server) oauthBundle(c *call) error {
 	ws := c.path("ws")
-	secret, ok := strings.CutPrefix(c.r.Header.Get("Authorization"), "Bearer ")
+	secret, ok := bearer(c.r.Header.Get("Authorization"))
 	if !ok {
 		return invalidToken(c, "sign in first: run codex login")
 	}
-	claims, err := s.keys.Verify(strings.TrimSpace(secret), s.now())
+	claims, err := s.keys.Verify(secret, s.now())
 	if err != nil {
 		return invalidToken(c, err.Error())
 	}
@@ -172,9 +172,8 @@ func (s *Server) oauthSignIn(c *call) error {
 		web.RenderSignInError(c.w, http.StatusNotFound, "no such workspace")
 		return nil
 	}
-	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxFormBytes)
-	if err := c.r.ParseForm(); err != nil {
-		web.RenderSignInError(c.w, http.StatusBadRequest, "the form could not be read")
+	if err := s.parseForm(c); err != nil {
+		web.RenderSignInError(c.w, http.StatusBadRequest, codexgov.ErrorMessage(err))
 		return nil
 	}
 	sealed := c.r.PostForm.Get("request")
@@ -242,9 +241,8 @@ func (s *Server) oauthToken(c *call) error {
 	if _, ok := s.snap.Load().Workspace(ws); !ok {
 		return tokenError(c, http.StatusBadRequest, "invalid_request", "no such workspace")
 	}
-	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxFormBytes)
-	if err := c.r.ParseForm(); err != nil {
-		return tokenError(c, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded")
+	if err := s.parseForm(c); err != nil {
+		return tokenError(c, http.StatusBadRequest, "invalid_request", "the body must be application/x-www-form-urlencoded: "+codexgov.ErrorMessage(err))
 	}
 	f := c.r.PostForm
 	if f.Get("client_id") != s.clientID {

@@ -40,7 +40,19 @@ func actor() context.Context {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	store, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	return newFixtureOn(t, filepath.Join(t.TempDir(), "db"))
+}
+
+// onBothDatabases runs fn on a fixture over SQLite, then over PostgreSQL
+// (a schema of its own).
+func onBothDatabases(t *testing.T, fn func(t *testing.T, f *fixture)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, newFixture(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, newFixtureOn(t, testenv.PostgresSchema(t))) })
+}
+
+func newFixtureOn(t *testing.T, dsn string) *fixture {
+	t.Helper()
+	store, err := sqlstore.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -213,12 +213,16 @@ func Routes() []Route {
 }
 
 func (s *Server) handler(rt Route) http.Handler {
+	params := pathParams(rt.Path)
 	if rt.Errors == SCIM {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := requestID(r)
 			w.Header()["X-Request-Id"] = []string{id}
 			c := &call{w: w, r: r, s: s, route: &rt}
-			err := s.authorize(c)
+			err := checkPath(r, params)
+			if err == nil {
+				err = s.authorize(c)
+			}
 			if err == nil {
 				err = rt.raw(s, c)
 			}
@@ -227,8 +231,14 @@ func (s *Server) handler(rt Route) http.Handler {
 			}
 		})
 	}
+	if rt.Errors == Page {
+		return s.pageHandler(rt, params)
+	}
 	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c := &call{w: w, r: r, s: s, route: &rt}
+		if err := checkPath(r, params); err != nil {
+			return err
+		}
 		if err := s.authorize(c); err != nil {
 			return err
 		}
@@ -249,5 +259,24 @@ func (s *Server) handler(rt Route) http.Handler {
 		}
 		writeJSON(w, status, out)
 		return nil
+	})
+}
+
+// pageHandler serves a route whose errors are HTML pages.
+func (s *Server) pageHandler(rt Route, params []string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestID(r)
+		w.Header()["X-Request-Id"] = []string{id}
+		c := &call{w: w, r: r, s: s, route: &rt}
+		err := checkPath(r, params)
+		if err == nil {
+			err = s.authorize(c)
+		}
+		if err == nil {
+			err = rt.raw(s, c)
+		}
+		if err != nil {
+			s.writePageError(w, r, id, err)
+		}
 	})
 }

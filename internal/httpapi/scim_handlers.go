@@ -3,7 +3,9 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,13 +84,36 @@ func (s *Server) baseURL(r *http.Request) string {
 func (s *Server) scimURL(c *call) string { return s.baseURL(c.r) + scimBase }
 
 func (s *Server) scimDecode(c *call) (map[string]any, error) {
-	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, s.maxBodyBytes)
 	var m map[string]any
-	dec := json.NewDecoder(c.r.Body)
-	if err := dec.Decode(&m); err != nil || m == nil {
-		return nil, scim.Errorf(400, "invalidSyntax", "the body must be a JSON object: %v", err)
+	if err := s.scimBody(c, &m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		return nil, scim.Errorf(400, "invalidSyntax", "the body must be a JSON object")
 	}
 	return m, nil
+}
+
+// scimBody reads a SCIM request body into v: valid UTF-8 (refused, not
+// replaced), one JSON value, and no NUL in any string.
+func (s *Server) scimBody(c *call, v any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, s.maxBodyBytes))
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+		return scim.Errorf(413, "", "the body is over the %d-byte limit", mbe.Limit)
+	}
+	if err != nil {
+		return scim.Errorf(400, "invalidSyntax", "the body could not be read: %v", err)
+	}
+	if i := invalidUTF8At(body); i >= 0 {
+		return scim.Errorf(400, "invalidSyntax", "the body is not valid UTF-8 at byte %d", i)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return scim.Errorf(400, "invalidSyntax", "the body is not the JSON this request takes: %v", err)
+	}
+	if d := walkDecoded(reflect.ValueOf(v), ""); d != nil {
+		return scim.Errorf(400, "invalidValue", "%s: %s", d.Field, d.Message)
+	}
+	return nil
 }
 
 func (s *Server) scimServiceProviderConfig(c *call) error {
@@ -463,10 +488,9 @@ func (s *Server) scimReplaceUser(c *call) error {
 }
 
 func (s *Server) decodePatch(c *call) ([]scim.PatchOp, error) {
-	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, s.maxBodyBytes)
 	var p scim.PatchRequest
-	if err := json.NewDecoder(c.r.Body).Decode(&p); err != nil {
-		return nil, scim.Errorf(400, "invalidSyntax", "the body must be a PatchOp message: %v", err)
+	if err := s.scimBody(c, &p); err != nil {
+		return nil, err
 	}
 	if !slices.Contains(p.Schemas, scim.PatchSchema) {
 		return nil, scim.Errorf(400, "invalidSyntax", "schemas must contain %s", scim.PatchSchema)

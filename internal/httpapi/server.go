@@ -6,6 +6,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -32,6 +33,7 @@ import (
 	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/snapshot"
+	"github.com/codexgov/codexgov/internal/web"
 )
 
 // DefaultMaxBodyBytes bounds request bodies: two policy documents at their
@@ -485,6 +487,26 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, e
 	writeJSON(w, status, body)
 }
 
+// writePageError answers a page route's error with an HTML page.
+func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	status, ok := statusOf[codexgov.ErrorCode(err)]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	msg := codexgov.ErrorMessage(err)
+	var e *codexgov.Error
+	if errors.As(err, &e) {
+		for _, d := range e.Details {
+			msg += " (" + d.Field + ": " + d.Message + ")"
+		}
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", id, "err", err)
+		msg = "Something went wrong on the server (request " + id + "). Try again, or give your administrator the request id."
+	}
+	web.RenderPage(w, status, web.Page{Title: http.StatusText(status), Error: msg})
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -502,17 +524,24 @@ func (s *Server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 // admin routes do. Agent reports are not strict, so that a newer agent
 // still reports to an older server.
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, strict bool) error {
-	r.Body = http.MaxBytesReader(w, r.Body, s.maxBodyBytes)
-	dec := json.NewDecoder(r.Body)
-	if strict {
-		dec.DisallowUnknownFields()
-	}
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("trailing data after the JSON value")
-	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBodyBytes))
 	if err == nil {
-		return nil
+		// encoding/json would replace invalid UTF-8 with U+FFFD: refuse it.
+		if i := invalidUTF8At(body); i >= 0 {
+			return &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid request body",
+				Details: []codexgov.Detail{{Field: ptrOrRoot(pointerAt(body, i)), Message: fmt.Sprintf("not valid UTF-8 at byte %d", i)}}}
+		}
+		dec := json.NewDecoder(bytes.NewReader(body))
+		if strict {
+			dec.DisallowUnknownFields()
+		}
+		err = dec.Decode(v)
+		if err == nil && dec.More() {
+			err = errors.New("trailing data after the JSON value")
+		}
+		if err == nil {
+			return checkDecoded(v)
+		}
 	}
 	var mbe *http.MaxBytesError
 	var ute *json.UnmarshalTypeError

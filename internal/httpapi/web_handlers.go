@@ -16,9 +16,17 @@ import (
 	"github.com/codexgov/codexgov/internal/web"
 )
 
+// parseForm reads a form body of at most maxFormBytes: a malformed,
+// oversized or unstorable form is the caller's error (400, 413), never 500.
 func (s *Server) parseForm(c *call) error {
 	c.r.Body = http.MaxBytesReader(c.w, c.r.Body, maxFormBytes)
-	return c.r.ParseForm()
+	if err := c.r.ParseForm(); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return codexgov.Errorf(codexgov.EINVALID, "the form is over the %d-byte limit", mbe.Limit)
+		}
+		return codexgov.Errorf(codexgov.EINVALID, "the form could not be read: %v", err)
+	}
+	return checkForm(c.r)
 }
 
 // session is an admin's web session, sealed in its cookie. A new ID is

@@ -1,0 +1,136 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// noRedirect is a client that reports redirects instead of following them.
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// A workspace in a path is checked before anything is built from it: no
+// request text can make a redirect leave the server (browsers read /\host
+// as //host).
+func TestNoOpenRedirect(t *testing.T) {
+	f := newFixture(t)
+	for _, p := range []string{
+		"/ui/..%2f%5cevil.example",
+		"/ui/..%2f%2fevil.example",
+		"/ui/%5c%5cevil.example",
+		"/ui/%2f%2fevil.example",
+		"/ui/..%5cevil.example/sign-in",
+		"/ui/victim%2f..%2f..%2f%5cevil.example",
+	} {
+		resp, err := noRedirect.Get(f.srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d Location %q, want 404", p, resp.StatusCode, loc)
+		}
+		if strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, `/\`) || strings.Contains(loc, "evil") {
+			t.Errorf("GET %s: redirects off the server to %q", p, loc)
+		}
+	}
+	// A real workspace still redirects to its own sign-in page.
+	resp, err := noRedirect.Get(f.srv.URL + "/ui/victim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/victim/sign-in" {
+		t.Errorf("GET /ui/victim: %d %q, want 302 /ui/victim/sign-in", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// The Bearer scheme is case-insensitive (RFC 7235 §2.1).
+func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
+	f := newFixture(t)
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
+		req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/workspaces/victim/users", nil)
+		req.Header.Set("Authorization", scheme+" "+f.keys["victim/full"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s: %d, want 200", scheme, resp.StatusCode)
+		}
+	}
+	for _, h := range []string{"Basic " + f.keys["victim/full"], "Bearer", "Bearer ", f.keys["victim/full"]} {
+		req, _ := http.NewRequest("GET", f.srv.URL+"/api/v1/workspaces/victim/users", nil)
+		req.Header.Set("Authorization", h)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("Authorization %.12q…: %d, want 401", h, resp.StatusCode)
+		}
+	}
+}
+
+// Text PostgreSQL cannot hold (a NUL byte, invalid UTF-8) and numbers above
+// its INTEGER columns are refused at the edge with 400 naming the field, on
+// both databases alike; invalid UTF-8 is refused, not replaced with U+FFFD.
+func TestUnstorableInputIsRefusedAtTheEdge(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, f *fixture) {
+		key := f.keys["victim/full"]
+		ws := "/api/v1/workspaces/victim"
+		for _, c := range []struct {
+			method, path, body, field string
+		}{
+			{"GET", ws + "/users/ann%00@victim.test", "", "{email}"},
+			{"GET", ws + "/users/ann%ff@victim.test", "", "{email}"},
+			{"GET", ws + "/groups/eng%00", "", "{group}"},
+			{"DELETE", ws + "/api-keys/k%c3%28", "", "{id}"},
+			{"POST", ws + "/users", `{"email":"bob\u0000@victim.test"}`, "/email"},
+			{"POST", ws + "/users", "{\"email\":\"bob@victim.test\",\"name\":\"B\xffb\"}", "/name"},
+			{"POST", ws + "/roles", "{\"name\":\"r\",\"permissions\":[\"codex_local\",\"x\xc3\"]}", "/permissions/1"},
+			{"POST", ws + "/groups", `{"name":"ops","description":"a\u0000b"}`, "/description"},
+			{"PUT", ws + "/policies/p1", `{"requirements":"# \u0000\n"}`, "/requirements"},
+			{"GET", ws + "/policies/policy-victim?version=2147483648", "", "?version"},
+			{"GET", ws + "/policies/policy-victim?version=99999999999999999999", "", "?version"},
+			{"GET", ws + "/policies/policy-victim/diff?from=1&to=4294967296", "", "?to"},
+			{"GET", ws + "/policies/policy-victim/diff?from=2147483648", "", "?from"},
+		} {
+			code, body := f.do(t, c.method, c.path, key, c.body)
+			if code != http.StatusBadRequest || !strings.Contains(body, `"field": "`+c.field+`"`) {
+				t.Errorf("%s %s %q: %d %s, want 400 naming %q", c.method, c.path, c.body, code, body, c.field)
+			}
+		}
+		// Nothing was stored.
+		if code, body := f.do(t, "GET", ws+"/users", key, ""); code != 200 || strings.Contains(body, "bob") {
+			t.Errorf("users after refused writes: %d %s", code, body)
+		}
+		// The largest version the columns hold is a plain not-found.
+		if code, body := f.do(t, "GET", ws+"/policies/policy-victim?version=2147483647", key, ""); code != http.StatusNotFound {
+			t.Errorf("version 2147483647: %d %s, want 404", code, body)
+		}
+	})
+}
+
+// A malformed or oversized form is the caller's error: 400, never 500.
+func TestFormRoutesRefuseBadForms(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, f *fixture) {
+		huge := "a=" + strings.Repeat("x", maxFormBytes+1)
+		for _, path := range []string{"/device", "/device/approve", "/device/decide", "/ui/victim/settings", "/ui/victim/sign-out", "/oauth/device/code", "/oauth/token"} {
+			for _, body := range []string{"a=%zz", "user_code=%", huge, "user_code=" + url.QueryEscape("AB\x00CD"), "user_code=%ff%fe"} {
+				resp, err := http.Post(f.srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusBadRequest {
+					t.Errorf("POST %s %.20q: %d, want 400", path, body, resp.StatusCode)
+				}
+			}
+		}
+	})
+}
