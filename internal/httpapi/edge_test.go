@@ -1,7 +1,10 @@
 package httpapi
 
 import (
+	"context"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -133,4 +136,41 @@ func TestFormRoutesRefuseBadForms(t *testing.T) {
 			}
 		}
 	})
+}
+
+// A client that disconnects is not a server error: its request is recorded
+// as 499 in the metrics, logged at debug level, never at ERROR.
+func TestClientGoneIsNotAServerError(t *testing.T) {
+	f := newFixture(t)
+	var logs strings.Builder
+	f.api.log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client is gone before the database answers
+	for _, path := range []string{"/api/v1/workspaces/victim/users", "/api/v1/workspaces/victim/audit-events", "/scim/v2/Users"} {
+		req := httptest.NewRequestWithContext(ctx, "GET", path, nil)
+		req.Header.Set("Authorization", "Bearer "+f.keys["victim/full"])
+		rec := httptest.NewRecorder()
+		f.api.ServeHTTP(rec, req)
+		if rec.Code != StatusClientClosedRequest {
+			t.Errorf("GET %s with the client gone: %d, want 499", path, rec.Code)
+		}
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "client closed the request") {
+		t.Errorf("logs:\n%s", logs.String())
+	}
+	rec := httptest.NewRecorder()
+	f.api.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `code="499"`) || strings.Contains(rec.Body.String(), `code="500"`) {
+		t.Errorf("metrics count the disconnect as:\n%s", grepLines(rec.Body.String(), "codexgov_http_requests_total"))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

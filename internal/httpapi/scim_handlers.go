@@ -36,6 +36,9 @@ func writeSCIM(w http.ResponseWriter, status int, v any) {
 // writeSCIMError renders any error in the SCIM error schema (RFC 7644
 // §3.12).
 func (s *Server) writeSCIMError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	if s.clientGone(w, r, id, err) {
+		return
+	}
 	var se *scim.Error
 	if !errors.As(err, &se) {
 		code := codexgov.ErrorCode(err)

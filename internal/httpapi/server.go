@@ -467,7 +467,30 @@ type ErrorBody struct {
 	RequestID string            `json:"request_id"`
 }
 
+// StatusClientClosedRequest is recorded for a request whose client went
+// away before it was answered (nginx's 499): not a server error.
+const StatusClientClosedRequest = 499
+
+// clientGone reports whether a request failed because its client
+// disconnected (its context ended, and the error is that or one a server
+// error would otherwise report); it logs that at debug level and records
+// 499 for the access log and the metrics.
+func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, id string, err error) bool {
+	if r.Context().Err() == nil {
+		return false
+	}
+	if _, known := statusOf[codexgov.ErrorCode(err)]; known && !errors.Is(err, context.Canceled) && statusOf[codexgov.ErrorCode(err)] < 500 {
+		return false
+	}
+	s.log.Debug("client closed the request", "method", r.Method, "path", r.URL.Path, "request_id", id, "err", err)
+	w.WriteHeader(StatusClientClosedRequest)
+	return true
+}
+
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	if s.clientGone(w, r, id, err) {
+		return
+	}
 	code := codexgov.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -489,6 +512,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, e
 
 // writePageError answers a page route's error with an HTML page.
 func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	if s.clientGone(w, r, id, err) {
+		return
+	}
 	status, ok := statusOf[codexgov.ErrorCode(err)]
 	if !ok {
 		status = http.StatusInternalServerError
