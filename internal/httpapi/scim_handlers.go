@@ -451,7 +451,7 @@ func (s *Server) scimCreateUser(c *call) error {
 		return err
 	}
 	if f.active != nil && !*f.active {
-		if u, err = s.store.UpdateUser(c.ctx, c.ws, u.Email, codexgov.UserUpdate{Active: f.active}); err != nil {
+		if u, err = s.store.UpdateUser(c.ctx, c.ws, u.Email, codexgov.UserUpdate{Active: f.active}); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
 			return err
 		}
 	}
@@ -471,6 +471,9 @@ func (s *Server) replaceUser(c *call, cur *codexgov.User, m map[string]any) erro
 	}
 	up := codexgov.UserUpdate{Name: &f.name, ExternalID: &f.externalID, Profile: &f.profile, Active: f.active}
 	u, err := s.store.UpdateUser(c.ctx, c.ws, cur.Email, up)
+	if errors.Is(err, codexgov.ErrNoChange) {
+		return s.writeUser(c, 200, u)
+	}
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -269,7 +270,8 @@ func users(ctx context.Context, q queryer, ws string) ([]*codexgov.User, error) 
 	return out, rows.Err()
 }
 
-// UpdateUser renames, deactivates or reactivates a user.
+// UpdateUser renames, deactivates or reactivates a user; an update that
+// changes nothing answers the user with codexgov.ErrNoChange.
 func (s *DB) UpdateUser(ctx context.Context, ws, email string, u codexgov.UserUpdate) (*codexgov.User, error) {
 	var after *codexgov.User
 	err := s.change(ctx, ws, "user.update", "user:"+strings.ToLower(email), func(tx *sql.Tx) (any, any, error) {
@@ -293,13 +295,17 @@ func (s *DB) UpdateUser(ctx context.Context, ws, email string, u codexgov.UserUp
 		if u.Profile != nil {
 			a.Profile = *u.Profile
 		}
+		if a.Name == before.Name && a.Active == before.Active && a.ExternalID == before.ExternalID && bytes.Equal(a.Profile, before.Profile) {
+			after = before
+			return nil, nil, errUnchanged
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = $3, active = $4, external_id = $5, profile = $6 WHERE workspace_id = $1 AND email = $2`, ws, a.Email, a.Name, a.Active, a.ExternalID, string(a.Profile)); err != nil {
 			return nil, nil, err
 		}
 		after = &a
 		return before, after, nil
 	})
-	return after, err
+	return after, noChange(err)
 }
 
 // SetUserGroups makes a user a member of exactly the named groups that
@@ -571,16 +577,19 @@ func (s *DB) groupEdit(ctx context.Context, ws, groupName, action, target string
 			return nil, nil, err
 		}
 		if err := edit(tx, before); err != nil {
+			if errors.Is(err, errUnchanged) {
+				after = before
+			}
 			return nil, nil, err
 		}
 		after, err = group(ctx, tx, ws, groupName)
 		return before, after, err
 	})
-	return after, err
+	return after, noChange(err)
 }
 
 // AddGroupMember adds a user to a group; adding a member again changes
-// nothing.
+// nothing and answers the group with codexgov.ErrNoChange.
 func (s *DB) AddGroupMember(ctx context.Context, ws, groupName, email string) (*codexgov.Group, error) {
 	email = strings.ToLower(email)
 	return s.groupEdit(ctx, ws, groupName, "group.member.add", "user:"+email, func(tx *sql.Tx, g *codexgov.Group) error {
@@ -588,7 +597,7 @@ func (s *DB) AddGroupMember(ctx context.Context, ws, groupName, email string) (*
 			return err
 		}
 		if slices.Contains(g.Members, email) {
-			return nil
+			return errUnchanged
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO group_members (workspace_id, group_name, email) VALUES ($1, $2, $3)`, ws, groupName, email)
 		return err
@@ -607,14 +616,15 @@ func (s *DB) RemoveGroupMember(ctx context.Context, ws, groupName, email string)
 	})
 }
 
-// GrantGroupRole grants a role to a group's members.
+// GrantGroupRole grants a role to a group's members; granting it again
+// answers the group with codexgov.ErrNoChange.
 func (s *DB) GrantGroupRole(ctx context.Context, ws, groupName, roleName string) (*codexgov.Group, error) {
 	return s.groupEdit(ctx, ws, groupName, "group.role.grant", "role:"+roleName, func(tx *sql.Tx, g *codexgov.Group) error {
 		if _, err := role(ctx, tx, ws, roleName); err != nil {
 			return err
 		}
 		if slices.Contains(g.Roles, roleName) {
-			return nil
+			return errUnchanged
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO group_roles (workspace_id, group_name, role_name) VALUES ($1, $2, $3)`, ws, groupName, roleName)
 		return err

@@ -131,7 +131,10 @@ func testDirectory(t *testing.T, s codexgov.Store) {
 	if !slices.Equal(g.Members, []string{"ann@example.com"}) {
 		t.Errorf("members = %v", g.Members)
 	}
-	must(s.AddGroupMember(ctx, "a", "eng", "ann@example.com")) // idempotent
+	// Adding a member again changes nothing, and says so.
+	if g, err := s.AddGroupMember(ctx, "a", "eng", "ann@example.com"); !errors.Is(err, codexgov.ErrNoChange) || !slices.Equal(g.Members, []string{"ann@example.com"}) {
+		t.Errorf("re-adding a member: %v %+v, want ErrNoChange and the group", err, g)
+	}
 	if _, err := s.AddGroupMember(ctx, "a", "eng", "bob@example.com"); code(err) != codexgov.ENOTFOUND {
 		t.Errorf("unknown member: %v", err)
 	}
