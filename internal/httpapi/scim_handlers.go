@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -380,6 +381,9 @@ func stringAttr(m map[string]any, name string) (string, bool, error) {
 
 func readUser(m map[string]any) (userFields, error) {
 	var f userFields
+	if err := scim.ValidateResource(m, scim.UserSchema); err != nil {
+		return f, err
+	}
 	userName, ok, err := stringAttr(m, "userName")
 	if err != nil {
 		return f, err
@@ -439,6 +443,9 @@ func (s *Server) scimCreateUser(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := readOnlySet(m, nil, scim.UserSchema); err != nil {
+		return err
+	}
 	f, err := readUser(m)
 	if err != nil {
 		return err
@@ -490,6 +497,13 @@ func (s *Server) scimReplaceUser(c *call) error {
 	if err != nil {
 		return err
 	}
+	_, groups, err := s.scimGroups(c)
+	if err != nil {
+		return err
+	}
+	if err := readOnlySet(m, s.userResource(s.scimURL(c), cur, groups), scim.UserSchema); err != nil {
+		return err
+	}
 	return s.replaceUser(c, cur, m)
 }
 
@@ -515,6 +529,9 @@ func (s *Server) scimPatchUser(c *call) error {
 	}
 	res := s.userResource(s.scimURL(c), cur, nil)
 	if err := scim.Apply(res, ops, scim.UserSchema); err != nil {
+		return err
+	}
+	if err := readOnlySet(res, s.userResource(s.scimURL(c), cur, nil), scim.UserSchema); err != nil {
 		return err
 	}
 	return s.replaceUser(c, cur, res)
@@ -570,6 +587,12 @@ func (s *Server) scimCreateGroup(c *call) error {
 	if err != nil {
 		return err
 	}
+	if err := readOnlySet(m, nil, scim.GroupSchema); err != nil {
+		return err
+	}
+	if err := scim.ValidateResource(m, scim.GroupSchema); err != nil {
+		return err
+	}
 	name, _, err := stringAttr(m, "displayName")
 	if err != nil {
 		return err
@@ -603,6 +626,12 @@ func (s *Server) scimCreateGroup(c *call) error {
 
 // replaceGroup writes a whole resource over a group.
 func (s *Server) replaceGroup(c *call, cur *codexgov.Group, m map[string]any, users map[string]*codexgov.User) error {
+	if err := readOnlySet(m, s.groupResource(s.scimURL(c), cur, users), scim.GroupSchema); err != nil {
+		return err
+	}
+	if err := scim.ValidateResource(m, scim.GroupSchema); err != nil {
+		return err
+	}
 	name, _, err := stringAttr(m, "displayName")
 	if err != nil {
 		return err
@@ -694,4 +723,33 @@ func (s *Server) scimDeleteGroup(c *call) error {
 	s.changed(c.ctx)
 	c.w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// readOnlySet refuses a write to a read-only attribute (id, meta, a user's
+// groups): on a create any value but an empty list (cur nil), on a
+// replace or patch a value
+// other than the resource's own; leaving one out changes nothing.
+func readOnlySet(next, cur map[string]any, schema string) error {
+	for _, name := range scim.ReadOnly(schema) {
+		v, key, ok := scim.Get(next, name)
+		if !ok || v == nil {
+			continue
+		}
+		if cur == nil {
+			if l, isList := v.([]any); isList && len(l) == 0 {
+				continue // Okta sends "groups": [] on every create
+			}
+			return scim.Errorf(400, "mutability", "%s is read-only: the service provider sets it", key)
+		}
+		if was, _, _ := scim.Get(cur, name); !sameJSON(v, was) {
+			return scim.Errorf(400, "mutability", "%s is read-only: it cannot be changed (send it as it is, or leave it out)", key)
+		}
+	}
+	return nil
+}
+
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
