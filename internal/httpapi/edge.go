@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -239,4 +240,32 @@ func pointerAt(body []byte, off int) string {
 			}
 		}
 	}
+}
+
+// linkSurfaces build links from the server's base URL (single sign-on
+// redirect URIs, device verification URIs, SCIM locations, the admin
+// pages' Origin check).
+var linkSurfaces = map[string]bool{SurfaceSSO: true, SurfaceDevice: true, SurfaceSCIM: true, SurfaceWeb: true}
+
+// checkHost keeps the Host header out of links: without --public-url,
+// the surfaces that build links answer only requests to a loopback host,
+// the one allow list that needs no configuration.
+func (s *Server) checkHost(r *http.Request, surface string) error {
+	if s.publicURL != "" || !linkSurfaces[surface] || loopbackHost(r.Host) {
+		return nil
+	}
+	return codexgov.Errorf(codexgov.EINVALID, "this server has no public URL, so it builds links (single sign-on, device login, SCIM, the admin pages) only for loopback requests, not for Host %q: start it with --public-url https://<its external name> (CODEXGOV_PUBLIC_URL)", r.Host)
+}
+
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

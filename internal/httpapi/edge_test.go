@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -173,4 +174,52 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// Without --public-url the Host header never becomes a link: the surfaces
+// that build links answer only loopback requests; with one, links use it
+// whatever the Host says.
+func TestHostHeaderNeverBecomesALink(t *testing.T) {
+	f := newFixture(t)
+	send := func(method, path, body, ctype string, auth bool) (int, string, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+		req.Host = "evil.example"
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if auth {
+			req.Header.Set("Authorization", "Bearer "+f.keys["victim/full"])
+		}
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header.Get("Location")
+	}
+	cases := []struct {
+		method, path, body, ctype string
+		auth                      bool
+	}{
+		{"GET", "/scim/v2/ServiceProviderConfig", "", "", true},
+		{"GET", "/scim/v2/Users", "", "", true},
+		{"POST", "/oauth/device/code", "client_id=codexgov-cli&workspace=victim", "application/x-www-form-urlencoded", false},
+		{"GET", "/ui/victim/sign-in", "", "", false},
+		{"GET", "/ui/victim", "", "", false},
+		{"GET", "/device", "", "", false},
+	}
+	for _, c := range cases {
+		code, body, loc := send(c.method, c.path, c.body, c.ctype, c.auth)
+		if code != http.StatusBadRequest || !strings.Contains(body, "public-url") || strings.Contains(body, "http://evil.example") || strings.Contains(loc, "evil") {
+			t.Errorf("%s %s with Host evil.example: %d Location %q %.300s, want 400 asking for --public-url", c.method, c.path, code, loc, body)
+		}
+	}
+	// With a public URL, links use it.
+	f.api.publicURL = "https://codexgov.corp.example"
+	code, body, _ := send("GET", "/scim/v2/ServiceProviderConfig", "", "", true)
+	if code != 200 || strings.Contains(body, "evil.example") || !strings.Contains(body, "https://codexgov.corp.example/scim/v2") {
+		t.Errorf("with a public URL: %d %.300s", code, body)
+	}
 }

@@ -221,6 +221,9 @@ func (s *Server) handler(rt Route) http.Handler {
 			c := &call{w: w, r: r, s: s, route: &rt}
 			err := checkPath(r, params)
 			if err == nil {
+				err = s.checkHost(r, rt.Surface)
+			}
+			if err == nil {
 				err = s.authorize(c)
 			}
 			if err == nil {
@@ -237,6 +240,9 @@ func (s *Server) handler(rt Route) http.Handler {
 	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c := &call{w: w, r: r, s: s, route: &rt}
 		if err := checkPath(r, params); err != nil {
+			return err
+		}
+		if err := s.checkHost(r, rt.Surface); err != nil {
 			return err
 		}
 		if err := s.authorize(c); err != nil {
@@ -269,6 +275,9 @@ func (s *Server) pageHandler(rt Route, params []string) http.Handler {
 		w.Header()["X-Request-Id"] = []string{id}
 		c := &call{w: w, r: r, s: s, route: &rt}
 		err := checkPath(r, params)
+		if err == nil {
+			err = s.checkHost(r, rt.Surface)
+		}
 		if err == nil {
 			err = s.authorize(c)
 		}

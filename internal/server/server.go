@@ -145,6 +145,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fail(err)
 	}
 	m.Addr = ln.Addr().String()
+	if m.PublicURL == "" {
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+			m.Logger.Warn("no --public-url: single sign-on, device login, SCIM and the admin pages answer only requests to a loopback host, so that no Host header becomes a link; set --public-url to the server's external https:// URL", "listen", m.Addr)
+		}
+	}
 	m.URL = "http://" + m.Addr
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
