@@ -5,8 +5,10 @@ package httpapi
 // audit and signing keys.
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -462,6 +464,12 @@ func (s *Server) auditEvents(c *call) (any, error) {
 func (s *Server) listSigningKeys(c *call) (any, error) { return s.store.SigningKeys(c.ctx) }
 
 func (s *Server) rotateSigningKey(c *call) (any, error) {
+	// The route takes no body: one sent is a client that means something
+	// else (a key of its own, say), refused rather than ignored.
+	if b, err := io.ReadAll(io.LimitReader(c.r.Body, 1024)); err != nil || len(bytes.TrimSpace(b)) > 0 {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid request body",
+			Details: []codexgov.Detail{{Field: "", Message: "this route takes no body: the server generates the key"}}}
+	}
 	return mutate(c, func() (*codexgov.SigningKey, error) {
 		return s.store.AddSigningKey(c.ctx, signing.NewSigningKey(s.master, s.now()))
 	})

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/codexgov/codexgov"
 )
 
 // noRedirect is a client that reports redirects instead of following them.
@@ -221,5 +223,37 @@ func TestHostHeaderNeverBecomesALink(t *testing.T) {
 	code, body, _ := send("GET", "/scim/v2/ServiceProviderConfig", "", "", true)
 	if code != 200 || strings.Contains(body, "evil.example") || !strings.Contains(body, "https://codexgov.corp.example/scim/v2") {
 		t.Errorf("with a public URL: %d %.300s", code, body)
+	}
+}
+
+// POST /signing-keys takes no body: one sent is refused, not ignored.
+func TestRotateSigningKeyRefusesABody(t *testing.T) {
+	f := newFixture(t)
+	secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
+	if _, err := f.store.CreateAPIKey(actor(), codexgov.APIKey{ID: id, Name: "server", Scopes: []codexgov.Scope{codexgov.ScopeServerAdmin}, Hash: hash}); err != nil {
+		t.Fatal(err)
+	}
+	f.api.changed(context.Background())
+	for _, body := range []string{`{"kid":"mine","private_key":"…"}`, `x`, `{}`} {
+		if code, out := f.do(t, "POST", "/api/v1/signing-keys", secret, body); code != 400 {
+			t.Errorf("POST /signing-keys %s: %d %s, want 400", body, code, out)
+		}
+	}
+	code, out := f.do(t, "GET", "/api/v1/signing-keys", secret, "")
+	if code != 200 || strings.Count(out, `"kid"`) != 1 {
+		t.Errorf("after refused rotations: %d %s, want the one key", code, out)
+	}
+	if code, out := f.do(t, "POST", "/api/v1/signing-keys", secret, ""); code != 201 {
+		t.Errorf("POST /signing-keys with no body: %d %s", code, out)
+	}
+	// Plain HTTP answers carry no HSTS header (it only means something
+	// over HTTPS).
+	resp, err := http.Get(f.srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if h := resp.Header.Get("Strict-Transport-Security"); h != "" {
+		t.Errorf("HSTS over plain HTTP: %q", h)
 	}
 }

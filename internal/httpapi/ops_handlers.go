@@ -5,11 +5,14 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -57,6 +60,13 @@ func (s *Server) ready(c *call) error {
 func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) metrics(c *call) error {
+	if s.metricsToken != nil {
+		tok, _ := bearer(c.r.Header.Get("Authorization"))
+		h := sha256.Sum256([]byte(tok))
+		if subtle.ConstantTimeCompare(h[:], s.metricsToken[:]) != 1 {
+			return codexgov.Errorf(codexgov.EUNAUTHORIZED, "/metrics asks for the token of the server's --metrics-token-file: send Authorization: Bearer <token>")
+		}
+	}
 	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.w, c.r)
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -42,6 +43,9 @@ const DefaultMaxBodyBytes = 2*policy.MaxDocumentBytes + 64<<10
 
 // Server serves the API from a Store and the snapshot compiled from it.
 type Server struct {
+	// metricsToken is the SHA-256 of the token /metrics asks for (nil:
+	// open).
+	metricsToken *[32]byte
 	draining     atomic.Bool
 	usedMu       sync.Mutex
 	used         map[string]time.Time // credential ID -> last use, not yet written
@@ -112,12 +116,18 @@ type Options struct {
 	// SSO signs people in through workspaces' identity providers
 	// (internal/oidc); nil turns single sign-on off.
 	SSO codexgov.SingleSignOn
+	// MetricsToken, when set, is the bearer token /metrics asks for.
+	MetricsToken string
 }
 
 // New builds a server and compiles its first snapshot; it fails if the
 // store cannot be read.
 func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o Options) (*Server, error) {
 	s := &Server{store: store, master: master, log: o.Logger, maxBodyBytes: o.MaxBodyBytes, now: o.Now, publicURL: strings.TrimRight(o.PublicURL, "/")}
+	if o.MetricsToken != "" {
+		h := sha256.Sum256([]byte(o.MetricsToken))
+		s.metricsToken = &h
+	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -362,6 +372,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if logged {
 		al = &accessEntry{}
 		r = r.WithContext(context.WithValue(r.Context(), accessKey{}, al))
+	}
+	if r.TLS != nil {
+		sw.Header().Set("Strict-Transport-Security", "max-age=31536000")
 	}
 	s.mux.ServeHTTP(sw, r)
 	elapsed := time.Since(start)

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,9 @@ type Main struct {
 	// PublicURL is the external base URL (SCIM locations, the single
 	// sign-on redirect URI); empty: each request's own.
 	PublicURL string
+	// MetricsTokenFile holds the token /metrics asks for (open when
+	// empty).
+	MetricsTokenFile string
 	// DeviceInterval is the device login's polling interval (tests).
 	DeviceInterval time.Duration
 	// Now is the API's clock (time.Now when nil); tests move it.
@@ -99,6 +103,16 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	var metricsToken string
+	if m.MetricsTokenFile != "" {
+		b, err := os.ReadFile(m.MetricsTokenFile)
+		if err != nil {
+			return fail(fmt.Errorf("--metrics-token-file: %w", err))
+		}
+		if metricsToken = strings.TrimSpace(string(b)); len(metricsToken) < 16 {
+			return fail(fmt.Errorf("--metrics-token-file %s: the token has %d characters; use 16 or more (for example: openssl rand -hex 32 > %s)", m.MetricsTokenFile, len(metricsToken), m.MetricsTokenFile))
+		}
+	}
 	dsn := m.Database
 	if dsn == "" {
 		dsn = filepath.Join(m.DataDir, "codexgov.db")
@@ -136,7 +150,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fail(err)
 	}
 	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval,
-		SSO: &oidc.RelyingParty{Now: m.Now}})
+		MetricsToken: metricsToken, SSO: &oidc.RelyingParty{Now: m.Now}})
 	if err != nil {
 		return fail(fmt.Errorf("build the policy snapshot: %w", err))
 	}
@@ -219,7 +233,16 @@ func (m *Main) tlsConfig() (*tls.Config, error) {
 		return nil, err
 	}
 	m.certs = r
-	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate, NextProtos: []string{"h2", "http/1.1"}}, nil
+	return &tls.Config{MinVersion: tls.VersionTLS12, CipherSuites: TLS12CipherSuites, GetCertificate: r.GetCertificate, NextProtos: []string{"h2", "http/1.1"}}, nil
+}
+
+// TLS12CipherSuites are the TLS 1.2 suites served: forward-secret AEAD
+// only (no CBC, no SHA-1 MAC, no RSA key exchange). TLS 1.3's suites are
+// not configurable and all are AEAD.
+var TLS12CipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // firstStart creates the server admin key (printed once, stored hashed) and

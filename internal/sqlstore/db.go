@@ -73,8 +73,20 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 				return nil, err
 			}
 		}
+		// The database file is the owner's alone; SQLite gives its -wal
+		// and -shm files the same mode.
+		f, ferr := os.OpenFile(dsn, os.O_RDWR|os.O_CREATE, 0o600)
+		if ferr != nil {
+			return nil, ferr
+		}
+		f.Close()
+		if ferr := os.Chmod(dsn, 0o600); ferr != nil {
+			return nil, ferr
+		}
 		// PRAGMAs go in the DSN so that every pooled connection has them.
-		s.db, err = sql.Open("sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+		// synchronous=FULL: a commit (an audit row with its change) is on
+		// disk when it is acknowledged, power loss included.
+		s.db, err = sql.Open("sqlite", "file:"+dsn+"?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(FULL)&_txlock=immediate")
 	}
 	if err != nil {
 		return nil, err
@@ -339,10 +351,18 @@ func (s *DB) BackupTo(ctx context.Context, path string) error {
 	if s.postgres {
 		return errors.New("the database is PostgreSQL: back it up with pg_dump (docs/operations.md)")
 	}
-	if _, err := os.Stat(path); err == nil {
+	// The copy is the owner's alone: VACUUM INTO fills an empty file made
+	// here with mode 0600 (it would otherwise follow the umask).
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("%s already exists", path)
 	}
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	f.Close()
 	if _, err := s.db.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
+		os.Remove(path)
 		return fmt.Errorf("backup: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -201,5 +202,31 @@ func TestConcurrentStartsMigrateOnce(t *testing.T) {
 	}
 	if want, _ := migrations.ReadDir("migrations/postgres"); n != len(want) {
 		t.Errorf("%d migrations applied, want %d", n, len(want))
+	}
+}
+
+// Every pooled SQLite connection commits with synchronous=FULL: an
+// acknowledged change and its audit row survive a power loss.
+func TestSQLiteCommitsAreSynced(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.db.SetMaxOpenConns(4)
+	ctx := context.Background()
+	conns := make([]*sql.Conn, 3)
+	for i := range conns {
+		if conns[i], err = s.db.Conn(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+		var v int
+		if err := conns[i].QueryRowContext(ctx, "PRAGMA synchronous").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		if v != 2 {
+			t.Errorf("connection %d: synchronous = %d, want 2 (FULL)", i, v)
+		}
 	}
 }
