@@ -52,6 +52,8 @@ var Knobs = []Knob{
 	{Name: "CODEXGOV_DEV_TLS", Flag: "dev-tls", Commands: []string{"server"}, Accepts: acceptsBool, Default: "false", Doc: "development only: a local CA and certificate in DATA_DIR/dev-tls"},
 	{Name: "CODEXGOV_OAUTH_ACCESS_TTL", Flag: "oauth-access-ttl", Commands: []string{"server"}, Accepts: acceptsDuration + ", from 5m to 24h", Default: "1h", Doc: "lifetime of the configuration server's access tokens"},
 	{Name: "CODEXGOV_PUBLIC_URL", Flag: "public-url", Commands: []string{"server"}, Accepts: "an https:// URL, or empty", Doc: "external base URL (single sign-on redirects, SCIM locations)"},
+	{Name: "CODEXGOV_DB_TIMEOUT", Flag: "db-timeout", Commands: []string{"server"}, Accepts: acceptsDuration + ", from 1s to 60s", Default: "5s", Doc: "how long a request waits for the database before it answers 503"},
+	{Name: "CODEXGOV_DATABASE_MAX_CONNS", Flag: "database-max-conns", Commands: []string{"server"}, Accepts: "a whole number, 1 or more", Default: "16", Doc: "most PostgreSQL connections one replica opens; requests beyond them queue within CODEXGOV_DB_TIMEOUT"},
 	{Name: "CODEXGOV_METRICS_TOKEN_FILE", Flag: "metrics-token-file", Commands: []string{"server"}, Accepts: "a file holding a token of 16 or more characters, or empty", Doc: "when set, /metrics asks for Authorization: Bearer <the file's token> (Prometheus: authorization.credentials_file)"},
 	{Name: "CODEXGOV_RECORD_INTERVAL", Flag: "record-interval", Commands: []string{"server"}, Accepts: acceptsDuration, Default: "2s", Doc: "how often bundle fetch records are written"},
 	{Name: "CODEXGOV_LOG_LEVEL", Flag: "log-level", Commands: []string{"server"}, Accepts: "debug, info, warn or error", Default: "info", Doc: "least severe log level written"},

@@ -150,7 +150,7 @@ func TestClientGoneIsNotAServerError(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // the client is gone before the database answers
 	for _, path := range []string{"/api/v1/workspaces/victim/users", "/api/v1/workspaces/victim/audit-events", "/scim/v2/Users"} {
-		req := httptest.NewRequestWithContext(ctx, "GET", path, nil)
+		req := httptest.NewRequestWithContext(ctx, "GET", "http://127.0.0.1"+path, nil)
 		req.Header.Set("Authorization", "Bearer "+f.keys["victim/full"])
 		rec := httptest.NewRecorder()
 		f.api.ServeHTTP(rec, req)

@@ -52,6 +52,11 @@ func onBothDatabases(t *testing.T, fn func(t *testing.T, f *fixture)) {
 
 func newFixtureOn(t *testing.T, dsn string) *fixture {
 	t.Helper()
+	return newFixtureWith(t, dsn, Options{})
+}
+
+func newFixtureWith(t *testing.T, dsn string, opts Options) *fixture {
+	t.Helper()
 	store, err := sqlstore.Open(context.Background(), dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +106,7 @@ func newFixtureOn(t *testing.T, dsn string) *fixture {
 	}
 	ks, _ := store.SigningKeys(ctx)
 	f.ids["kid"] = ks[0].KID
-	f.api, err = New(context.Background(), store, master, Options{})
+	f.api, err = New(context.Background(), store, master, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/codexgov/codexgov"
@@ -212,7 +213,25 @@ func Routes() []Route {
 	}
 }
 
+// withDeadline gives a request its deadline: the database timeout (single
+// sign-on also waits for the identity provider).
+func (s *Server) withDeadline(rt *Route, next http.Handler) http.Handler {
+	d := s.dbTimeout
+	if rt.Surface == SurfaceSSO {
+		d += ssoGrace
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 func (s *Server) handler(rt Route) http.Handler {
+	return s.withDeadline(&rt, s.routeHandler(rt))
+}
+
+func (s *Server) routeHandler(rt Route) http.Handler {
 	params := pathParams(rt.Path)
 	if rt.Errors == SCIM {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -40,6 +40,7 @@ func (s *Server) writeSCIMError(w http.ResponseWriter, r *http.Request, id strin
 	if s.clientGone(w, r, id, err) {
 		return
 	}
+	err = s.pastDeadline(r, err)
 	var se *scim.Error
 	if !errors.As(err, &se) {
 		code := codexgov.ErrorCode(err)

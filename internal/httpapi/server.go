@@ -43,6 +43,7 @@ const DefaultMaxBodyBytes = 2*policy.MaxDocumentBytes + 64<<10
 
 // Server serves the API from a Store and the snapshot compiled from it.
 type Server struct {
+	dbTimeout time.Duration
 	// metricsToken is the SHA-256 of the token /metrics asks for (nil:
 	// open).
 	metricsToken *[32]byte
@@ -118,7 +119,18 @@ type Options struct {
 	SSO codexgov.SingleSignOn
 	// MetricsToken, when set, is the bearer token /metrics asks for.
 	MetricsToken string
+	// DBTimeout bounds every request's work, its database calls included,
+	// and each background database call (DefaultDBTimeout when 0): a
+	// database that does not answer gives 503 within it, not a hang.
+	DBTimeout time.Duration
 }
+
+// DefaultDBTimeout is how long a request waits for the database.
+const DefaultDBTimeout = 5 * time.Second
+
+// ssoGrace is added to DBTimeout for single sign-on, which also waits for
+// the identity provider.
+const ssoGrace = 20 * time.Second
 
 // New builds a server and compiles its first snapshot; it fails if the
 // store cannot be read.
@@ -127,6 +139,10 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 	if o.MetricsToken != "" {
 		h := sha256.Sum256([]byte(o.MetricsToken))
 		s.metricsToken = &h
+	}
+	s.dbTimeout = o.DBTimeout
+	if s.dbTimeout <= 0 {
+		s.dbTimeout = DefaultDBTimeout
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -194,10 +210,15 @@ func (s *Server) RunRecorder(ctx context.Context, interval time.Duration) {
 		for {
 			select {
 			case <-ctx.Done():
-				s.FlushCredentialUse(context.Background())
+				fctx, cancel := context.WithTimeout(context.Background(), s.dbTimeout)
+				s.FlushCredentialUse(fctx)
+				cancel()
 				return
 			case <-t.C:
-				if err := s.FlushCredentialUse(ctx); err != nil {
+				fctx, cancel := context.WithTimeout(ctx, s.dbTimeout)
+				err := s.FlushCredentialUse(fctx)
+				cancel()
+				if err != nil {
 					s.log.Warn("writing credential last-use times failed; retried", "err", err)
 				}
 			}
@@ -348,10 +369,14 @@ func (s *Server) Sync(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		v, err := s.store.Version(ctx)
+		// Each poll has a deadline: a database behind a partition does not
+		// hold the loop (the snapshot keeps serving meanwhile).
+		pctx, cancel := context.WithTimeout(ctx, 6*s.dbTimeout)
+		v, err := s.store.Version(pctx)
 		if err == nil && v != s.snap.Load().Version {
-			err = s.Rebuild(ctx)
+			err = s.Rebuild(pctx)
 		}
+		cancel()
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:
 			s.log.Warn("policy sync failed; serving the last snapshot", "version", s.snap.Load().Version, "err", err)
@@ -480,6 +505,18 @@ type ErrorBody struct {
 	RequestID string            `json:"request_id"`
 }
 
+// pastDeadline turns a failure after the request's deadline into 503: the
+// database did not answer in time.
+func (s *Server) pastDeadline(r *http.Request, err error) error {
+	if !errors.Is(r.Context().Err(), context.DeadlineExceeded) || codexgov.ErrorCode(err) == codexgov.EUNAVAILABLE {
+		return err
+	}
+	if status, ok := statusOf[codexgov.ErrorCode(err)]; ok && status < 500 {
+		return err
+	}
+	return &codexgov.Error{Code: codexgov.EUNAVAILABLE, Message: fmt.Sprintf("the database did not answer within %s; nothing was changed, try again", s.dbTimeout), Err: err}
+}
+
 // StatusClientClosedRequest is recorded for a request whose client went
 // away before it was answered (nginx's 499): not a server error.
 const StatusClientClosedRequest = 499
@@ -489,8 +526,8 @@ const StatusClientClosedRequest = 499
 // error would otherwise report); it logs that at debug level and records
 // 499 for the access log and the metrics.
 func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, id string, err error) bool {
-	if r.Context().Err() == nil {
-		return false
+	if !errors.Is(r.Context().Err(), context.Canceled) {
+		return false // running, or past its deadline (503, below)
 	}
 	if _, known := statusOf[codexgov.ErrorCode(err)]; known && !errors.Is(err, context.Canceled) && statusOf[codexgov.ErrorCode(err)] < 500 {
 		return false
@@ -504,6 +541,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, e
 	if s.clientGone(w, r, id, err) {
 		return
 	}
+	err = s.pastDeadline(r, err)
 	code := codexgov.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -528,6 +566,7 @@ func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, id strin
 	if s.clientGone(w, r, id, err) {
 		return
 	}
+	err = s.pastDeadline(r, err)
 	status, ok := statusOf[codexgov.ErrorCode(err)]
 	if !ok {
 		status = http.StatusInternalServerError

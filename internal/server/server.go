@@ -30,6 +30,13 @@ import (
 	"github.com/codexgov/codexgov/internal/tlsreload"
 )
 
+// DefaultDBTimeout and DefaultMaxConns are the database deadline and
+// connection cap by default.
+const (
+	DefaultDBTimeout = httpapi.DefaultDBTimeout
+	DefaultMaxConns  = sqlstore.DefaultMaxConns
+)
+
 // DefaultMaxBodyBytes is the largest request body accepted by default.
 const DefaultMaxBodyBytes = httpapi.DefaultMaxBodyBytes
 
@@ -57,6 +64,11 @@ type Main struct {
 	// MetricsTokenFile holds the token /metrics asks for (open when
 	// empty).
 	MetricsTokenFile string
+	// DBTimeout bounds each request's wait for the database (1s to 60s;
+	// DefaultDBTimeout when 0); DatabaseMaxConns caps PostgreSQL
+	// connections (DefaultMaxConns when 0).
+	DBTimeout        time.Duration
+	DatabaseMaxConns int
 	// DeviceInterval is the device login's polling interval (tests).
 	DeviceInterval time.Duration
 	// Now is the API's clock (time.Now when nil); tests move it.
@@ -103,6 +115,12 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		return err
 	}
+	if m.DBTimeout != 0 && (m.DBTimeout < time.Second || m.DBTimeout > time.Minute) {
+		return fail(fmt.Errorf("--db-timeout %s: use 1s to 60s", m.DBTimeout))
+	}
+	if m.DatabaseMaxConns < 0 {
+		return fail(fmt.Errorf("--database-max-conns %d: use 1 or more", m.DatabaseMaxConns))
+	}
 	var metricsToken string
 	if m.MetricsTokenFile != "" {
 		b, err := os.ReadFile(m.MetricsTokenFile)
@@ -132,6 +150,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Store = store
 	store.SetValidator(policy.Validate)
+	store.SetMaxConns(m.DatabaseMaxConns)
 	if keyMissing {
 		// A database that already holds sealed secrets with no key beside
 		// it is a lost or misplaced key: a new one would make every signing
@@ -150,7 +169,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fail(err)
 	}
 	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval,
-		MetricsToken: metricsToken, SSO: &oidc.RelyingParty{Now: m.Now}})
+		MetricsToken: metricsToken, DBTimeout: m.DBTimeout, SSO: &oidc.RelyingParty{Now: m.Now}})
 	if err != nil {
 		return fail(fmt.Errorf("build the policy snapshot: %w", err))
 	}

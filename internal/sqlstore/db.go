@@ -59,6 +59,21 @@ func (s *DB) SetValidator(v Validator) { s.validate = v }
 
 var _ codexgov.Store = (*DB)(nil)
 
+// DefaultMaxConns is the default cap on PostgreSQL connections per
+// replica: requests beyond it queue (within their deadline) instead of
+// taking more of the cluster's slots.
+const DefaultMaxConns = 16
+
+// SetMaxConns caps the database connections this process opens; callers
+// beyond the cap wait for one within their context's deadline.
+func (s *DB) SetMaxConns(n int) {
+	if n <= 0 || !s.postgres {
+		return
+	}
+	s.db.SetMaxOpenConns(n)
+	s.db.SetMaxIdleConns(n)
+}
+
 // Open connects to dsn, a postgres:// URL or an SQLite file path, and
 // brings its schema up to date.
 func Open(ctx context.Context, dsn string) (*DB, error) {
@@ -67,6 +82,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.postgres = true
 		s.db, err = sql.Open("pgx", dsn)
+		if err == nil {
+			s.db.SetMaxOpenConns(DefaultMaxConns)
+			s.db.SetMaxIdleConns(DefaultMaxConns)
+			s.db.SetConnMaxIdleTime(5 * time.Minute)
+		}
 	} else {
 		if dir := filepath.Dir(dsn); dir != "" {
 			if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -255,9 +275,22 @@ func (s *DB) audited(ctx context.Context, ws, action, target string, bump bool, 
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return dbError(action, err)
+		return commitError(action, err)
 	}
 	return nil
+}
+
+// commitError reports a failed commit. A transaction its context ended
+// before the commit was sent was rolled back: nothing changed. One the
+// database stopped answering during the commit may or may not have been
+// applied, and the error says so, so that nothing changes unreported.
+func commitError(action string, err error) error {
+	e := dbError(action, err)
+	if errors.Is(err, sql.ErrTxDone) || codexgov.ErrorCode(e) != codexgov.EUNAVAILABLE {
+		return e
+	}
+	return &codexgov.Error{Code: codexgov.EUNAVAILABLE, Op: action, Err: err,
+		Message: "the database stopped answering while it committed this change: it may or may not have been applied; look before you try again"}
 }
 
 func (s *DB) fail(point string) error {
