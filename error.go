@@ -14,6 +14,7 @@ const (
 	EFORBIDDEN    = "forbidden"     // valid credential, not allowed
 	EUNAVAILABLE  = "unavailable"   // a dependency (the database) is down
 	ETOOLARGE     = "too_large"     // the request body is over the limit
+	ETOOMANY      = "rate_limited"  // over a rate or a count limit; try again later
 	EINTERNAL     = "internal"      // a bug or an unexpected failure
 	EACCESSDENIED = "access_denied" // the user may not use this Codex surface
 	EINVALIDGRANT = "invalid_grant" // an OAuth code or refresh token that is dead for good

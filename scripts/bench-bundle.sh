@@ -17,7 +17,7 @@ PORT_NG=${PORT_NG:-17791}
 . scripts/bench-lib.sh
 
 go build -o "$work/codexgov" ./cmd/codexgov
-"$work/codexgov" server --listen "127.0.0.1:$PORT_CG" --data-dir "$work/data" --dev-tls --log-level warn > "$work/server.out" 2>&1 &
+"$work/codexgov" server --listen "127.0.0.1:$PORT_CG" --data-dir "$work/data" --rate-per-credential 0 --rate-per-address 0 --dev-tls --log-level warn > "$work/server.out" 2>&1 &
 pids+=($!)
 ca="$work/data/dev-tls/ca.pem"
 for _ in $(seq 50); do curl -fs --cacert "$ca" "https://127.0.0.1:$PORT_CG/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

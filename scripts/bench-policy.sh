@@ -15,7 +15,7 @@ PORT_NG=${PORT_NG:-17781}
 . scripts/bench-lib.sh
 
 go build -o "$work/codexgov" ./cmd/codexgov
-"$work/codexgov" server --listen "127.0.0.1:$PORT_CG" --data-dir "$work/data" --log-level warn > "$work/server.out" 2>&1 &
+"$work/codexgov" server --listen "127.0.0.1:$PORT_CG" --data-dir "$work/data" --rate-per-credential 0 --rate-per-address 0 --log-level warn > "$work/server.out" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT_CG/healthz" >/dev/null && break; sleep 0.1; done
 export CODEXGOV_SERVER="http://127.0.0.1:$PORT_CG" CODEXGOV_WORKSPACE=bench

@@ -93,6 +93,11 @@ once; only its hash is stored.`,
 	f.StringVar(&m.PublicURL, "public-url", "", "external base URL, https://…: single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
 	f.DurationVar(&m.DBTimeout, "db-timeout", server.DefaultDBTimeout, "how long a request waits for the database before it answers 503, 1s to 60s")
 	f.IntVar(&m.DatabaseMaxConns, "database-max-conns", server.DefaultMaxConns, "most PostgreSQL connections this replica opens; requests beyond them queue within --db-timeout")
+	limits := server.DefaultLimits
+	m.Limits = &limits
+	f.Float64Var(&limits.PerAddress, "rate-per-address", limits.PerAddress, "requests per second one client address may make to the routes anyone can call (sign-in, device login, OAuth); 0: no limit")
+	f.Float64Var(&limits.PerWorkspace, "rate-per-workspace", limits.PerWorkspace, "requests per second to those routes naming one workspace, from all addresses; 0: no limit")
+	f.Float64Var(&limits.PerCredential, "rate-per-credential", limits.PerCredential, "requests per second one API key, token or sign-in may make; 0: no limit")
 	f.StringVar(&m.MetricsTokenFile, "metrics-token-file", "", "file holding a token (16+ characters) that /metrics then asks for as Authorization: Bearer; empty: /metrics is open")
 	f.DurationVar(&m.RecordInterval, "record-interval", 2*time.Second, "how often bundle fetch records are written")
 	f.Var(logLevel, "log-level", "debug, info, warn or error")
@@ -101,7 +106,7 @@ once; only its hash is stored.`,
 		envknob.Bind(pf, flag, name)
 	}
 	for flag, name := range map[string]string{"sync-interval": "CODEXGOV_SYNC_INTERVAL", "max-body-bytes": "CODEXGOV_MAX_BODY_BYTES", "oauth-access-ttl": "CODEXGOV_OAUTH_ACCESS_TTL",
-		"public-url": "CODEXGOV_PUBLIC_URL", "metrics-token-file": "CODEXGOV_METRICS_TOKEN_FILE", "db-timeout": "CODEXGOV_DB_TIMEOUT", "database-max-conns": "CODEXGOV_DATABASE_MAX_CONNS", "record-interval": "CODEXGOV_RECORD_INTERVAL", "log-level": "CODEXGOV_LOG_LEVEL", "log-format": "CODEXGOV_LOG_FORMAT"} {
+		"public-url": "CODEXGOV_PUBLIC_URL", "metrics-token-file": "CODEXGOV_METRICS_TOKEN_FILE", "db-timeout": "CODEXGOV_DB_TIMEOUT", "database-max-conns": "CODEXGOV_DATABASE_MAX_CONNS", "rate-per-address": "CODEXGOV_RATE_PER_ADDRESS", "rate-per-workspace": "CODEXGOV_RATE_PER_WORKSPACE", "rate-per-credential": "CODEXGOV_RATE_PER_CREDENTIAL", "record-interval": "CODEXGOV_RECORD_INTERVAL", "log-level": "CODEXGOV_LOG_LEVEL", "log-format": "CODEXGOV_LOG_FORMAT"} {
 		envknob.Bind(f, flag, name)
 	}
 	return cmd

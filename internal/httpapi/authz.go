@@ -31,6 +31,9 @@ func (s *Server) authorize(c *call) error {
 	c.ctx = c.r.Context()
 	c.ws = c.r.PathValue("ws")
 	if !c.route.Auth.Authenticates() {
+		if unauthenticatedLimited(c.route) {
+			return s.limitUnauthenticated(c.w, c.r)
+		}
 		return nil // the handler checks its protocol's own proof
 	}
 	secret, ok := bearer(c.r.Header.Get("Authorization"))
@@ -43,6 +46,9 @@ func (s *Server) authorize(c *call) error {
 	}
 	c.p = p
 	noteActor(c.ctx, p.ActorID())
+	if err := s.limitCredential(c.w, p.ActorID()); err != nil {
+		return err
+	}
 	switch {
 	case p.Key != nil:
 		s.noteUse(p.Key.ID)

@@ -79,6 +79,9 @@ func (s *Server) oauthBundle(c *call) error {
 	if claims.Workspace != ws || claims.Client != "" || snap.GrantRevoked(claims.Grant) {
 		return invalidToken(c, "the access token is not valid here")
 	}
+	if err := s.limitCredential(c.w, "grant:"+claims.Grant); err != nil {
+		return err
+	}
 	doc, err := snap.UserBundle(ws, claims.User)
 	s.record(c, ws, claims.Grant, codexgov.DeliveryOAuth, "user:"+claims.User, doc)
 	if err != nil {
@@ -92,6 +95,9 @@ func (s *Server) oauthBundle(c *call) error {
 func (s *Server) enrollBundle(c *call) error {
 	t, doc, err := s.snap.Load().EnrollmentBundle(c.path("token"), s.now())
 	if t != nil {
+		if err := s.limitCredential(c.w, "enrollment_token:"+t.ID); err != nil {
+			return err
+		}
 		s.record(c, t.Workspace, t.ID, codexgov.DeliveryEnrollment, t.Identity(), doc)
 		if err == nil {
 			s.noteUse(t.ID)

@@ -64,6 +64,10 @@ func (s *Server) deviceCode(c *call) error {
 		return tokenError(c, http.StatusUnauthorized, "invalid_client", "unknown client_id; this endpoint serves codexgov login (client_id "+configserver.CLIClientID+")")
 	}
 	ws := f.Get("workspace")
+	if ok, d := s.limits.workspace.allow(ws, s.now()); !ok {
+		err := tooMany(c.w, d, "too many device sign-ins started for this workspace")
+		return tokenError(c, http.StatusTooManyRequests, "slow_down", codexgov.ErrorMessage(err))
+	}
 	if ws != "" {
 		w, ok := s.snap.Load().Workspace(ws)
 		if !ok {
@@ -76,7 +80,10 @@ func (s *Server) deviceCode(c *call) error {
 	device, _, deviceHash := codexgov.NewSecret(codexgov.OAuthCodePrefix)
 	d := codexgov.DeviceAuthorization{DeviceHash: deviceHash, UserCode: newUserCode(), ClientID: configserver.CLIClientID, Scope: f.Get("scope"),
 		Workspace: ws, Interval: s.deviceEvery, ExpiresAt: s.now().Add(DeviceCodeTTL), UserAgent: userAgent(c.r)}
-	if err := s.store.CreateDeviceAuthorization(c.ctx, d); err != nil {
+	if err := s.store.CreateDeviceAuthorization(c.ctx, d); codexgov.ErrorCode(err) == codexgov.ETOOMANY {
+		c.w.Header().Set("Retry-After", "60")
+		return tokenError(c, http.StatusTooManyRequests, "slow_down", codexgov.ErrorMessage(err))
+	} else if err != nil {
 		s.log.Error("device authorization failed", "err", err)
 		return tokenError(c, http.StatusServiceUnavailable, "temporarily_unavailable", "the server could not start the sign-in; try again")
 	}

@@ -52,7 +52,9 @@ func onBothDatabases(t *testing.T, fn func(t *testing.T, f *fixture)) {
 
 func newFixtureOn(t *testing.T, dsn string) *fixture {
 	t.Helper()
-	return newFixtureWith(t, dsn, Options{})
+	// Tests drive the API from one address with one key, faster than any
+	// client; TestRateLimits turns the limits on.
+	return newFixtureWith(t, dsn, Options{Limits: &Limits{}})
 }
 
 func newFixtureWith(t *testing.T, dsn string, opts Options) *fixture {
@@ -76,7 +78,7 @@ func newFixtureWith(t *testing.T, dsn string, opts Options) *fixture {
 	on := true
 	for _, ws := range []string{"victim", "attacker"} {
 		must(store.CreateWorkspace(ctx, ws, ""))
-		must(store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowAccessTokens: &on}))
+		must(store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowAccessTokens: &on, AllowDeviceCodeLogin: &on}))
 		perms := append(codexgov.DefaultRolePermissions(), codexgov.PermAccessTokens)
 		must(store.UpdateRole(ctx, ws, codexgov.DefaultRoleName, codexgov.RoleUpdate{Permissions: &perms}))
 		u, err := store.CreateUser(ctx, ws, codexgov.User{Email: "ann@" + ws + ".test"})

@@ -43,6 +43,7 @@ const DefaultMaxBodyBytes = 2*policy.MaxDocumentBytes + 64<<10
 
 // Server serves the API from a Store and the snapshot compiled from it.
 type Server struct {
+	limits    limiters
 	dbTimeout time.Duration
 	// metricsToken is the SHA-256 of the token /metrics asks for (nil:
 	// open).
@@ -119,6 +120,8 @@ type Options struct {
 	SSO codexgov.SingleSignOn
 	// MetricsToken, when set, is the bearer token /metrics asks for.
 	MetricsToken string
+	// Limits are the request rate limits (DefaultLimits when nil).
+	Limits *Limits
 	// DBTimeout bounds every request's work, its database calls included,
 	// and each background database call (DefaultDBTimeout when 0): a
 	// database that does not answer gives 503 within it, not a hang.
@@ -140,6 +143,11 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 		h := sha256.Sum256([]byte(o.MetricsToken))
 		s.metricsToken = &h
 	}
+	lim := DefaultLimits
+	if o.Limits != nil {
+		lim = *o.Limits
+	}
+	s.limits = newLimiters(lim)
 	s.dbTimeout = o.DBTimeout
 	if s.dbTimeout <= 0 {
 		s.dbTimeout = DefaultDBTimeout
@@ -494,6 +502,7 @@ var statusOf = map[string]int{
 	codexgov.EINVALIDGRANT: http.StatusBadRequest,
 	codexgov.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	codexgov.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	codexgov.ETOOMANY:      http.StatusTooManyRequests,
 	codexgov.EINTERNAL:     http.StatusInternalServerError,
 }
 

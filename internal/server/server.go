@@ -30,6 +30,12 @@ import (
 	"github.com/codexgov/codexgov/internal/tlsreload"
 )
 
+// Limits are request rate limits; DefaultLimits those a server starts with.
+type Limits = httpapi.Limits
+
+// DefaultLimits are the rate limits by default.
+var DefaultLimits = httpapi.DefaultLimits
+
 // DefaultDBTimeout and DefaultMaxConns are the database deadline and
 // connection cap by default.
 const (
@@ -69,6 +75,8 @@ type Main struct {
 	// connections (DefaultMaxConns when 0).
 	DBTimeout        time.Duration
 	DatabaseMaxConns int
+	// Limits are the request rate limits (httpapi.DefaultLimits when nil).
+	Limits *Limits
 	// DeviceInterval is the device login's polling interval (tests).
 	DeviceInterval time.Duration
 	// Now is the API's clock (time.Now when nil); tests move it.
@@ -169,7 +177,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return fail(err)
 	}
 	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval,
-		MetricsToken: metricsToken, DBTimeout: m.DBTimeout, SSO: &oidc.RelyingParty{Now: m.Now}})
+		MetricsToken: metricsToken, DBTimeout: m.DBTimeout, Limits: m.Limits, SSO: &oidc.RelyingParty{Now: m.Now}})
 	if err != nil {
 		return fail(fmt.Errorf("build the policy snapshot: %w", err))
 	}

@@ -130,16 +130,32 @@ func (s *DB) DeleteIdentityProvider(ctx context.Context, ws, name string) error 
 	})
 }
 
-// CreateDeviceAuthorization stores a pending device authorization and
-// sweeps the ones that expired a day ago.
+// MaxPendingDeviceAuthorizations bounds the device sign-ins waiting for
+// approval in one workspace (and in the workspace-less bucket): what an
+// unauthenticated caller can make the server keep.
+const MaxPendingDeviceAuthorizations = 500
+
+// CreateDeviceAuthorization stores a pending device authorization, unless
+// its workspace already has MaxPendingDeviceAuthorizations unexpired ones
+// (codexgov.ETOOMANY), and sweeps the ones that expired a day ago.
 func (s *DB) CreateDeviceAuthorization(ctx context.Context, d codexgov.DeviceAuthorization) error {
 	now := s.now()
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM device_authorizations WHERE expires_at < $1`, now-int64(24*time.Hour/time.Microsecond)); err != nil {
 		return dbError("device authorization", err)
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO device_authorizations (device_hash, user_code, client_id, scope, workspace_id, email, status, interval_ms, user_agent, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10)`,
-		d.DeviceHash, d.UserCode, d.ClientID, d.Scope, d.Workspace, string(codexgov.DeviceAuthPending), d.Interval.Milliseconds(), d.UserAgent, now, d.ExpiresAt.UnixMicro())
-	return dbError("device authorization", err)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO device_authorizations (device_hash, user_code, client_id, scope, workspace_id, email, status, interval_ms, user_agent, created_at, expires_at)
+		SELECT $1, $2, $3, $4, $5, '', $6, $7, $8, $9, $10
+		WHERE (SELECT count(*) FROM device_authorizations WHERE workspace_id = $5 AND status = $6 AND expires_at > $9) < $11`,
+		d.DeviceHash, d.UserCode, d.ClientID, d.Scope, d.Workspace, string(codexgov.DeviceAuthPending), d.Interval.Milliseconds(), d.UserAgent, now, d.ExpiresAt.UnixMicro(), MaxPendingDeviceAuthorizations)
+	if err != nil {
+		return dbError("device authorization", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return dbError("device authorization", err)
+	} else if n == 0 {
+		return codexgov.Errorf(codexgov.ETOOMANY, "%d device sign-ins are already waiting for approval here; try again once some are approved or expire", MaxPendingDeviceAuthorizations)
+	}
+	return nil
 }
 
 const deviceColumns = `device_hash, user_code, client_id, scope, workspace_id, email, status, interval_ms, user_agent, created_at, expires_at, last_poll_at`
