@@ -12,11 +12,17 @@ type SyntaxError struct {
 	Msg  string
 	Span Span
 	src  string
+	// unplaced marks an error toml reports with no position (a key of more
+	// than MaxKeySegments parts: "recursion limit"); Span is then 0.
+	unplaced bool
 }
 
 // Error renders the error exactly as Rust's toml crate does: a header with
 // the 1-based line and column, the offending line and a caret under the span.
 func (e *SyntaxError) Error() string {
+	if e.unplaced {
+		return e.Msg + "\n"
+	}
 	line, col := translatePosition(e.src, e.Span.Start)
 	lineNum := line + 1
 	gutter := len(strconv.Itoa(lineNum))

@@ -1,6 +1,7 @@
 package toml
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -10,8 +11,14 @@ import (
 // Parse reads a TOML document into a table value. Its errors are
 // *SyntaxError values whose Error text is what Codex prints for the same
 // document.
-func Parse(src string) (*Value, error) {
-	p := &parser{src: src}
+func Parse(src string) (*Value, error) { return ParseLimited(src, 0) }
+
+// ParseLimited parses like Parse, but stops with an error once the
+// document holds more than maxValues keys, values and tables (0: no
+// limit). Codex has no such limit; a server that parses documents from
+// the network uses one to bound the memory a document can take.
+func ParseLimited(src string, maxValues int) (*Value, error) {
+	p := &parser{src: src, maxNodes: maxValues}
 	p.root = &Value{Kind: Table, Tbl: NewTable(), explicit: true}
 	p.cur = p.root
 	if err := p.document(); err != nil {
@@ -22,8 +29,24 @@ func Parse(src string) (*Value, error) {
 	if len(p.soft) > 0 {
 		return nil, p.soft[0]
 	}
+	// A key of too many parts fails when the document is turned into
+	// values, after parsing: no position.
+	if p.keyTooDeep {
+		return nil, &SyntaxError{Msg: "recursion limit", src: p.src, unplaced: true}
+	}
 	return p.root, nil
 }
+
+// The limits of Codex 0.169.0's TOML reader (observed on the binary):
+// arrays and inline tables nest at most MaxValueDepth deep (the next
+// opening bracket is "cannot recurse further; max recursion depth met"),
+// and a key (dotted, a table header, or inside an inline table) has at
+// most MaxKeySegments parts ("recursion limit"). They also bound what a
+// document can make this parser allocate in nesting.
+const (
+	MaxValueDepth  = 80
+	MaxKeySegments = 80
+)
 
 type parser struct {
 	src     string
@@ -31,6 +54,12 @@ type parser struct {
 	root    *Value
 	cur     *Value
 	lastEnd int // end of the last significant token, where "unclosed" errors point
+	// depth is the nesting of arrays and inline tables being parsed.
+	depth int
+	// keyTooDeep: a key has more than MaxKeySegments parts.
+	keyTooDeep bool
+	// nodes counts keys and values; maxNodes bounds them (0: no bound).
+	nodes, maxNodes int
 	// soft holds errors the parser recovers from: bad token contents and
 	// duplicate or conflicting keys.
 	soft []*SyntaxError
@@ -199,7 +228,15 @@ func (p *parser) key() ([]keyPart, error) {
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, k)
+		// A key over the limit is refused once the document parses; its
+		// parts past the limit are not kept (nor is the key used), so a
+		// long one costs no memory per part.
+		if len(parts) <= MaxKeySegments {
+			parts = append(parts, k)
+		}
+		if len(parts) > MaxKeySegments {
+			p.keyTooDeep = true
+		}
 		save := p.pos
 		p.skipSpace()
 		if p.peek() != '.' {
@@ -218,6 +255,9 @@ func (p *parser) keyval(t *Value, inInline bool) error {
 	if err != nil {
 		return err
 	}
+	if err := p.count(len(parts) - 1); err != nil {
+		return err
+	}
 	p.skipSpace()
 	if p.peek() != '=' {
 		if inInline {
@@ -230,6 +270,9 @@ func (p *parser) keyval(t *Value, inInline bool) error {
 	val, err := p.value()
 	if err != nil {
 		return err
+	}
+	if len(parts) > MaxKeySegments {
+		return nil // refused after parsing (keyTooDeep); not stored
 	}
 	parent := t
 	for _, k := range parts[:len(parts)-1] {
@@ -288,6 +331,9 @@ func (p *parser) header() error {
 	if err != nil {
 		return err
 	}
+	if err := p.count(len(parts)); err != nil {
+		return err
+	}
 	p.skipSpace()
 	if p.peek() != ']' {
 		if array {
@@ -304,6 +350,11 @@ func (p *parser) header() error {
 		p.pos++
 	}
 	_ = start
+	if len(parts) > MaxKeySegments {
+		// Refused after parsing (keyTooDeep); its keys go nowhere.
+		p.cur = &Value{Kind: Table, Tbl: NewTable(), explicit: true}
+		return nil
+	}
 	parent := p.root
 	for _, k := range parts[:len(parts)-1] {
 		e := parent.Tbl.Get(k.name)
@@ -363,8 +414,22 @@ func (p *parser) headerConflict(msg string, span Span) error {
 	return nil
 }
 
+// count adds n keys, values or tables to the document's tally.
+func (p *parser) count(n int) error {
+	if p.nodes += n; p.maxNodes > 0 && p.nodes > p.maxNodes {
+		return p.fail(fmt.Sprintf("%s: a document may hold at most %d", TooManyValues, p.maxNodes), p.pos, p.pos+1)
+	}
+	return nil
+}
+
+// TooManyValues is the message of a document over ParseLimited's bound.
+const TooManyValues = "too many keys and values"
+
 func (p *parser) value() (*Value, error) {
 	start := p.pos
+	if err := p.count(1); err != nil {
+		return nil, err
+	}
 	var v *Value
 	var err error
 	switch c := p.peek(); {
@@ -384,10 +449,17 @@ func (p *parser) value() (*Value, error) {
 			s, err = p.literalString()
 		}
 		v = &Value{Kind: String, Str: s}
-	case c == '[':
-		v, err = p.array()
-	case c == '{':
-		v, err = p.inlineTable()
+	case c == '[' || c == '{':
+		if p.depth >= MaxValueDepth {
+			return nil, p.fail("cannot recurse further; max recursion depth met", p.pos, p.pos+1)
+		}
+		p.depth++
+		if c == '[' {
+			v, err = p.array()
+		} else {
+			v, err = p.inlineTable()
+		}
+		p.depth--
 	default:
 		v, err = p.scalar()
 		if se, ok := err.(*SyntaxError); ok {

@@ -79,14 +79,19 @@ type Entry struct {
 }
 
 // TableValue is an ordered table: iteration follows document order, as
-// toml's preserve_order IndexMap does.
+// toml's preserve_order IndexMap does. Small tables (most of them) are
+// searched in order; an index is built once a table grows past
+// indexFrom keys, so a table costs little memory.
 type TableValue struct {
 	entries []*Entry
 	index   map[string]int
 }
 
+// indexFrom is the size at which a table gets an index.
+const indexFrom = 8
+
 // NewTable returns an empty table.
-func NewTable() *TableValue { return &TableValue{index: map[string]int{}} }
+func NewTable() *TableValue { return &TableValue{} }
 
 // Len reports the number of keys.
 func (t *TableValue) Len() int {
@@ -104,12 +109,42 @@ func (t *TableValue) Entries() []*Entry {
 	return t.entries
 }
 
+// find returns key's position, -1 when absent.
+func (t *TableValue) find(key string) int {
+	if t.index != nil {
+		if i, ok := t.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, e := range t.entries {
+		if e.Key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendEntry adds a new key at the end.
+func (t *TableValue) appendEntry(e *Entry) {
+	t.entries = append(t.entries, e)
+	switch {
+	case t.index != nil:
+		t.index[e.Key] = len(t.entries) - 1
+	case len(t.entries) > indexFrom:
+		t.index = make(map[string]int, len(t.entries)*2)
+		for i, x := range t.entries {
+			t.index[x.Key] = i
+		}
+	}
+}
+
 // Get returns the entry for key, or nil.
 func (t *TableValue) Get(key string) *Entry {
 	if t == nil {
 		return nil
 	}
-	if i, ok := t.index[key]; ok {
+	if i := t.find(key); i >= 0 {
 		return t.entries[i]
 	}
 	return nil
@@ -125,36 +160,36 @@ func (t *TableValue) Value(key string) *Value {
 
 // Set replaces the value of key in place, or appends the key.
 func (t *TableValue) Set(key string, v *Value) {
-	if i, ok := t.index[key]; ok {
+	if i := t.find(key); i >= 0 {
 		t.entries[i].Value = v
 		return
 	}
-	t.index[key] = len(t.entries)
-	t.entries = append(t.entries, &Entry{Key: key, Value: v})
+	t.appendEntry(&Entry{Key: key, Value: v})
 }
 
 // Insert sets key like IndexMap::insert: an existing key keeps its position.
 func (t *TableValue) Insert(e *Entry) {
-	if i, ok := t.index[e.Key]; ok {
+	if i := t.find(e.Key); i >= 0 {
 		t.entries[i] = e
 		return
 	}
-	t.index[e.Key] = len(t.entries)
-	t.entries = append(t.entries, e)
+	t.appendEntry(e)
 }
 
 // Remove deletes key like IndexMap::shift_remove (toml's Map::remove keeps
 // the order of the remaining keys) and returns the removed entry.
 func (t *TableValue) Remove(key string) *Entry {
-	i, ok := t.index[key]
-	if !ok {
+	i := t.find(key)
+	if i < 0 {
 		return nil
 	}
 	e := t.entries[i]
 	t.entries = append(t.entries[:i:i], t.entries[i+1:]...)
-	delete(t.index, key)
-	for j := i; j < len(t.entries); j++ {
-		t.index[t.entries[j].Key] = j
+	if t.index != nil {
+		delete(t.index, key)
+		for j := i; j < len(t.entries); j++ {
+			t.index[t.entries[j].Key] = j
+		}
 	}
 	return e
 }
@@ -172,9 +207,9 @@ func (v *Value) Clone() *Value {
 			c.Arr[i] = e.Clone()
 		}
 	case Table:
-		c.Tbl = NewTable()
+		c.Tbl = &TableValue{entries: make([]*Entry, 0, len(v.Tbl.entries))}
 		for _, e := range v.Tbl.entries {
-			c.Tbl.Insert(&Entry{Key: e.Key, KeySpan: e.KeySpan, Value: e.Value.Clone()})
+			c.Tbl.appendEntry(&Entry{Key: e.Key, KeySpan: e.KeySpan, Value: e.Value.Clone()})
 		}
 	}
 	return &c

@@ -6,7 +6,9 @@ package policy
 import (
 	"fmt"
 	"io/fs"
+	"runtime"
 	"slices"
+	"strings"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/codex/requirements"
@@ -16,6 +18,15 @@ import (
 
 // MaxDocumentBytes bounds each policy document.
 const MaxDocumentBytes = 256 << 10
+
+// MaxDocumentValues bounds the keys, values and tables of one policy
+// document (a real policy holds a few hundred): with it, validating a
+// document of the largest size holds under 20 times its size in memory.
+const MaxDocumentValues = 2500
+
+// validating bounds the validations that run at once, so that concurrent
+// writes take bounded memory; the others wait their turn.
+var validating = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
 
 // Validate checks a policy as Codex 0.169.0 would read it: the
 // requirements as /etc/codex/requirements.toml and the defaults as managed
@@ -35,6 +46,22 @@ func Validate(p codexgov.PolicyInput) ([]codexgov.Detail, error) {
 	if len(errs) > 0 {
 		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "policy document too large", Details: errs}
 	}
+	// Bounded before anything reads them in full: how many keys and
+	// values a document may hold, and how many validations run at once.
+	for _, d := range []struct{ field, text string }{{"/requirements", p.Requirements}, {"/defaults", p.Defaults}} {
+		if _, err := toml.ParseLimited(d.text, MaxDocumentValues); err != nil {
+			if se, ok := err.(*toml.SyntaxError); ok && strings.HasPrefix(se.Msg, toml.TooManyValues) {
+				line, col := se.Position()
+				errs = append(errs, codexgov.Detail{Field: d.field, Line: line, Column: col, Severity: "error", Code: "too_many_values",
+					Message: fmt.Sprintf("the document holds more than %d keys and values (this one is past the limit); split the policy or shorten its lists", MaxDocumentValues)})
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "policy document too large", Details: errs}
+	}
+	validating <- struct{}{}
+	defer func() { <-validating }()
 	diags := requirements.Lint("requirements.toml", p.Requirements, requirements.LintOptions{
 		// The server has no machine: files a policy names are read on
 		// the developer's machine, never here.

@@ -369,6 +369,42 @@ var syntaxErrors = []string{
 	"x = \"unterminated\n", "x = 1 y = 2\n", "x = {a = 1\n", "[[arr]\n", "x = \"\\q\"\n", "x = 1979-13-01\n",
 }
 
+// nesting draws one of the deep forms whose limits Codex's TOML reader
+// keeps (toml.MaxValueDepth, toml.MaxKeySegments), at a depth around the
+// limit; header forms go at the end of a document, the others at its top.
+func nesting(r *rand.Rand) (form string, header bool) {
+	d := 78 + r.IntN(5) // 78..82
+	open := func(s string, n int) string { return strings.Repeat(s, n) }
+	switch r.IntN(8) {
+	case 0:
+		return "deep_array = " + open("[", d) + "1" + open("]", d) + "\n", false
+	case 1:
+		return "deep_table = " + open("{a = ", d) + "1" + open("}", d) + "\n", false
+	case 2:
+		h := 38 + r.IntN(5) // 38..42 pairs: 76..84 levels
+		return "deep_mixed = " + open("[{a = ", h) + "1" + open("}]", h) + "\n", false
+	case 3:
+		return open("deep.", d-1) + "key = 1\n", false
+	case 4:
+		return "deep_inline = { " + open("k.", d-1) + "k = 1 }\n", false
+	case 5:
+		return "[" + open("deep.", d-1) + "table]\nx = 1\n", true
+	case 6:
+		return "[[" + open("deep.", d-1) + "array]]\nx = 1\n", true
+	default:
+		return "deep_multiline = [\n" + open("[", d-1) + "1" + open("]", d-1) + ",\n]\n", false
+	}
+}
+
+// withNesting puts a nesting form into doc.
+func withNesting(r *rand.Rand, doc string) string {
+	form, header := nesting(r)
+	if header {
+		return doc + form
+	}
+	return form + doc
+}
+
 // document builds one document from n random keys. A cloud document is a
 // fragment; a system document of a cloud case avoids redirectsFetch keys.
 func document(r *rand.Rand, n int, cloud, cloudCase bool, invalidRate float64) (string, []string) {
@@ -408,7 +444,9 @@ func document(r *rand.Rand, n int, cloud, cloudCase bool, invalidRate float64) (
 }
 
 // Generate returns count cases from seed. Some 20% carry cloud fragments,
-// 10% a legacy managed_config.toml and 5% a syntax error.
+// 10% a legacy managed_config.toml, 5% a syntax error and 8% a form
+// nested near the reader's limits (in the requirements or the managed
+// config).
 func Generate(seed uint64, count int) []Case {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	cases := make([]Case, count)
@@ -454,6 +492,14 @@ func Generate(seed uint64, count int) []Case {
 				"sandbox_mode = \"external-sandbox\"\n",
 				"approval_policy = { granular = { sandbox_approval = true, rules = false, skill_approval = true, request_permissions = true, mcp_elicitations = false } }\n",
 			)
+		}
+		if r.Float64() < 0.08 {
+			if c.Managed != "" && r.IntN(3) == 0 {
+				c.Managed = withNesting(r, c.Managed)
+			} else {
+				c.System = withNesting(r, c.System)
+			}
+			c.Keys = append(c.Keys, "nesting")
 		}
 		if withCloud {
 			for j := 0; j < 1+r.IntN(2); j++ {
