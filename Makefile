@@ -44,6 +44,8 @@ keyring:
 unit:
 	$(GO) test -count=1 -timeout 20m ./...
 
+## fuzz: the native fuzzers, then HOSTILE_INPUTS generated hostile requests against a real server on SQLite and PostgreSQL.
+HOSTILE_INPUTS ?= 100000
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./codex/toml
 	$(GO) test -run '^$$' -fuzz '^FuzzEffective$$' -fuzztime $(FUZZTIME) ./codex/requirements
@@ -53,6 +55,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./codex/config
 	$(GO) test -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/scim
 	$(GO) test -run '^$$' -fuzz '^FuzzInspect$$' -fuzztime $(FUZZTIME) ./internal/mdm
+	CODEXGOV_HOSTILE_INPUTS=$(HOSTILE_INPUTS) $(GO) test -count=1 -v -run '^TestHostileInputs$$' ./internal/httpapi
 
 ## bench: the exec-policy matcher against its linear reference (see docs/architecture.md).
 bench:
