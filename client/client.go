@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -104,12 +105,58 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	} else {
 		err2 = json.NewDecoder(resp.Body).Decode(out)
 	}
+	if next := resp.Header.Get(NextCursorHeader); err2 == nil && next != "" && method == "GET" {
+		return c.rest(ctx, path, next, out)
+	}
 	if err2 == nil && resp.Header.Get("Codexgov-Change") == "none" {
 		// The change changed nothing and wrote no audit event; out holds
 		// the object as it stands.
 		return codexgov.ErrNoChange
 	}
 	return err2
+}
+
+// NextCursorHeader is the server's cursor of a list's next page.
+const NextCursorHeader = "Codexgov-Next-Cursor"
+
+// rest appends the pages of a list after the first to out, a pointer to
+// a slice, following the server's cursors.
+func (c *Client) rest(ctx context.Context, path, cursor string, out any) error {
+	all := reflect.ValueOf(out).Elem()
+	if all.Kind() != reflect.Slice {
+		return nil
+	}
+	for cursor != "" {
+		u, err := url.Parse(path)
+		if err != nil {
+			return err
+		}
+		q := u.Query()
+		q.Set("after", cursor)
+		u.RawQuery = q.Encode()
+		req, err := c.request(ctx, "GET", u.String(), nil)
+		if err != nil {
+			return err
+		}
+		resp, err := c.HTTP.Do(req)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode >= 400 {
+			err := decodeError(resp)
+			resp.Body.Close()
+			return err
+		}
+		page := reflect.New(all.Type())
+		err = json.NewDecoder(resp.Body).Decode(page.Interface())
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		all.Set(reflect.AppendSlice(all, page.Elem()))
+		cursor = resp.Header.Get(NextCursorHeader)
+	}
+	return nil
 }
 
 func get[T any](ctx context.Context, c *Client, path string) (T, error) {

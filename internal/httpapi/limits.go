@@ -5,10 +5,14 @@ package httpapi
 // caller can make the server write without bound or starve other callers.
 
 import (
+	"encoding/base64"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,4 +135,58 @@ func clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// maxPage is the largest (and the default) page of a list.
+const maxPage = 1000
+
+// NextCursorHeader carries the cursor of a list's next page; a Link
+// header (rel="next") carries its URL. No header: the last page.
+const NextCursorHeader = "Codexgov-Next-Cursor"
+
+// paginate serves one page of a list: ?limit (1 to maxPage, default
+// maxPage) items after ?after, an opaque cursor from the previous page.
+func paginate(c *call, out any) (any, error) {
+	q := c.r.URL.Query()
+	limit := maxPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPage {
+			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+				Details: []codexgov.Detail{{Field: "?limit", Message: fmt.Sprintf("want 1 to %d, got %q", maxPage, v)}}}
+		}
+		limit = n
+	}
+	start := 0
+	if v := q.Get("after"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		n, perr := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
+		if err != nil || perr != nil || !strings.HasPrefix(string(b), "o:") || n < 0 {
+			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+				Details: []codexgov.Detail{{Field: "?after", Message: "not a cursor this server gave: pass the " + NextCursorHeader + " header of the previous page"}}}
+		}
+		start = n
+	}
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Slice {
+		return out, nil
+	}
+	total := v.Len()
+	start = min(start, total)
+	end := min(start+limit, total)
+	page := v.Slice(start, end)
+	if end < total {
+		cursor := base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(end)))
+		c.w.Header().Set(NextCursorHeader, cursor)
+		next := *c.r.URL
+		nq := next.Query()
+		nq.Set("after", cursor)
+		nq.Set("limit", strconv.Itoa(limit))
+		next.RawQuery = nq.Encode()
+		c.w.Header().Set("Link", "<"+next.RequestURI()+`>; rel="next"`)
+	}
+	if page.IsNil() {
+		return reflect.MakeSlice(v.Type(), 0, 0).Interface(), nil
+	}
+	return page.Interface(), nil
 }

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -89,6 +91,66 @@ func testRateLimits(t *testing.T, dsn func() string) {
 		}
 		if r := post(f, "/oauth/device/code", "client_id=codexgov-cli&workspace=victim"); r.StatusCode != 200 {
 			t.Errorf("another workspace's device code: %d, want 200", r.StatusCode)
+		}
+	}
+}
+
+// Lists come a page at a time: ?limit, an opaque cursor in
+// Codexgov-Next-Cursor and a Link rel="next", nothing lost or repeated;
+// bad paging parameters are 400.
+func TestListsArePaginated(t *testing.T) {
+	f := newFixture(t)
+	key := f.keys["victim/full"]
+	for i := range 7 {
+		if code, body := f.do(t, "POST", "/api/v1/workspaces/victim/users", key, fmt.Sprintf(`{"email":"u%d@victim.test"}`, i)); code != 201 {
+			t.Fatalf("create: %d %s", code, body)
+		}
+	}
+	var all []string
+	next := "/api/v1/workspaces/victim/users?limit=3"
+	pages := 0
+	for next != "" {
+		req, _ := http.NewRequest("GET", f.srv.URL+next, nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users []struct{ Email string }
+		json.NewDecoder(resp.Body).Decode(&users)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || len(users) > 3 {
+			t.Fatalf("page %d: %d, %d users", pages, resp.StatusCode, len(users))
+		}
+		for _, u := range users {
+			all = append(all, u.Email)
+		}
+		pages++
+		next = ""
+		if link := resp.Header.Get("Link"); link != "" {
+			if resp.Header.Get(NextCursorHeader) == "" || !strings.HasSuffix(link, `>; rel="next"`) {
+				t.Fatalf("Link %q without a cursor header", link)
+			}
+			next = strings.TrimSuffix(strings.TrimPrefix(link, "<"), `>; rel="next"`)
+		}
+	}
+	_, whole := f.do(t, "GET", "/api/v1/workspaces/victim/users", key, "")
+	var want []struct{ Email string }
+	json.Unmarshal([]byte(whole), &want)
+	if pages != 3 || len(all) != len(want) || len(all) != 8 {
+		t.Errorf("%d pages, %d users (%v); want 3 pages of the 8 users", pages, len(all), all)
+	}
+	seen := map[string]bool{}
+	for i, e := range all {
+		if seen[e] || e != want[i].Email {
+			t.Errorf("paged list %v differs from the whole list %v", all, want)
+			break
+		}
+		seen[e] = true
+	}
+	for _, q := range []string{"limit=0", "limit=1001", "limit=x", "after=bogus", "after=" + "bzotMQ"} {
+		if code, body := f.do(t, "GET", "/api/v1/workspaces/victim/users?"+q, key, ""); code != 400 {
+			t.Errorf("?%s: %d %s, want 400", q, code, body)
 		}
 	}
 }

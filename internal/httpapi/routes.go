@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"reflect"
 
 	"github.com/codexgov/codexgov"
 )
@@ -95,6 +97,23 @@ const ws = "/api/v1/workspaces/{ws}"
 
 // Routes is the route table: everything the server answers.
 func Routes() []Route {
+	rts := routeTable()
+	for i := range rts {
+		if rts[i].paginated() {
+			rts[i].Query = append(rts[i].Query, Param{"limit", fmt.Sprintf("page size, 1 to %d (default %d)", maxPage, maxPage)},
+				Param{"after", "cursor: the " + NextCursorHeader + " header of the previous page"})
+		}
+	}
+	return rts
+}
+
+// paginated reports whether the route lists records: a GET whose answer
+// is an array is served a page at a time.
+func (rt *Route) paginated() bool {
+	return rt.Method == "GET" && rt.Out != nil && reflect.TypeOf(rt.Out).Kind() == reflect.Slice
+}
+
+func routeTable() []Route {
 	return []Route{
 		{Method: "GET", Path: "/healthz", Auth: Public, Surface: SurfaceOps, Errors: JSON, Summary: "Liveness and database reachability", Out: Health{}, handle: (*Server).health},
 		{Method: "GET", Path: "/readyz", Auth: Public, Surface: SurfaceOps, Errors: JSON, Summary: "Readiness for a load balancer: 503 while the server drains on shutdown", Out: Health{}, Raw: true, raw: (*Server).ready},
@@ -273,6 +292,11 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 		out, err := rt.handle(s, c)
 		if err != nil {
 			return err
+		}
+		if rt.paginated() {
+			if out, err = paginate(c, out); err != nil {
+				return err
+			}
 		}
 		status := rt.Status
 		if status == 0 {
