@@ -271,6 +271,12 @@ type Store interface {
 	// ID) were last used: observations, not audited; a time never moves
 	// back.
 	RecordCredentialUse(ctx context.Context, used map[string]time.Time) error
+	// AppendTelemetry stores telemetry events in one transaction, each
+	// once (an event whose ID is stored is skipped), and returns how many
+	// were new. Events are observations: not audited, no version bump.
+	AppendTelemetry(ctx context.Context, evs []TelemetryEvent) (int, error)
+	// TelemetryEvents lists a workspace's telemetry events, newest first.
+	TelemetryEvents(ctx context.Context, ws string, f TelemetryFilter) ([]*TelemetryEvent, error)
 	// SyncMachines lists a workspace's sync machines, last report first.
 	SyncMachines(ctx context.Context, ws string) ([]*SyncMachine, error)
 

@@ -207,6 +207,14 @@ func TestTenantIsolation(t *testing.T) {
 				if err := json.Unmarshal([]byte(resp), &e); err != nil || !slices.Equal(e.Schemas, []string{scim.ErrorSchema}) || e.Status != strconv.Itoa(code) || e.Detail == "" {
 					t.Errorf("%s with %s: error body not in the SCIM error schema: %s", name, who, resp)
 				}
+			} else if code >= 400 && rt.Errors == OTLP {
+				var e struct {
+					Code    int
+					Message string
+				}
+				if err := json.Unmarshal([]byte(resp), &e); err != nil || e.Code == 0 || e.Message == "" {
+					t.Errorf("%s with %s: error body not a google.rpc.Status: %s", name, who, resp)
+				}
 			} else if code >= 400 {
 				var e ErrorBody
 				if err := json.Unmarshal([]byte(resp), &e); err != nil || e.Code == "" || e.Message == "" {

@@ -43,10 +43,11 @@ const (
 	JSON               // the API's ErrorBody
 	OAuth              // RFC 6749 §5.2 {"error","error_description"}
 	SCIM               // RFC 7644 §3.12 SCIM error schema
+	OTLP               // OTLP/HTTP: a google.rpc.Status in the request's encoding
 	Page               // an HTML page
 )
 
-var errorsNames = map[Errors]string{JSON: "json", OAuth: "oauth", SCIM: "scim", Page: "html"}
+var errorsNames = map[Errors]string{JSON: "json", OAuth: "oauth", SCIM: "scim", Page: "html", OTLP: "otlp"}
 
 func (e Errors) String() string { return errorsNames[e] }
 
@@ -61,6 +62,7 @@ const (
 	SurfaceSSO          = "sso"          // single sign-on through a workspace's identity provider
 	SurfaceWeb          = "web"          // the admin web pages
 	SurfaceSCIM         = "scim"         // SCIM 2.0 provisioning
+	SurfaceTelemetry    = "telemetry"    // the OTLP/HTTP receiver Codex exports to
 )
 
 // Route is one entry of the route table.
@@ -124,6 +126,9 @@ func routeTable() []Route {
 		{Method: "GET", Path: "/api/v1/client/requirements", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's effective requirements.toml (ETag, detached JWS)", Raw: true, raw: (*Server).clientRequirements},
 		{Method: "GET", Path: "/api/v1/client/defaults", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's managed defaults (managed_config.toml)", Raw: true, raw: (*Server).clientDefaults},
 		{Method: "POST", Path: "/api/v1/client/sync-reports", Auth: Client, Surface: SurfaceClient, Errors: JSON, Status: 204, Summary: "codexgov sync reports a run: machine, Codex version, applied policy hash, result (feeds the devices list)", In: codexgov.SyncReport{}, handle: (*Server).syncReport},
+		{Method: "POST", Path: "/v1/logs", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP logs from Codex (protobuf or JSON, gzip or not): stamped from the credential, normalised and stored before the answer", Raw: true, raw: (*Server).otlpLogs},
+		{Method: "POST", Path: "/v1/metrics", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP metrics from Codex: decoded and acknowledged (not stored yet)", Raw: true, raw: (*Server).otlpMetrics},
+		{Method: "POST", Path: "/v1/traces", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP traces from Codex: decoded and acknowledged (not stored yet)", Raw: true, raw: (*Server).otlpTraces},
 		{Method: "GET", Path: "/api/v1/client/access", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's access decision per Codex surface", Out: ClientAccess{}, handle: (*Server).clientAccess},
 
 		{Method: "GET", Path: configBase + "/codex/config/bundle", Auth: ConfigToken, Surface: SurfaceConfigServer, Errors: JSON, Summary: "Codex's configuration bundle for an OAuth sign-in (Authorization: Bearer <access token from the token endpoint>)", Raw: true, raw: (*Server).oauthBundle},
@@ -274,6 +279,9 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 	}
 	if rt.Errors == Page {
 		return s.pageHandler(rt, params)
+	}
+	if rt.Errors == OTLP {
+		return s.otlpHandler(rt)
 	}
 	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c := &call{w: w, r: r, s: s, route: &rt}

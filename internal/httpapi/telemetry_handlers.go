@@ -1,0 +1,266 @@
+package httpapi
+
+// The telemetry surface: the OTLP/HTTP receiver Codex exports its logs,
+// metrics and traces to (docs/telemetry.md).
+
+import (
+	"compress/gzip"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+
+	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
+	"google.golang.org/protobuf/encoding/protowire"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/telemetry"
+)
+
+// MaxOTLPBytes bounds an OTLP request body, compressed and decompressed
+// (one Codex exec turn sends traces of about 1.2 MB in JSON).
+const MaxOTLPBytes = 16 << 20
+
+// maxIngest is how many OTLP requests are read and stored at once; more
+// are asked to retry (429 with Retry-After, as OTLP specifies).
+const maxIngest = 16
+
+// otlpHandler serves an OTLP route: its errors are google.rpc.Status
+// bodies in the request's encoding.
+func (s *Server) otlpHandler(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := requestID(r)
+		w.Header()["X-Request-Id"] = []string{id}
+		c := &call{w: w, r: r, s: s, route: &rt}
+		err := s.authorize(c)
+		if err != nil {
+			s.telemetryRejected.WithLabelValues(codexgov.ErrorCode(err)).Inc()
+		}
+		if err == nil {
+			err = rt.raw(s, c)
+		}
+		if err != nil {
+			s.writeOTLPError(w, r, id, err)
+		}
+	})
+}
+
+// otlpJSON reports whether the request is OTLP/JSON (else protobuf), or
+// an error for another media type.
+func otlpJSON(r *http.Request) (bool, error) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case err == nil && mt == "application/json":
+		return true, nil
+	case err == nil && mt == "application/x-protobuf":
+		return false, nil
+	}
+	return false, &codexgov.Error{Code: codexgov.EINVALID, Message: "OTLP/HTTP takes Content-Type application/x-protobuf or application/json"}
+}
+
+// otlpBody reads the request body, gunzipped when Content-Encoding says so,
+// within MaxOTLPBytes both ways.
+func otlpBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	var rd io.Reader = http.MaxBytesReader(w, r.Body, MaxOTLPBytes)
+	switch r.Header.Get("Content-Encoding") {
+	case "", "identity":
+	case "gzip":
+		gz, err := gzip.NewReader(rd)
+		if err != nil {
+			return nil, codexgov.Errorf(codexgov.EINVALID, "the gzip body does not open: %v", err)
+		}
+		rd = gz
+	default:
+		return nil, codexgov.Errorf(codexgov.EINVALID, "Content-Encoding %q: this receiver takes gzip or none", r.Header.Get("Content-Encoding"))
+	}
+	b, err := io.ReadAll(io.LimitReader(rd, MaxOTLPBytes+1))
+	if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) || len(b) > MaxOTLPBytes {
+		return nil, codexgov.Errorf(codexgov.ETOOLARGE, "the OTLP body is over %d bytes", MaxOTLPBytes)
+	}
+	if err != nil {
+		return nil, codexgov.Errorf(codexgov.EINVALID, "the body could not be read: %v", err)
+	}
+	return b, nil
+}
+
+// ingestSlot takes one of the maxIngest slots, or asks the sender to retry.
+func (s *Server) ingestSlot(w http.ResponseWriter) (func(), error) {
+	select {
+	case s.ingest <- struct{}{}:
+		return func() { <-s.ingest }, nil
+	default:
+		return nil, tooMany(w, 1e9, "the telemetry receiver is busy")
+	}
+}
+
+// sender is who sent a batch, from the credential alone.
+func sender(p *call) telemetry.Sender {
+	identity, credential := p.p.Identity()
+	sd := telemetry.Sender{Workspace: p.p.Workspace(), Identity: identity, Credential: credential}
+	if p.p.Enrollment != nil {
+		sd.Device = p.p.Enrollment.Name
+	}
+	return sd
+}
+
+func (s *Server) otlpLogs(c *call) error {
+	isJSON, err := otlpJSON(c.r)
+	if err != nil {
+		return err
+	}
+	release, err := s.ingestSlot(c.w)
+	if err != nil {
+		return err
+	}
+	defer release()
+	body, err := otlpBody(c.w, c.r)
+	if err != nil {
+		return err
+	}
+	req := plogotlp.NewExportRequest()
+	if isJSON {
+		err = req.UnmarshalJSON(body)
+	} else {
+		err = req.UnmarshalProto(body)
+	}
+	if err != nil {
+		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP logs export request: %v", err)
+	}
+	evs := telemetry.Normalize(req.Logs(), sender(c), s.now())
+	if _, err := s.store.AppendTelemetry(c.ctx, evs); err != nil {
+		return err
+	}
+	// Acknowledged only now that the events are committed.
+	resp := plogotlp.NewExportResponse()
+	var out []byte
+	if isJSON {
+		out, err = resp.MarshalJSON()
+	} else {
+		out, err = resp.MarshalProto()
+	}
+	if err != nil {
+		return err
+	}
+	writeOTLP(c.w, isJSON, http.StatusOK, out)
+	return nil
+}
+
+// otlpMetrics and otlpTraces decode and acknowledge; what they carry is
+// not kept yet.
+func (s *Server) otlpMetrics(c *call) error {
+	return s.otlpDecodeOnly(c, func(b []byte, isJSON bool) ([]byte, error) {
+		req := pmetricotlp.NewExportRequest()
+		if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, b, isJSON); err != nil {
+			return nil, err
+		}
+		return marshal(pmetricotlp.NewExportResponse(), isJSON)
+	})
+}
+
+func (s *Server) otlpTraces(c *call) error {
+	return s.otlpDecodeOnly(c, func(b []byte, isJSON bool) ([]byte, error) {
+		req := ptraceotlp.NewExportRequest()
+		if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, b, isJSON); err != nil {
+			return nil, err
+		}
+		return marshal(ptraceotlp.NewExportResponse(), isJSON)
+	})
+}
+
+func (s *Server) otlpDecodeOnly(c *call, decode func([]byte, bool) ([]byte, error)) error {
+	isJSON, err := otlpJSON(c.r)
+	if err != nil {
+		return err
+	}
+	release, err := s.ingestSlot(c.w)
+	if err != nil {
+		return err
+	}
+	defer release()
+	body, err := otlpBody(c.w, c.r)
+	if err != nil {
+		return err
+	}
+	out, err := decode(body, isJSON)
+	if err != nil {
+		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP export request: %v", err)
+	}
+	writeOTLP(c.w, isJSON, http.StatusOK, out)
+	return nil
+}
+
+func unmarshal(j, p func([]byte) error, b []byte, isJSON bool) error {
+	if isJSON {
+		return j(b)
+	}
+	return p(b)
+}
+
+type otlpMarshaler interface {
+	MarshalJSON() ([]byte, error)
+	MarshalProto() ([]byte, error)
+}
+
+func marshal(m otlpMarshaler, isJSON bool) ([]byte, error) {
+	if isJSON {
+		return m.MarshalJSON()
+	}
+	return m.MarshalProto()
+}
+
+func writeOTLP(w http.ResponseWriter, isJSON bool, status int, body []byte) {
+	if isJSON {
+		w.Header().Set("Content-Type", "application/json")
+	} else {
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// grpcCodes maps codexgov error codes to the google.rpc.Code a Status
+// carries.
+var grpcCodes = map[string]int{
+	codexgov.EINVALID: 3, codexgov.ENOTFOUND: 5, codexgov.EUNAUTHORIZED: 16, codexgov.EFORBIDDEN: 7,
+	codexgov.ETOOLARGE: 3, codexgov.ETOOMANY: 8, codexgov.EUNAVAILABLE: 14, codexgov.EINTERNAL: 13,
+}
+
+// writeOTLPError answers with a google.rpc.Status (OTLP/HTTP §Failures),
+// JSON or protobuf as the request was; 429 and 503 carry Retry-After.
+func (s *Server) writeOTLPError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	if s.clientGone(w, r, id, err) {
+		return
+	}
+	err = s.pastDeadline(r, err)
+	code := codexgov.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if status >= 500 {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", id, "err", err)
+	}
+	if (status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "5")
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="codexgov"`)
+	}
+	msg := codexgov.ErrorMessage(err) + " (request " + id + ")"
+	grpc := grpcCodes[code]
+	if grpc == 0 {
+		grpc = 13
+	}
+	if isJSON, _ := otlpJSON(r); isJSON || r.Header.Get("Content-Type") == "" {
+		writeJSON(w, status, map[string]any{"code": grpc, "message": msg})
+		return
+	}
+	var b []byte
+	b = protowire.AppendTag(b, 1, protowire.VarintType)
+	b = protowire.AppendVarint(b, uint64(grpc))
+	b = protowire.AppendTag(b, 2, protowire.BytesType)
+	b = protowire.AppendString(b, msg)
+	writeOTLP(w, false, status, b)
+}

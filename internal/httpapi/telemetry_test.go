@@ -1,0 +1,145 @@
+package httpapi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/testenv"
+)
+
+func sample(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "telemetry", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestOTLPReceiver: Codex's captured log batches, posted as OTLP/HTTP JSON,
+// protobuf and gzip with a user's access token, are stored once (a replay
+// adds nothing), stamped with that user; the answer is OTLP's own; a
+// request without a credential is 401 with a google.rpc.Status and counted.
+func TestOTLPReceiver(t *testing.T) {
+	for _, db := range []struct {
+		name string
+		dsn  func() string
+	}{{"sqlite", func() string { return filepath.Join(t.TempDir(), "db") }}, {"postgres", func() string { return testenv.PostgresSchema(t) }}} {
+		t.Run(db.name, func(t *testing.T) {
+			f := newFixtureOn(t, db.dsn())
+			post := func(path, ctype, encoding, token string, body []byte) (*http.Response, []byte) {
+				t.Helper()
+				req, _ := http.NewRequest("POST", f.srv.URL+path, bytes.NewReader(body))
+				req.Header.Set("Content-Type", ctype)
+				if encoding != "" {
+					req.Header.Set("Content-Encoding", encoding)
+				}
+				if token != "" {
+					req.Header.Set("Authorization", "Bearer "+token)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				return resp, b
+			}
+			token := f.keys["victim/token"]
+			var gz bytes.Buffer
+			w := gzip.NewWriter(&gz)
+			w.Write(sample(t, "otlp-logs-batch3.json"))
+			w.Close()
+			for _, c := range []struct {
+				ctype, encoding string
+				body            []byte
+			}{
+				{"application/json", "", sample(t, "otlp-logs-batch1.json")},
+				{"application/json", "", sample(t, "otlp-logs-batch2.json")},
+				{"application/json", "gzip", gz.Bytes()},
+				{"application/x-protobuf", "", sample(t, "otlp-logs-0005.pb")},
+			} {
+				resp, body := post("/v1/logs", c.ctype, c.encoding, token, c.body)
+				if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != c.ctype {
+					t.Fatalf("%s %s: %d %s %s", c.ctype, c.encoding, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+				}
+				if c.ctype == "application/json" && strings.Contains(string(body), "rejected") {
+					t.Errorf("JSON success body %q rejects records", body)
+				}
+			}
+			evs, err := f.store.TelemetryEvents(context.Background(), "victim", codexgov.TelemetryFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			types := map[string]int{}
+			for _, e := range evs {
+				types[e.Type]++
+				if e.Identity != "user:ann@victim.test" || e.Workspace != "victim" || e.Credential != f.ids["victim/token"] {
+					t.Errorf("event %s stamped %s/%s/%s, want ann's access token", e.Name, e.Workspace, e.Identity, e.Credential)
+				}
+				if e.Name != "" && strings.HasPrefix(e.Name, "codex.") && (!e.ClaimMismatch || e.ClaimEmail != "alice@example.com") {
+					t.Errorf("%s: the payload's alice@example.com is a claim, flagged against ann", e.Name)
+				}
+			}
+			for _, typ := range []string{codexgov.TelemetrySessionStart, codexgov.TelemetryPrompt, codexgov.TelemetryTokenUsage, codexgov.TelemetryToolDecision, codexgov.TelemetryToolResult} {
+				if types[typ] == 0 {
+					t.Errorf("no %s stored (%v)", typ, types)
+				}
+			}
+			// A replay is stored once.
+			if resp, body := post("/v1/logs", "application/json", "", token, sample(t, "otlp-logs-batch2.json")); resp.StatusCode != 200 {
+				t.Fatalf("replay: %d %s", resp.StatusCode, body)
+			}
+			again, _ := f.store.TelemetryEvents(context.Background(), "victim", codexgov.TelemetryFilter{})
+			if len(again) != len(evs) {
+				t.Errorf("a replayed batch added %d events", len(again)-len(evs))
+			}
+			// Another workspace's reader sees none of them.
+			if other, _ := f.store.TelemetryEvents(context.Background(), "attacker", codexgov.TelemetryFilter{}); len(other) != 0 {
+				t.Errorf("attacker's workspace holds %d of victim's events", len(other))
+			}
+
+			// Refusals: no credential, an API key, a bad body, a bad type.
+			for _, c := range []struct {
+				ctype, token string
+				body         []byte
+				status       int
+			}{
+				{"application/json", "", sample(t, "otlp-logs-batch1.json"), 401},
+				{"application/x-protobuf", "", sample(t, "otlp-logs-0005.pb"), 401},
+				{"application/json", f.keys["victim/full"], sample(t, "otlp-logs-batch1.json"), 403},
+				{"application/json", token, []byte(`{"resourceLogs":[{`), 400},
+				{"application/x-protobuf", token, []byte("\xff\xff\xff"), 400},
+				{"text/plain", token, []byte("x"), 400},
+			} {
+				resp, body := post("/v1/logs", c.ctype, "", c.token, c.body)
+				if resp.StatusCode != c.status || len(body) == 0 {
+					t.Errorf("%s token=%t: %d %q, want %d with a Status body", c.ctype, c.token != "", resp.StatusCode, body, c.status)
+				}
+				if c.ctype == "application/json" && !strings.Contains(string(body), `"code"`) {
+					t.Errorf("JSON error body %q is not a google.rpc.Status", body)
+				}
+			}
+			rec, _ := http.Get(f.srv.URL + "/metrics")
+			m, _ := io.ReadAll(rec.Body)
+			rec.Body.Close()
+			if !strings.Contains(string(m), `codexgov_telemetry_rejected_total{reason="unauthorized"} 2`) {
+				t.Errorf("unauthenticated OTLP requests not counted:\n%s", grepLines(string(m), "telemetry"))
+			}
+			// Metrics and traces are decoded and acknowledged.
+			for _, path := range []string{"/v1/metrics", "/v1/traces"} {
+				if resp, body := post(path, "application/json", "", token, []byte(`{}`)); resp.StatusCode != 200 {
+					t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+				}
+			}
+		})
+	}
+}

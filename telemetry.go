@@ -1,0 +1,58 @@
+package codexgov
+
+import "time"
+
+// TelemetryEvent is one Codex OpenTelemetry log event as codexgov keeps
+// it: stamped with who sent it — taken from the credential, never from the
+// payload — normalised into a type with typed fields, and the raw
+// attributes beside.
+type TelemetryEvent struct {
+	// ID is deterministic: the same record sent twice is stored once.
+	ID        string `json:"event_id"`
+	Workspace string `json:"workspace"`
+	// Identity ("user:EMAIL" or "service:NAME"), Credential (its ID) and
+	// Device (an enrollment token's machine name) come from the
+	// credential that sent the event.
+	Identity   string    `json:"identity"`
+	Credential string    `json:"credential"`
+	Device     string    `json:"device,omitempty"`
+	Time       time.Time `json:"time"`
+	ReceivedAt time.Time `json:"received_at"`
+	// Type is one of the TelemetryType values; Name is Codex's event.name.
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	Session string `json:"session,omitempty"`
+	// Surface is Codex's originator (codex_exec, codex_vscode, …).
+	Surface string `json:"surface,omitempty"`
+	Model   string `json:"model,omitempty"`
+	// Host is the payload's host.name: a claim, not an identity.
+	Host string `json:"host,omitempty"`
+	// ClaimEmail is the payload's user.email; ClaimMismatch is set when it
+	// names someone other than the credential's user (a security event).
+	ClaimEmail    string `json:"claim_email,omitempty"`
+	ClaimMismatch bool   `json:"claim_mismatch,omitempty"`
+	// Data holds the type's fields (token counts, tool name, decision…).
+	Data map[string]any `json:"data,omitempty"`
+	// Attributes are the record's attributes as sent, less the texts not
+	// kept (prompts, tool arguments and output).
+	Attributes map[string]any `json:"attributes"`
+}
+
+// The telemetry event types.
+const (
+	TelemetrySessionStart   = "session_start"
+	TelemetryPrompt         = "prompt"
+	TelemetryAPIRequest     = "api_request"
+	TelemetryTokenUsage     = "token_usage"
+	TelemetryToolDecision   = "tool_decision"
+	TelemetryToolResult     = "tool_result"
+	TelemetrySandboxOutcome = "sandbox_outcome"
+	TelemetryOther          = "other"
+)
+
+// TelemetryFilter selects telemetry events: all when empty; newest first.
+type TelemetryFilter struct {
+	Identity, Session, Type string
+	Since, Until            time.Time
+	Limit                   int
+}
