@@ -82,9 +82,9 @@ type Server struct {
 	// telemetryRejected counts OTLP requests refused before reading them.
 	telemetryRejected *prometheus.CounterVec
 	// ingest bounds the OTLP requests read and stored at once.
-	ingest chan struct{}
-	version      prometheus.Gauge
-	built        prometheus.Gauge
+	ingest  chan struct{}
+	version prometheus.Gauge
+	built   prometheus.Gauge
 
 	mux *http.ServeMux
 	// counters caches the request counter of each method, route and
