@@ -411,6 +411,16 @@ func (c *Client) RevokeAccessToken(ctx context.Context, w, id string) (*codexgov
 }
 
 // AuditEvents returns a page of audit events older than before (0: newest).
+// TelemetryEvents lists a workspace's Codex telemetry events, newest
+// first; q holds the route's filters (user, session, type, since, until).
+func (c *Client) TelemetryEvents(ctx context.Context, w string, q url.Values) ([]codexgov.TelemetryEvent, error) {
+	p := ws(w, "telemetry-events")
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return get[[]codexgov.TelemetryEvent](ctx, c, p)
+}
+
 func (c *Client) AuditEvents(ctx context.Context, w string, before int64, limit int) (*codexgov.AuditPage, error) {
 	q := url.Values{}
 	if before > 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -173,7 +174,7 @@ func newAdminCmd() *cobra.Command {
 		e.http = serverHTTP(cmd.Context())
 	}
 	cmd.AddCommand(adminWhoAmI(e), adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
-		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminSigningKeys(e),
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	addCompletions(cmd, e)
 	return cmd
@@ -864,6 +865,53 @@ func adminAudit(e *adminEnv) *cobra.Command {
 	})
 	cmd.Flags().Int64Var(&before, "before", 0, "cursor: events older than this id")
 	cmd.Flags().IntVar(&limit, "limit", 50, "page size (1-1000)")
+	return cmd
+}
+
+func adminEvents(e *adminEnv) *cobra.Command {
+	var user, session, typ, since string
+	cmd := leaf(e, "events", "List the Codex telemetry events the workspace's machines sent, newest first", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		q := url.Values{}
+		for k, v := range map[string]string{"user": user, "session": session, "type": typ} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		if since != "" {
+			at, err := time.Parse(time.RFC3339, since)
+			if err != nil {
+				d, derr := time.ParseDuration(since)
+				if derr != nil {
+					return &exitError{code: 2, err: fmt.Errorf("--since %q: want an RFC 3339 time or a duration such as 24h", since)}
+				}
+				at = time.Now().Add(-d)
+			}
+			q.Set("since", at.UTC().Format(time.RFC3339))
+		}
+		evs, err := e.client().TelemetryEvents(cmd.Context(), ws, q)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, evs, func(w io.Writer) {
+			fmt.Fprintln(w, "TIME	IDENTITY	TYPE	SESSION	SURFACE	MODEL	DETAIL")
+			for _, ev := range evs {
+				detail := ""
+				for _, k := range []string{"tool_name", "decision", "success", "total_tokens", "status", "prompt_length"} {
+					if v, ok := ev.Data[k]; ok {
+						detail += fmt.Sprintf("%s=%v ", k, v)
+					}
+				}
+				if ev.ClaimMismatch {
+					detail += "CLAIMS " + ev.ClaimEmail
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Format("2006-01-02 15:04:05"), ev.Identity, ev.Type, ev.Session, ev.Surface, ev.Model, strings.TrimSpace(detail))
+			}
+		})
+	})
+	cmd.Flags().StringVar(&user, "user", "", "only this user's events (email)")
+	cmd.Flags().StringVar(&session, "session", "", "only this Codex session")
+	cmd.Flags().StringVar(&typ, "type", "", "only this type: session_start, prompt, api_request, token_usage, tool_decision, tool_result, sandbox_outcome, other")
+	cmd.Flags().StringVar(&since, "since", "", "only events since this RFC 3339 time, or this long ago (24h)")
 	return cmd
 }
 

@@ -461,6 +461,36 @@ func (s *Server) auditEvents(c *call) (any, error) {
 	return p, nil
 }
 
+func (s *Server) telemetryEvents(c *call) (any, error) {
+	q := c.r.URL.Query()
+	f := codexgov.TelemetryFilter{Identity: q.Get("identity"), Session: q.Get("session"), Type: q.Get("type")}
+	if u := q.Get("user"); u != "" {
+		email, err := codexgov.NormalizeEmail("?user", u)
+		if err != nil {
+			return nil, err
+		}
+		f.Identity = "user:" + email
+	}
+	for _, t := range []struct {
+		name string
+		into *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(t.name); v != "" {
+			at, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+					Details: []codexgov.Detail{{Field: "?" + t.name, Message: "want an RFC 3339 time such as 2026-12-03T09:00:00Z, got " + strconv.Quote(v)}}}
+			}
+			*t.into = at
+		}
+	}
+	evs, err := s.store.TelemetryEvents(c.ctx, c.ws, f)
+	if evs == nil && err == nil {
+		evs = []*codexgov.TelemetryEvent{}
+	}
+	return evs, err
+}
+
 func (s *Server) listSigningKeys(c *call) (any, error) { return s.store.SigningKeys(c.ctx) }
 
 func (s *Server) rotateSigningKey(c *call) (any, error) {
