@@ -233,7 +233,7 @@ func routeTable() []Route {
 
 		{Method: "GET", Path: ws + "/telemetry-events", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAuditRead, Summary: "Codex telemetry events received from the workspace's machines, newest first",
 			Query: []Param{{"user", "only this user's (email)"}, {"identity", "only this identity (user:EMAIL or service:NAME)"}, {"session", "only this Codex session (conversation.id)"}, {"type", "only this type (session_start, prompt, api_request, token_usage, tool_decision, tool_result, sandbox_outcome, other)"}, {"since", "RFC 3339 time: events at or after it"}, {"until", "RFC 3339 time: events before it"}},
-			Out: []codexgov.TelemetryEvent{}, handle: (*Server).telemetryEvents},
+			Out:   []codexgov.TelemetryEvent{}, handle: (*Server).telemetryEvents},
 		{Method: "GET", Path: "/api/v1/signing-keys", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeServerAdmin, Summary: "List signing keys", Out: []codexgov.SigningKey{}, handle: (*Server).listSigningKeys},
 		{Method: "POST", Path: "/api/v1/signing-keys", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeServerAdmin, Status: 201, Summary: "Rotate: add a new active signing key (the old one stays published)", Out: codexgov.SigningKey{}, handle: (*Server).rotateSigningKey},
 		{Method: "DELETE", Path: "/api/v1/signing-keys/{kid}", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeServerAdmin, Query: []Param{{"force", "true: retire even while sync machines trust only this key"}}, Summary: "Retire an inactive signing key (stop publishing it)", Out: codexgov.SigningKey{}, handle: (*Server).retireSigningKey},
