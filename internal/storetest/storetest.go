@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 		{"SCIMDirectory", testSCIMDirectory},
 		{"IdentityProviders", testIdentityProviders},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
+		{"Telemetry", testTelemetry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
