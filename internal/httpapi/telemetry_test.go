@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -140,6 +143,93 @@ func TestOTLPReceiver(t *testing.T) {
 					t.Errorf("%s: %d %s", path, resp.StatusCode, body)
 				}
 			}
+		})
+	}
+}
+
+// Twenty planted secrets, sent by Codex in a prompt, a tool's arguments,
+// its output and another attribute, never reach the database files in
+// clear: SQLite's db, -wal and -shm, and the PostgreSQL table's rows.
+func TestPlantedSecretsNeverStored(t *testing.T) {
+	var texts []string
+	for _, p := range testenv.PlantedSecrets {
+		texts = append(texts, p.Text)
+	}
+	all := strings.Join(texts, "\n")
+	str := func(k, v string) map[string]any {
+		return map[string]any{"key": k, "value": map[string]any{"stringValue": v}}
+	}
+	record := func(name string, attrs ...map[string]any) map[string]any {
+		return map[string]any{"observedTimeUnixNano": "1764750000000000000", "attributes": append([]map[string]any{str("event.name", name), str("conversation.id", "s1"), str("event.timestamp", "2026-12-03T09:00:00.000Z")}, attrs...)}
+	}
+	batch, _ := json.Marshal(map[string]any{"resourceLogs": []any{map[string]any{
+		"resource": map[string]any{"attributes": []any{str("host.name", "vm")}},
+		"scopeLogs": []any{map[string]any{"scope": map[string]any{"name": "codex_otel.log_only"}, "logRecords": []any{
+			record("codex.user_prompt", str("prompt", all), str("prompt_length", "9000")),
+			record("codex.tool_result", str("tool_name", "exec_command"), str("call_id", "c1"), str("arguments", `{"cmd":`+strconv.Quote(all)+`}`), str("output", all), str("success", "true")),
+			record("codex.api_request", str("error.message", all)),
+		}}}}}})
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			dir := t.TempDir()
+			dsn := filepath.Join(dir, "codexgov.db")
+			if db == "postgres" {
+				dsn = testenv.PostgresSchema(t)
+			}
+			f := newFixtureOn(t, dsn)
+			req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", bytes.NewReader(batch))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+f.keys["victim/token"])
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("POST /v1/logs: %d", resp.StatusCode)
+			}
+			evs, _ := f.store.TelemetryEvents(context.Background(), "victim", codexgov.TelemetryFilter{})
+			if len(evs) != 3 {
+				t.Fatalf("%d events stored, want 3", len(evs))
+			}
+			redactions := 0
+			for _, e := range evs {
+				if n, ok := e.Data["redactions"].(float64); ok {
+					redactions += int(n)
+				}
+			}
+			var stored []byte
+			if db == "sqlite" {
+				for _, suffix := range []string{"", "-wal", "-shm"} {
+					b, _ := os.ReadFile(dsn + suffix)
+					stored = append(stored, b...)
+				}
+			} else {
+				pg, err := sql.Open("pgx", dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer pg.Close()
+				rows, err := pg.Query(`SELECT t::text FROM telemetry_events t`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var s string
+					rows.Scan(&s)
+					stored = append(stored, s...)
+				}
+				rows.Close()
+			}
+			if len(stored) == 0 || !bytes.Contains(stored, []byte("exec_command")) {
+				t.Fatalf("the stored bytes do not hold the events (%d bytes)", len(stored))
+			}
+			for _, p := range testenv.PlantedSecrets {
+				if bytes.Contains(stored, []byte(p.Secret)) {
+					t.Errorf("%s: planted secret %q is in the database in clear", db, p.Secret)
+				}
+			}
+			t.Logf("%s: %d stored bytes scanned, 20 planted secrets absent, %d redactions recorded", db, len(stored), redactions)
 		})
 	}
 }

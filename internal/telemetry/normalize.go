@@ -36,13 +36,24 @@ type Sender struct {
 // cut and marked.
 const MaxAttributeBytes = 16 << 10
 
-// textAttributes hold content (a prompt, a tool's arguments and output)
-// that is not kept as sent: only its length is.
+// textAttributes hold content: a tool's arguments and output are kept
+// with their secrets redacted (bypass detection reads the commands); a
+// prompt's text is not kept, only its length.
 var textAttributes = map[string]bool{"prompt": true, "arguments": true, "output": true}
 
+// keptText are the text attributes kept, redacted.
+var keptText = map[string]bool{"arguments": true, "output": true}
+
+var defaultRedactor = NewRedactor(nil)
+
 // Normalize returns the events of ld, sent by from and received at now,
-// in the order they arrived.
+// in the order they arrived, with the built-in redaction.
 func Normalize(ld plog.Logs, from Sender, now time.Time) []codexgov.TelemetryEvent {
+	return NormalizeWith(ld, from, now, defaultRedactor)
+}
+
+// NormalizeWith is Normalize with a workspace's redactor.
+func NormalizeWith(ld plog.Logs, from Sender, now time.Time, r *Redactor) []codexgov.TelemetryEvent {
 	var out []codexgov.TelemetryEvent
 	rls := ld.ResourceLogs()
 	for i := range rls.Len() {
@@ -53,14 +64,14 @@ func Normalize(ld plog.Logs, from Sender, now time.Time) []codexgov.TelemetryEve
 			sl := sls.At(j)
 			lrs := sl.LogRecords()
 			for k := range lrs.Len() {
-				out = append(out, normalizeRecord(lrs.At(k), sl.Scope().Name(), host, from, now))
+				out = append(out, normalizeRecord(lrs.At(k), sl.Scope().Name(), host, from, now, r))
 			}
 		}
 	}
 	return out
 }
 
-func normalizeRecord(lr plog.LogRecord, scope, host string, from Sender, now time.Time) codexgov.TelemetryEvent {
+func normalizeRecord(lr plog.LogRecord, scope, host string, from Sender, now time.Time, r *Redactor) codexgov.TelemetryEvent {
 	attrs := lr.Attributes()
 	e := codexgov.TelemetryEvent{
 		Workspace: from.Workspace, Identity: from.Identity, Credential: from.Credential, Device: from.Device,
@@ -84,18 +95,48 @@ func normalizeRecord(lr plog.LogRecord, scope, host string, from Sender, now tim
 		}
 	}
 	e.Attributes = map[string]any{}
+	redactions := 0
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		if textAttributes[k] {
 			e.Attributes[k+"_length"] = len(v.AsString())
+			if keptText[k] {
+				text, n := r.Redact(v.AsString())
+				redactions += n
+				e.Attributes[k] = cut(text)
+			}
+			return true
+		}
+		text, n := r.Redact(v.AsString())
+		if n > 0 {
+			redactions += n
+			e.Attributes[clean(k)] = cut(text)
 			return true
 		}
 		e.Attributes[clean(k)] = keep(v)
 		return true
 	})
 	if b := lr.Body().AsString(); b != "" {
-		e.Attributes["body"] = cut(b)
+		text, n := r.Redact(b)
+		redactions += n
+		e.Attributes["body"] = cut(text)
 	}
 	e.Type, e.Data = typed(e.Name, attrs)
+	// Everything else taken from the payload is text too.
+	for k, v := range e.Data {
+		if sv, ok := v.(string); ok {
+			text, n := r.Redact(sv)
+			redactions += n
+			e.Data[k] = text
+		}
+	}
+	for _, f := range []*string{&e.Name, &e.Session, &e.Surface, &e.Model, &e.Host, &e.ClaimEmail} {
+		text, n := r.Redact(*f)
+		redactions += n
+		*f = text
+	}
+	if redactions > 0 {
+		e.Data["redactions"] = redactions
+	}
 	e.ID = eventID(lr, e, attrs)
 	return e
 }

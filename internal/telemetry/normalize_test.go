@@ -70,8 +70,14 @@ func TestNormalizeCapturedTurn(t *testing.T) {
 		if e.Data["tool_name"] == nil || e.Data["success"] == nil || e.Data["arguments_length"] == 0 {
 			t.Errorf("tool result %+v", e.Data)
 		}
-		if _, ok := e.Attributes["arguments"]; ok {
-			t.Errorf("tool arguments kept as text: %v", e.Attributes["arguments"])
+		// The command is kept (bypass detection reads it), redacted.
+		if e.Attributes["arguments"] != `{"cmd": "echo codexgov-tool-ok"}` {
+			t.Errorf("tool arguments %v", e.Attributes["arguments"])
+		}
+	}
+	for _, e := range byType[codexgov.TelemetryPrompt] {
+		if _, ok := e.Attributes["prompt"]; ok {
+			t.Errorf("prompt text kept: %v", e.Attributes["prompt"])
 		}
 	}
 	for _, e := range evs {
