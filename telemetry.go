@@ -48,6 +48,9 @@ const (
 	TelemetryToolResult     = "tool_result"
 	TelemetrySandboxOutcome = "sandbox_outcome"
 	TelemetryOther          = "other"
+	// TelemetryBypass is codexgov's own: a command Codex ran that a
+	// prompt or forbidden rule would have caught, had Codex split it.
+	TelemetryBypass = "bypass"
 )
 
 // TelemetryFilter selects telemetry events: all when empty; newest first.

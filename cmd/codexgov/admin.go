@@ -870,8 +870,12 @@ func adminAudit(e *adminEnv) *cobra.Command {
 
 func adminEvents(e *adminEnv) *cobra.Command {
 	var user, session, typ, since string
+	var bypasses bool
 	cmd := leaf(e, "events", "List the Codex telemetry events the workspace's machines sent, newest first", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 		q := url.Values{}
+		if bypasses {
+			typ = codexgov.TelemetryBypass
+		}
 		for k, v := range map[string]string{"user": user, "session": session, "type": typ} {
 			if v != "" {
 				q.Set(k, v)
@@ -896,7 +900,7 @@ func adminEvents(e *adminEnv) *cobra.Command {
 			fmt.Fprintln(w, "TIME	IDENTITY	TYPE	SESSION	SURFACE	MODEL	DETAIL")
 			for _, ev := range evs {
 				detail := ""
-				for _, k := range []string{"tool_name", "decision", "success", "total_tokens", "status", "prompt_length"} {
+				for _, k := range []string{"tool_name", "decision", "success", "total_tokens", "status", "prompt_length", "hidden_command", "rule", "form"} {
 					if v, ok := ev.Data[k]; ok {
 						detail += fmt.Sprintf("%s=%v ", k, v)
 					}
@@ -912,6 +916,7 @@ func adminEvents(e *adminEnv) *cobra.Command {
 	cmd.Flags().StringVar(&session, "session", "", "only this Codex session")
 	cmd.Flags().StringVar(&typ, "type", "", "only this type: session_start, prompt, api_request, token_usage, tool_decision, tool_result, sandbox_outcome, other")
 	cmd.Flags().StringVar(&since, "since", "", "only events since this RFC 3339 time, or this long ago (24h)")
+	cmd.Flags().BoolVar(&bypasses, "bypasses", false, "only commands Codex ran that a forbidden or prompt rule would have caught, had Codex split them (--type bypass)")
 	return cmd
 }
 

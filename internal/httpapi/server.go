@@ -81,6 +81,8 @@ type Server struct {
 	rebuildKinds *prometheus.CounterVec
 	// telemetryRejected counts OTLP requests refused before reading them.
 	telemetryRejected *prometheus.CounterVec
+	// telemetrySecurity counts the security events telemetry shows.
+	telemetrySecurity *prometheus.CounterVec
 	// ingest bounds the OTLP requests read and stored at once.
 	ingest  chan struct{}
 	version prometheus.Gauge
@@ -190,6 +192,7 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 	s.rebuilds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuilds_total", Help: "Policy snapshot rebuilds by result."}, []string{"result"})
 	s.rebuildKinds = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_snapshot_rebuild_kinds_total", Help: "Successful snapshot rebuilds: full, or of the changed workspaces only."}, []string{"kind"})
 	s.telemetryRejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_telemetry_rejected_total", Help: "OTLP requests refused before they were read, by reason (unauthorized: no or a bad credential)."}, []string{"reason"})
+	s.telemetrySecurity = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_telemetry_security_events_total", Help: "Security events found in telemetry: bypass (a command a rule would have caught, run unsplit), claim_mismatch (a payload naming another user)."}, []string{"kind"})
 	s.ingest = make(chan struct{}, maxIngest)
 	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
 	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})
@@ -197,7 +200,7 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_build_info", Help: "Always 1; the labels say which codexgov is serving.",
 		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion}})
 	buildInfo.Set(1)
-	s.registry.MustRegister(buildInfo, s.requests, s.duration, s.rebuilds, s.rebuildKinds, s.telemetryRejected, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	s.registry.MustRegister(buildInfo, s.requests, s.duration, s.rebuilds, s.rebuildKinds, s.telemetryRejected, s.telemetrySecurity, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_records_dropped_total", Help: "Bundle fetches not recorded because the record buffer was full."}, func() float64 { return float64(s.recorder.Dropped.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flushes_total", Help: "Writes of buffered bundle fetch records."}, func() float64 { return float64(s.recorder.Flushes.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flush_errors_total", Help: "Failed writes of buffered bundle fetch records (retried)."}, func() float64 { return float64(s.recorder.FlushErrors.Load()) }),

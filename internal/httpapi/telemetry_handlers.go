@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/snapshot"
 	"github.com/codexgov/codexgov/internal/telemetry"
 )
 
@@ -129,6 +130,18 @@ func (s *Server) otlpLogs(c *call) error {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP logs export request: %v", err)
 	}
 	evs := telemetry.Normalize(req.Logs(), sender(c), s.now())
+	// Commands Codex ran are checked against the rules the sender is
+	// served now (the machine's own .rules files are not known here).
+	if doc, err := s.snap.Load().ClientDocument(c.p, snapshot.Requirements); err == nil && doc != nil {
+		bypasses := telemetry.Bypasses(evs, telemetry.PolicyOf(string(doc.Body)))
+		evs = append(evs, bypasses...)
+		s.telemetrySecurity.WithLabelValues("bypass").Add(float64(len(bypasses)))
+	}
+	for _, e := range evs {
+		if e.ClaimMismatch {
+			s.telemetrySecurity.WithLabelValues("claim_mismatch").Inc()
+		}
+	}
 	if _, err := s.store.AppendTelemetry(c.ctx, evs); err != nil {
 		return err
 	}

@@ -233,3 +233,41 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 		})
 	}
 }
+
+// A command Codex ran unsplit that the sender's policy forbids is stored
+// as a bypass event naming the rule, and counted as a security event.
+func TestBypassFlaggedOnIngest(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.store.PutPolicy(actor(), "victim", codexgov.PolicyInput{Name: "policy-victim", Requirements: "[rules]\nprefix_rules = [\n  { pattern = [{ token = \"rm\" }, { token = \"-rf\" }], decision = \"forbidden\", justification = \"no recursive deletes\" },\n]\n"}); err != nil {
+		t.Fatal(err)
+	}
+	f.api.changed(context.Background())
+	str := func(k, v string) map[string]any {
+		return map[string]any{"key": k, "value": map[string]any{"stringValue": v}}
+	}
+	batch, _ := json.Marshal(map[string]any{"resourceLogs": []any{map[string]any{"scopeLogs": []any{map[string]any{"logRecords": []any{
+		map[string]any{"observedTimeUnixNano": "1764750000000000000", "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", "s9"),
+			str("tool_name", "exec_command"), str("call_id", "c1"), str("success", "true"), str("arguments", `{"cmd":"rm -rf build > /dev/null"}`)}},
+	}}}}}})
+	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", bytes.NewReader(batch))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+f.keys["victim/token"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("POST /v1/logs: %d", resp.StatusCode)
+	}
+	code, body := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?type=bypass", f.keys["victim/full"], "")
+	if code != 200 || !strings.Contains(body, `"rule": "rm -rf (no recursive deletes)"`) || !strings.Contains(body, `"identity": "user:ann@victim.test"`) || !strings.Contains(body, `"session": "s9"`) {
+		t.Errorf("bypass events: %d %s", code, body)
+	}
+	rec, _ := http.Get(f.srv.URL + "/metrics")
+	m, _ := io.ReadAll(rec.Body)
+	rec.Body.Close()
+	if !strings.Contains(string(m), `codexgov_telemetry_security_events_total{kind="bypass"} 1`) {
+		t.Errorf("bypass not counted:\n%s", grepLines(string(m), "telemetry_security"))
+	}
+}
