@@ -55,6 +55,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) ./codex/config
 	$(GO) test -run '^$$' -fuzz '^FuzzFilter$$' -fuzztime $(FUZZTIME) ./internal/scim
 	$(GO) test -run '^$$' -fuzz '^FuzzInspect$$' -fuzztime $(FUZZTIME) ./internal/mdm
+	$(GO) test -run '^$$' -fuzz '^FuzzNormalize$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/telemetry
 	CODEXGOV_HOSTILE_INPUTS=$(HOSTILE_INPUTS) $(GO) test -count=1 -v -run '^TestHostileInputs$$' ./internal/httpapi
 
 ## bench: the exec-policy matcher against its linear reference (see docs/architecture.md).
