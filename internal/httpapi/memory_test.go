@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/codexgov/codexgov/internal/policy"
+	"github.com/codexgov/codexgov/internal/testenv"
 )
 
 // vmHWM is the process's peak resident set size, in bytes (Linux).
@@ -43,61 +42,40 @@ func TestConcurrentPolicyWritesMemory(t *testing.T) {
 	doc += "# " + strings.Repeat("p", 240<<10-len(doc)-3) + "\n"
 	body, _ := json.Marshal(map[string]string{"requirements": doc})
 
-	old := debug.SetGCPercent(10)
-	defer debug.SetGCPercent(old)
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base, rssBefore := ms.HeapAlloc, vmHWM()
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	go func() {
-		var m runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > base && m.HeapAlloc-base > peak.Load() {
-				peak.Store(m.HeapAlloc - base)
-			}
-			time.Sleep(500 * time.Microsecond)
-		}
-	}()
+	rssBefore := vmHWM()
 	var wg sync.WaitGroup
 	var failed atomic.Int64
 	start := time.Now()
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/api/v1/workspaces/victim/policies/big%d", f.srv.URL, i), strings.NewReader(string(body)))
-			req.Header.Set("Authorization", "Bearer "+f.keys["victim/full"])
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil || resp.StatusCode != 200 && resp.StatusCode != 201 {
-				failed.Add(1)
-				if resp != nil {
-					t.Logf("write %d: %d", i, resp.StatusCode)
+	peak := testenv.PeakHeap(10, 500*time.Microsecond, func() {
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/api/v1/workspaces/victim/policies/big%d", f.srv.URL, i), strings.NewReader(string(body)))
+				req.Header.Set("Authorization", "Bearer "+f.keys["victim/full"])
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil || resp.StatusCode != 200 && resp.StatusCode != 201 {
+					failed.Add(1)
+					if resp != nil {
+						t.Logf("write %d: %d", i, resp.StatusCode)
+					}
 				}
-			}
-			if resp != nil {
-				resp.Body.Close()
-			}
-		}()
-	}
-	wg.Wait()
-	close(done)
+				if resp != nil {
+					resp.Body.Close()
+				}
+			}()
+		}
+		wg.Wait()
+	})
 	took := time.Since(start)
 	t.Logf("8 concurrent %d-byte policy writes: %s, peak heap +%.1f MB, peak RSS %.1f MB (+%.1f MB over the test so far)",
-		len(doc), took.Round(time.Millisecond), float64(peak.Load())/(1<<20), float64(vmHWM())/(1<<20), float64(vmHWM()-rssBefore)/(1<<20))
+		len(doc), took.Round(time.Millisecond), float64(peak)/(1<<20), float64(vmHWM())/(1<<20), float64(vmHWM()-rssBefore)/(1<<20))
 	if failed.Load() > 0 {
 		t.Errorf("%d of 8 writes failed", failed.Load())
 	}
 	// Bounded: the eight request bodies, and a few validations at a time
 	// of at most 20 times a document each.
-	if limit := uint64(8*len(body) + 4*20*len(doc)); peak.Load() > limit {
-		t.Errorf("peak heap %.1f MB, over %.1f MB", float64(peak.Load())/(1<<20), float64(limit)/(1<<20))
+	if limit := uint64(8*len(body) + 4*20*len(doc)); peak > limit {
+		t.Errorf("peak heap %.1f MB, over %.1f MB", float64(peak)/(1<<20), float64(limit)/(1<<20))
 	}
 }

@@ -258,43 +258,31 @@ func (s *Server) handler(rt Route) http.Handler {
 	return s.withDeadline(&rt, s.routeHandler(rt))
 }
 
+// admit runs the checks every route makes before its handler: the path,
+// the Host, then the credential.
+func (s *Server) admit(c *call, params []string) error {
+	if err := checkPath(c.r, params); err != nil {
+		return err
+	}
+	if err := s.checkHost(c.r, c.route.Surface); err != nil {
+		return err
+	}
+	return s.authorize(c)
+}
+
 func (s *Server) routeHandler(rt Route) http.Handler {
 	params := pathParams(rt.Path)
-	if rt.Errors == SCIM {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := requestID(r)
-			w.Header()["X-Request-Id"] = []string{id}
-			c := &call{w: w, r: r, s: s, route: &rt}
-			err := checkPath(r, params)
-			if err == nil {
-				err = s.checkHost(r, rt.Surface)
-			}
-			if err == nil {
-				err = s.authorize(c)
-			}
-			if err == nil {
-				err = rt.raw(s, c)
-			}
-			if err != nil {
-				s.writeSCIMError(w, r, id, err)
-			}
-		})
-	}
-	if rt.Errors == Page {
-		return s.pageHandler(rt, params)
-	}
-	if rt.Errors == OTLP {
-		return s.otlpHandler(rt)
+	switch rt.Errors {
+	case SCIM:
+		return s.rawHandler(rt, params, s.writeSCIMError)
+	case Page:
+		return s.rawHandler(rt, params, s.writePageError)
+	case OTLP:
+		return s.rawHandler(rt, params, s.writeOTLPError)
 	}
 	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c := &call{w: w, r: r, s: s, route: &rt}
-		if err := checkPath(r, params); err != nil {
-			return err
-		}
-		if err := s.checkHost(r, rt.Surface); err != nil {
-			return err
-		}
-		if err := s.authorize(c); err != nil {
+		if err := s.admit(c, params); err != nil {
 			return err
 		}
 		if rt.raw != nil {
@@ -322,24 +310,19 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 	})
 }
 
-// pageHandler serves a route whose errors are HTML pages.
-func (s *Server) pageHandler(rt Route, params []string) http.Handler {
+// rawHandler serves a route that writes its own answer and its errors in
+// its own format (SCIM, HTML pages, OTLP).
+func (s *Server) rawHandler(rt Route, params []string, writeErr func(http.ResponseWriter, *http.Request, string, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := requestID(r)
 		w.Header()["X-Request-Id"] = []string{id}
 		c := &call{w: w, r: r, s: s, route: &rt}
-		err := checkPath(r, params)
-		if err == nil {
-			err = s.checkHost(r, rt.Surface)
-		}
-		if err == nil {
-			err = s.authorize(c)
-		}
+		err := s.admit(c, params)
 		if err == nil {
 			err = rt.raw(s, c)
 		}
 		if err != nil {
-			s.writePageError(w, r, id, err)
+			writeErr(w, r, id, err)
 		}
 	})
 }

@@ -28,26 +28,6 @@ const MaxOTLPBytes = 16 << 20
 // are asked to retry (429 with Retry-After, as OTLP specifies).
 const maxIngest = 16
 
-// otlpHandler serves an OTLP route: its errors are google.rpc.Status
-// bodies in the request's encoding.
-func (s *Server) otlpHandler(rt Route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := requestID(r)
-		w.Header()["X-Request-Id"] = []string{id}
-		c := &call{w: w, r: r, s: s, route: &rt}
-		err := s.authorize(c)
-		if err != nil {
-			s.telemetryRejected.WithLabelValues(codexgov.ErrorCode(err)).Inc()
-		}
-		if err == nil {
-			err = rt.raw(s, c)
-		}
-		if err != nil {
-			s.writeOTLPError(w, r, id, err)
-		}
-	})
-}
-
 // otlpJSON reports whether the request is OTLP/JSON (else protobuf), or
 // an error for another media type.
 func otlpJSON(r *http.Request) (bool, error) {
@@ -106,20 +86,28 @@ func sender(p *call) telemetry.Sender {
 	return sd
 }
 
-func (s *Server) otlpLogs(c *call) error {
-	isJSON, err := otlpJSON(c.r)
-	if err != nil {
-		return err
+// otlpRead takes an ingest slot and reads an OTLP request: its body and
+// whether it is JSON. release gives the slot back.
+func (s *Server) otlpRead(c *call) (body []byte, isJSON bool, release func(), err error) {
+	if isJSON, err = otlpJSON(c.r); err != nil {
+		return nil, false, nil, err
 	}
-	release, err := s.ingestSlot(c.w)
+	if release, err = s.ingestSlot(c.w); err != nil {
+		return nil, false, nil, err
+	}
+	if body, err = otlpBody(c.w, c.r); err != nil {
+		release()
+		return nil, false, nil, err
+	}
+	return body, isJSON, release, nil
+}
+
+func (s *Server) otlpLogs(c *call) error {
+	body, isJSON, release, err := s.otlpRead(c)
 	if err != nil {
 		return err
 	}
 	defer release()
-	body, err := otlpBody(c.w, c.r)
-	if err != nil {
-		return err
-	}
 	req := plogotlp.NewExportRequest()
 	if isJSON {
 		err = req.UnmarshalJSON(body)
@@ -183,19 +171,11 @@ func (s *Server) otlpTraces(c *call) error {
 }
 
 func (s *Server) otlpDecodeOnly(c *call, decode func([]byte, bool) ([]byte, error)) error {
-	isJSON, err := otlpJSON(c.r)
-	if err != nil {
-		return err
-	}
-	release, err := s.ingestSlot(c.w)
+	body, isJSON, release, err := s.otlpRead(c)
 	if err != nil {
 		return err
 	}
 	defer release()
-	body, err := otlpBody(c.w, c.r)
-	if err != nil {
-		return err
-	}
 	out, err := decode(body, isJSON)
 	if err != nil {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP export request: %v", err)
@@ -248,6 +228,9 @@ func (s *Server) writeOTLPError(w http.ResponseWriter, r *http.Request, id strin
 	}
 	err = s.pastDeadline(r, err)
 	code := codexgov.ErrorCode(err)
+	if code == codexgov.EUNAUTHORIZED || code == codexgov.EFORBIDDEN || code == codexgov.ETOOMANY {
+		s.telemetryRejected.WithLabelValues(code).Inc()
+	}
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError

@@ -4,14 +4,13 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/testenv"
 )
 
 const realistic = `allowed_approval_policies = ["on-request", "untrusted"]
@@ -101,37 +100,6 @@ func BenchmarkValidateHostile(b *testing.B) {
 	}
 }
 
-// peakHeap runs fn with the collector at its most eager and returns the
-// most heap that was live while it ran, above what was live before.
-func peakHeap(fn func()) uint64 {
-	old := debug.SetGCPercent(1)
-	defer debug.SetGCPercent(old)
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	go func() {
-		var m runtime.MemStats
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			runtime.ReadMemStats(&m)
-			if m.HeapAlloc > base && m.HeapAlloc-base > peak.Load() {
-				peak.Store(m.HeapAlloc - base)
-			}
-			time.Sleep(200 * time.Microsecond)
-		}
-	}()
-	fn()
-	close(done)
-	return peak.Load()
-}
-
 // TestValidationMemoryIsBounded: no shape of document makes one validation
 // allocate more than 20 times its size, and 8 at once stay bounded.
 func TestValidationMemoryIsBounded(t *testing.T) {
@@ -140,7 +108,7 @@ func TestValidationMemoryIsBounded(t *testing.T) {
 		// three runs is the closest to what one validation holds.
 		peak := uint64(math.MaxUint64)
 		for range 3 {
-			peak = min(peak, peakHeap(func() { Validate(codexgov.PolicyInput{Name: "p", Requirements: doc}) }))
+			peak = min(peak, testenv.PeakHeap(1, 200*time.Microsecond, func() { Validate(codexgov.PolicyInput{Name: "p", Requirements: doc}) }))
 		}
 		ratio := float64(peak) / float64(len(doc))
 		t.Logf("%-15s %7d bytes: peak live heap %.1f MB, %.1f× its size", name, len(doc), float64(peak)/(1<<20), ratio)
