@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,7 +34,10 @@ func vmHWM() uint64 {
 // accepted) and reports the peak heap and resident size they take; the
 // validations run a few at a time.
 func TestConcurrentPolicyWritesMemory(t *testing.T) {
-	f := newFixture(t)
+	// The writes queue behind the validation semaphore; on a slow machine
+	// the last can wait longer than the default database deadline, which
+	// this test does not measure.
+	f := newFixtureWith(t, filepath.Join(t.TempDir(), "db"), Options{Limits: &Limits{}, DBTimeout: time.Minute})
 	var b strings.Builder
 	for i := range policy.MaxDocumentValues - 1 {
 		fmt.Fprintf(&b, "k%d = %d\n", i, i)
