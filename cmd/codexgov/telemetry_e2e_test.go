@@ -14,18 +14,21 @@ import (
 // TestTelemetryFromRealCodex: the real Codex 0.169.0 runs one `codex exec`
 // turn against a loopback fake provider that makes one tool call, with
 // `[otel]` in /etc/codex/requirements.toml exporting to codexgov with a
-// machine's enrollment token — while the user's own config says
+// machine's enrollment token (an API-key Codex: the payload names no
+// user) — while the user's own config says
 // `otel.exporter = "none"`. The receiver stores a session, a prompt, token
 // usage, a tool decision and tool results, every one stamped with the
 // token's user and machine; the second tool call ran `rm -rf` behind a
 // redirect, which Codex does not split, and the policy's forbidden rule
-// names it as a bypass. In both OTLP encodings.
+// names it as a bypass. Ann's machine exports JSON and Bo's protobuf; each
+// sees only their own events.
 func TestTelemetryFromRealCodex(t *testing.T) {
 	oracle := testenv.CodexOracle(t)
 	srvURL, key := startServer(t, &Main{DataDir: t.TempDir()})
 	admin := cli{t: t, server: srvURL, token: key, ws: "acme"}
 	admin.run(0, "workspaces", "create", "acme")
 	admin.run(0, "users", "add", "ann@acme.test")
+	admin.run(0, "users", "add", "bo@acme.test")
 	const rules = `[rules]
 prefix_rules = [{ pattern = [{ token = "rm" }, { token = "-rf" }], decision = "forbidden", justification = "no recursive deletes" }]
 `
@@ -36,10 +39,12 @@ prefix_rules = [{ pattern = [{ token = "rm" }, { token = "-rf" }], decision = "f
 	// decision); the second runs a forbidden command behind a redirect.
 	provider := testenv.NewFakeResponses(t, "echo codexgov-tool-ok", "rm -rf /tmp/codexgov-e2e-scratch > /dev/null")
 
-	for _, protocol := range []string{"json", "binary"} {
+	// Ann's machine exports JSON, Bo's protobuf: two users kept apart.
+	for _, c := range []struct{ protocol, user string }{{"json", "ann@acme.test"}, {"binary", "bo@acme.test"}} {
+		protocol := c.protocol
 		t.Run(protocol, func(t *testing.T) {
 			var tok codexgov.EnrollmentToken
-			admin.json(&tok, "enrollment-tokens", "issue", "--user", "ann@acme.test", "--name", "laptop-"+protocol)
+			admin.json(&tok, "enrollment-tokens", "issue", "--user", c.user, "--name", "laptop-"+protocol)
 			requirements := rules + fmt.Sprintf(`[otel]
 environment = "e2e"
 exporter = { otlp-http = { endpoint = "%s/v1/logs", protocol = "%s", headers = { authorization = "Bearer %s" } } }
@@ -68,7 +73,7 @@ exporter = "none"
 			types := map[string]int{}
 			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(500 * time.Millisecond) {
 				evs = nil
-				admin.json(&evs, "events")
+				admin.json(&evs, "events", "--user", c.user)
 				types = map[string]int{}
 				for _, e := range evs {
 					if e.Device == "laptop-"+protocol {
@@ -86,9 +91,10 @@ exporter = "none"
 			}
 			for _, e := range evs {
 				if e.Device != "laptop-"+protocol {
+					t.Errorf("%s's events hold one from %q", c.user, e.Device)
 					continue
 				}
-				if e.Identity != "user:ann@acme.test" || e.Credential != tok.ID || e.Workspace != "acme" {
+				if e.Identity != "user:"+c.user || e.Credential != tok.ID || e.Workspace != "acme" {
 					t.Errorf("%s stamped %s %s %s", e.Name, e.Workspace, e.Identity, e.Credential)
 				}
 				if e.Type == codexgov.TelemetryBypass && (!strings.Contains(fmt.Sprint(e.Data["rule"]), "no recursive deletes") || !strings.Contains(fmt.Sprint(e.Data["command"]), "rm -rf")) {
