@@ -275,6 +275,15 @@ type Store interface {
 	// once (an event whose ID is stored is skipped), and returns how many
 	// were new. Events are observations: not audited, no version bump.
 	AppendTelemetry(ctx context.Context, evs []TelemetryEvent) (int, error)
+	// UpsertTelemetryMetrics keeps the latest value of each metric series
+	// per device and day (a later time replaces an earlier one).
+	UpsertTelemetryMetrics(ctx context.Context, ms []TelemetryMetric) error
+	// AppendTelemetrySpans stores span summaries, each once.
+	AppendTelemetrySpans(ctx context.Context, spans []TelemetrySpan) (int, error)
+	// TelemetryMetrics lists a workspace's metric series of a day.
+	TelemetryMetrics(ctx context.Context, ws, day string) ([]*TelemetryMetric, error)
+	// TelemetrySpans lists a workspace's span summaries of a trace.
+	TelemetrySpans(ctx context.Context, ws, traceID string) ([]*TelemetrySpan, error)
 	// TelemetryEvents lists a workspace's telemetry events, newest first.
 	TelemetryEvents(ctx context.Context, ws string, f TelemetryFilter) ([]*TelemetryEvent, error)
 	// SyncMachines lists a workspace's sync machines, last report first.

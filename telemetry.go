@@ -59,3 +59,40 @@ type TelemetryFilter struct {
 	Since, Until            time.Time
 	Limit                   int
 }
+
+// TelemetryMetric is one metric series of one device on one day: the
+// last value Codex sent that day (its counters are cumulative), stamped
+// from the credential like events.
+type TelemetryMetric struct {
+	Workspace  string `json:"workspace"`
+	Day        string `json:"day"` // YYYY-MM-DD, UTC
+	Identity   string `json:"identity"`
+	Credential string `json:"credential"`
+	Device     string `json:"device,omitempty"`
+	Name       string `json:"name"`
+	// Attributes are the data point's, as canonical JSON.
+	Attributes string `json:"attributes"`
+	// Kind is sum, gauge or histogram; Value is a sum's or gauge's value,
+	// Count and Sum a histogram's.
+	Kind  string    `json:"kind"`
+	Value float64   `json:"value"`
+	Count uint64    `json:"count,omitempty"`
+	Sum   float64   `json:"sum,omitempty"`
+	Time  time.Time `json:"time"`
+}
+
+// TelemetrySpan is the summary kept of one trace span (not its body).
+type TelemetrySpan struct {
+	Workspace  string        `json:"workspace"`
+	TraceID    string        `json:"trace_id"`
+	SpanID     string        `json:"span_id"`
+	ParentID   string        `json:"parent_id,omitempty"`
+	Name       string        `json:"name"`
+	Start      time.Time     `json:"start"`
+	Duration   time.Duration `json:"duration"`
+	Status     string        `json:"status"` // unset, ok or error
+	Session    string        `json:"session,omitempty"`
+	Identity   string        `json:"identity"`
+	Credential string        `json:"credential"`
+	Device     string        `json:"device,omitempty"`
+}

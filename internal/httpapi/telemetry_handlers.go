@@ -134,51 +134,49 @@ func (s *Server) otlpLogs(c *call) error {
 		return err
 	}
 	// Acknowledged only now that the events are committed.
-	resp := plogotlp.NewExportResponse()
-	var out []byte
-	if isJSON {
-		out, err = resp.MarshalJSON()
-	} else {
-		out, err = resp.MarshalProto()
-	}
-	if err != nil {
-		return err
-	}
-	writeOTLP(c.w, isJSON, http.StatusOK, out)
-	return nil
+	return s.otlpOK(c, plogotlp.NewExportResponse(), isJSON)
 }
 
-// otlpMetrics and otlpTraces decode and acknowledge; what they carry is
-// not kept yet.
+// otlpMetrics keeps the latest value of each series per device and day.
 func (s *Server) otlpMetrics(c *call) error {
-	return s.otlpDecodeOnly(c, func(b []byte, isJSON bool) ([]byte, error) {
-		req := pmetricotlp.NewExportRequest()
-		if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, b, isJSON); err != nil {
-			return nil, err
-		}
-		return marshal(pmetricotlp.NewExportResponse(), isJSON)
-	})
-}
-
-func (s *Server) otlpTraces(c *call) error {
-	return s.otlpDecodeOnly(c, func(b []byte, isJSON bool) ([]byte, error) {
-		req := ptraceotlp.NewExportRequest()
-		if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, b, isJSON); err != nil {
-			return nil, err
-		}
-		return marshal(ptraceotlp.NewExportResponse(), isJSON)
-	})
-}
-
-func (s *Server) otlpDecodeOnly(c *call, decode func([]byte, bool) ([]byte, error)) error {
 	body, isJSON, release, err := s.otlpRead(c)
 	if err != nil {
 		return err
 	}
 	defer release()
-	out, err := decode(body, isJSON)
+	req := pmetricotlp.NewExportRequest()
+	if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, body, isJSON); err != nil {
+		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP metrics export request: %v", err)
+	}
+	if err := s.store.UpsertTelemetryMetrics(c.ctx, telemetry.Metrics(req.Metrics(), sender(c), s.now())); err != nil {
+		return err
+	}
+	return s.otlpOK(c, pmetricotlp.NewExportResponse(), isJSON)
+}
+
+// otlpTraces keeps span summaries, not the span bodies.
+func (s *Server) otlpTraces(c *call) error {
+	body, isJSON, release, err := s.otlpRead(c)
 	if err != nil {
-		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP export request: %v", err)
+		return err
+	}
+	defer release()
+	req := ptraceotlp.NewExportRequest()
+	if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, body, isJSON); err != nil {
+		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP traces export request: %v", err)
+	}
+	if _, err := s.store.AppendTelemetrySpans(c.ctx, telemetry.Spans(req.Traces(), sender(c))); err != nil {
+		return err
+	}
+	return s.otlpOK(c, ptraceotlp.NewExportResponse(), isJSON)
+}
+
+// otlpOK answers success, in the request's encoding, once the data is
+// committed.
+func (s *Server) otlpOK(c *call, resp otlpMarshaler, isJSON bool) error {
+	out, err := marshal(resp, isJSON)
+	if err != nil {
+		return err
 	}
 	writeOTLP(c.w, isJSON, http.StatusOK, out)
 	return nil

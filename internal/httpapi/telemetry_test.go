@@ -13,9 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/testenv"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 )
 
 func sample(t *testing.T, name string) []byte {
@@ -137,11 +141,38 @@ func TestOTLPReceiver(t *testing.T) {
 			if !strings.Contains(string(m), `codexgov_telemetry_rejected_total{reason="unauthorized"} 2`) {
 				t.Errorf("unauthenticated OTLP requests not counted:\n%s", grepLines(string(m), "telemetry"))
 			}
-			// Metrics and traces are decoded and acknowledged.
-			for _, path := range []string{"/v1/metrics", "/v1/traces"} {
-				if resp, body := post(path, "application/json", "", token, []byte(`{}`)); resp.StatusCode != 200 {
-					t.Errorf("%s: %d %s", path, resp.StatusCode, body)
+			// Metrics: the latest value per series, device and day.
+			if resp, body := post("/v1/metrics", "application/json", "", token, sample(t, "otlp-metrics-trimmed.json")); resp.StatusCode != 200 {
+				t.Fatalf("/v1/metrics: %d %s", resp.StatusCode, body)
+			}
+			series := 0
+			for _, day := range []string{"2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"} {
+				ms, _ := f.store.TelemetryMetrics(context.Background(), "victim", day)
+				for _, m := range ms {
+					series++
+					if m.Identity != "user:ann@victim.test" {
+						t.Errorf("metric %s stamped %s", m.Name, m.Identity)
+					}
 				}
+			}
+			if series < 10 {
+				t.Errorf("%d metric series stored from the captured turn", series)
+			}
+			// Traces: span summaries, in protobuf.
+			td := ptrace.NewTraces()
+			sp := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+			sp.SetName("run_turn")
+			sp.SetTraceID(pcommon.TraceID{9})
+			sp.SetSpanID(pcommon.SpanID{7})
+			sp.SetStartTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+			sp.SetEndTimestamp(pcommon.NewTimestampFromTime(time.Now().Add(time.Second)))
+			pb, _ := ptraceotlp.NewExportRequestFromTraces(td).MarshalProto()
+			if resp, body := post("/v1/traces", "application/x-protobuf", "", token, pb); resp.StatusCode != 200 {
+				t.Fatalf("/v1/traces: %d %s", resp.StatusCode, body)
+			}
+			spans, _ := f.store.TelemetrySpans(context.Background(), "victim", "09000000000000000000000000000000")
+			if len(spans) != 1 || spans[0].Name != "run_turn" || spans[0].Identity != "user:ann@victim.test" {
+				t.Errorf("spans %+v", spans)
 			}
 		})
 	}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"IdentityProviders", testIdentityProviders},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
 		{"Telemetry", testTelemetry},
+		{"TelemetryMetricsAndSpans", testTelemetryMetricsAndSpans},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,3 +66,37 @@ func testTelemetry(t *testing.T, s codexgov.Store) {
 		t.Errorf("workspace b shows ann's events: %d", len(b))
 	}
 }
+
+// testTelemetryMetricsAndSpans: a series keeps its latest value of the
+// day; spans are stored once; both kept apart per workspace.
+func testTelemetryMetricsAndSpans(t *testing.T, s codexgov.Store) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	m := codexgov.TelemetryMetric{Workspace: "a", Day: "2026-12-03", Identity: "user:ann@example.com", Credential: "et_1", Device: "laptop-7",
+		Name: "codex.tool.call", Attributes: `{"sandbox":"read-only"}`, Kind: "sum", Value: 3, Time: t0}
+	later, earlier := m, m
+	later.Value, later.Time = 5, t0.Add(time.Hour)
+	earlier.Value, earlier.Time = 1, t0.Add(-time.Hour)
+	other := m
+	other.Workspace = "b"
+	for _, batch := range [][]codexgov.TelemetryMetric{{m}, {later}, {earlier}, {other}} {
+		if err := s.UpsertTelemetryMetrics(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.TelemetryMetrics(ctx, "a", "2026-12-03")
+	if err != nil || len(got) != 1 || got[0].Value != 5 || !got[0].Time.Equal(t0.Add(time.Hour)) || got[0].Device != "laptop-7" {
+		t.Fatalf("series: %+v, %v; want the latest value 5", got, err)
+	}
+	sp := codexgov.TelemetrySpan{Workspace: "a", TraceID: "t1", SpanID: "s1", Name: "run_turn", Start: t0, Duration: 1500 * time.Millisecond, Status: "ok", Identity: "user:ann@example.com", Credential: "et_1"}
+	if n, err := s.AppendTelemetrySpans(ctx, []codexgov.TelemetrySpan{sp, sp}); err != nil || n != 1 {
+		t.Fatalf("spans stored %d, %v; want 1", n, err)
+	}
+	spans, _ := s.TelemetrySpans(ctx, "a", "t1")
+	if len(spans) != 1 || spans[0].Duration != 1500*time.Millisecond || spans[0].Name != "run_turn" {
+		t.Errorf("spans %+v", spans)
+	}
+	if b, _ := s.TelemetrySpans(ctx, "b", "t1"); len(b) != 0 {
+		t.Errorf("workspace b sees a's spans")
+	}
+}
