@@ -11,6 +11,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/codexgov/codexgov"
@@ -489,6 +490,30 @@ func (s *Server) telemetryEvents(c *call) (any, error) {
 		evs = []*codexgov.TelemetryEvent{}
 	}
 	return evs, err
+}
+
+func (s *Server) telemetryMetrics(c *call) (any, error) {
+	day := c.r.URL.Query().Get("day")
+	if day == "" {
+		day = s.now().UTC().Format("2006-01-02")
+	}
+	if _, err := time.Parse("2006-01-02", day); err != nil {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+			Details: []codexgov.Detail{{Field: "?day", Message: "want a day such as 2026-12-03, got " + strconv.Quote(day)}}}
+	}
+	ms, err := s.store.TelemetryMetrics(c.ctx, c.ws, day)
+	if ms == nil && err == nil {
+		ms = []*codexgov.TelemetryMetric{}
+	}
+	return ms, err
+}
+
+func (s *Server) telemetrySpans(c *call) (any, error) {
+	sp, err := s.store.TelemetrySpans(c.ctx, c.ws, strings.ToLower(c.path("trace")))
+	if sp == nil && err == nil {
+		sp = []*codexgov.TelemetrySpan{}
+	}
+	return sp, err
 }
 
 func (s *Server) listSigningKeys(c *call) (any, error) { return s.store.SigningKeys(c.ctx) }

@@ -170,6 +170,8 @@ func TestTenantIsolation(t *testing.T) {
 				return "idp-victim"
 			case "{kid}":
 				return f.ids["kid"]
+			case "{trace}":
+				return "09000000000000000000000000000000"
 			}
 			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
 			return ""

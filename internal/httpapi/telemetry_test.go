@@ -146,7 +146,7 @@ func TestOTLPReceiver(t *testing.T) {
 				t.Fatalf("/v1/metrics: %d %s", resp.StatusCode, body)
 			}
 			series := 0
-			for _, day := range []string{"2026-11-28", "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03"} {
+			for _, day := range []string{"2026-12-03"} { // the captured turn's day
 				ms, _ := f.store.TelemetryMetrics(context.Background(), "victim", day)
 				for _, m := range ms {
 					series++
@@ -173,6 +173,19 @@ func TestOTLPReceiver(t *testing.T) {
 			spans, _ := f.store.TelemetrySpans(context.Background(), "victim", "09000000000000000000000000000000")
 			if len(spans) != 1 || spans[0].Name != "run_turn" || spans[0].Identity != "user:ann@victim.test" {
 				t.Errorf("spans %+v", spans)
+			}
+			// Both read back through the admin API, and not from another workspace.
+			if code, body := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-traces/09000000000000000000000000000000", f.keys["victim/full"], ""); code != 200 || !strings.Contains(body, `"run_turn"`) {
+				t.Errorf("GET telemetry-traces: %d %s", code, body)
+			}
+			if code, body := f.do(t, "GET", "/api/v1/workspaces/attacker/telemetry-traces/09000000000000000000000000000000", f.keys["attacker/full"], ""); code != 200 || strings.Contains(body, "run_turn") {
+				t.Errorf("another workspace's traces: %d %s", code, body)
+			}
+			if code, body := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-metrics?day=2026-12-03", f.keys["victim/full"], ""); code != 200 || !strings.Contains(body, `"codex.turn.token_usage"`) {
+				t.Errorf("GET telemetry-metrics: %d %.300s", code, body)
+			}
+			if code, _ := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-metrics?day=yesterday", f.keys["victim/full"], ""); code != 400 {
+				t.Errorf("a bad day: %d, want 400", code)
 			}
 		})
 	}
