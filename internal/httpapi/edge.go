@@ -40,13 +40,21 @@ func checkText(field, v string) *codexgov.Detail {
 	return nil
 }
 
-// checkPath refuses path values that are not text a database can store,
-// and a workspace that cannot exist (not a valid name): 404, as for any
-// workspace the caller cannot see, before anything is built from it.
+// checkPath refuses path and query values that are not text a database
+// can store, and a workspace that cannot exist (not a valid name): 404, as
+// for any workspace the caller cannot see, before anything is built from
+// it.
 func checkPath(r *http.Request, params []string) error {
 	for _, p := range params {
 		if d := checkText("{"+p+"}", r.PathValue(p)); d != nil {
 			return &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid path", Details: []codexgov.Detail{*d}}
+		}
+	}
+	for k, vs := range r.URL.Query() {
+		for _, v := range append([]string{k}, vs...) {
+			if d := checkText("?"+k, v); d != nil {
+				return &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query", Details: []codexgov.Detail{*d}}
+			}
 		}
 	}
 	if ws := r.PathValue("ws"); ws != "" && codexgov.CheckName("workspace", ws) != nil {
