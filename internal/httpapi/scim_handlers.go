@@ -37,17 +37,14 @@ func writeSCIM(w http.ResponseWriter, status int, v any) {
 // writeSCIMError renders any error in the SCIM error schema (RFC 7644
 // §3.12).
 func (s *Server) writeSCIMError(w http.ResponseWriter, r *http.Request, id string, err error) {
-	if s.clientGone(w, r, id, err) {
+	f, gone := s.failure(w, r, id, err)
+	if gone {
 		return
 	}
-	err = s.pastDeadline(r, err)
+	err, status := f.err, f.status
+	code := f.code
 	var se *scim.Error
 	if !errors.As(err, &se) {
-		code := codexgov.ErrorCode(err)
-		status, ok := statusOf[code]
-		if !ok {
-			status = http.StatusInternalServerError
-		}
 		se = &scim.Error{Status: status, Detail: codexgov.ErrorMessage(err)}
 		var e *codexgov.Error
 		if errors.As(err, &e) && len(e.Details) > 0 {

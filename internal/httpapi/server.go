@@ -523,6 +523,30 @@ type ErrorBody struct {
 	RequestID string            `json:"request_id"`
 }
 
+// failure is what every error writer starts with: a client that went
+// away is recorded as 499 (gone, nothing more to write); past the request's
+// deadline the error becomes 503; then the error's code and HTTP status.
+func (s *Server) failure(w http.ResponseWriter, r *http.Request, id string, err error) (f failed, gone bool) {
+	if s.clientGone(w, r, id, err) {
+		return failed{err: err}, true
+	}
+	f.err = s.pastDeadline(r, err)
+	f.code = codexgov.ErrorCode(f.err)
+	status, ok := statusOf[f.code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	f.status = status
+	return f, false
+}
+
+// failed is an error with its code and HTTP status.
+type failed struct {
+	err    error
+	code   string
+	status int
+}
+
 // pastDeadline turns a failure after the request's deadline into 503: the
 // database did not answer in time.
 func (s *Server) pastDeadline(r *http.Request, err error) error {
@@ -556,15 +580,12 @@ func (s *Server) clientGone(w http.ResponseWriter, r *http.Request, id string, e
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, err error) {
-	if s.clientGone(w, r, id, err) {
+	f, gone := s.failure(w, r, id, err)
+	if gone {
 		return
 	}
-	err = s.pastDeadline(r, err)
-	code := codexgov.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	err, status := f.err, f.status
+	code := f.code
 	body := ErrorBody{Code: code, Message: codexgov.ErrorMessage(err), RequestID: id}
 	var e *codexgov.Error
 	if errors.As(err, &e) {
@@ -581,14 +602,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, id string, e
 
 // writePageError answers a page route's error with an HTML page.
 func (s *Server) writePageError(w http.ResponseWriter, r *http.Request, id string, err error) {
-	if s.clientGone(w, r, id, err) {
+	f, gone := s.failure(w, r, id, err)
+	if gone {
 		return
 	}
-	err = s.pastDeadline(r, err)
-	status, ok := statusOf[codexgov.ErrorCode(err)]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	err, status := f.err, f.status
 	msg := codexgov.ErrorMessage(err)
 	var e *codexgov.Error
 	if errors.As(err, &e) {

@@ -221,17 +221,14 @@ var grpcCodes = map[string]int{
 // writeOTLPError answers with a google.rpc.Status (OTLP/HTTP §Failures),
 // JSON or protobuf as the request was; 429 and 503 carry Retry-After.
 func (s *Server) writeOTLPError(w http.ResponseWriter, r *http.Request, id string, err error) {
-	if s.clientGone(w, r, id, err) {
+	f, gone := s.failure(w, r, id, err)
+	if gone {
 		return
 	}
-	err = s.pastDeadline(r, err)
-	code := codexgov.ErrorCode(err)
+	err, status := f.err, f.status
+	code := f.code
 	if code == codexgov.EUNAUTHORIZED || code == codexgov.EFORBIDDEN || code == codexgov.ETOOMANY {
 		s.telemetryRejected.WithLabelValues(code).Inc()
-	}
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
 	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "request_id", id, "err", err)
