@@ -8,6 +8,9 @@ package codexgov
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
 	"time"
 )
 
@@ -35,11 +38,78 @@ type Settings struct {
 	AllowJITProvisioning bool `json:"allow_jit_provisioning"`
 	// DefaultRole is the role of users who have no role through a group.
 	DefaultRole string `json:"default_role"`
+	// Telemetry is the OpenTelemetry export codexgov enforces on every
+	// machine it delivers a policy to (docs/telemetry.md): TelemetryOff,
+	// TelemetryMetadata (events without prompt text) or TelemetryPrompts.
+	Telemetry string `json:"telemetry"`
+	// TelemetryDropTraces keeps no trace span summaries.
+	TelemetryDropTraces bool `json:"telemetry_drop_traces"`
+	// TelemetryRedact are the workspace's own redaction patterns (RE2
+	// syntax), applied with the built-in detectors before anything is
+	// stored.
+	TelemetryRedact []string `json:"telemetry_redact"`
+}
+
+// The values of Settings.Telemetry.
+const (
+	TelemetryOff      = "off"
+	TelemetryMetadata = "metadata"
+	TelemetryPrompts  = "prompts"
+)
+
+// Limits on Settings.TelemetryRedact.
+const (
+	MaxRedactPatterns     = 50
+	MaxRedactPatternBytes = 500
+)
+
+// Equal reports whether two settings are the same.
+func (s Settings) Equal(o Settings) bool {
+	return s.AllowCodexLocal == o.AllowCodexLocal && s.AllowCodexCloud == o.AllowCodexCloud && s.AllowAccessTokens == o.AllowAccessTokens &&
+		s.AllowDeviceCodeLogin == o.AllowDeviceCodeLogin && s.AllowAgentInternet == o.AllowAgentInternet && s.AllowJITProvisioning == o.AllowJITProvisioning &&
+		s.DefaultRole == o.DefaultRole && s.telemetry() == o.telemetry() && s.TelemetryDropTraces == o.TelemetryDropTraces && slices.Equal(s.TelemetryRedact, o.TelemetryRedact)
+}
+
+func (s Settings) telemetry() string {
+	if s.Telemetry == "" {
+		return TelemetryOff
+	}
+	return s.Telemetry
+}
+
+// TelemetryOn reports whether codexgov enforces telemetry export.
+func (s Settings) TelemetryOn() bool { return s.telemetry() != TelemetryOff }
+
+// Validate checks the telemetry settings, naming the JSON pointer of the
+// first bad one.
+func (s Settings) Validate() error {
+	switch s.telemetry() {
+	case TelemetryOff, TelemetryMetadata, TelemetryPrompts:
+	default:
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("/telemetry: %q is not a telemetry setting; want off, metadata or prompts", s.Telemetry)}
+	}
+	if len(s.TelemetryRedact) > MaxRedactPatterns {
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("/telemetry_redact: %d patterns; at most %d", len(s.TelemetryRedact), MaxRedactPatterns)}
+	}
+	for i, p := range s.TelemetryRedact {
+		at := fmt.Sprintf("/telemetry_redact/%d", i)
+		if p == "" || len(p) > MaxRedactPatternBytes {
+			return &Error{Code: EINVALID, Message: fmt.Sprintf("%s: a pattern is 1 to %d bytes", at, MaxRedactPatternBytes)}
+		}
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return &Error{Code: EINVALID, Message: fmt.Sprintf("%s: %v (RE2 syntax: https://github.com/google/re2/wiki/Syntax)", at, err)}
+		}
+		if re.MatchString("") {
+			return &Error{Code: EINVALID, Message: fmt.Sprintf("%s: %q matches the empty string, so it would redact nothing useful; give a pattern that needs at least one character", at, p)}
+		}
+	}
+	return nil
 }
 
 // DefaultSettings are the settings of a new workspace.
 func DefaultSettings() Settings {
-	return Settings{AllowCodexLocal: true, DefaultRole: DefaultRoleName}
+	return Settings{AllowCodexLocal: true, DefaultRole: DefaultRoleName, Telemetry: TelemetryOff, TelemetryRedact: []string{}}
 }
 
 // SettingsUpdate changes the settings whose fields are not nil.
@@ -51,6 +121,9 @@ type SettingsUpdate struct {
 	AllowAgentInternet   *bool   `json:"allow_agent_internet,omitempty"`
 	AllowJITProvisioning *bool   `json:"allow_jit_provisioning,omitempty"`
 	DefaultRole          *string `json:"default_role,omitempty"`
+	Telemetry            *string   `json:"telemetry,omitempty"`
+	TelemetryDropTraces  *bool     `json:"telemetry_drop_traces,omitempty"`
+	TelemetryRedact      *[]string `json:"telemetry_redact,omitempty"`
 }
 
 // Apply returns s with the update applied.
@@ -68,6 +141,16 @@ func (u SettingsUpdate) Apply(s Settings) Settings {
 	set(&s.AllowJITProvisioning, u.AllowJITProvisioning)
 	if u.DefaultRole != nil {
 		s.DefaultRole = *u.DefaultRole
+	}
+	if u.Telemetry != nil {
+		s.Telemetry = *u.Telemetry
+	}
+	set(&s.TelemetryDropTraces, u.TelemetryDropTraces)
+	if u.TelemetryRedact != nil {
+		s.TelemetryRedact = slices.Clone(*u.TelemetryRedact)
+		if s.TelemetryRedact == nil {
+			s.TelemetryRedact = []string{}
+		}
 	}
 	return s
 }

@@ -26,6 +26,9 @@ const (
 	// ScopeSCIM is an identity provider's: the SCIM 2.0 endpoints of its
 	// workspace, and nothing else.
 	ScopeSCIM Scope = "scim"
+	// ScopeTelemetryWrite is a telemetry token's only scope: sending
+	// OTLP to the receiver.
+	ScopeTelemetryWrite Scope = "telemetry:write"
 )
 
 // WorkspaceScopes are the scopes a workspace key may carry.
@@ -107,6 +110,9 @@ const (
 	RefreshTokenPrefix = "cgr_"
 	// OAuthCodePrefix marks an OAuth authorization code.
 	OAuthCodePrefix = "cgc_"
+	// TelemetryTokenPrefix marks a telemetry token: scope telemetry:write
+	// only, carried in the [otel] headers codexgov delivers.
+	TelemetryTokenPrefix = "cgo_"
 )
 
 var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)

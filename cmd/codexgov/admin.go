@@ -259,11 +259,16 @@ func printSettings(w io.Writer, s codexgov.Settings) {
 	fmt.Fprintln(w, "SETTING\tVALUE")
 	fmt.Fprintf(w, "allow_codex_local\t%v\nallow_codex_cloud\t%v\nallow_access_tokens\t%v\nallow_device_code_login\t%v\nallow_agent_internet\t%v\nallow_jit_provisioning\t%v\ndefault_role\t%s\n",
 		s.AllowCodexLocal, s.AllowCodexCloud, s.AllowAccessTokens, s.AllowDeviceCodeLogin, s.AllowAgentInternet, s.AllowJITProvisioning, s.DefaultRole)
+	fmt.Fprintf(w, "telemetry\t%s\ntelemetry_drop_traces\t%v\n", s.Telemetry, s.TelemetryDropTraces)
+	for _, p := range s.TelemetryRedact {
+		fmt.Fprintf(w, "telemetry_redact\t%s\n", p)
+	}
 }
 
 func adminSettings(e *adminEnv) *cobra.Command {
-	var local, cloud, tokens, device, internet, jit bool
-	var defaultRole string
+	var local, cloud, tokens, device, internet, jit, dropTraces bool
+	var defaultRole, telemetryMode string
+	var redact []string
 	set := leaf(e, "set", "Change settings (only the flags given)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 		var u codexgov.SettingsUpdate
 		f := cmd.Flags()
@@ -281,6 +286,19 @@ func adminSettings(e *adminEnv) *cobra.Command {
 		if f.Changed("default-role") {
 			u.DefaultRole = &defaultRole
 		}
+		if f.Changed("telemetry") {
+			u.Telemetry = &telemetryMode
+		}
+		pick("telemetry-drop-traces", &dropTraces, &u.TelemetryDropTraces)
+		if f.Changed("telemetry-redact") {
+			patterns := []string{}
+			for _, p := range redact {
+				if p != "" {
+					patterns = append(patterns, p)
+				}
+			}
+			u.TelemetryRedact = &patterns
+		}
 		s, err := e.client().UpdateSettings(cmd.Context(), ws, u)
 		if err := e.unchanged(cmd, err); err != nil {
 			return err
@@ -295,6 +313,9 @@ func adminSettings(e *adminEnv) *cobra.Command {
 	f.BoolVar(&internet, "allow-agent-internet", false, "allow agent internet access; --allow-agent-internet=false turns it off")
 	f.BoolVar(&jit, "allow-jit-provisioning", false, "create users at their first single sign-on; --allow-jit-provisioning=false turns it off")
 	f.StringVar(&defaultRole, "default-role", "", "role of users with no role through a group")
+	f.StringVar(&telemetryMode, "telemetry", "", "enforced telemetry export: off, metadata (events without prompt text) or prompts")
+	f.BoolVar(&dropTraces, "telemetry-drop-traces", false, "keep no trace span summaries; --telemetry-drop-traces=false keeps them")
+	f.StringArrayVar(&redact, "telemetry-redact", nil, "the workspace's own redaction pattern (RE2), repeatable; the flags given replace the list, --telemetry-redact '' empties it")
 	return group("settings", "Show and change workspace settings",
 		leaf(e, "get", "Show settings", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 			s, err := e.client().Settings(cmd.Context(), ws)

@@ -12,6 +12,7 @@ import (
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/snapshot"
+	"github.com/codexgov/codexgov/internal/telemetry"
 )
 
 // call is one request on its way through a route.
@@ -45,6 +46,9 @@ func (s *Server) authorize(c *call) error {
 		return err
 	}
 	c.p = p
+	if p.Telemetry != nil && c.route.Surface != SurfaceTelemetry {
+		return codexgov.Errorf(codexgov.EFORBIDDEN, "a telemetry token has the one scope %s: it sends OTLP to /v1/logs, /v1/metrics and /v1/traces, nothing else", codexgov.ScopeTelemetryWrite)
+	}
 	noteActor(c.ctx, p.ActorID())
 	if err := s.limitCredential(c.w, p.ActorID()); err != nil {
 		return err
@@ -96,6 +100,17 @@ func (s *Server) authorize(c *call) error {
 // access token, or the access token of a person's codexgov login.
 func (s *Server) authenticate(secret string) (snapshot.Principal, error) {
 	snap := s.snap.Load()
+	if strings.HasPrefix(secret, codexgov.TelemetryTokenPrefix) {
+		claims, err := telemetry.ParseToken(s.keys.TelemetryMAC, secret)
+		if err != nil {
+			return snapshot.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the telemetry token is not valid (%s)", err)
+		}
+		who := snapshot.TelemetrySender{Workspace: claims.Workspace, Identity: claims.Identity, Credential: claims.Credential, Device: claims.Device}
+		if err := snap.TelemetryLive(who); err != nil {
+			return snapshot.Principal{}, err
+		}
+		return snapshot.Principal{Telemetry: &who}, nil
+	}
 	if !strings.HasPrefix(secret, configserver.AccessTokenPrefix) {
 		return snap.Authenticate(secret, s.now())
 	}

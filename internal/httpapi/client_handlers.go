@@ -17,9 +17,15 @@ func (s *Server) clientDefaults(c *call) error { return s.clientDocument(c, snap
 
 // clientDocument serves from the snapshot only: no database query.
 func (s *Server) clientDocument(c *call, kind snapshot.Kind) error {
-	doc, err := s.snap.Load().ClientDocument(c.p, kind)
+	snap := s.snap.Load()
+	doc, err := snap.ClientDocument(c.p, kind)
 	if err != nil {
 		return err
+	}
+	if kind == snapshot.Requirements {
+		if doc, err = snap.Decorate(doc, telemetrySender(c.p)); err != nil {
+			return err
+		}
 	}
 	h := c.w.Header()
 	// The slices are shared and never modified: net/http only reads them.
@@ -92,4 +98,15 @@ func (s *Server) syncReport(c *call) (any, error) {
 		m.LastApplied = now
 	}
 	return nil, s.store.RecordSyncReport(c.ctx, m)
+}
+
+// telemetrySender is who a client principal's telemetry token is minted
+// for: its own credential, and its machine when it has one.
+func telemetrySender(p snapshot.Principal) snapshot.TelemetrySender {
+	identity, credential := p.Identity()
+	who := snapshot.TelemetrySender{Workspace: p.Workspace(), Identity: identity, Credential: credential}
+	if p.Enrollment != nil {
+		who.Device = p.Enrollment.Name
+	}
+	return who
 }

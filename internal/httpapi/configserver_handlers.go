@@ -87,13 +87,17 @@ func (s *Server) oauthBundle(c *call) error {
 	if err != nil {
 		return err
 	}
+	if doc, err = snap.DecorateBundle(doc, snapshot.TelemetrySender{Workspace: ws, Identity: "user:" + claims.User, Credential: claims.Grant}); err != nil {
+		return err
+	}
 	s.serveBundle(c, doc)
 	return nil
 }
 
 // enrollBundle serves an enrollment token's bundle from the snapshot.
 func (s *Server) enrollBundle(c *call) error {
-	t, doc, err := s.snap.Load().EnrollmentBundle(c.path("token"), s.now())
+	snap := s.snap.Load()
+	t, doc, err := snap.EnrollmentBundle(c.path("token"), s.now())
 	if t != nil {
 		if err := s.limitCredential(c.w, "enrollment_token:"+t.ID); err != nil {
 			return err
@@ -104,6 +108,9 @@ func (s *Server) enrollBundle(c *call) error {
 		}
 	}
 	if err != nil {
+		return err
+	}
+	if doc, err = snap.DecorateBundle(doc, snapshot.TelemetrySender{Workspace: t.Workspace, Identity: t.Identity(), Credential: t.ID, Device: t.Name}); err != nil {
 		return err
 	}
 	s.serveBundle(c, doc)

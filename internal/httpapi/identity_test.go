@@ -245,7 +245,7 @@ func TestSingleSignOn(t *testing.T) {
 				t.Errorf("%s with acme's session: %d", path, resp.StatusCode)
 			}
 		}
-		if other, _ := e.store.Workspace(ctx, "other"); other.Settings != other0.Settings {
+		if other, _ := e.store.Workspace(ctx, "other"); !other.Settings.Equal(other0.Settings) {
 			t.Error("acme's session changed another workspace's settings")
 		}
 		// Another workspace's session does not open this one.

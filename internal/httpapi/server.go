@@ -34,6 +34,7 @@ import (
 	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/snapshot"
+	"github.com/codexgov/codexgov/internal/telemetry"
 	"github.com/codexgov/codexgov/internal/web"
 )
 
@@ -57,6 +58,7 @@ type Server struct {
 	maxBodyBytes int64
 	now          func() time.Time
 	publicURL    string
+	telemetryURL string
 	deviceEvery  time.Duration
 
 	// rp signs people in through workspaces' identity providers.
@@ -85,6 +87,8 @@ type Server struct {
 	telemetrySecurity *prometheus.CounterVec
 	// ingest bounds the OTLP requests read and stored at once.
 	ingest  chan struct{}
+	// redactors are the workspaces' compiled redactors, by setting.
+	redactors sync.Map
 	version prometheus.Gauge
 	built   prometheus.Gauge
 
@@ -119,6 +123,10 @@ type Options struct {
 	// SCIM locations and the OIDC redirect URI are built from it. Empty:
 	// from each request's scheme and Host.
 	PublicURL string
+	// TelemetryURL is the receiver's base URL in the [otel] block
+	// delivered while a workspace's telemetry is on (PublicURL when
+	// empty).
+	TelemetryURL string
 	// DeviceInterval is the device login's polling interval (5 s when 0).
 	DeviceInterval time.Duration
 	// SSO signs people in through workspaces' identity providers
@@ -145,6 +153,10 @@ const ssoGrace = 20 * time.Second
 // store cannot be read.
 func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o Options) (*Server, error) {
 	s := &Server{store: store, master: master, log: o.Logger, maxBodyBytes: o.MaxBodyBytes, now: o.Now, publicURL: strings.TrimRight(o.PublicURL, "/")}
+	if o.TelemetryURL == "" {
+		o.TelemetryURL = s.publicURL
+	}
+	s.telemetryURL = strings.TrimRight(o.TelemetryURL, "/")
 	if o.MetricsToken != "" {
 		h := sha256.Sum256([]byte(o.MetricsToken))
 		s.metricsToken = &h
@@ -365,6 +377,11 @@ const maxIncremental = 64
 
 // publish serves snap and records the rebuild.
 func (s *Server) publish(snap *snapshot.Snapshot, kind string) {
+	if s.telemetryURL != "" {
+		snap.WithExport(&snapshot.Export{URL: s.telemetryURL, Mint: func(w snapshot.TelemetrySender) string {
+			return telemetry.MintToken(s.keys.TelemetryMAC, telemetry.TokenClaims{Workspace: w.Workspace, Identity: w.Identity, Credential: w.Credential, Device: w.Device})
+		}})
+	}
 	s.snap.Store(snap)
 	s.rebuilds.WithLabelValues("ok").Inc()
 	s.rebuildKinds.WithLabelValues(kind).Inc()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
@@ -16,7 +17,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/internal/snapshot"
 	"github.com/codexgov/codexgov/internal/telemetry"
 )
 
@@ -83,6 +83,9 @@ func sender(p *call) telemetry.Sender {
 	if p.p.Enrollment != nil {
 		sd.Device = p.p.Enrollment.Name
 	}
+	if p.p.Telemetry != nil {
+		sd.Device = p.p.Telemetry.Device
+	}
 	return sd
 }
 
@@ -117,10 +120,10 @@ func (s *Server) otlpLogs(c *call) error {
 	if err != nil {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP logs export request: %v", err)
 	}
-	evs := telemetry.Normalize(req.Logs(), sender(c), s.now())
+	evs := telemetry.NormalizeWith(req.Logs(), sender(c), s.now(), s.redactor(c.p.Workspace()))
 	// Commands Codex ran are checked against the rules the sender is
 	// served now (the machine's own .rules files are not known here).
-	if doc, err := s.snap.Load().ClientDocument(c.p, snapshot.Requirements); err == nil && doc != nil {
+	if doc, err := s.snap.Load().SenderRequirements(c.p); err == nil && doc != nil {
 		bypasses := telemetry.Bypasses(evs, telemetry.PolicyOf(string(doc.Body)))
 		evs = append(evs, bypasses...)
 		s.telemetrySecurity.WithLabelValues("bypass").Add(float64(len(bypasses)))
@@ -165,8 +168,12 @@ func (s *Server) otlpTraces(c *call) error {
 	if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, body, isJSON); err != nil {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP traces export request: %v", err)
 	}
-	if _, err := s.store.AppendTelemetrySpans(c.ctx, telemetry.Spans(req.Traces(), sender(c))); err != nil {
-		return err
+	// A workspace that keeps no traces is still answered success: Codex
+	// has nothing to retry.
+	if w, ok := s.snap.Load().Workspace(c.p.Workspace()); !ok || !w.Settings.TelemetryDropTraces {
+		if _, err := s.store.AppendTelemetrySpans(c.ctx, telemetry.Spans(req.Traces(), sender(c))); err != nil {
+			return err
+		}
 	}
 	return s.otlpOK(c, ptraceotlp.NewExportResponse(), isJSON)
 }
@@ -254,4 +261,20 @@ func (s *Server) writeOTLPError(w http.ResponseWriter, r *http.Request, id strin
 	b = protowire.AppendTag(b, 2, protowire.BytesType)
 	b = protowire.AppendString(b, msg)
 	writeOTLP(w, false, status, b)
+}
+
+// redactor is the workspace's redactor, compiled once per distinct
+// setting.
+func (s *Server) redactor(ws string) *telemetry.Redactor {
+	w, ok := s.snap.Load().Workspace(ws)
+	if !ok {
+		return telemetry.ForWorkspace(codexgov.DefaultSettings())
+	}
+	key := w.Settings.Telemetry + "\x00" + strings.Join(w.Settings.TelemetryRedact, "\x00")
+	if r, ok := s.redactors.Load(key); ok {
+		return r.(*telemetry.Redactor)
+	}
+	r := telemetry.ForWorkspace(w.Settings)
+	s.redactors.Store(key, r)
+	return r
 }

@@ -124,3 +124,27 @@ func fragmentRules(src string, errs, warns []codexgov.Detail) ([]codexgov.Detail
 	}
 	return errs, warns
 }
+
+// SetsOtel reports where a policy's requirements set `[otel]` (1-based
+// line and column of its key), or ok false. codexgov delivers `[otel]`
+// itself while a workspace's telemetry is on, and refuses a policy's own.
+func SetsOtel(requirementsTOML string) (d codexgov.Detail, ok bool) {
+	doc, err := toml.ParseLimited(requirementsTOML, MaxDocumentValues)
+	if err != nil || doc.Tbl == nil {
+		return codexgov.Detail{}, false
+	}
+	e := doc.Tbl.Get("otel")
+	if e == nil {
+		return codexgov.Detail{}, false
+	}
+	line, col := 1, 1
+	for _, r := range requirementsTOML[:min(e.KeySpan.Start, len(requirementsTOML))] {
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return codexgov.Detail{Field: "/requirements", Line: line, Column: col, Severity: "error", Code: "otel_enforced",
+		Message: "[otel] is set by codexgov while the workspace's telemetry setting is on: remove this table from the policy, or turn telemetry off (codexgov admin settings set --telemetry off)"}, true
+}

@@ -158,6 +158,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.Store = store
 	store.SetValidator(policy.Validate)
+	store.SetOtelCheck(policy.SetsOtel)
 	store.SetMaxConns(m.DatabaseMaxConns)
 	if keyMissing {
 		// A database that already holds sealed secrets with no key beside
@@ -176,16 +177,25 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.firstStart(ctx, master); err != nil {
 		return fail(err)
 	}
-	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval,
-		MetricsToken: metricsToken, DBTimeout: m.DBTimeout, Limits: m.Limits, SSO: &oidc.RelyingParty{Now: m.Now}})
-	if err != nil {
-		return fail(fmt.Errorf("build the policy snapshot: %w", err))
-	}
 	tlsConf, err := m.tlsConfig()
 	if err != nil {
 		return fail(err)
 	}
 	m.Addr = ln.Addr().String()
+	// The enforced [otel] block names the receiver as machines reach it:
+	// the public URL, else this listener's own.
+	telemetryURL := m.PublicURL
+	if telemetryURL == "" {
+		telemetryURL = "http://" + m.Addr
+		if tlsConf != nil {
+			telemetryURL = "https://" + m.Addr
+		}
+	}
+	m.API, err = httpapi.New(ctx, store, master, httpapi.Options{Logger: m.Logger, MaxBodyBytes: m.MaxBodyBytes, AccessTTL: m.AccessTTL, Now: m.Now, PublicURL: m.PublicURL, DeviceInterval: m.DeviceInterval,
+		MetricsToken: metricsToken, DBTimeout: m.DBTimeout, Limits: m.Limits, SSO: &oidc.RelyingParty{Now: m.Now}, TelemetryURL: telemetryURL})
+	if err != nil {
+		return fail(fmt.Errorf("build the policy snapshot: %w", err))
+	}
 	if m.PublicURL == "" {
 		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
 			m.Logger.Warn("no --public-url: single sign-on, device login, SCIM and the admin pages answer only requests to a loopback host, so that no Host header becomes a link; set --public-url to the server's external https:// URL", "listen", m.Addr)

@@ -21,6 +21,7 @@ type Sealer struct {
 	secrets cipher.AEAD
 	tokens  [32]byte
 	csrf    [32]byte
+	otel    [32]byte
 }
 
 // NewSealer derives the keys.
@@ -31,7 +32,7 @@ func NewSealer(m MasterKey) *Sealer {
 		a, _ := cipher.NewGCM(block)
 		return a
 	}
-	return &Sealer{values: aead("oauth pending request"), secrets: aead("stored secrets"), tokens: m.Derive("oauth access token"), csrf: m.Derive("csrf")}
+	return &Sealer{values: aead("oauth pending request"), secrets: aead("stored secrets"), tokens: m.Derive("oauth access token"), csrf: m.Derive("csrf"), otel: m.Derive("telemetry token")}
 }
 
 var b64 = base64.RawURLEncoding
@@ -93,4 +94,12 @@ func (s *Sealer) MAC(msg string) string {
 	h := hmac.New(sha256.New, s.csrf[:])
 	h.Write([]byte(msg))
 	return b64.EncodeToString(h.Sum(nil))
+}
+
+// TelemetryMAC is the HMAC-SHA256 of a telemetry token's payload, under a
+// key of its own: no other token verifies as one.
+func (s *Sealer) TelemetryMAC(payload string) []byte {
+	h := hmac.New(sha256.New, s.otel[:])
+	h.Write([]byte(payload))
+	return h.Sum(nil)
 }

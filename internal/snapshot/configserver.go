@@ -162,16 +162,25 @@ func (s *Snapshot) userAssigned(ws, identity string) (allowed bool, c *compiled)
 // identity whose enrollment token was revoked has none).
 func (s *Snapshot) SyncTarget(m *codexgov.SyncMachine) codexgov.DeliveryTarget {
 	allowed, c := s.userAssigned(m.Workspace, m.Identity)
+	who := TelemetrySender{Workspace: m.Workspace, Identity: m.Identity, Credential: m.Credential}
 	if ev, _ := s.enrollByID.get(m.Credential); ev != nil {
 		allowed, c = ev.access.Allowed, ev.policy
+		who.Device = ev.token.Name
 	}
-	switch {
-	case !allowed:
+	if !allowed {
 		return codexgov.DeliveryTarget{BundleHash: codexgov.DeliveryDenied}
-	case c == nil:
-		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash("", "")}
 	}
-	return codexgov.DeliveryTarget{Policy: c.version.Name, PolicyVersion: c.version.Version, BundleHash: c.version.Hash}
+	// With telemetry on, the machine holds the policy and its own [otel]
+	// block (Decorate).
+	block := s.OtelBlock(who)
+	if c == nil {
+		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash(otelOnly(block), "")}
+	}
+	t := codexgov.DeliveryTarget{Policy: c.version.Name, PolicyVersion: c.version.Version, BundleHash: c.version.Hash}
+	if block != "" {
+		t.BundleHash = codexgov.ContentHash(string(withOtel([]byte(c.version.Requirements), block)), c.version.Defaults)
+	}
+	return t
 }
 
 // EnrollmentTokens returns the workspace's live enrollment tokens, in
@@ -181,4 +190,11 @@ func (s *Snapshot) EnrollmentTokens(ws string) []*codexgov.EnrollmentToken {
 		return sp.enrollment
 	}
 	return nil
+}
+
+func otelOnly(block string) string {
+	if block == "" {
+		return ""
+	}
+	return string(withOtel(nil, block))
 }

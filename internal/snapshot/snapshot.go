@@ -36,10 +36,12 @@ type Snapshot struct {
 	Version int64
 	Built   time.Time
 	signer  *signing.Signer
-	spaces  map[string]*space
-	keys    *index[*codexgov.APIKey]      // by hash
-	tokens  *index[*codexgov.AccessToken] // by hash
-	empty   *Document
+	// export writes the enforced [otel] block (WithExport).
+	export *Export
+	spaces map[string]*space
+	keys   *index[*codexgov.APIKey]      // by hash
+	tokens *index[*codexgov.AccessToken] // by hash
+	empty  *Document
 	// emptyBundle is the configuration-server bundle of no policy.
 	emptyBundle *Document
 	enroll      *index[*enrollView] // by hash
@@ -387,6 +389,51 @@ type Principal struct {
 	// Person is a person's own sign-in (codexgov login or an admin web
 	// session), whose scopes follow the person's roles.
 	Person *Person
+	// Telemetry is a telemetry token's sender: it sends OTLP, nothing
+	// else (scope telemetry:write).
+	Telemetry *TelemetrySender
+}
+
+// TelemetrySender is who a telemetry token was minted for.
+type TelemetrySender struct {
+	Workspace, Identity string
+	// Credential is the credential the token was minted for ("" for one
+	// an admin minted for a user); Device the machine's name, if any.
+	Credential, Device string
+}
+
+// TelemetryLive checks that a telemetry token's sender still may send:
+// the credential it was minted for is not revoked, or, for a token an
+// admin minted for a user, the user is still active in the workspace.
+func (s *Snapshot) TelemetryLive(t TelemetrySender) error {
+	sp, ok := s.spaces[t.Workspace]
+	if !ok {
+		return codexgov.Errorf(codexgov.EUNAUTHORIZED, "the telemetry token is not valid")
+	}
+	c := t.Credential
+	switch {
+	case strings.HasPrefix(c, codexgov.EnrollmentIDPrefix):
+		if ev, _ := s.enrollByID.get(c); ev != nil && ev.token.Workspace == t.Workspace {
+			return nil
+		}
+	case strings.HasPrefix(c, "grant_"):
+		if !s.GrantRevoked(c) {
+			return nil
+		}
+	case strings.HasPrefix(c, "tok_"):
+		for _, tk := range sp.creds.tokens {
+			if tk.ID == c {
+				return nil
+			}
+		}
+	case c == "":
+		if email, ok := strings.CutPrefix(t.Identity, "user:"); ok {
+			if v := sp.users[strings.ToLower(email)]; v != nil && v.user.Active {
+				return nil
+			}
+		}
+	}
+	return codexgov.Errorf(codexgov.EUNAUTHORIZED, "the telemetry token is no longer valid: the credential or user it was minted for was revoked or removed")
 }
 
 // Person is a signed-in person acting on the admin API.
@@ -412,6 +459,9 @@ func (p Principal) ActorID() string {
 	if p.Enrollment != nil {
 		return "enrollment_token:" + p.Enrollment.ID
 	}
+	if p.Telemetry != nil {
+		return "telemetry_token:" + p.Telemetry.Identity + "/" + p.Telemetry.Credential
+	}
 	return ""
 }
 
@@ -427,6 +477,8 @@ func (p Principal) Workspace() string {
 		return p.Person.Workspace
 	case p.Enrollment != nil:
 		return p.Enrollment.Workspace
+	case p.Telemetry != nil:
+		return p.Telemetry.Workspace
 	}
 	return ""
 }
@@ -441,6 +493,12 @@ func (p Principal) Identity() (identity, credential string) {
 		return "user:" + p.Person.Email, p.Person.Via
 	case p.Enrollment != nil:
 		return p.Enrollment.Identity(), p.Enrollment.ID
+	case p.Telemetry != nil:
+		c := p.Telemetry.Credential
+		if c == "" {
+			c = "telemetry_token"
+		}
+		return p.Telemetry.Identity, c
 	}
 	return "", ""
 }

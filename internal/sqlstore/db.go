@@ -45,6 +45,8 @@ type DB struct {
 	failpoint func(point string) error
 	// validate checks a policy before it is stored (SetValidator).
 	validate Validator
+	// otel finds a policy's own [otel] (SetOtelCheck).
+	otel func(requirements string) (codexgov.Detail, bool)
 }
 
 // Validator checks a policy as Codex reads it before the store keeps it:
@@ -56,6 +58,12 @@ type Validator func(codexgov.PolicyInput) ([]codexgov.Detail, error)
 // SetValidator sets the policy validator; PutPolicy refuses every write
 // until one is set.
 func (s *DB) SetValidator(v Validator) { s.validate = v }
+
+// SetOtelCheck sets how the store finds a policy's own [otel] table: while
+// a workspace's telemetry is on, codexgov delivers [otel] itself, so a
+// policy that sets it is refused, and telemetry is not turned on while a
+// policy sets it.
+func (s *DB) SetOtelCheck(f func(requirements string) (codexgov.Detail, bool)) { s.otel = f }
 
 var _ codexgov.Store = (*DB)(nil)
 

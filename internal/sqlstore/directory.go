@@ -40,8 +40,8 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q already exists", id)
 		}
 		st := w.Settings
-		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.AllowJITProvisioning, st.DefaultRole); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.AllowJITProvisioning, st.DefaultRole, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact)); err != nil {
 			return nil, nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO roles (workspace_id, name, description, permissions, created_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -56,14 +56,26 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 	return w, nil
 }
 
-const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role`
+const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact`
+
+func redactJSON(p []string) string {
+	if p == nil {
+		p = []string{}
+	}
+	b, _ := json.Marshal(p)
+	return string(b)
+}
 
 func scanWorkspace(row interface{ Scan(...any) error }) (*codexgov.Workspace, error) {
 	var w codexgov.Workspace
 	var created int64
 	st := &w.Settings
-	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole); err != nil {
+	var redact string
+	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole, &st.Telemetry, &st.TelemetryDropTraces, &redact); err != nil {
 		return nil, err
+	}
+	if json.Unmarshal([]byte(redact), &st.TelemetryRedact) != nil || st.TelemetryRedact == nil {
+		st.TelemetryRedact = []string{}
 	}
 	w.CreatedAt = fromMicros(created)
 	return &w, nil
@@ -124,16 +136,24 @@ func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsU
 		a := *before
 		a.Settings = st
 		after = &a
-		if st == before.Settings {
+		if st.Equal(before.Settings) {
 			return nil, nil, errUnchanged
+		}
+		if err := st.Validate(); err != nil {
+			return nil, nil, err
+		}
+		if st.TelemetryOn() && !before.Settings.TelemetryOn() && s.otel != nil {
+			if err := s.policiesWithoutOtel(ctx, tx, ws); err != nil {
+				return nil, nil, err
+			}
 		}
 		if st.DefaultRole != "" {
 			if _, err := role(ctx, tx, ws, st.DefaultRole); err != nil {
 				return nil, nil, invalid("/default_role", "default role %q does not exist in workspace %q", st.DefaultRole, ws)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7, allow_jit_provisioning = $8 WHERE id = $1`,
-			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7, allow_jit_provisioning = $8, telemetry = $9, telemetry_drop_traces = $10, telemetry_redact = $11 WHERE id = $1`,
+			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact)); err != nil {
 			return nil, nil, err
 		}
 		return before.Settings, st, nil
@@ -846,4 +866,38 @@ func (s *DB) DeleteUser(ctx context.Context, ws, email string) error {
 		}
 		return map[string]any{"user": before, "revoked": revoked}, nil, nil
 	})
+}
+
+// policiesWithoutOtel refuses to turn telemetry on while a policy's current
+// version sets its own [otel], naming each.
+func (s *DB) policiesWithoutOtel(ctx context.Context, tx *sql.Tx, ws string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT v.name, v.version, v.requirements FROM policies p JOIN policy_versions v
+		ON v.workspace_id = p.workspace_id AND v.name = p.name AND v.version = p.current_version WHERE p.workspace_id = $1 ORDER BY v.name`, ws)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var details []codexgov.Detail
+	var names []string
+	for rows.Next() {
+		var name, req string
+		var version int
+		if err := rows.Scan(&name, &version, &req); err != nil {
+			return err
+		}
+		if d, ok := s.otel(req); ok {
+			d.Field = "/policies/" + name + "/requirements"
+			d.Message = fmt.Sprintf("policy %q version %d sets [otel] at requirements.toml:%d:%d", name, version, d.Line, d.Column)
+			details = append(details, d)
+			names = append(names, name)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(details) > 0 {
+		return &codexgov.Error{Code: codexgov.ECONFLICT, Details: details,
+			Message: fmt.Sprintf("/telemetry: codexgov cannot enforce its own [otel] while policies set theirs (%s): remove [otel] from them first; nothing was changed", strings.Join(names, ", "))}
+	}
+	return nil
 }

@@ -22,8 +22,15 @@ func (s *DB) PutPolicy(ctx context.Context, ws string, in codexgov.PolicyInput) 
 	actor, _ := codexgov.ActorFrom(ctx)
 	var out *codexgov.PolicyVersion
 	err = s.change(ctx, ws, "policy.put", "policy:"+in.Name, func(tx *sql.Tx) (any, any, error) {
-		if _, err := workspace(ctx, tx, ws); err != nil {
+		w, err := workspace(ctx, tx, ws)
+		if err != nil {
 			return nil, nil, err
+		}
+		if w.Settings.TelemetryOn() && s.otel != nil {
+			if d, ok := s.otel(in.Requirements); ok {
+				return nil, nil, &codexgov.Error{Code: codexgov.EINVALID, Details: []codexgov.Detail{d},
+					Message: fmt.Sprintf("policy %q sets its own [otel] at requirements.toml:%d:%d, but workspace %q has telemetry %q: codexgov delivers the [otel] block itself; nothing was stored", in.Name, d.Line, d.Column, ws, w.Settings.Telemetry)}
+			}
 		}
 		cur, err := policyVersion(ctx, tx, ws, in.Name, 0)
 		var nf *codexgov.Error

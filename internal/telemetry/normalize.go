@@ -99,7 +99,7 @@ func normalizeRecord(lr plog.LogRecord, scope, host string, from Sender, now tim
 	attrs.Range(func(k string, v pcommon.Value) bool {
 		if textAttributes[k] {
 			e.Attributes[k+"_length"] = len(v.AsString())
-			if keptText[k] {
+			if keptText[k] || (k == "prompt" && r.keepPrompts && v.AsString() != "[REDACTED]") {
 				text, n := r.Redact(v.AsString())
 				redactions += n
 				e.Attributes[k] = cut(text)

@@ -1,6 +1,8 @@
 package telemetry
 
 import (
+	"github.com/codexgov/codexgov"
+
 	"regexp"
 )
 
@@ -43,6 +45,24 @@ var builtIn = []detector{
 // Redactor removes secrets from text before it is stored.
 type Redactor struct {
 	detectors []detector
+	// keepPrompts keeps prompt text (redacted): the workspace's telemetry
+	// setting is "prompts".
+	keepPrompts bool
+}
+
+// ForWorkspace is the redactor of a workspace's settings: the built-in
+// detectors, its own patterns (already validated), and whether prompt
+// text is kept.
+func ForWorkspace(st codexgov.Settings) *Redactor {
+	var custom []*regexp.Regexp
+	for _, p := range st.TelemetryRedact {
+		if re, err := regexp.Compile(p); err == nil {
+			custom = append(custom, re)
+		}
+	}
+	r := NewRedactor(custom)
+	r.keepPrompts = st.Telemetry == codexgov.TelemetryPrompts
+	return r
 }
 
 // NewRedactor returns the built-in detectors plus a workspace's own
