@@ -114,13 +114,13 @@ func DefaultSettings() Settings {
 
 // SettingsUpdate changes the settings whose fields are not nil.
 type SettingsUpdate struct {
-	AllowCodexLocal      *bool   `json:"allow_codex_local,omitempty"`
-	AllowCodexCloud      *bool   `json:"allow_codex_cloud,omitempty"`
-	AllowAccessTokens    *bool   `json:"allow_access_tokens,omitempty"`
-	AllowDeviceCodeLogin *bool   `json:"allow_device_code_login,omitempty"`
-	AllowAgentInternet   *bool   `json:"allow_agent_internet,omitempty"`
-	AllowJITProvisioning *bool   `json:"allow_jit_provisioning,omitempty"`
-	DefaultRole          *string `json:"default_role,omitempty"`
+	AllowCodexLocal      *bool     `json:"allow_codex_local,omitempty"`
+	AllowCodexCloud      *bool     `json:"allow_codex_cloud,omitempty"`
+	AllowAccessTokens    *bool     `json:"allow_access_tokens,omitempty"`
+	AllowDeviceCodeLogin *bool     `json:"allow_device_code_login,omitempty"`
+	AllowAgentInternet   *bool     `json:"allow_agent_internet,omitempty"`
+	AllowJITProvisioning *bool     `json:"allow_jit_provisioning,omitempty"`
+	DefaultRole          *string   `json:"default_role,omitempty"`
 	Telemetry            *string   `json:"telemetry,omitempty"`
 	TelemetryDropTraces  *bool     `json:"telemetry_drop_traces,omitempty"`
 	TelemetryRedact      *[]string `json:"telemetry_redact,omitempty"`

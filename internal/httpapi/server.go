@@ -86,11 +86,11 @@ type Server struct {
 	// telemetrySecurity counts the security events telemetry shows.
 	telemetrySecurity *prometheus.CounterVec
 	// ingest bounds the OTLP requests read and stored at once.
-	ingest  chan struct{}
+	ingest chan struct{}
 	// redactors are the workspaces' compiled redactors, by setting.
 	redactors sync.Map
-	version prometheus.Gauge
-	built   prometheus.Gauge
+	version   prometheus.Gauge
+	built     prometheus.Gauge
 
 	mux *http.ServeMux
 	// counters caches the request counter of each method, route and
