@@ -223,6 +223,7 @@ func configReport(m config.Machine, r *config.Resolution) map[string]any {
 		"layers":             layers,
 		"warnings":           warnings,
 		"app_server_start":   appServerReport(m, r),
+		"telemetry":          r.Telemetry,
 	}
 }
 
@@ -287,6 +288,7 @@ func layerName(l *config.Layer) string {
 
 func writeExplain(w io.Writer, r *config.Resolution) {
 	writeSettings(w, r)
+	writeTelemetry(w, r)
 
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Layers (highest first):")
@@ -384,6 +386,24 @@ func writeSettings(w io.Writer, r *config.Resolution) {
 	}
 	for _, e := range r.Exact {
 		fmt.Fprintf(tw, "%s\t%v\trequirement %s (replaces the config value)\n", e.Key, e.Required, e.Source)
+	}
+	tw.Flush()
+}
+
+// writeTelemetry shows the OpenTelemetry export Codex runs with, and
+// whether requirements enforce it (codexgov's telemetry setting delivers
+// such requirements).
+func writeTelemetry(w io.Writer, r *config.Resolution) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Telemetry export (OpenTelemetry):")
+	names := map[string]string{"exporter": "logs", "metrics_exporter": "metrics", "trace_exporter": "traces", "log_user_prompt": "prompt text"}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range r.Telemetry {
+		how := s.Source
+		if s.Enforced {
+			how = "enforced by " + s.Source + "; the user's config.toml and -c cannot change it"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", names[s.Key], s.Value, how)
 	}
 	tw.Flush()
 }

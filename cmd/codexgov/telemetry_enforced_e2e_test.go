@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +150,16 @@ func TestTelemetryEnforcedEndToEnd(t *testing.T) {
 			t.Fatalf("the synced requirements.toml has no enforced [otel]:\n%s", req)
 		}
 		s.expectDevice(t, codexgov.DeviceCurrent, "eng", 1, codexgov.SyncApplied)
+		// explain, reading the synced files, shows the enforced export.
+		var out strings.Builder
+		if code := run(ctx, []string{"explain", "--etc", s.m.Etc, "--codex-home", t.TempDir(), "--cwd", t.TempDir()}, strings.NewReader(""), &out, &out); code != 0 {
+			t.Fatalf("explain: exit %d\n%s", code, out.String())
+		}
+		for _, want := range []string{`logs +otlp-http ` + regexp.QuoteMeta(e.url) + `/v1/logs \(binary\), headers authorization +enforced by`, `prompt text +true +enforced by`} {
+			if !regexp.MustCompile(want).MatchString(out.String()) {
+				t.Errorf("explain does not show %q:\n%s", want, out.String())
+			}
+		}
 		provider := testenv.NewFakeResponses(t, "echo codexgov-tool-ok", "rm -rf /tmp/codexgov-e2e-scratch > /dev/null")
 		planted := "ghp_" + strings.Repeat("Z9", 18)
 		execTurn(t, s.m, provider.URL, "say hi, my token is "+planted)

@@ -73,6 +73,7 @@ func (r *Resolution) stringSetting(key string) Setting {
 // applyRequirements resolves the constrained settings, features and MCP
 // servers, as Codex does once the config has loaded.
 func (r *Resolution) applyRequirements(reqs *requirements.Requirements) error {
+	r.resolveOtel(reqs)
 	if src, ok := reqs.Otel(); ok {
 		if o := tableAt(r.Merged, "otel"); o != nil && o.Tbl.Len() > 0 {
 			r.warn("Configured values under `otel` are overridden by requirements from "+src.String()+".",

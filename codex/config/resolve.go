@@ -119,8 +119,11 @@ type Resolution struct {
 	Features       []FeatureState
 	MCPServers     []MCPState
 	// Exact lists the "exact" requirements that replace config values.
-	Exact    []ExactOverride
-	Warnings []Warning
+	Exact []ExactOverride
+	// Telemetry is the OpenTelemetry export Codex runs with: the logs,
+	// metrics and traces exporters and log_user_prompt.
+	Telemetry []OtelSetting
+	Warnings  []Warning
 
 	Requirements *requirements.Requirements
 	// ProjectRoot is the project Cwd belongs to; TrustLevel is its
@@ -415,3 +418,51 @@ func pronoun(n int) string {
 
 // Trusted reports whether the project's config layers apply.
 func (r *Resolution) Trusted() bool { return r.TrustLevel == "trusted" }
+
+// OtelSetting is one [otel] leaf as Codex runs with it.
+type OtelSetting struct {
+	// Key is exporter, metrics_exporter, trace_exporter or
+	// log_user_prompt.
+	Key string `json:"key"`
+	// Value describes it: "none", "statsig" (OpenAI's own),
+	// "otlp-http ENDPOINT (PROTOCOL), headers NAMES" (header values are
+	// never shown), or true/false.
+	Value string `json:"value"`
+	// Enforced: a requirement sets it, over config.toml and -c.
+	Enforced bool `json:"enforced"`
+	// Source names the requirements layer, or the config layer, or
+	// "default".
+	Source string `json:"source"`
+}
+
+// otelDefaults are Codex 0.169.0's defaults (TELEMETRY.md §3.1).
+var otelDefaults = []struct{ key, value string }{{"exporter", "none"}, {"metrics_exporter", "statsig"}, {"trace_exporter", "none"}, {"log_user_prompt", "false"}}
+
+func (r *Resolution) resolveOtel(reqs *requirements.Requirements) {
+	r.Telemetry = nil
+	for _, d := range otelDefaults {
+		s := OtelSetting{Key: d.key, Value: d.value, Source: "default"}
+		if desc, src, ok := reqs.OtelLeaf(d.key); ok {
+			s.Value, s.Enforced, s.Source = desc, true, src.String()
+		} else if o := tableAt(r.Merged, "otel"); o != nil && o.Tbl.Value(d.key) != nil {
+			s.Value = requirements.DescribeExporter(o.Tbl.Value(d.key))
+			if l := originPrefix(r.Origins, "otel."+d.key); l != nil {
+				s.Source = l.String()
+			}
+		}
+		r.Telemetry = append(r.Telemetry, s)
+	}
+}
+
+// originPrefix is the layer of key or of the first leaf under it.
+func originPrefix(origins map[string]*Layer, key string) *Layer {
+	if l := origins[key]; l != nil {
+		return l
+	}
+	for k, l := range origins {
+		if strings.HasPrefix(k, key+".") {
+			return l
+		}
+	}
+	return nil
+}

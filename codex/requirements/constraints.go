@@ -1,6 +1,7 @@
 package requirements
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -286,4 +287,71 @@ func (r *Requirements) AllowedWindowsSandboxImplementations() *Allowed {
 		a.Debug = append(a.Debug, WebSearchDebug(x.(string)))
 	}
 	return a
+}
+
+// OtelLeaf describes one [otel] requirement leaf for people: an
+// exporter as "otlp-http ENDPOINT (PROTOCOL)" (header values are never
+// shown, as Codex prints them "[redacted]"), a bool or a string as is.
+// ok is false when requirements do not set the leaf.
+func (r *Requirements) OtelLeaf(key string) (desc string, src Source, ok bool) {
+	if r == nil {
+		return "", Source{}, false
+	}
+	o, isObj := r.typed.Get("otel").(*toml.Object)
+	if !isObj || o.Get(key) == nil {
+		return "", Source{}, false
+	}
+	return DescribeExporter(o.Get(key)), r.sources["otel"], true
+}
+
+// DescribeExporter describes an [otel] value as OtelLeaf does.
+func DescribeExporter(v any) string {
+	switch x := v.(type) {
+	case toml.VariantValue:
+		o, _ := x.Value.(*toml.Object)
+		if o == nil {
+			return x.Name
+		}
+		s := x.Name + " " + fmt.Sprint(o.Get("endpoint"))
+		if p := o.Get("protocol"); p != nil {
+			s += " (" + fmt.Sprint(p) + ")"
+		}
+		if h, ok := o.Get("headers").(*toml.Object); ok && len(h.Keys) > 0 {
+			s += ", headers " + strings.Join(h.Keys, ", ")
+		}
+		return s
+	case *toml.Value:
+		return describeValue(x)
+	}
+	return fmt.Sprint(v)
+}
+
+func describeValue(v *toml.Value) string {
+	switch v.Kind {
+	case toml.String:
+		return v.Str
+	case toml.Boolean:
+		return fmt.Sprint(v.Bool)
+	case toml.Table:
+		for _, variant := range []string{"otlp-http", "otlp-grpc"} {
+			if in := v.Tbl.Value(variant); in != nil && in.Kind == toml.Table {
+				s := variant
+				if ep := in.Tbl.Value("endpoint"); ep != nil {
+					s += " " + ep.Str
+				}
+				if p := in.Tbl.Value("protocol"); p != nil {
+					s += " (" + p.Str + ")"
+				}
+				if h := in.Tbl.Value("headers"); h != nil && h.Kind == toml.Table && h.Tbl.Len() > 0 {
+					var ks []string
+					for _, e := range h.Tbl.Entries() {
+						ks = append(ks, e.Key)
+					}
+					s += ", headers " + strings.Join(ks, ", ")
+				}
+				return s
+			}
+		}
+	}
+	return "set"
 }
