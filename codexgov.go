@@ -361,6 +361,9 @@ type Store interface {
 	// UpsertTelemetryMetrics keeps the latest value of each metric series
 	// per device and day (a later time replaces an earlier one).
 	UpsertTelemetryMetrics(ctx context.Context, ms []TelemetryMetric) error
+	// PruneTelemetry removes telemetry older than before (retention) and
+	// says how many partitions or rows of events went.
+	PruneTelemetry(ctx context.Context, before time.Time) (int64, error)
 	// AppendTelemetrySpans stores span summaries, each once.
 	AppendTelemetrySpans(ctx context.Context, spans []TelemetrySpan) (int, error)
 	// TelemetryMetrics lists a workspace's metric series of a day.

@@ -53,6 +53,15 @@ const (
 	TelemetryBypass = "bypass"
 )
 
+// TelemetryRetention is how long raw telemetry is kept (until the
+// Compliance API sets a workspace's own retention).
+const TelemetryRetention = 30 * 24 * time.Hour
+
+// TelemetryFuture is how far ahead of the server's clock an event's time
+// may be; later ones, and ones older than the retention, are refused
+// (OTLP partial success) rather than stored.
+const TelemetryFuture = 24 * time.Hour
+
 // TelemetryFilter selects telemetry events: all when empty; newest first.
 type TelemetryFilter struct {
 	Identity, Session, Type string

@@ -7,14 +7,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/codexgov/codexgov"
 )
 
+// capturedAt is when the captured OTLP samples were recorded.
+var capturedAt = time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+
 // `codexgov admin events` lists what the receiver stored, stamped with the
 // user and the machine whose enrollment token sent it, with its filters.
 func TestAdminEvents(t *testing.T) {
-	srvURL, key := startServer(t, &Main{DataDir: t.TempDir()})
+	// The server's clock is the samples' capture day, so that they stay
+	// inside the retention window whatever day the test runs.
+	srvURL, key := startServer(t, &Main{DataDir: t.TempDir(), Now: func() time.Time { return capturedAt }})
 	admin := cli{t: t, server: srvURL, token: key, ws: "acme"}
 	admin.run(0, "workspaces", "create", "acme")
 	admin.run(0, "users", "add", "ann@acme.test")

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -121,23 +122,40 @@ func (s *Server) otlpLogs(c *call) error {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP logs export request: %v", err)
 	}
 	evs := telemetry.NormalizeWith(req.Logs(), sender(c), s.now(), s.redactor(c.p.Workspace()))
+	// An event outside the retention window would be deleted at once (or
+	// names a clock far off): it is refused, and said so.
+	now := s.now()
+	kept, rejected := evs[:0], 0
+	for _, e := range evs {
+		if e.Time.Before(now.Add(-codexgov.TelemetryRetention)) || e.Time.After(now.Add(codexgov.TelemetryFuture)) {
+			rejected++
+			continue
+		}
+		kept = append(kept, e)
+	}
 	// Commands Codex ran are checked against the rules the sender is
 	// served now (the machine's own .rules files are not known here).
 	if doc, err := s.snap.Load().SenderRequirements(c.p); err == nil && doc != nil {
-		bypasses := telemetry.Bypasses(evs, telemetry.PolicyOf(string(doc.Body)))
-		evs = append(evs, bypasses...)
+		bypasses := telemetry.Bypasses(kept, telemetry.PolicyOf(string(doc.Body)))
+		kept = append(kept, bypasses...)
 		s.telemetrySecurity.WithLabelValues("bypass").Add(float64(len(bypasses)))
 	}
-	for _, e := range evs {
+	for _, e := range kept {
 		if e.ClaimMismatch {
 			s.telemetrySecurity.WithLabelValues("claim_mismatch").Inc()
 		}
 	}
-	if _, err := s.store.AppendTelemetry(c.ctx, evs); err != nil {
+	if _, err := s.store.AppendTelemetry(c.ctx, kept); err != nil {
 		return err
 	}
 	// Acknowledged only now that the events are committed.
-	return s.otlpOK(c, plogotlp.NewExportResponse(), isJSON)
+	resp := plogotlp.NewExportResponse()
+	if rejected > 0 {
+		s.telemetryRejected.WithLabelValues("out_of_window").Add(float64(rejected))
+		resp.PartialSuccess().SetRejectedLogRecords(int64(rejected))
+		resp.PartialSuccess().SetErrorMessage(fmt.Sprintf("%d log records are dated outside the window this server keeps (the last %s, and at most %s ahead of its clock): check the machine's clock", rejected, codexgov.TelemetryRetention, codexgov.TelemetryFuture))
+	}
+	return s.otlpOK(c, resp, isJSON)
 }
 
 // otlpMetrics keeps the latest value of each series per device and day.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -35,6 +36,11 @@ func sample(t *testing.T, name string) []byte {
 // protobuf and gzip with a user's access token, are stored once (a replay
 // adds nothing), stamped with that user; the answer is OTLP's own; a
 // request without a credential is 401 with a google.rpc.Status and counted.
+// capturedAt is when the captured samples were recorded: the receiver's
+// clock in the tests that send them, so that they stay inside the
+// retention window whatever the day the tests run.
+var capturedAt = time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+
 func TestOTLPReceiver(t *testing.T) {
 	for _, db := range []struct {
 		name string
@@ -42,6 +48,7 @@ func TestOTLPReceiver(t *testing.T) {
 	}{{"sqlite", func() string { return filepath.Join(t.TempDir(), "db") }}, {"postgres", func() string { return testenv.PostgresSchema(t) }}} {
 		t.Run(db.name, func(t *testing.T) {
 			f := newFixtureOn(t, db.dsn())
+			f.api.now = func() time.Time { return capturedAt }
 			post := func(path, ctype, encoding, token string, body []byte) (*http.Response, []byte) {
 				t.Helper()
 				req, _ := http.NewRequest("POST", f.srv.URL+path, bytes.NewReader(body))
@@ -221,6 +228,7 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 				dsn = testenv.PostgresSchema(t)
 			}
 			f := newFixtureOn(t, dsn)
+			f.api.now = func() time.Time { return capturedAt }
 			req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", bytes.NewReader(batch))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+f.keys["victim/token"])
@@ -290,8 +298,11 @@ func TestBypassFlaggedOnIngest(t *testing.T) {
 		return map[string]any{"key": k, "value": map[string]any{"stringValue": v}}
 	}
 	batch, _ := json.Marshal(map[string]any{"resourceLogs": []any{map[string]any{"scopeLogs": []any{map[string]any{"logRecords": []any{
-		map[string]any{"observedTimeUnixNano": "1764750000000000000", "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", "s9"),
+		map[string]any{"observedTimeUnixNano": fmt.Sprint(time.Now().UnixNano()), "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", "s9"),
 			str("tool_name", "exec_command"), str("call_id", "c1"), str("success", "true"), str("arguments", `{"cmd":"rm -rf build > /dev/null"}`)}},
+		// A year old: past the retention, refused as a partial success.
+		map[string]any{"observedTimeUnixNano": fmt.Sprint(time.Now().AddDate(-1, 0, 0).UnixNano()), "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", "s-old"),
+			str("tool_name", "exec_command"), str("call_id", "c0"), str("success", "true"), str("arguments", `{"cmd":"rm -rf old > /dev/null"}`)}},
 	}}}}}})
 	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", bytes.NewReader(batch))
 	req.Header.Set("Content-Type", "application/json")
@@ -300,11 +311,15 @@ func TestBypassFlaggedOnIngest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ack, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		t.Fatalf("POST /v1/logs: %d", resp.StatusCode)
+	if resp.StatusCode != 200 || !strings.Contains(string(ack), `"rejectedLogRecords":"1"`) || !strings.Contains(string(ack), "outside the window") {
+		t.Fatalf("POST /v1/logs: %d %s; want 200 with a partial success rejecting the year-old record", resp.StatusCode, ack)
 	}
 	code, body := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?type=bypass", f.keys["victim/full"], "")
+	if strings.Contains(body, "s-old") {
+		t.Errorf("the year-old record was stored: %s", body)
+	}
 	if code != 200 || !strings.Contains(body, `"rule": "rm -rf (no recursive deletes)"`) || !strings.Contains(body, `"identity": "user:ann@victim.test"`) || !strings.Contains(body, `"session": "s9"`) {
 		t.Errorf("bypass events: %d %s", code, body)
 	}

@@ -221,10 +221,14 @@ func (m *Main) Run(ctx context.Context) error {
 		record = 2 * time.Second
 	}
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		m.API.Sync(syncCtx, interval)
+	}()
+	go func() {
+		defer wg.Done()
+		m.pruneTelemetry(syncCtx, store)
 	}()
 	go func() {
 		defer wg.Done()
@@ -339,4 +343,31 @@ func (m *Main) Close() error {
 		errs = append(errs, m.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// pruneTelemetry removes telemetry past its retention at start and then
+// hourly (every replica does; dropping a partition twice is a no-op).
+func (m *Main) pruneTelemetry(ctx context.Context, store codexgov.Store) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		now := time.Now
+		if m.Now != nil {
+			now = m.Now
+		}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+		n, err := store.PruneTelemetry(pctx, now().Add(-codexgov.TelemetryRetention))
+		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			m.Logger.Warn("telemetry retention: pruning failed; retried in an hour", "err", err)
+		case n > 0:
+			m.Logger.Info("telemetry retention: pruned", "removed", n, "retention", codexgov.TelemetryRetention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

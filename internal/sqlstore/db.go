@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -45,6 +46,12 @@ type DB struct {
 	failpoint func(point string) error
 	// validate checks a policy before it is stored (SetValidator).
 	validate Validator
+	// group carries AppendTelemetry calls to the group committers.
+	group     chan *appendReq
+	groupOnce sync.Once
+	// partitions are the PostgreSQL event partitions known to exist, by
+	// day number.
+	partitions sync.Map
 	// otel finds a policy's own [otel] (SetOtelCheck).
 	otel func(requirements string) (codexgov.Detail, bool)
 }

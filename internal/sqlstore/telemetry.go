@@ -1,8 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,62 +19,277 @@ const telemetryBatch = 200
 
 const telemetryColumns = `workspace_id, event_id, time, received_at, type, name, session_id, surface, model, identity, credential, device, host, claim_email, claim_mismatch, data, attributes`
 
-// AppendTelemetry stores events in one transaction with multi-row inserts;
-// an event already stored (same workspace and ID) is skipped. The caller
-// acknowledges the sender only after it returns without error.
+// AppendTelemetry stores events; an event already stored (same
+// workspace and ID) is skipped. It returns once they are committed: the
+// caller acknowledges the sender only then. Concurrent calls share
+// transactions (group commit): each waits for the commit that carries its
+// events, and a failed commit fails every call in it (they are retried,
+// and the event IDs make the retry store each event once).
 func (s *DB) AppendTelemetry(ctx context.Context, evs []codexgov.TelemetryEvent) (int, error) {
 	if len(evs) == 0 {
 		return 0, nil
 	}
+	s.groupOnce.Do(s.startGroupCommit)
+	req := &appendReq{evs: evs, done: make(chan appendResult, 1)}
+	select {
+	case s.group <- req:
+	case <-ctx.Done():
+		return 0, dbError("telemetry", ctx.Err())
+	}
+	select {
+	case r := <-req.done:
+		return r.stored, r.err
+	case <-ctx.Done():
+		// The events may still be committed; a resend is stored once.
+		return 0, dbError("telemetry", ctx.Err())
+	}
+}
+
+type appendReq struct {
+	evs  []codexgov.TelemetryEvent
+	done chan appendResult
+}
+
+type appendResult struct {
+	stored int
+	err    error
+}
+
+// groupMaxEvents bounds one group commit.
+const groupMaxEvents = 20000
+
+// groupTimeout bounds one group commit's transaction.
+const groupTimeout = 30 * time.Second
+
+func (s *DB) startGroupCommit() {
+	s.group = make(chan *appendReq, 256)
+	// SQLite has one writer; PostgreSQL commits groups in parallel too.
+	writers := 1
+	if s.postgres {
+		writers = 4
+	}
+	for range writers {
+		go s.groupCommitter()
+	}
+}
+
+func (s *DB) groupCommitter() {
+	for first := range s.group {
+		reqs, n := []*appendReq{first}, len(first.evs)
+	more:
+		for n < groupMaxEvents {
+			select {
+			case r, ok := <-s.group:
+				if !ok {
+					break more
+				}
+				reqs, n = append(reqs, r), n+len(r.evs)
+			default:
+				break more
+			}
+		}
+		counts, err := s.commitGroup(reqs)
+		for i, r := range reqs {
+			if err != nil {
+				r.done <- appendResult{err: err}
+			} else {
+				r.done <- appendResult{stored: counts[i]}
+			}
+		}
+	}
+}
+
+// commitGroup writes the requests' events in one transaction, with
+// multi-row inserts, and returns how many of each were new.
+func (s *DB) commitGroup(reqs []*appendReq) ([]int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
+	defer cancel()
+	if s.postgres {
+		if err := s.ensurePartitions(ctx, reqs); err != nil {
+			return nil, dbError("telemetry", err)
+		}
+	}
+	// Each event once, in key order: concurrent groups then take their
+	// row locks in the same order and never deadlock; an event the group
+	// holds twice counts for the first call that sent it.
+	owner := map[eventKey]int{}
+	var evs []codexgov.TelemetryEvent
+	for i, r := range reqs {
+		for _, e := range r.evs {
+			k := eventKey{e.Workspace, e.ID}
+			if _, dup := owner[k]; !dup {
+				owner[k] = i
+				evs = append(evs, e)
+			}
+		}
+	}
+	slices.SortFunc(evs, func(a, b codexgov.TelemetryEvent) int {
+		return cmp.Or(cmp.Compare(a.Workspace, b.Workspace), cmp.Compare(a.ID, b.ID))
+	})
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, dbError("telemetry", err)
+		return nil, dbError("telemetry", err)
 	}
 	defer tx.Rollback()
-	stored := 0
+	counts := make([]int, len(reqs))
 	for start := 0; start < len(evs); start += telemetryBatch {
-		batch := evs[start:min(start+telemetryBatch, len(evs))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO telemetry_events (` + telemetryColumns + `) VALUES `)
-		args := make([]any, 0, len(batch)*17)
-		for i, e := range batch {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for j := range 17 {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteString("$" + strconv.Itoa(len(args)+j+1))
-			}
-			b.WriteByte(')')
-			data, err := json.Marshal(e.Data)
-			if err != nil {
-				return 0, dbError("telemetry", err)
-			}
-			attrs, err := json.Marshal(e.Attributes)
-			if err != nil {
-				return 0, dbError("telemetry", err)
-			}
-			args = append(args, e.Workspace, e.ID, e.Time.UnixMicro(), e.ReceivedAt.UnixMicro(), e.Type, e.Name, e.Session, e.Surface, e.Model,
-				e.Identity, e.Credential, e.Device, e.Host, e.ClaimEmail, e.ClaimMismatch, string(data), string(attrs))
-		}
-		b.WriteString(` ON CONFLICT (workspace_id, event_id) DO NOTHING`)
-		res, err := tx.ExecContext(ctx, b.String(), args...)
+		added, err := insertEvents(ctx, tx, evs[start:min(start+telemetryBatch, len(evs))])
 		if err != nil {
-			return 0, dbError("telemetry", err)
+			return nil, dbError("telemetry", err)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return 0, dbError("telemetry", err)
+		for _, k := range added {
+			counts[owner[k]]++
 		}
-		stored += int(n)
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, commitError("telemetry", err)
+		return nil, commitError("telemetry", err)
 	}
-	return stored, nil
+	return counts, nil
+}
+
+type eventKey struct{ workspace, id string }
+
+// insertEvents inserts a batch with one statement and returns the keys of
+// the rows that were new.
+func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEvent) ([]eventKey, error) {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO telemetry_events (` + telemetryColumns + `) VALUES `)
+	args := make([]any, 0, len(batch)*17)
+	for i, e := range batch {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := range 17 {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString("$" + strconv.Itoa(len(args)+j+1))
+		}
+		b.WriteByte(')')
+		data, err := json.Marshal(e.Data)
+		if err != nil {
+			return nil, err
+		}
+		attrs, err := json.Marshal(e.Attributes)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, e.Workspace, e.ID, e.Time.UnixMicro(), e.ReceivedAt.UnixMicro(), e.Type, e.Name, e.Session, e.Surface, e.Model,
+			e.Identity, e.Credential, e.Device, e.Host, e.ClaimEmail, e.ClaimMismatch, string(data), string(attrs))
+	}
+	b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, event_id`)
+	rows, err := tx.QueryContext(ctx, b.String(), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var added []eventKey
+	for rows.Next() {
+		var k eventKey
+		if err := rows.Scan(&k.workspace, &k.id); err != nil {
+			return nil, err
+		}
+		added = append(added, k)
+	}
+	return added, rows.Err()
+}
+
+// dayMicros is one UTC day in microseconds: the partition width.
+const dayMicros = int64(24 * time.Hour / time.Microsecond)
+
+// partitionName is the PostgreSQL partition of events of the UTC day
+// starting at micros.
+func partitionName(day int64) string {
+	return "telemetry_events_" + time.UnixMicro(day*dayMicros).UTC().Format("20060102")
+}
+
+func floorDay(micros int64) int64 {
+	d := micros / dayMicros
+	if micros < 0 && micros%dayMicros != 0 {
+		d--
+	}
+	return d
+}
+
+// ensurePartitions creates the day partitions the requests' events fall
+// in (PostgreSQL; events are partitioned by day so that retention drops
+// whole partitions).
+func (s *DB) ensurePartitions(ctx context.Context, reqs []*appendReq) error {
+	for _, r := range reqs {
+		for _, e := range r.evs {
+			day := floorDay(e.Time.UnixMicro())
+			if _, ok := s.partitions.Load(day); ok {
+				continue
+			}
+			name := partitionName(day)
+			_, err := s.db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s PARTITION OF telemetry_events FOR VALUES FROM (%d) TO (%d)`, name, day*dayMicros, (day+1)*dayMicros))
+			if err != nil {
+				// Another replica may have created it at the same moment.
+				var n int
+				if qerr := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_class WHERE relname = $1`, name).Scan(&n); qerr != nil || n == 0 {
+					return err
+				}
+			}
+			s.partitions.Store(day, true)
+		}
+	}
+	return nil
+}
+
+// PruneTelemetry removes telemetry older than before: on PostgreSQL by
+// dropping the day partitions that end by then, on SQLite by deleting
+// rows; metrics of earlier days and spans that started earlier too. It
+// returns how many partitions or event rows went.
+func (s *DB) PruneTelemetry(ctx context.Context, before time.Time) (int64, error) {
+	cut := before.UnixMicro()
+	var removed int64
+	if s.postgres {
+		rows, err := s.db.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'telemetry_events'`)
+		if err != nil {
+			return 0, dbError("telemetry retention", err)
+		}
+		var drop []string
+		for rows.Next() {
+			var name string
+			if err := rows.Scan(&name); err != nil {
+				rows.Close()
+				return 0, dbError("telemetry retention", err)
+			}
+			day, err := time.Parse("20060102", strings.TrimPrefix(name, "telemetry_events_"))
+			if err == nil && day.Add(24*time.Hour).UnixMicro() <= cut {
+				drop = append(drop, name)
+			}
+		}
+		rows.Close()
+		for _, name := range drop {
+			if _, err := s.db.ExecContext(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
+				return removed, dbError("telemetry retention", err)
+			}
+			day, _ := time.Parse("20060102", strings.TrimPrefix(name, "telemetry_events_"))
+			s.partitions.Delete(floorDay(day.UnixMicro()))
+			removed++
+		}
+	} else {
+		for {
+			res, err := s.db.ExecContext(ctx, `DELETE FROM telemetry_events WHERE rowid IN (SELECT rowid FROM telemetry_events WHERE time < $1 LIMIT 5000)`, cut)
+			if err != nil {
+				return removed, dbError("telemetry retention", err)
+			}
+			n, _ := res.RowsAffected()
+			removed += n
+			if n == 0 {
+				break
+			}
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM telemetry_metrics WHERE day < $1`, before.UTC().Format("2006-01-02")); err != nil {
+		return removed, dbError("telemetry retention", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM telemetry_spans WHERE start < $1`, cut); err != nil {
+		return removed, dbError("telemetry retention", err)
+	}
+	return removed, nil
 }
 
 // TelemetryEvents lists a workspace's telemetry events, newest first.

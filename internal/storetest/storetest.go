@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeviceAuthorizations", testDeviceAuthorizations},
 		{"Telemetry", testTelemetry},
 		{"TelemetryMetricsAndSpans", testTelemetryMetricsAndSpans},
+		{"TelemetryGroupCommitAndRetention", testTelemetryGroupCommitAndRetention},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

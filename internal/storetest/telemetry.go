@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,5 +99,84 @@ func testTelemetryMetricsAndSpans(t *testing.T, s codexgov.Store) {
 	}
 	if b, _ := s.TelemetrySpans(ctx, "b", "t1"); len(b) != 0 {
 		t.Errorf("workspace b sees a's spans")
+	}
+}
+
+// testTelemetryGroupCommitAndRetention: 24 concurrent appends of
+// overlapping batches over three days (sharing group commits) store each
+// event once, and each call learns how many of its own were new; pruning
+// before the second day removes the first day's events, metrics and spans
+// and keeps the rest.
+func testTelemetryGroupCommitAndRetention(t *testing.T, s codexgov.Store) {
+	ctx := context.Background()
+	day1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	ev := func(i int) codexgov.TelemetryEvent {
+		at := day1.Add(time.Duration(i%3)*24*time.Hour + time.Duration(i)*time.Second)
+		return codexgov.TelemetryEvent{ID: fmt.Sprintf("tev_g%04d", i), Workspace: "a", Identity: "user:ann@example.com", Credential: "et_1",
+			Time: at, ReceivedAt: at, Type: codexgov.TelemetryOther, Name: "x", Attributes: map[string]any{}}
+	}
+	var wg sync.WaitGroup
+	stored := make([]int, 24)
+	errs := make([]error, 24)
+	for g := range 24 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var evs []codexgov.TelemetryEvent
+			for i := g * 50; i < g*50+100; i++ { // each batch overlaps the next by 50
+				evs = append(evs, ev(i))
+			}
+			stored[g], errs[g] = s.AppendTelemetry(ctx, evs)
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for g := range 24 {
+		if errs[g] != nil {
+			t.Fatalf("append %d: %v", g, errs[g])
+		}
+		total += stored[g]
+	}
+	distinct := 23*50 + 100
+	if total != distinct {
+		t.Errorf("the concurrent appends say they stored %d; want the %d distinct events", total, distinct)
+	}
+	all, err := s.TelemetryEvents(ctx, "a", codexgov.TelemetryFilter{Since: day1, Until: day1.Add(72 * time.Hour)})
+	if err != nil || len(all) != 1000 { // the read is capped at 1000
+		t.Fatalf("read %d, %v", len(all), err)
+	}
+	count := func() (n [3]int) {
+		for d := range 3 {
+			got, err := s.TelemetryEvents(ctx, "a", codexgov.TelemetryFilter{Since: day1.Add(time.Duration(d) * 24 * time.Hour), Until: day1.Add(time.Duration(d+1) * 24 * time.Hour), Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n[d] = len(got)
+		}
+		return n
+	}
+	before := count()
+	if before[0]+before[1]+before[2] != distinct {
+		t.Fatalf("per day %v; want %d in all", before, distinct)
+	}
+	if err := s.UpsertTelemetryMetrics(ctx, []codexgov.TelemetryMetric{{Workspace: "a", Day: "2026-11-01", Credential: "et_1", Name: "m", Attributes: "{}", Kind: "sum", Time: day1}}); err != nil {
+		t.Fatal(err)
+	}
+	must(s.AppendTelemetrySpans(ctx, []codexgov.TelemetrySpan{{Workspace: "a", TraceID: "t1", SpanID: "s1", Name: "x", Start: day1}}))
+	if _, err := s.PruneTelemetry(ctx, day1.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if after := count(); after[0] != 0 || after[1] != before[1] || after[2] != before[2] {
+		t.Errorf("after pruning day one: per day %v; want [0 %d %d]", after, before[1], before[2])
+	}
+	if ms, _ := s.TelemetryMetrics(ctx, "a", "2026-11-01"); len(ms) != 0 {
+		t.Errorf("day one's metrics outlived retention: %d", len(ms))
+	}
+	if sp, _ := s.TelemetrySpans(ctx, "a", "t1"); len(sp) != 0 {
+		t.Errorf("day one's spans outlived retention: %d", len(sp))
+	}
+	// A day pruned can receive again (its partition is made anew).
+	if n, err := s.AppendTelemetry(ctx, []codexgov.TelemetryEvent{ev(0)}); err != nil || n != 1 {
+		t.Errorf("append into a pruned day: %d, %v", n, err)
 	}
 }
