@@ -361,6 +361,9 @@ type Store interface {
 	// UpsertTelemetryMetrics keeps the latest value of each metric series
 	// per device and day (a later time replaces an earlier one).
 	UpsertTelemetryMetrics(ctx context.Context, ms []TelemetryMetric) error
+	// TelemetryActivity summarises a workspace's sessions from their
+	// events, most recent first.
+	TelemetryActivity(ctx context.Context, ws string, f ActivityFilter) ([]*SessionActivity, error)
 	// PruneTelemetry removes telemetry older than before (retention) and
 	// says how many partitions or rows of events went.
 	PruneTelemetry(ctx context.Context, before time.Time) (int64, error)

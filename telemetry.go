@@ -105,3 +105,35 @@ type TelemetrySpan struct {
 	Credential string        `json:"credential"`
 	Device     string        `json:"device,omitempty"`
 }
+
+// SessionActivity is one Codex session as its telemetry shows it: who ran
+// it on which machine, with which surface and model, and what happened.
+type SessionActivity struct {
+	Session  string    `json:"session"`
+	Identity string    `json:"identity"`
+	Device   string    `json:"device,omitempty"`
+	Surface  string    `json:"surface,omitempty"`
+	Model    string    `json:"model,omitempty"`
+	Start    time.Time `json:"start"`
+	Last     time.Time `json:"last"`
+	Prompts  int64     `json:"prompts"`
+	// Tokens is the sum of the turns' total token counts.
+	Tokens    int64 `json:"tokens"`
+	ToolCalls int64 `json:"tool_calls"`
+	// Tools are the distinct tools the session ran.
+	Tools []string `json:"tools"`
+	// Approvals and Denials count the tool decisions (approved, approved
+	// for the session; denied, aborted).
+	Approvals int64 `json:"approvals"`
+	Denials   int64 `json:"denials"`
+	// Bypasses counts the commands that slipped past policy.
+	Bypasses int64 `json:"bypasses"`
+}
+
+// ActivityFilter selects sessions: those with events in [Since, Until),
+// of one identity when set; the most recent first.
+type ActivityFilter struct {
+	Identity     string
+	Since, Until time.Time
+	Limit        int
+}

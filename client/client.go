@@ -421,6 +421,16 @@ func (c *Client) TelemetryEvents(ctx context.Context, w string, q url.Values) ([
 	return get[[]codexgov.TelemetryEvent](ctx, c, p)
 }
 
+// TelemetryActivity summarises a workspace's Codex sessions, most recent
+// first; q holds the route's filters (user, identity, since, until).
+func (c *Client) TelemetryActivity(ctx context.Context, w string, q url.Values) ([]codexgov.SessionActivity, error) {
+	p := ws(w, "telemetry-activity")
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return get[[]codexgov.SessionActivity](ctx, c, p)
+}
+
 func (c *Client) AuditEvents(ctx context.Context, w string, before int64, limit int) (*codexgov.AuditPage, error) {
 	q := url.Values{}
 	if before > 0 {

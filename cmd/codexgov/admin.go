@@ -174,7 +174,7 @@ func newAdminCmd() *cobra.Command {
 		e.http = serverHTTP(cmd.Context())
 	}
 	cmd.AddCommand(adminWhoAmI(e), adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
-		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminSigningKeys(e),
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	addCompletions(cmd, e)
 	return cmd
@@ -889,9 +889,25 @@ func adminAudit(e *adminEnv) *cobra.Command {
 	return cmd
 }
 
+// sinceFlag reads --since: an RFC 3339 time, or a duration ago.
+func sinceFlag(since string) (time.Time, error) {
+	at, err := time.Parse(time.RFC3339, since)
+	if err != nil {
+		d, derr := time.ParseDuration(since)
+		if derr != nil {
+			return time.Time{}, &exitError{code: 2, err: fmt.Errorf("--since %q: want an RFC 3339 time or a duration such as 24h", since)}
+		}
+		at = time.Now().Add(-d)
+	}
+	return at.UTC(), nil
+}
+
+// followEvery is how often events --follow asks for new events.
+var followEvery = 2 * time.Second
+
 func adminEvents(e *adminEnv) *cobra.Command {
 	var user, session, typ, since string
-	var bypasses bool
+	var bypasses, follow bool
 	cmd := leaf(e, "events", "List the Codex telemetry events the workspace's machines sent, newest first", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 		q := url.Values{}
 		if bypasses {
@@ -903,41 +919,143 @@ func adminEvents(e *adminEnv) *cobra.Command {
 			}
 		}
 		if since != "" {
-			at, err := time.Parse(time.RFC3339, since)
+			at, err := sinceFlag(since)
 			if err != nil {
-				d, derr := time.ParseDuration(since)
-				if derr != nil {
-					return &exitError{code: 2, err: fmt.Errorf("--since %q: want an RFC 3339 time or a duration such as 24h", since)}
-				}
-				at = time.Now().Add(-d)
+				return err
 			}
-			q.Set("since", at.UTC().Format(time.RFC3339))
+			q.Set("since", at.Format(time.RFC3339Nano))
+		}
+		if follow {
+			return followEvents(cmd, e, ws, q)
 		}
 		evs, err := e.client().TelemetryEvents(cmd.Context(), ws, q)
 		if err != nil {
 			return err
 		}
 		return e.show(cmd, evs, func(w io.Writer) {
-			fmt.Fprintln(w, "TIME	IDENTITY	TYPE	SESSION	SURFACE	MODEL	DETAIL")
+			fmt.Fprintln(w, eventsHeader)
 			for _, ev := range evs {
-				detail := ""
-				for _, k := range []string{"tool_name", "decision", "success", "total_tokens", "status", "prompt_length", "hidden_command", "rule", "form"} {
-					if v, ok := ev.Data[k]; ok {
-						detail += fmt.Sprintf("%s=%v ", k, v)
-					}
-				}
-				if ev.ClaimMismatch {
-					detail += "CLAIMS " + ev.ClaimEmail
-				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Format("2006-01-02 15:04:05"), ev.Identity, ev.Type, ev.Session, ev.Surface, ev.Model, strings.TrimSpace(detail))
+				fmt.Fprintln(w, eventLine(ev))
 			}
 		})
 	})
 	cmd.Flags().StringVar(&user, "user", "", "only this user's events (email)")
 	cmd.Flags().StringVar(&session, "session", "", "only this Codex session")
-	cmd.Flags().StringVar(&typ, "type", "", "only this type: session_start, prompt, api_request, token_usage, tool_decision, tool_result, sandbox_outcome, other")
+	cmd.Flags().StringVar(&typ, "type", "", "only this type: session_start, prompt, api_request, token_usage, tool_decision, tool_result, sandbox_outcome, bypass, other")
 	cmd.Flags().StringVar(&since, "since", "", "only events since this RFC 3339 time, or this long ago (24h)")
 	cmd.Flags().BoolVar(&bypasses, "bypasses", false, "only commands Codex ran that a forbidden or prompt rule would have caught, had Codex split them (--type bypass)")
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing new events as they arrive, oldest first (one JSON object per line with --json), until interrupted")
+	return cmd
+}
+
+const eventsHeader = "TIME\tIDENTITY\tTYPE\tSESSION\tSURFACE\tMODEL\tDETAIL"
+
+func eventLine(ev codexgov.TelemetryEvent) string {
+	detail := ""
+	for _, k := range []string{"tool_name", "decision", "success", "total_tokens", "status", "prompt_length", "hidden_command", "rule", "form"} {
+		if v, ok := ev.Data[k]; ok {
+			detail += fmt.Sprintf("%s=%v ", k, v)
+		}
+	}
+	if ev.ClaimMismatch {
+		detail += "CLAIMS " + ev.ClaimEmail
+	}
+	return fmt.Sprintf("%s\t%s\t%s\t%s\t%s\t%s\t%s", ev.Time.Format("2006-01-02 15:04:05"), ev.Identity, ev.Type, ev.Session, ev.Surface, ev.Model, strings.TrimSpace(detail))
+}
+
+// followEvents prints events as they arrive: it asks for those since the
+// newest it has seen (a second's overlap, and each printed once by ID),
+// oldest first, until the command's context ends (Ctrl-C).
+func followEvents(cmd *cobra.Command, e *adminEnv, ws string, q url.Values) error {
+	ctx := cmd.Context()
+	out := cmd.OutOrStdout()
+	seen := map[string]time.Time{}
+	var newest time.Time
+	if !e.json {
+		fmt.Fprintln(out, strings.ReplaceAll(eventsHeader, "\t", "  "))
+	}
+	for {
+		evs, err := e.client().TelemetryEvents(ctx, ws, q)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for i := len(evs) - 1; i >= 0; i-- {
+			ev := evs[i]
+			if _, ok := seen[ev.ID]; ok {
+				continue
+			}
+			seen[ev.ID] = ev.Time
+			if ev.Time.After(newest) {
+				newest = ev.Time
+			}
+			if e.json {
+				b, _ := json.Marshal(ev)
+				fmt.Fprintf(out, "%s\n", b)
+			} else {
+				fmt.Fprintln(out, strings.ReplaceAll(eventLine(ev), "\t", "  "))
+			}
+		}
+		if !newest.IsZero() {
+			from := newest.Add(-time.Second)
+			q.Set("since", from.Format(time.RFC3339Nano))
+			for id, at := range seen {
+				if at.Before(from) {
+					delete(seen, id)
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(followEvery):
+		}
+	}
+}
+
+func adminActivity(e *adminEnv) *cobra.Command {
+	var user, since string
+	var bypasses bool
+	cmd := leaf(e, "activity", "Recent Codex sessions per user from telemetry: surface, model, tokens, tools, approvals, denials, bypasses", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		q := url.Values{}
+		if user != "" {
+			q.Set("user", user)
+		}
+		at, err := sinceFlag(since)
+		if err != nil {
+			return err
+		}
+		q.Set("since", at.Format(time.RFC3339Nano))
+		if bypasses {
+			q.Set("type", codexgov.TelemetryBypass)
+			evs, err := e.client().TelemetryEvents(cmd.Context(), ws, q)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, evs, func(w io.Writer) {
+				fmt.Fprintln(w, "TIME\tIDENTITY\tDEVICE\tSESSION\tRULE\tFORM\tCOMMAND")
+				for _, ev := range evs {
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\t%v\t%v\n", ev.Time.Format("2006-01-02 15:04:05"), ev.Identity, ev.Device, ev.Session, ev.Data["rule"], ev.Data["form"], ev.Data["command"])
+				}
+			})
+		}
+		ss, err := e.client().TelemetryActivity(cmd.Context(), ws, q)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, ss, func(w io.Writer) {
+			fmt.Fprintln(w, "LAST\tIDENTITY\tDEVICE\tSESSION\tSURFACE\tMODEL\tPROMPTS\tTOKENS\tTOOLS\tAPPROVED\tDENIED\tBYPASSES")
+			for _, a := range ss {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d %s\t%d\t%d\t%d\n", a.Last.Format("2006-01-02 15:04"), a.Identity, a.Device, a.Session, a.Surface, a.Model,
+					a.Prompts, a.Tokens, a.ToolCalls, strings.Join(a.Tools, ","), a.Approvals, a.Denials, a.Bypasses)
+			}
+		})
+	})
+	cmd.Flags().StringVar(&user, "user", "", "only this user's sessions (email)")
+	cmd.Flags().StringVar(&since, "since", "168h", "sessions with events since this RFC 3339 time, or this long ago")
+	cmd.Flags().BoolVar(&bypasses, "bypasses", false, "list the commands that slipped past policy instead: user, machine, session, rule, form and command")
 	return cmd
 }
 

@@ -137,7 +137,13 @@ func TestTelemetryEnforcedEndToEnd(t *testing.T) {
 				t.Errorf("telemetry = metadata, yet the prompt text was kept: %v", ev.Attributes["prompt"])
 			}
 		}
-		t.Logf("configuration server: %d events from the real Codex (%v)", len(evs), types)
+		// The session as admin activity shows it.
+		acts := must[[]codexgov.SessionActivity](t)(e.admin.TelemetryActivity(ctx, ws, url.Values{"user": {"ann@acme.test"}}))
+		if len(acts) != 1 || acts[0].Device != "ann-laptop" || acts[0].Surface != "codex_exec" || acts[0].Model != "gpt-fake" || acts[0].Prompts != 1 ||
+			acts[0].Tokens != int64(types[codexgov.TelemetryTokenUsage])*1290 || acts[0].ToolCalls != 2 || fmt.Sprint(acts[0].Tools) != "[exec_command]" || acts[0].Bypasses != 1 || acts[0].Approvals < 1 {
+			t.Errorf("activity: %+v", acts)
+		}
+		t.Logf("configuration server: %d events from the real Codex (%v); activity %+v", len(evs), types, acts[0])
 	})
 
 	t.Run("codexgov sync", func(t *testing.T) {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,7 +29,8 @@ func TestAdminEvents(t *testing.T) {
 	admin.run(0, "users", "add", "ann@acme.test")
 	var tok codexgov.EnrollmentToken
 	admin.json(&tok, "enrollment-tokens", "issue", "--user", "ann@acme.test", "--name", "laptop-7")
-	for _, f := range []string{"otlp-logs-batch1.json", "otlp-logs-batch2.json"} {
+	post := func(f string) {
+		t.Helper()
 		b, err := os.ReadFile(filepath.Join("..", "..", "internal", "telemetry", "testdata", f))
 		if err != nil {
 			t.Fatal(err)
@@ -43,7 +47,54 @@ func TestAdminEvents(t *testing.T) {
 			t.Fatalf("POST /v1/logs %s: %d", f, resp.StatusCode)
 		}
 	}
+	// events --follow prints what arrives while it runs, each event once.
+	followEvery = 100 * time.Millisecond
+	ctx, stop := context.WithCancel(context.Background())
+	var followed syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"admin", "--server", srvURL, "--token", key, "--workspace", "acme", "events", "--follow", "--json"}, strings.NewReader(""), &followed, &followed)
+	}()
+	post("otlp-logs-batch1.json")
+	post("otlp-logs-batch2.json")
+	post("otlp-logs-batch2.json") // a replay: stored and printed once
 	var all []codexgov.TelemetryEvent
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		admin.json(&all, "events")
+		if strings.Count(followed.String(), "\n") >= len(all) && strings.Contains(followed.String(), `"type":"tool_decision"`) {
+			break
+		}
+	}
+	stop()
+	if code := <-done; code != 0 {
+		t.Errorf("events --follow: exit %d after Ctrl-C\n%s", code, followed.String())
+	}
+	ids := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSpace(followed.String()), "\n") {
+		var ev codexgov.TelemetryEvent
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("events --follow --json printed %q: %v", line, err)
+		}
+		ids[ev.ID]++
+	}
+	if len(ids) != len(all) {
+		t.Errorf("events --follow printed %d distinct events; the store holds %d", len(ids), len(all))
+	}
+	for id, n := range ids {
+		if n != 1 {
+			t.Errorf("events --follow printed %s %d times", id, n)
+		}
+	}
+	// activity summarises the captured session.
+	var sessions []codexgov.SessionActivity
+	admin.json(&sessions, "activity", "--since", "87600h")
+	if len(sessions) != 1 || sessions[0].Identity != "user:ann@acme.test" || sessions[0].Device != "laptop-7" || sessions[0].Surface == "" || sessions[0].Model == "" ||
+		sessions[0].Prompts != 1 || sessions[0].Tokens == 0 || sessions[0].ToolCalls == 0 || sessions[0].Approvals == 0 {
+		t.Errorf("activity: %+v", sessions)
+	}
+	if out, _ := admin.run(0, "activity", "--since", "87600h"); !strings.Contains(out, "laptop-7") || !strings.Contains(out, "PROMPTS") {
+		t.Errorf("activity table:\n%s", out)
+	}
 	admin.json(&all, "events")
 	var tools []codexgov.TelemetryEvent
 	admin.json(&tools, "events", "--type", "tool_result", "--user", "ann@acme.test", "--since", "87600h")
@@ -62,4 +113,22 @@ func TestAdminEvents(t *testing.T) {
 	if len(none) != 0 {
 		t.Errorf("bo has %d events", len(none))
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

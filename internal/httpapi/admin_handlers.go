@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -465,31 +466,52 @@ func (s *Server) auditEvents(c *call) (any, error) {
 func (s *Server) telemetryEvents(c *call) (any, error) {
 	q := c.r.URL.Query()
 	f := codexgov.TelemetryFilter{Identity: q.Get("identity"), Session: q.Get("session"), Type: q.Get("type")}
-	if u := q.Get("user"); u != "" {
-		email, err := codexgov.NormalizeEmail("?user", u)
-		if err != nil {
-			return nil, err
-		}
-		f.Identity = "user:" + email
-	}
-	for _, t := range []struct {
-		name string
-		into *time.Time
-	}{{"since", &f.Since}, {"until", &f.Until}} {
-		if v := q.Get(t.name); v != "" {
-			at, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
-					Details: []codexgov.Detail{{Field: "?" + t.name, Message: "want an RFC 3339 time such as 2026-12-03T09:00:00Z, got " + strconv.Quote(v)}}}
-			}
-			*t.into = at
-		}
+	var err error
+	if f.Identity, f.Since, f.Until, err = telemetryQuery(q, f.Identity); err != nil {
+		return nil, err
 	}
 	evs, err := s.store.TelemetryEvents(c.ctx, c.ws, f)
 	if evs == nil && err == nil {
 		evs = []*codexgov.TelemetryEvent{}
 	}
 	return evs, err
+}
+
+// telemetryQuery reads the ?user (an email: identity user:EMAIL), ?since
+// and ?until filters the telemetry routes share.
+func telemetryQuery(q url.Values, identity string) (string, time.Time, time.Time, error) {
+	if u := q.Get("user"); u != "" {
+		email, err := codexgov.NormalizeEmail("?user", u)
+		if err != nil {
+			return "", time.Time{}, time.Time{}, err
+		}
+		identity = "user:" + email
+	}
+	var since, until time.Time
+	for _, t := range []struct {
+		name string
+		into *time.Time
+	}{{"since", &since}, {"until", &until}} {
+		if v := q.Get(t.name); v != "" {
+			at, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return "", time.Time{}, time.Time{}, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter",
+					Details: []codexgov.Detail{{Field: "?" + t.name, Message: "want an RFC 3339 time such as 2026-12-03T09:00:00Z, got " + strconv.Quote(v)}}}
+			}
+			*t.into = at
+		}
+	}
+	return identity, since, until, nil
+}
+
+// telemetryActivity summarises the workspace's Codex sessions.
+func (s *Server) telemetryActivity(c *call) (any, error) {
+	var f codexgov.ActivityFilter
+	var err error
+	if f.Identity, f.Since, f.Until, err = telemetryQuery(c.r.URL.Query(), c.r.URL.Query().Get("identity")); err != nil {
+		return nil, err
+	}
+	return s.store.TelemetryActivity(c.ctx, c.ws, f)
 }
 
 func (s *Server) telemetryMetrics(c *call) (any, error) {

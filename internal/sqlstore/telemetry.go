@@ -436,3 +436,69 @@ func (s *DB) TelemetrySpans(ctx context.Context, ws, traceID string) ([]*codexgo
 	}
 	return out, dbError("telemetry spans", rows.Err())
 }
+
+// TelemetryActivity summarises sessions in SQL: one row per session,
+// identity and device, with its counts and distinct tools.
+func (s *DB) TelemetryActivity(ctx context.Context, ws string, f codexgov.ActivityFilter) ([]*codexgov.SessionActivity, error) {
+	field := func(name string) string { return `json_extract(data, '$.` + name + `')` }
+	number := func(name string) string { return `COALESCE(` + field(name) + `, 0)` }
+	agg := `group_concat(DISTINCT CASE WHEN type = 'tool_result' THEN ` + field("tool_name") + ` END)`
+	if s.postgres {
+		field = func(name string) string { return `(data::jsonb ->> '` + name + `')` }
+		number = func(name string) string { return `COALESCE((data::jsonb ->> '` + name + `')::BIGINT, 0)` }
+		agg = `string_agg(DISTINCT CASE WHEN type = 'tool_result' THEN ` + field("tool_name") + ` END, ',')`
+	}
+	q := `SELECT session_id, identity, device, MAX(surface), MAX(model), MIN(time), MAX(time),
+		SUM(CASE WHEN type = 'prompt' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN type = 'token_usage' THEN ` + number("total_tokens") + ` ELSE 0 END),
+		SUM(CASE WHEN type = 'tool_result' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN type = 'tool_decision' AND ` + field("decision") + ` LIKE 'approved%' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN type = 'tool_decision' AND ` + field("decision") + ` NOT LIKE 'approved%' THEN 1 ELSE 0 END),
+		SUM(CASE WHEN type = 'bypass' THEN 1 ELSE 0 END),
+		COALESCE(` + agg + `, '')
+		FROM telemetry_events WHERE workspace_id = $1 AND session_id <> ''`
+	args := []any{ws}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		q += " AND " + strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+	}
+	if f.Identity != "" {
+		add("identity = ?", f.Identity)
+	}
+	if !f.Since.IsZero() {
+		add("time >= ?", f.Since.UnixMicro())
+	}
+	if !f.Until.IsZero() {
+		add("time < ?", f.Until.UnixMicro())
+	}
+	limit := f.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	q += ` GROUP BY session_id, identity, device ORDER BY MAX(time) DESC, session_id LIMIT ` + strconv.Itoa(limit)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, dbError("telemetry activity", err)
+	}
+	defer rows.Close()
+	out := []*codexgov.SessionActivity{}
+	for rows.Next() {
+		var a codexgov.SessionActivity
+		var start, last int64
+		var tools string
+		if err := rows.Scan(&a.Session, &a.Identity, &a.Device, &a.Surface, &a.Model, &start, &last, &a.Prompts, &a.Tokens, &a.ToolCalls,
+			&a.Approvals, &a.Denials, &a.Bypasses, &tools); err != nil {
+			return nil, dbError("telemetry activity", err)
+		}
+		a.Start, a.Last = time.UnixMicro(start).UTC(), time.UnixMicro(last).UTC()
+		a.Tools = []string{}
+		for _, t := range strings.Split(tools, ",") {
+			if t != "" {
+				a.Tools = append(a.Tools, t)
+			}
+		}
+		slices.Sort(a.Tools)
+		out = append(out, &a)
+	}
+	return out, dbError("telemetry activity", rows.Err())
+}

@@ -66,6 +66,7 @@ func Run(t *testing.T, open Opener) {
 		{"Telemetry", testTelemetry},
 		{"TelemetryMetricsAndSpans", testTelemetryMetricsAndSpans},
 		{"TelemetryGroupCommitAndRetention", testTelemetryGroupCommitAndRetention},
+		{"TelemetryActivity", testTelemetryActivity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

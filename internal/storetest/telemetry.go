@@ -180,3 +180,55 @@ func testTelemetryGroupCommitAndRetention(t *testing.T, s codexgov.Store) {
 		t.Errorf("append into a pruned day: %d, %v", n, err)
 	}
 }
+
+// testTelemetryActivity: sessions are summarised per user and machine —
+// surface, model, prompts, summed tokens, tool calls and distinct tools,
+// approvals, denials, bypasses — most recent first, filtered by user and
+// time, and kept apart per workspace.
+func testTelemetryActivity(t *testing.T, s codexgov.Store) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	n := 0
+	ev := func(ws, who, session, typ string, at time.Duration, data map[string]any) codexgov.TelemetryEvent {
+		n++
+		return codexgov.TelemetryEvent{ID: fmt.Sprintf("tev_act%03d", n), Workspace: ws, Identity: who, Credential: "enr_1", Device: "laptop", Time: t0.Add(at), ReceivedAt: t0,
+			Type: typ, Name: "x", Session: session, Surface: "codex_exec", Model: "gpt-x", Data: data, Attributes: map[string]any{}}
+	}
+	ann, bo := "user:ann@example.com", "user:bo@example.com"
+	evs := []codexgov.TelemetryEvent{
+		ev("a", ann, "s1", codexgov.TelemetrySessionStart, 0, map[string]any{}),
+		ev("a", ann, "s1", codexgov.TelemetryPrompt, time.Second, map[string]any{"prompt_length": 5}),
+		ev("a", ann, "s1", codexgov.TelemetryTokenUsage, 2*time.Second, map[string]any{"total_tokens": 1290}),
+		ev("a", ann, "s1", codexgov.TelemetryTokenUsage, 3*time.Second, map[string]any{"total_tokens": 10}),
+		ev("a", ann, "s1", codexgov.TelemetryToolDecision, 4*time.Second, map[string]any{"decision": "approved", "tool_name": "exec_command"}),
+		ev("a", ann, "s1", codexgov.TelemetryToolDecision, 5*time.Second, map[string]any{"decision": "denied", "tool_name": "exec_command"}),
+		ev("a", ann, "s1", codexgov.TelemetryToolResult, 6*time.Second, map[string]any{"tool_name": "exec_command"}),
+		ev("a", ann, "s1", codexgov.TelemetryToolResult, 7*time.Second, map[string]any{"tool_name": "apply_patch"}),
+		ev("a", ann, "s1", codexgov.TelemetryToolResult, 8*time.Second, map[string]any{"tool_name": "exec_command"}),
+		ev("a", ann, "s1", codexgov.TelemetryBypass, 8*time.Second, map[string]any{"rule": "rm -rf"}),
+		ev("a", bo, "s2", codexgov.TelemetryPrompt, time.Hour, map[string]any{}),
+		ev("b", ann, "s3", codexgov.TelemetryPrompt, 2*time.Hour, map[string]any{}),
+	}
+	if _, err := s.AppendTelemetry(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TelemetryActivity(ctx, "a", codexgov.ActivityFilter{})
+	if err != nil || len(got) != 2 {
+		t.Fatalf("activity: %d, %v", len(got), err)
+	}
+	if got[0].Session != "s2" || got[0].Identity != bo {
+		t.Errorf("most recent first: %+v", got[0])
+	}
+	a := got[1]
+	if a.Session != "s1" || a.Identity != ann || a.Device != "laptop" || a.Surface != "codex_exec" || a.Model != "gpt-x" || a.Prompts != 1 || a.Tokens != 1300 ||
+		a.ToolCalls != 3 || fmt.Sprint(a.Tools) != "[apply_patch exec_command]" || a.Approvals != 1 || a.Denials != 1 || a.Bypasses != 1 ||
+		!a.Start.Equal(t0) || !a.Last.Equal(t0.Add(8*time.Second)) {
+		t.Errorf("session s1: %+v", a)
+	}
+	if f, _ := s.TelemetryActivity(ctx, "a", codexgov.ActivityFilter{Identity: ann, Since: t0.Add(30 * time.Minute)}); len(f) != 0 {
+		t.Errorf("filtered: %+v", f)
+	}
+	if b, _ := s.TelemetryActivity(ctx, "b", codexgov.ActivityFilter{}); len(b) != 1 || b[0].Session != "s3" {
+		t.Errorf("workspace b: %+v", b)
+	}
+}
