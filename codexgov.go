@@ -364,6 +364,10 @@ type Store interface {
 	// TelemetryActivity summarises a workspace's sessions from their
 	// events, most recent first.
 	TelemetryActivity(ctx context.Context, ws string, f ActivityFilter) ([]*SessionActivity, error)
+	// MintTelemetryToken records, audited, that an admin minted a
+	// telemetry token for an active user (the token itself is
+	// self-contained and stored nowhere).
+	MintTelemetryToken(ctx context.Context, ws string, m TelemetryTokenMint) error
 	// PruneTelemetry removes telemetry older than before (retention) and
 	// says how many partitions or rows of events went.
 	PruneTelemetry(ctx context.Context, before time.Time) (int64, error)

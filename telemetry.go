@@ -137,3 +137,19 @@ type ActivityFilter struct {
 	Since, Until time.Time
 	Limit        int
 }
+
+// TelemetryTokenMint asks for a telemetry token for a user, optionally
+// naming the machine (for a per-device MDM profile).
+type TelemetryTokenMint struct {
+	User   string `json:"user"`
+	Device string `json:"device,omitempty"`
+}
+
+// TelemetryToken is a minted telemetry token and the [otel] block that
+// carries it, ready to append to a requirements.toml.
+type TelemetryToken struct {
+	Token    string `json:"token"`
+	Identity string `json:"identity"`
+	Device   string `json:"device,omitempty"`
+	Otel     string `json:"otel"`
+}

@@ -421,6 +421,12 @@ func (c *Client) TelemetryEvents(ctx context.Context, w string, q url.Values) ([
 	return get[[]codexgov.TelemetryEvent](ctx, c, p)
 }
 
+// MintTelemetryToken mints a user's telemetry token and the [otel] block
+// carrying it.
+func (c *Client) MintTelemetryToken(ctx context.Context, w string, m codexgov.TelemetryTokenMint) (*codexgov.TelemetryToken, error) {
+	return send[*codexgov.TelemetryToken](ctx, c, "POST", ws(w, "telemetry-tokens"), m)
+}
+
 // TelemetryActivity summarises a workspace's Codex sessions, most recent
 // first; q holds the route's filters (user, identity, since, until).
 func (c *Client) TelemetryActivity(ctx context.Context, w string, q url.Values) ([]codexgov.SessionActivity, error) {

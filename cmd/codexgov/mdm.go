@@ -32,7 +32,7 @@ func newMDMCmd() *cobra.Command {
 }
 
 type mdmProfileFlags struct {
-	group, email, requirements, defaults, native string
+	group, email, requirements, defaults, native, device string
 	baseline                                     bool
 	out, identifier, org, name                   string
 	sign                                         []string
@@ -77,6 +77,7 @@ macOS shows it as verified.`,
 	addCAFlag(cmd, false)
 	fl.StringVar(&f.group, "group", "", "the policy a member of this group gets")
 	fl.StringVar(&f.email, "email", "", "the policy this user gets")
+	fl.StringVar(&f.device, "device", "", "with --email and the workspace's telemetry on: the machine's name, stamped on its events")
 	fl.BoolVar(&f.baseline, "baseline", false, "the workspace's baseline policy")
 	fl.StringVar(&f.requirements, "requirements", "", "requirements.toml file, for a profile made without a server")
 	fl.StringVar(&f.defaults, "defaults", "", "managed defaults (config.toml keys) file, with --requirements")
@@ -198,6 +199,24 @@ func (f *mdmProfileFlags) run(cmd *cobra.Command, e *adminEnv) error {
 			p.Requirements, p.Config = pv.Requirements, pv.Defaults
 			p.DisplayName = fmt.Sprintf("Codex policy %s v%d", pv.Name, pv.Version)
 			p.Description = fmt.Sprintf("Codex policy %s version %d of workspace %s (%s), delivered by codexgov. Content hash %s.", pv.Name, pv.Version, ws, source, pv.Hash)
+			// With the workspace's telemetry on, the profile carries the
+			// enforced [otel] block with the user's own telemetry token; a
+			// profile for many machines cannot carry each one's.
+			st, err := c.Settings(ctx, ws)
+			if err != nil {
+				return e.fail(cmd, err)
+			}
+			if st.TelemetryOn() {
+				if f.email == "" {
+					return &exitError{code: 1, err: fmt.Errorf("workspace %s has telemetry %s: a profile for a %s reaches many machines and cannot carry each user's own telemetry token; make one per user with --email, or use --native so that each user's Codex fetches its own", ws, st.Telemetry, map[bool]string{true: "group", false: "baseline"}[f.group != ""])}
+				}
+				tok, err := c.MintTelemetryToken(ctx, ws, codexgov.TelemetryTokenMint{User: f.email, Device: f.device})
+				if err != nil {
+					return e.fail(cmd, err)
+				}
+				p.Requirements = strings.TrimRight(p.Requirements, "\n") + "\n\n" + tok.Otel
+				p.Description += " Telemetry export to codexgov enforced (" + st.Telemetry + ")."
+			}
 		}
 	}
 	if f.name != "" {

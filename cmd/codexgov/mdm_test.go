@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -9,13 +10,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/codexgov/codexgov"
 	"howett.net/plist"
 )
 
@@ -186,6 +191,78 @@ func TestMDMProfile(t *testing.T) {
 		_, errOut, code := runCLI(t, "mdm", "inspect", writeFile(t, "bad.mobileconfig", bad))
 		if code != 1 || !strings.Contains(errOut, "refuse to start") || !strings.Contains(errOut, "read-only") {
 			t.Errorf("inspect of an invalid profile: %d %s", code, errOut)
+		}
+	})
+
+	// With the workspace's telemetry on, a user's profile carries the
+	// enforced [otel] block with that user's own telemetry token, which
+	// the receiver accepts and stamps with the user and the named machine;
+	// a group's or the baseline's profile is refused.
+	t.Run("telemetry on", func(t *testing.T) {
+		c.run(0, "settings", "set", "--telemetry", "metadata")
+		for _, args := range [][]string{{"--group", "eng"}, {"--baseline"}} {
+			_, errOut := profile(1, args...)
+			if !strings.Contains(errOut, "cannot carry each user's own telemetry token") {
+				t.Errorf("%v: %s", args, errOut)
+			}
+		}
+		out, _ := profile(0, "--email", "alice@acme.test", "--device", "alice-mac")
+		p, r, _ := decode(writeFile(t, "alice-otel.mobileconfig", out))
+		tok := regexp.MustCompile(`Bearer (cgo_[A-Za-z0-9_\-.]+)`).FindStringSubmatch(r)
+		if !strings.HasPrefix(r, strings.TrimRight(engTOML, "\n")+"\n\n") || !strings.Contains(r, "[otel]") || tok == nil || !strings.Contains(r, srv+"/v1/logs") {
+			t.Fatalf("alice's profile requirements:\n%s", r)
+		}
+		effective(p)
+		batch := []byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"` + fmt.Sprint(time.Now().UnixNano()) + `","attributes":[{"key":"event.name","value":{"stringValue":"codex.user_prompt"}}]}]}]}]}`)
+		send := func(secret string) int {
+			req, _ := http.NewRequest("POST", srv+"/v1/logs", bytes.NewReader(batch))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+secret)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if code := send(tok[1]); code != 200 {
+			t.Fatalf("the profile's telemetry token: %d", code)
+		}
+		var evs []codexgov.TelemetryEvent
+		c.json(&evs, "events", "--user", "alice@acme.test")
+		if len(evs) != 1 || evs[0].Device != "alice-mac" || evs[0].Identity != "user:alice@acme.test" {
+			t.Errorf("events: %+v", evs)
+		}
+		// The token sends telemetry and nothing else; a forged one, or one
+		// of a deactivated user, is refused.
+		req, _ := http.NewRequest("GET", srv+"/api/v1/client/requirements", nil)
+		req.Header.Set("Authorization", "Bearer "+tok[1])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Errorf("a telemetry token read the client requirements: %d", resp.StatusCode)
+		}
+		if code := send(tok[1][:len(tok[1])-2] + "xx"); code != 401 {
+			t.Errorf("a forged telemetry token: %d", code)
+		}
+		c.run(0, "users", "deactivate", "alice@acme.test")
+		if code := send(tok[1]); code != 401 {
+			t.Errorf("a deactivated user's telemetry token: %d", code)
+		}
+		var audit codexgov.AuditPage
+		c.json(&audit, "audit", "--limit", "20")
+		minted := false
+		for _, ev := range audit.Events {
+			minted = minted || ev.Action == "telemetry_token.mint"
+			if strings.Contains(string(ev.After), "cgo_") {
+				t.Errorf("the audit log holds a telemetry token: %s", ev.After)
+			}
+		}
+		if !minted {
+			t.Errorf("minting the token was not audited")
 		}
 	})
 }

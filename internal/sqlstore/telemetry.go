@@ -502,3 +502,29 @@ func (s *DB) TelemetryActivity(ctx context.Context, ws string, f codexgov.Activi
 	}
 	return out, dbError("telemetry activity", rows.Err())
 }
+
+// MintTelemetryToken audits a telemetry token minted for an active user.
+// The snapshot does not change (the token is checked against the user).
+func (s *DB) MintTelemetryToken(ctx context.Context, ws string, m codexgov.TelemetryTokenMint) error {
+	email, err := codexgov.NormalizeEmail("/user", m.User)
+	if err != nil {
+		return err
+	}
+	return s.audited(ctx, ws, "telemetry_token.mint", "user:"+email, false, func(tx *sql.Tx) (any, any, error) {
+		w, err := workspace(ctx, tx, ws)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !w.Settings.TelemetryOn() {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q has telemetry off: turn it on first (codexgov admin settings set --telemetry metadata)", ws)
+		}
+		u, err := user(ctx, tx, ws, email)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !u.Active {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "user %q is deactivated: a telemetry token for them would not be accepted", email)
+		}
+		return nil, map[string]string{"user": email, "device": m.Device}, nil
+	})
+}
