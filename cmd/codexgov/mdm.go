@@ -33,9 +33,9 @@ func newMDMCmd() *cobra.Command {
 
 type mdmProfileFlags struct {
 	group, email, requirements, defaults, native, device string
-	baseline                                     bool
-	out, identifier, org, name                   string
-	sign                                         []string
+	baseline                                             bool
+	out, identifier, org, name                           string
+	sign                                                 []string
 }
 
 func newMDMProfileCmd() *cobra.Command {
