@@ -29,6 +29,7 @@ func TestTelemetryFromRealCodex(t *testing.T) {
 	admin.run(0, "workspaces", "create", "acme")
 	admin.run(0, "users", "add", "ann@acme.test")
 	admin.run(0, "users", "add", "bo@acme.test")
+	admin.run(0, "users", "add", "cy@acme.test")
 	const rules = `[rules]
 prefix_rules = [{ pattern = [{ token = "rm" }, { token = "-rf" }], decision = "forbidden", justification = "no recursive deletes" }]
 `
@@ -40,15 +41,24 @@ prefix_rules = [{ pattern = [{ token = "rm" }, { token = "-rf" }], decision = "f
 	provider := testenv.NewFakeResponses(t, "echo codexgov-tool-ok", "rm -rf /tmp/codexgov-e2e-scratch > /dev/null")
 
 	// Ann's machine exports JSON, Bo's protobuf: two users kept apart.
-	for _, c := range []struct{ protocol, user string }{{"json", "ann@acme.test"}, {"binary", "bo@acme.test"}} {
+	// Cy's [otel] is in the legacy managed_config.toml instead: Codex
+	// honours it there too, over the user's own.
+	for _, c := range []struct{ protocol, user, file string }{{"json", "ann@acme.test", "requirements.toml"}, {"binary", "bo@acme.test", "requirements.toml"}, {"json", "cy@acme.test", "managed_config.toml"}} {
 		protocol := c.protocol
+		if c.file != "requirements.toml" {
+			protocol = "managed"
+		}
 		t.Run(protocol, func(t *testing.T) {
 			var tok codexgov.EnrollmentToken
 			admin.json(&tok, "enrollment-tokens", "issue", "--user", c.user, "--name", "laptop-"+protocol)
-			requirements := rules + fmt.Sprintf(`[otel]
+			otel := fmt.Sprintf(`[otel]
 environment = "e2e"
 exporter = { otlp-http = { endpoint = "%s/v1/logs", protocol = "%s", headers = { authorization = "Bearer %s" } } }
-`, srvURL, protocol, tok.Secret)
+`, srvURL, c.protocol, tok.Secret)
+			etc := map[string]string{"requirements.toml": rules + otel}
+			if c.file != "requirements.toml" {
+				etc = map[string]string{"requirements.toml": rules, c.file: otel}
+			}
 			user := fmt.Sprintf(`model_provider = "fake"
 model = "gpt-fake"
 [model_providers.fake]
@@ -61,7 +71,7 @@ exporter = "none"
 `, provider.URL)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			res, err := oracle.Run(ctx, testenv.Run{Etc: map[string]string{"requirements.toml": requirements}, Home: map[string]string{"config.toml": user},
+			res, err := oracle.Run(ctx, testenv.Run{Etc: etc, Home: map[string]string{"config.toml": user},
 				Env: []string{"FAKE_KEY=x"}, Args: []string{"exec", "--skip-git-repo-check", "-s", "read-only", "say hi"}, Timeout: 2 * time.Minute})
 			if err != nil {
 				t.Fatalf("codex exec: %v\n%s", err, res.Stderr)
