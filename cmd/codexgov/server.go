@@ -91,6 +91,7 @@ once; only its hash is stored.`,
 	pf.BoolVar(&m.DevTLS, "dev-tls", false, "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS; --dev-tls=false overrides the variable")
 	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", time.Hour, "lifetime of the configuration server's access tokens, 5m to 24h")
 	f.StringVar(&m.PublicURL, "public-url", "", "external base URL, https://…: single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
+	f.StringVar(&m.OTLPGRPCAddr, "otlp-grpc-addr", "", "also serve the OTLP/gRPC receiver at this address (TLS as the main listener), for exporters configured with otlp-grpc; empty: OTLP/HTTP only")
 	f.DurationVar(&m.DBTimeout, "db-timeout", server.DefaultDBTimeout, "how long a request waits for the database before it answers 503, 1s to 60s")
 	f.IntVar(&m.DatabaseMaxConns, "database-max-conns", server.DefaultMaxConns, "most PostgreSQL connections this replica opens; requests beyond them queue within --db-timeout")
 	limits := server.DefaultLimits
@@ -106,7 +107,7 @@ once; only its hash is stored.`,
 		envknob.Bind(pf, flag, name)
 	}
 	for flag, name := range map[string]string{"sync-interval": "CODEXGOV_SYNC_INTERVAL", "max-body-bytes": "CODEXGOV_MAX_BODY_BYTES", "oauth-access-ttl": "CODEXGOV_OAUTH_ACCESS_TTL",
-		"public-url": "CODEXGOV_PUBLIC_URL", "metrics-token-file": "CODEXGOV_METRICS_TOKEN_FILE", "db-timeout": "CODEXGOV_DB_TIMEOUT", "database-max-conns": "CODEXGOV_DATABASE_MAX_CONNS", "rate-per-address": "CODEXGOV_RATE_PER_ADDRESS", "rate-per-workspace": "CODEXGOV_RATE_PER_WORKSPACE", "rate-per-credential": "CODEXGOV_RATE_PER_CREDENTIAL", "record-interval": "CODEXGOV_RECORD_INTERVAL", "log-level": "CODEXGOV_LOG_LEVEL", "log-format": "CODEXGOV_LOG_FORMAT"} {
+		"public-url": "CODEXGOV_PUBLIC_URL", "otlp-grpc-addr": "CODEXGOV_OTLP_GRPC_ADDR", "metrics-token-file": "CODEXGOV_METRICS_TOKEN_FILE", "db-timeout": "CODEXGOV_DB_TIMEOUT", "database-max-conns": "CODEXGOV_DATABASE_MAX_CONNS", "rate-per-address": "CODEXGOV_RATE_PER_ADDRESS", "rate-per-workspace": "CODEXGOV_RATE_PER_WORKSPACE", "rate-per-credential": "CODEXGOV_RATE_PER_CREDENTIAL", "record-interval": "CODEXGOV_RECORD_INTERVAL", "log-level": "CODEXGOV_LOG_LEVEL", "log-format": "CODEXGOV_LOG_FORMAT"} {
 		envknob.Bind(f, flag, name)
 	}
 	return cmd

@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -78,15 +79,15 @@ func (s *Server) ingestSlot(w http.ResponseWriter) (func(), error) {
 	}
 }
 
-// sender is who sent a batch, from the credential alone.
-func sender(p *call) telemetry.Sender {
-	identity, credential := p.p.Identity()
-	sd := telemetry.Sender{Workspace: p.p.Workspace(), Identity: identity, Credential: credential}
-	if p.p.Enrollment != nil {
-		sd.Device = p.p.Enrollment.Name
+// senderOf is who sent a batch, from the credential alone.
+func senderOf(p snapshot.Principal) telemetry.Sender {
+	identity, credential := p.Identity()
+	sd := telemetry.Sender{Workspace: p.Workspace(), Identity: identity, Credential: credential}
+	if p.Enrollment != nil {
+		sd.Device = p.Enrollment.Name
 	}
-	if p.p.Telemetry != nil {
-		sd.Device = p.p.Telemetry.Device
+	if p.Telemetry != nil {
+		sd.Device = p.Telemetry.Device
 	}
 	return sd
 }
@@ -122,7 +123,19 @@ func (s *Server) otlpLogs(c *call) error {
 	if err != nil {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP logs export request: %v", err)
 	}
-	evs := telemetry.NormalizeWith(req.Logs(), sender(c), s.now(), s.redactor(c.p.Workspace()))
+	resp, err := s.ingestLogs(c.ctx, c.p, req)
+	if err != nil {
+		return err
+	}
+	return s.otlpOK(c, resp, isJSON)
+}
+
+// ingestLogs normalises, checks and stores one logs export from a client
+// principal, whatever the transport, and returns the answer once the
+// events are committed.
+func (s *Server) ingestLogs(ctx context.Context, p snapshot.Principal, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
+	resp := plogotlp.NewExportResponse()
+	evs := telemetry.NormalizeWith(req.Logs(), senderOf(p), s.now(), s.redactor(p.Workspace()))
 	// An event outside the retention window would be deleted at once (or
 	// names a clock far off): it is refused, and said so.
 	now := s.now()
@@ -136,7 +149,7 @@ func (s *Server) otlpLogs(c *call) error {
 	}
 	// Commands Codex ran are checked against the rules the sender is
 	// served now (the machine's own .rules files are not known here).
-	if doc, err := s.snap.Load().SenderRequirements(c.p); err == nil && doc != nil {
+	if doc, err := s.snap.Load().SenderRequirements(p); err == nil && doc != nil {
 		bypasses := telemetry.Bypasses(kept, telemetry.PolicyOf(string(doc.Body)))
 		kept = append(kept, bypasses...)
 		s.telemetrySecurity.WithLabelValues("bypass").Add(float64(len(bypasses)))
@@ -146,17 +159,16 @@ func (s *Server) otlpLogs(c *call) error {
 			s.telemetrySecurity.WithLabelValues("claim_mismatch").Inc()
 		}
 	}
-	if _, err := s.store.AppendTelemetry(c.ctx, kept); err != nil {
-		return err
+	if _, err := s.store.AppendTelemetry(ctx, kept); err != nil {
+		return resp, err
 	}
 	// Acknowledged only now that the events are committed.
-	resp := plogotlp.NewExportResponse()
 	if rejected > 0 {
 		s.telemetryRejected.WithLabelValues("out_of_window").Add(float64(rejected))
 		resp.PartialSuccess().SetRejectedLogRecords(int64(rejected))
 		resp.PartialSuccess().SetErrorMessage(fmt.Sprintf("%d log records are dated outside the window this server keeps (the last %s, and at most %s ahead of its clock): check the machine's clock", rejected, codexgov.TelemetryRetention, codexgov.TelemetryFuture))
 	}
-	return s.otlpOK(c, resp, isJSON)
+	return resp, nil
 }
 
 // otlpMetrics keeps the latest value of each series per device and day.
@@ -170,7 +182,7 @@ func (s *Server) otlpMetrics(c *call) error {
 	if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, body, isJSON); err != nil {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP metrics export request: %v", err)
 	}
-	if err := s.store.UpsertTelemetryMetrics(c.ctx, telemetry.Metrics(req.Metrics(), sender(c), s.now())); err != nil {
+	if err := s.ingestMetrics(c.ctx, c.p, req); err != nil {
 		return err
 	}
 	return s.otlpOK(c, pmetricotlp.NewExportResponse(), isJSON)
@@ -187,14 +199,24 @@ func (s *Server) otlpTraces(c *call) error {
 	if err := unmarshal(req.UnmarshalJSON, req.UnmarshalProto, body, isJSON); err != nil {
 		return codexgov.Errorf(codexgov.EINVALID, "not an OTLP traces export request: %v", err)
 	}
-	// A workspace that keeps no traces is still answered success: Codex
-	// has nothing to retry.
-	if w, ok := s.snap.Load().Workspace(c.p.Workspace()); !ok || !w.Settings.TelemetryDropTraces {
-		if _, err := s.store.AppendTelemetrySpans(c.ctx, telemetry.Spans(req.Traces(), sender(c))); err != nil {
-			return err
-		}
+	if err := s.ingestTraces(c.ctx, c.p, req); err != nil {
+		return err
 	}
 	return s.otlpOK(c, ptraceotlp.NewExportResponse(), isJSON)
+}
+
+func (s *Server) ingestMetrics(ctx context.Context, p snapshot.Principal, req pmetricotlp.ExportRequest) error {
+	return s.store.UpsertTelemetryMetrics(ctx, telemetry.Metrics(req.Metrics(), senderOf(p), s.now()))
+}
+
+// ingestTraces keeps span summaries. A workspace that keeps no traces is
+// still answered success: Codex has nothing to retry.
+func (s *Server) ingestTraces(ctx context.Context, p snapshot.Principal, req ptraceotlp.ExportRequest) error {
+	if w, ok := s.snap.Load().Workspace(p.Workspace()); ok && w.Settings.TelemetryDropTraces {
+		return nil
+	}
+	_, err := s.store.AppendTelemetrySpans(ctx, telemetry.Spans(req.Traces(), senderOf(p)))
+	return err
 }
 
 // otlpOK answers success, in the request's encoding, once the data is

@@ -28,6 +28,7 @@ import (
 	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/sqlstore"
 	"github.com/codexgov/codexgov/internal/tlsreload"
+	"google.golang.org/grpc"
 )
 
 // Limits are request rate limits; DefaultLimits those a server starts with.
@@ -79,6 +80,10 @@ type Main struct {
 	Limits *Limits
 	// DeviceInterval is the device login's polling interval (tests).
 	DeviceInterval time.Duration
+	// OTLPGRPCAddr, when set, serves the OTLP/gRPC receiver there (TLS
+	// as the main listener); GRPCAddr is the address it listens on.
+	OTLPGRPCAddr string
+	GRPCAddr     string
 	// Now is the API's clock (time.Now when nil); tests move it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -93,6 +98,7 @@ type Main struct {
 	DevCA string
 	Store *sqlstore.DB
 	API   *httpapi.Server
+	grpc  *grpc.Server
 
 	srv    *http.Server
 	certs  *tlsreload.Reloader
@@ -205,6 +211,20 @@ func (m *Main) Run(ctx context.Context) error {
 	if tlsConf != nil {
 		ln = tls.NewListener(ln, tlsConf)
 		m.URL = "https://" + m.Addr
+	}
+	if m.OTLPGRPCAddr != "" {
+		gln, err := net.Listen("tcp", m.OTLPGRPCAddr)
+		if err != nil {
+			return fail(fmt.Errorf("--otlp-grpc-addr: %w", err))
+		}
+		m.GRPCAddr = gln.Addr().String()
+		m.grpc = m.API.GRPC(tlsConf)
+		go func() {
+			if err := m.grpc.Serve(gln); err != nil {
+				m.Logger.Error("OTLP/gRPC serve", "err", err)
+			}
+		}()
+		m.Logger.Info("OTLP/gRPC receiver listening", "addr", m.GRPCAddr, "tls", tlsConf != nil)
 	}
 	m.srv = &http.Server{Handler: m.API, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10, TLSConfig: tlsConf,
@@ -334,6 +354,15 @@ func (m *Main) Close() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		errs = append(errs, m.srv.Shutdown(ctx))
 		cancel()
+	}
+	if m.grpc != nil {
+		stopped := make(chan struct{})
+		go func() { m.grpc.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(15 * time.Second):
+			m.grpc.Stop()
+		}
 	}
 	if m.cancel != nil {
 		m.cancel()
