@@ -16,7 +16,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build image test unit fuzz bench bench-scale bench-policy bench-bundle lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz bench bench-scale bench-policy bench-bundle bench-ingest lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -69,6 +69,10 @@ bench-scale:
 ## bench-policy: /api/v1/client/requirements (200 and 304) against nginx serving the same bytes.
 bench-policy:
 	@scripts/bench-policy.sh
+
+## bench-ingest: the OTLP/HTTP receiver end to end (captured Codex turns as protobuf, 8 senders, real durability) against a raw batched insert of the same rows into the same schema (SQLite synchronous=FULL, PostgreSQL COPY), rounds interleaved, on both databases; goal: ratio >= 0.3.
+bench-ingest: postgres
+	$(GO) test -run '^$$' -bench '^BenchmarkIngest$$' -benchtime 7x ./cmd/codexgov
 
 ## bench-bundle: the configuration server's bundle endpoint over TLS against nginx serving the same bytes over TLS.
 bench-bundle:
