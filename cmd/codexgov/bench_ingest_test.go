@@ -118,13 +118,15 @@ func benchIngest(b *testing.B, db string) {
 		}
 		endpoint, reference, ratios = append(endpoint, e), append(reference, r), append(ratios, e/r)
 	}
+	stored := storedBytesPerEvent(b, db, m)
+	b.ReportMetric(stored, "stored-bytes/event")
 	med := func(v []float64) float64 { s := slices.Clone(v); slices.Sort(s); return s[len(s)/2] }
 	b.ReportMetric(med(endpoint), "endpoint-events/s")
 	b.ReportMetric(med(reference), "raw-events/s")
 	b.ReportMetric(med(ratios), "ratio")
 	b.ReportMetric(bytesPerEvent, "proto-bytes/event")
-	b.Logf("%s: %d rounds of %d batches × 25 events from %d senders; endpoint %.0f events/s, raw %.0f events/s (medians); ratio median %.3f, min %.3f, max %.3f; %.0f protobuf bytes per event",
-		db, len(ratios), benchBatches, benchSenders, med(endpoint), med(reference), med(ratios), slices.Min(ratios), slices.Max(ratios), bytesPerEvent)
+	b.Logf("%s: %d rounds of %d batches × 25 events from %d senders; endpoint %.0f events/s, raw %.0f events/s (medians); ratio median %.3f, min %.3f, max %.3f; %.0f protobuf bytes per event sent, %.0f bytes per event stored (tables and indexes)",
+		db, len(ratios), benchBatches, benchSenders, med(endpoint), med(reference), med(ratios), slices.Min(ratios), slices.Max(ratios), bytesPerEvent, stored)
 }
 
 // benchTurns builds the round's batches: the three captured log batches
@@ -304,4 +306,40 @@ func (r *rawStore) close() {
 			(<-r.pg).Close(context.Background())
 		}
 	}
+}
+
+// storedBytesPerEvent is the receiver's database size per stored event:
+// SQLite's file and WAL (which hold the other tables too, a few pages),
+// or the PostgreSQL event partitions with their indexes.
+func storedBytesPerEvent(b *testing.B, db string, m *Main) float64 {
+	var n, size float64
+	if db == "sqlite" {
+		c, err := sql.Open("sqlite", "file:"+filepath.Join(m.DataDir, "codexgov.db")+"?mode=ro")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.QueryRow(`SELECT COUNT(*) FROM telemetry_events`).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		for _, f := range []string{"codexgov.db", "codexgov.db-wal"} {
+			if fi, err := os.Stat(filepath.Join(m.DataDir, f)); err == nil {
+				size += float64(fi.Size())
+			}
+		}
+		return size / n
+	}
+	c, err := sql.Open("pgx", m.Database)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.QueryRow(`SELECT COUNT(*) FROM telemetry_events`).Scan(&n); err != nil {
+		b.Fatal(err)
+	}
+	if err := c.QueryRow(`SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+		WHERE p.relname = 'telemetry_events' AND p.relnamespace = to_regnamespace(current_schema())::oid`).Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	return size / n
 }
