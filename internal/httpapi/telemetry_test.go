@@ -330,3 +330,57 @@ func TestBypassFlaggedOnIngest(t *testing.T) {
 		t.Errorf("bypass not counted:\n%s", grepLines(string(m), "telemetry_security"))
 	}
 }
+
+// The workspace's telemetry settings reach the receiver: its own redaction
+// patterns are applied before storage, prompt text is kept (redacted) only
+// with telemetry = prompts, and with telemetry_drop_traces traces are
+// acknowledged and not kept. Bad patterns are refused by JSON pointer.
+func TestTelemetrySettingsApply(t *testing.T) {
+	f := newFixture(t)
+	full, token := f.keys["victim/full"], f.keys["victim/token"]
+	for body, want := range map[string]string{
+		`{"telemetry": "verbose"}`:              `/telemetry: \"verbose\" is not a telemetry setting; want off, metadata or prompts`,
+		`{"telemetry_redact": ["(unclosed"]}`:   `/telemetry_redact/0: error parsing regexp`,
+		`{"telemetry_redact": ["ok-\\d+", ""]}`: `/telemetry_redact/1: a pattern is 1 to 500 bytes`,
+		`{"telemetry_redact": ["x*"]}`:          `matches the empty string`,
+	} {
+		if code, got := f.do(t, "PATCH", "/api/v1/workspaces/victim/settings", full, body); code != 400 || !strings.Contains(got, want) {
+			t.Errorf("PATCH %s: %d %s; want 400 naming %q", body, code, got, want)
+		}
+	}
+	if code, got := f.do(t, "PATCH", "/api/v1/workspaces/victim/settings", full, `{"telemetry": "prompts", "telemetry_drop_traces": true, "telemetry_redact": ["ACME-[0-9]{6}"]}`); code != 200 ||
+		!strings.Contains(got, `"telemetry_redact": [`) {
+		t.Fatalf("PATCH settings: %d %s", code, got)
+	}
+	str := func(k, v string) map[string]any {
+		return map[string]any{"key": k, "value": map[string]any{"stringValue": v}}
+	}
+	now := fmt.Sprint(time.Now().UnixNano())
+	logs, _ := json.Marshal(map[string]any{"resourceLogs": []any{map[string]any{"scopeLogs": []any{map[string]any{"logRecords": []any{
+		map[string]any{"observedTimeUnixNano": now, "attributes": []any{str("event.name", "codex.user_prompt"), str("conversation.id", "s1"), str("prompt", "ship order ACME-123456 today")}},
+		map[string]any{"observedTimeUnixNano": now, "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", "s1"), str("tool_name", "exec_command"), str("output", "order ACME-654321 done")}},
+	}}}}}})
+	traces, _ := json.Marshal(map[string]any{"resourceSpans": []any{map[string]any{"scopeSpans": []any{map[string]any{"spans": []any{
+		map[string]any{"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "turn", "startTimeUnixNano": now, "endTimeUnixNano": now},
+	}}}}}})
+	for path, body := range map[string][]byte{"/v1/logs": logs, "/v1/traces": traces} {
+		req, _ := http.NewRequest("POST", f.srv.URL+path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		}
+	}
+	_, got := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?session=s1", full, "")
+	if strings.Contains(got, "123456") || strings.Contains(got, "654321") || strings.Count(got, "[REDACTED:custom]") != 2 || !strings.Contains(got, "ship order [REDACTED:custom] today") {
+		t.Errorf("the workspace's pattern was not applied, or the prompt text not kept: %s", got)
+	}
+	if code, got := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-traces/5b8efff798038103d269b633813fc60c", full, ""); code != 200 || strings.TrimSpace(got) != "[]" {
+		t.Errorf("traces kept with telemetry_drop_traces: %d %s", code, got)
+	}
+}
