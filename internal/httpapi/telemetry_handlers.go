@@ -332,7 +332,7 @@ func (s *Server) mintTelemetryToken(c *call) (any, error) {
 		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid device", Details: []codexgov.Detail{{Field: "/device", Message: "a machine name of at most 200 printable characters"}}}
 	}
 	if s.telemetryURL == "" {
-		return nil, codexgov.Errorf(codexgov.EUNAVAILABLE, "this server does not know the URL machines reach it at: start it with --public-url")
+		return nil, codexgov.Errorf(codexgov.ECONFLICT, "this server does not know the URL machines reach it at, so it cannot write the [otel] block: start it with --public-url")
 	}
 	if err := s.store.MintTelemetryToken(c.ctx, c.ws, in); err != nil {
 		return nil, err
