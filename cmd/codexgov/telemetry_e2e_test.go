@@ -59,16 +59,7 @@ exporter = { otlp-http = { endpoint = "%s/v1/logs", protocol = "%s", headers = {
 			if c.file != "requirements.toml" {
 				etc = map[string]string{"requirements.toml": rules, c.file: otel}
 			}
-			user := fmt.Sprintf(`model_provider = "fake"
-model = "gpt-fake"
-[model_providers.fake]
-name = "fake"
-base_url = "%s"
-wire_api = "responses"
-env_key = "FAKE_KEY"
-[otel]
-exporter = "none"
-`, provider.URL)
+			user := userOtelOff(provider.URL)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
 			res, err := oracle.Run(ctx, testenv.Run{Etc: etc, Home: map[string]string{"config.toml": user},

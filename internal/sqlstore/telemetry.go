@@ -295,31 +295,8 @@ func (s *DB) PruneTelemetry(ctx context.Context, before time.Time) (int64, error
 // TelemetryEvents lists a workspace's telemetry events, newest first.
 func (s *DB) TelemetryEvents(ctx context.Context, ws string, f codexgov.TelemetryFilter) ([]*codexgov.TelemetryEvent, error) {
 	q := `SELECT ` + telemetryColumns + ` FROM telemetry_events WHERE workspace_id = $1`
-	args := []any{ws}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += " AND " + strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
-	}
-	if f.Identity != "" {
-		add("identity = ?", f.Identity)
-	}
-	if f.Session != "" {
-		add("session_id = ?", f.Session)
-	}
-	if f.Type != "" {
-		add("type = ?", f.Type)
-	}
-	if !f.Since.IsZero() {
-		add("time >= ?", f.Since.UnixMicro())
-	}
-	if !f.Until.IsZero() {
-		add("time < ?", f.Until.UnixMicro())
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	q += " ORDER BY time DESC, event_id LIMIT " + strconv.Itoa(limit)
+	q, args := telemetryWhere(q, []any{ws}, f.Identity, f.Since, f.Until, [2]any{"session_id = ?", f.Session}, [2]any{"type = ?", f.Type})
+	q += " ORDER BY time DESC, event_id LIMIT " + telemetryLimit(f.Limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, dbError("telemetry", err)
@@ -457,25 +434,8 @@ func (s *DB) TelemetryActivity(ctx context.Context, ws string, f codexgov.Activi
 		SUM(CASE WHEN type = 'bypass' THEN 1 ELSE 0 END),
 		COALESCE(` + agg + `, '')
 		FROM telemetry_events WHERE workspace_id = $1 AND session_id <> ''`
-	args := []any{ws}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		q += " AND " + strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
-	}
-	if f.Identity != "" {
-		add("identity = ?", f.Identity)
-	}
-	if !f.Since.IsZero() {
-		add("time >= ?", f.Since.UnixMicro())
-	}
-	if !f.Until.IsZero() {
-		add("time < ?", f.Until.UnixMicro())
-	}
-	limit := f.Limit
-	if limit <= 0 || limit > 1000 {
-		limit = 1000
-	}
-	q += ` GROUP BY session_id, identity, device ORDER BY MAX(time) DESC, session_id LIMIT ` + strconv.Itoa(limit)
+	q, args := telemetryWhere(q, []any{ws}, f.Identity, f.Since, f.Until)
+	q += ` GROUP BY session_id, identity, device ORDER BY MAX(time) DESC, session_id LIMIT ` + telemetryLimit(f.Limit)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, dbError("telemetry activity", err)
@@ -527,4 +487,36 @@ func (s *DB) MintTelemetryToken(ctx context.Context, ws string, m codexgov.Telem
 		}
 		return nil, map[string]string{"user": email, "device": m.Device}, nil
 	})
+}
+
+// telemetryWhere appends the filters the telemetry reads share (identity
+// and time range) to q, numbering their placeholders after args.
+func telemetryWhere(q string, args []any, identity string, since, until time.Time, more ...[2]any) (string, []any) {
+	add := func(cond string, v any) {
+		args = append(args, v)
+		q += " AND " + strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+	}
+	if identity != "" {
+		add("identity = ?", identity)
+	}
+	for _, m := range more {
+		if m[1] != "" {
+			add(m[0].(string), m[1])
+		}
+	}
+	if !since.IsZero() {
+		add("time >= ?", since.UnixMicro())
+	}
+	if !until.IsZero() {
+		add("time < ?", until.UnixMicro())
+	}
+	return q, args
+}
+
+// telemetryLimit is a read's row limit: at most and by default 1000.
+func telemetryLimit(n int) string {
+	if n <= 0 || n > 1000 {
+		n = 1000
+	}
+	return strconv.Itoa(n)
 }
