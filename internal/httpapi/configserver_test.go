@@ -6,10 +6,12 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/configserver"
+	"github.com/codexgov/codexgov/internal/snapshot"
 )
 
 var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -422,5 +425,62 @@ func TestSyncReportValidation(t *testing.T) {
 	ms, err := f.store.SyncMachines(context.Background(), "victim")
 	if err != nil || len(ms) != 1 || ms[0].Identity != "service:ci" || ms[0].Credential != id || len(ms[0].Error) > 1004 || !utf8.ValidString(ms[0].Error) {
 		t.Fatalf("stored: %+v %v", ms, err)
+	}
+}
+
+// With the workspace's telemetry on, an OAuth sign-in's bundle carries a
+// second requirements fragment, codexgov-telemetry, whose [otel] block
+// holds a telemetry token minted for that sign-in: the receiver stamps its
+// events with the user and the sign-in, and refuses it once the sign-in
+// is revoked. The policy's own fragment is unchanged.
+func TestOAuthBundleCarriesTelemetry(t *testing.T) {
+	f := newFixtureWith(t, filepath.Join(t.TempDir(), "db"), Options{TelemetryURL: "https://codexgov.test"})
+	if code, body := f.do(t, "PATCH", "/api/v1/workspaces/victim/settings", f.keys["victim/full"], `{"telemetry": "metadata"}`); code != 200 {
+		t.Fatalf("settings: %d %s", code, body)
+	}
+	o := newFlow(t, f, "victim")
+	_, tok, _ := o.exchange(o.code(f.keys["victim/token"]))
+	st, body := o.bundle(tok.AccessToken)
+	var b snapshot.BundleResponse
+	if st != 200 || json.Unmarshal([]byte(body), &b) != nil || len(b.Requirements.EnterpriseManaged) != 2 {
+		t.Fatalf("bundle: %d %s", st, body)
+	}
+	policy, otel := b.Requirements.EnterpriseManaged[0], b.Requirements.EnterpriseManaged[1]
+	if policy.ID != "policy-victim@v1" || strings.Contains(policy.Contents, "otel") || otel.ID != snapshot.TelemetryFragmentID ||
+		!strings.Contains(otel.Contents, `endpoint = "https://codexgov.test/v1/logs"`) || !strings.Contains(otel.Contents, "log_user_prompt = false") {
+		t.Fatalf("fragments: %+v", b.Requirements.EnterpriseManaged)
+	}
+	secret := regexp.MustCompile(`Bearer (cgo_[^"]+)`).FindStringSubmatch(otel.Contents)[1]
+	send := func() int {
+		batch := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"` + fmt.Sprint(time.Now().UnixNano()) + `","attributes":[{"key":"event.name","value":{"stringValue":"codex.user_prompt"}}]}]}]}]}`
+		req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", strings.NewReader(batch))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send(); code != 200 {
+		t.Fatalf("the bundle's telemetry token: %d", code)
+	}
+	gs, _ := f.store.OAuthGrants(context.Background(), "victim")
+	_, evs := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events", f.keys["victim/full"], "")
+	if len(gs) != 1 || !strings.Contains(evs, `"credential": "`+gs[0].ID+`"`) || !strings.Contains(evs, `"identity": "user:ann@victim.test"`) {
+		t.Errorf("events: %s (sign-ins %+v)", evs, gs)
+	}
+	// A second sign-in leaves the first one's token working; revoking the
+	// first sign-in ends it.
+	o.exchange(o.code(f.keys["victim/token"]))
+	if code := send(); code != 200 {
+		t.Fatalf("another sign-in revoked this one's token: %d", code)
+	}
+	if code, body := f.do(t, "DELETE", "/api/v1/workspaces/victim/oauth-grants/"+gs[0].ID, f.keys["victim/full"], ""); code >= 300 {
+		t.Fatalf("revoke: %d %s", code, body)
+	}
+	if code := send(); code != 401 {
+		t.Errorf("the revoked sign-in's telemetry token: %d", code)
 	}
 }
