@@ -144,6 +144,9 @@ func (u SettingsUpdate) Apply(s Settings) Settings {
 	}
 	if u.Telemetry != nil {
 		s.Telemetry = *u.Telemetry
+		if s.Telemetry == "" {
+			s.Telemetry = TelemetryOff
+		}
 	}
 	set(&s.TelemetryDropTraces, u.TelemetryDropTraces)
 	if u.TelemetryRedact != nil {

@@ -319,31 +319,3 @@ func (s *Server) redactor(ws string) *telemetry.Redactor {
 	s.redactors.Store(key, r)
 	return r
 }
-
-// mintTelemetryToken mints a user's telemetry token for a per-user
-// delivery that does not fetch from codexgov (an MDM profile). The token
-// is self-contained; the mint is audited.
-func (s *Server) mintTelemetryToken(c *call) (any, error) {
-	var in codexgov.TelemetryTokenMint
-	if err := s.decode(c.w, c.r, &in); err != nil {
-		return nil, err
-	}
-	if len(in.Device) > 200 || strings.ContainsFunc(in.Device, func(r rune) bool { return r < ' ' || r == 0x7f }) {
-		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid device", Details: []codexgov.Detail{{Field: "/device", Message: "a machine name of at most 200 printable characters"}}}
-	}
-	if s.telemetryURL == "" {
-		return nil, codexgov.Errorf(codexgov.ECONFLICT, "this server does not know the URL machines reach it at, so it cannot write the [otel] block: start it with --public-url")
-	}
-	if err := s.store.MintTelemetryToken(c.ctx, c.ws, in); err != nil {
-		return nil, err
-	}
-	email, _ := codexgov.NormalizeEmail("/user", in.User)
-	snap := s.snap.Load()
-	who := snapshot.TelemetrySender{Workspace: c.ws, Identity: "user:" + email, Device: in.Device}
-	block := snap.OtelBlock(who)
-	if block == "" {
-		return nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q has telemetry off: turn it on first", c.ws)
-	}
-	return codexgov.TelemetryToken{Token: telemetry.MintToken(s.keys.TelemetryMAC, telemetry.TokenClaims{Workspace: c.ws, Identity: who.Identity, Device: in.Device}),
-		Identity: who.Identity, Device: in.Device, Otel: block}, nil
-}

@@ -66,6 +66,9 @@ type space struct {
 	assignment *codexgov.Assignment
 	// enrollment are the live enrollment tokens, in creation order.
 	enrollment []*codexgov.EnrollmentToken
+	// tokenIDs are the live access tokens' IDs (telemetry tokens minted
+	// for one live while it does).
+	tokenIDs map[string]bool
 	// creds are the workspace's entries in the snapshot's indexes, so
 	// that Update can take them out again.
 	creds spaceCreds
@@ -286,9 +289,11 @@ func (s *Snapshot) compileSpace(w *codexgov.Workspace, st *codexgov.State, share
 			sp.creds.keys[k.Hash] = k
 		}
 	}
+	sp.tokenIDs = map[string]bool{}
 	for _, t := range st.AccessTokens {
 		if t.Workspace == w.ID {
 			sp.creds.tokens[t.Hash] = t
+			sp.tokenIDs[t.ID] = true
 		}
 	}
 	for _, id := range st.RevokedGrants[w.ID] {
@@ -421,10 +426,8 @@ func (s *Snapshot) TelemetryLive(t TelemetrySender) error {
 			return nil
 		}
 	case strings.HasPrefix(c, "tok_"):
-		for _, tk := range sp.creds.tokens {
-			if tk.ID == c {
-				return nil
-			}
+		if sp.tokenIDs[c] {
+			return nil
 		}
 	case c == "":
 		if email, ok := strings.CutPrefix(t.Identity, "user:"); ok {

@@ -49,6 +49,9 @@ type DB struct {
 	// group carries AppendTelemetry calls to the group committers.
 	group     chan *appendReq
 	groupOnce sync.Once
+	// closed stops the group committers (Close).
+	closed    chan struct{}
+	closeOnce sync.Once
 	// partitions are the PostgreSQL event partitions known to exist, by
 	// day number.
 	partitions sync.Map
@@ -92,7 +95,7 @@ func (s *DB) SetMaxConns(n int) {
 // Open connects to dsn, a postgres:// URL or an SQLite file path, and
 // brings its schema up to date.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	s := &DB{Now: time.Now}
+	s := &DB{Now: time.Now, closed: make(chan struct{})}
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		s.postgres = true
@@ -216,7 +219,10 @@ func (s *DB) WorkspaceState(ctx context.Context, ws string) (*codexgov.State, er
 }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.db.Close() }
+func (s *DB) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return s.db.Close()
+}
 
 // Ping checks that the database answers.
 func (s *DB) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

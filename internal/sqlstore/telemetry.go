@@ -33,12 +33,16 @@ func (s *DB) AppendTelemetry(ctx context.Context, evs []codexgov.TelemetryEvent)
 	req := &appendReq{evs: evs, done: make(chan appendResult, 1)}
 	select {
 	case s.group <- req:
+	case <-s.closed:
+		return 0, &codexgov.Error{Code: codexgov.EUNAVAILABLE, Message: "the store is closing", Op: "telemetry"}
 	case <-ctx.Done():
 		return 0, dbError("telemetry", ctx.Err())
 	}
 	select {
 	case r := <-req.done:
 		return r.stored, r.err
+	case <-s.closed:
+		return 0, &codexgov.Error{Code: codexgov.EUNAVAILABLE, Message: "the store closed before the events were committed; send them again", Op: "telemetry"}
 	case <-ctx.Done():
 		// The events may still be committed; a resend is stored once.
 		return 0, dbError("telemetry", ctx.Err())
@@ -74,15 +78,18 @@ func (s *DB) startGroupCommit() {
 }
 
 func (s *DB) groupCommitter() {
-	for first := range s.group {
+	for {
+		var first *appendReq
+		select {
+		case first = <-s.group:
+		case <-s.closed:
+			return
+		}
 		reqs, n := []*appendReq{first}, len(first.evs)
 	more:
 		for n < groupMaxEvents {
 			select {
-			case r, ok := <-s.group:
-				if !ok {
-					break more
-				}
+			case r := <-s.group:
 				reqs, n = append(reqs, r), n+len(r.evs)
 			default:
 				break more
