@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"time"
@@ -18,8 +19,11 @@ import (
 type Workspace struct {
 	// ID is the workspace's slug, chosen at creation: lowercase letters,
 	// digits and dashes. It appears in every API path.
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// UUID is the workspace's stable UUID, given at creation: the
+	// Compliance API's workspace_id (which also accepts ID).
+	UUID      string    `json:"uuid"`
 	CreatedAt time.Time `json:"created_at"`
 	Settings  Settings  `json:"settings"`
 }
@@ -371,6 +375,22 @@ type Store interface {
 	// telemetry token for an active user (the token itself is
 	// self-contained and stored nowhere).
 	MintTelemetryToken(ctx context.Context, ws string, m TelemetryTokenMint) error
+	// ComplianceSources reads the records one compliance file is sealed
+	// from (see internal/compliance); the cursor is opaque.
+	ComplianceSources(ctx context.Context, ws, eventType, cursor string, upTo time.Time, limit int) ([]*TelemetryEvent, []*AuditEvent, string, time.Time, error)
+	// LastComplianceFile is the newest file of a chain, or nil.
+	LastComplianceFile(ctx context.Context, ws, eventType string) (*ComplianceFile, error)
+	// PutComplianceFile stores a sealed file and its body (ECONFLICT when
+	// its place in the chain is taken).
+	PutComplianceFile(ctx context.Context, f *ComplianceFile, body []byte) error
+	// ComplianceFiles lists files by end_time, and whether more follow.
+	ComplianceFiles(ctx context.Context, ws string, f ComplianceFilter) ([]*ComplianceFile, bool, error)
+	// ComplianceFile returns one file's record (ENOTFOUND).
+	ComplianceFile(ctx context.Context, ws, id string) (*ComplianceFile, error)
+	// WriteComplianceFile streams a file's body.
+	WriteComplianceFile(ctx context.Context, id string, w io.Writer) error
+	// ComplianceMaxEventTimes is the latest sealed record time per type.
+	ComplianceMaxEventTimes(ctx context.Context, ws string, types []string) (map[string]time.Time, error)
 	// PruneTelemetry removes telemetry older than before (retention) and
 	// says how many partitions or rows of events went.
 	PruneTelemetry(ctx context.Context, before time.Time) (int64, error)

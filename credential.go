@@ -29,11 +29,15 @@ const (
 	// ScopeTelemetryWrite is a telemetry token's only scope: sending
 	// OTLP to the receiver.
 	ScopeTelemetryWrite Scope = "telemetry:write"
+	// ScopeComplianceRead reads the Compliance API (log files, tasks);
+	// ScopeComplianceDelete deletes tasks.
+	ScopeComplianceRead   Scope = "compliance:read"
+	ScopeComplianceDelete Scope = "compliance:delete"
 )
 
 // WorkspaceScopes are the scopes a workspace key may carry.
 func WorkspaceScopes() []Scope {
-	return []Scope{ScopeAdminRead, ScopeAdminWrite, ScopeAuditRead, ScopeCredentialsWrite, ScopeSCIM}
+	return []Scope{ScopeAdminRead, ScopeAdminWrite, ScopeAuditRead, ScopeCredentialsWrite, ScopeSCIM, ScopeComplianceRead, ScopeComplianceDelete}
 }
 
 // Allows reports whether a key with these scopes may act with scope want.

@@ -91,6 +91,7 @@ once; only its hash is stored.`,
 	pf.BoolVar(&m.DevTLS, "dev-tls", false, "development and tests only: make a local CA and a certificate for 127.0.0.1/localhost in DATA_DIR/dev-tls and serve HTTPS; --dev-tls=false overrides the variable")
 	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", time.Hour, "lifetime of the configuration server's access tokens, 5m to 24h")
 	f.StringVar(&m.PublicURL, "public-url", "", "external base URL, https://…: single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
+	f.DurationVar(&m.ComplianceSealInterval, "compliance-seal-interval", server.DefaultSealInterval, "how often new records are sealed into Compliance API log files")
 	f.StringVar(&m.OTLPGRPCAddr, "otlp-grpc-addr", "", "also serve the OTLP/gRPC receiver at this address (TLS as the main listener), for exporters configured with otlp-grpc; empty: OTLP/HTTP only")
 	f.DurationVar(&m.DBTimeout, "db-timeout", server.DefaultDBTimeout, "how long a request waits for the database before it answers 503, 1s to 60s")
 	f.IntVar(&m.DatabaseMaxConns, "database-max-conns", server.DefaultMaxConns, "most PostgreSQL connections this replica opens; requests beyond them queue within --db-timeout")

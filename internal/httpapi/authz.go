@@ -60,6 +60,12 @@ func (s *Server) authorize(c *call) error {
 		s.noteUse(p.Enrollment.ID)
 	}
 	own := p.Workspace()
+	if c.route.Surface == SurfaceCompliance {
+		// The Compliance API names a workspace by its UUID or its ID.
+		if w, ok := s.snap.Load().WorkspaceByRef(c.ws); ok {
+			c.ws = w.ID
+		}
+	}
 	// Another workspace's records do not exist for this caller: 404 before
 	// any other check, so that nothing tells a workspace exists.
 	if c.ws != "" && own != "" && own != c.ws {

@@ -172,6 +172,8 @@ func TestTenantIsolation(t *testing.T) {
 				return f.ids["kid"]
 			case "{trace}":
 				return "09000000000000000000000000000000"
+			case "{file}":
+				return "file_0123456789abcdef"
 			}
 			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
 			return ""
@@ -265,6 +267,14 @@ func TestTenantIsolation(t *testing.T) {
 			case strings.Contains(rt.Path, "{ws}"):
 				expect("another workspace's key", f.keys["attacker/full"], 404)
 				expect("another workspace's token", f.keys["attacker/token"], 404)
+				if rt.Surface == SurfaceCompliance {
+					// The Compliance API also names the workspace by UUID.
+					w, _ := f.store.Workspace(context.Background(), "victim")
+					byUUID := strings.Replace(path, "/victim/", "/"+w.UUID+"/", 1)
+					if code, resp := f.do(t, rt.Method, byUUID, f.keys["attacker/full"], body(rt)); code != 404 {
+						t.Errorf("%s by the victim's UUID with the attacker's key: %d %s", name, code, resp)
+					}
+				}
 			case rt.Scope != codexgov.ScopeServerAdmin:
 				code, resp := f.do(t, rt.Method, path, f.keys["attacker/full"], body(rt))
 				if code != 200 || strings.Contains(resp, "victim") {
@@ -286,7 +296,7 @@ func TestTenantIsolation(t *testing.T) {
 			public++
 		}
 	}
-	if public != 25 || checked != len(Routes())-public {
+	if public != 26 || checked != len(Routes())-public {
 		t.Errorf("only %d routes checked", checked)
 	}
 }

@@ -63,6 +63,7 @@ const (
 	SurfaceWeb          = "web"          // the admin web pages
 	SurfaceSCIM         = "scim"         // SCIM 2.0 provisioning
 	SurfaceTelemetry    = "telemetry"    // the OTLP/HTTP receiver Codex exports to
+	SurfaceCompliance   = "compliance"   // the Compliance API in OpenAI's shape
 )
 
 // Route is one entry of the route table.
@@ -126,6 +127,17 @@ func routeTable() []Route {
 		{Method: "GET", Path: "/api/v1/client/requirements", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's effective requirements.toml (ETag, detached JWS)", Raw: true, raw: (*Server).clientRequirements},
 		{Method: "GET", Path: "/api/v1/client/defaults", Auth: Client, Surface: SurfaceClient, Errors: JSON, Summary: "The caller's managed defaults (managed_config.toml)", Raw: true, raw: (*Server).clientDefaults},
 		{Method: "POST", Path: "/api/v1/client/sync-reports", Auth: Client, Surface: SurfaceClient, Errors: JSON, Status: 204, Summary: "codexgov sync reports a run: machine, Codex version, applied policy hash, result (feeds the devices list)", In: codexgov.SyncReport{}, handle: (*Server).syncReport},
+		{Method: "GET", Path: complianceBase + "/logs", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Summary: "List sealed compliance log files by end_time (OpenAI's Compliance API)",
+			Query: []Param{{"event_type", "required, repeatable: CODEX_LOG, CODEX_SECURITY_LOG, AUDIT_LOG, AUTH_LOG"}, {"after", "required: files whose end_time is later (ISO 8601 with a time zone)"}, {"before", "files whose end_time is earlier"}, {"limit", "1 to 100 (default 100)"}},
+			Out:   ComplianceLogList{}, handle: (*Server).complianceLogs},
+		{Method: "GET", Path: complianceBase + "/logs/{file}", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Status: 307, Summary: "Redirect (307) to a signed URL that serves the file's JSON Lines for a minute, with no bearer token",
+			Raw: true, raw: (*Server).complianceLog},
+		{Method: "GET", Path: complianceBase + "/logs/{file}/manifest", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Summary: "A file's signed manifest (codexgov's own: the chain that compliance verify checks)",
+			Out: ComplianceManifest{}, handle: (*Server).complianceManifest},
+		{Method: "GET", Path: complianceBase + "/max_event_time", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Summary: "The latest sealed event time per event type",
+			Query: []Param{{"event_type", "required, repeatable"}}, Out: ComplianceMaxEventTime{}, handle: (*Server).complianceMaxEventTime},
+		{Method: "GET", Path: "/v1/compliance/download/{token}", Auth: PathToken, Surface: SurfaceCompliance, Errors: JSON, Summary: "A compliance log file's JSON Lines, at the signed URL the list route redirects to (valid one minute)",
+			Raw: true, raw: (*Server).complianceDownload},
 		{Method: "POST", Path: "/v1/logs", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP logs from Codex (protobuf or JSON, gzip or not): stamped from the credential, normalised and stored before the answer", Raw: true, raw: (*Server).otlpLogs},
 		{Method: "POST", Path: "/v1/metrics", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP metrics from Codex: the latest value of each series kept per device and day", Raw: true, raw: (*Server).otlpMetrics},
 		{Method: "POST", Path: "/v1/traces", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP traces from Codex: span summaries kept (names, ids, times, status, session), not the span bodies", Raw: true, raw: (*Server).otlpTraces},

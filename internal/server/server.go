@@ -84,6 +84,11 @@ type Main struct {
 	// as the main listener); GRPCAddr is the address it listens on.
 	OTLPGRPCAddr string
 	GRPCAddr     string
+	// ComplianceSealInterval is how often compliance files are sealed
+	// (DefaultSealInterval when 0); ComplianceGrace how long after arrival
+	// a record is sealed (DefaultSealGrace when 0, none when negative).
+	ComplianceSealInterval time.Duration
+	ComplianceGrace        time.Duration
 	// Now is the API's clock (time.Now when nil); tests move it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -240,8 +245,22 @@ func (m *Main) Run(ctx context.Context) error {
 	if record <= 0 {
 		record = 2 * time.Second
 	}
+	seal, grace := m.ComplianceSealInterval, m.ComplianceGrace
+	if seal <= 0 {
+		seal = DefaultSealInterval
+	}
+	switch {
+	case grace == 0:
+		grace = DefaultSealGrace
+	case grace < 0:
+		grace = 0
+	}
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		m.API.RunSealer(syncCtx, seal, grace)
+	}()
 	go func() {
 		defer wg.Done()
 		m.API.Sync(syncCtx, interval)
@@ -373,6 +392,14 @@ func (m *Main) Close() error {
 	}
 	return errors.Join(errs...)
 }
+
+// DefaultSealInterval is how often compliance files are sealed, and
+// DefaultSealGrace how long after arrival a record waits: longer than any
+// write transaction, so that none commits behind the sealed cursor.
+const (
+	DefaultSealInterval = 5 * time.Minute
+	DefaultSealGrace    = time.Minute
+)
 
 // pruneTelemetry removes telemetry past its retention at start and then
 // hourly (every replica does; dropping a partition twice is a no-op).

@@ -6,6 +6,7 @@
 package snapshot
 
 import (
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -534,6 +535,39 @@ func (s *Snapshot) Authenticate(secret string, now time.Time) (Principal, error)
 		}
 	}
 	return Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")
+}
+
+// WorkspaceByRef finds a workspace by its ID or its UUID (the Compliance
+// API's workspace_id accepts either).
+func (s *Snapshot) WorkspaceByRef(ref string) (*codexgov.Workspace, bool) {
+	if sp, ok := s.spaces[ref]; ok {
+		return sp.ws, true
+	}
+	if len(ref) == 36 {
+		for _, sp := range s.spaces {
+			if strings.EqualFold(sp.ws.UUID, ref) {
+				return sp.ws, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Workspaces are the snapshot's workspaces, in no order.
+func (s *Snapshot) Workspaces() []*codexgov.Workspace {
+	out := make([]*codexgov.Workspace, 0, len(s.spaces))
+	for _, sp := range s.spaces {
+		out = append(out, sp.ws)
+	}
+	return out
+}
+
+// Sign makes the detached JWS of body with the active signing key.
+func (s *Snapshot) Sign(body []byte) (string, error) {
+	if s.signer == nil {
+		return "", errors.New("no signing key")
+	}
+	return s.signer.Sign(body)
 }
 
 // Workspace returns a workspace as of the snapshot.

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/codexgov/codexgov"
+	"github.com/google/uuid"
 )
 
 var workspaceIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -30,7 +31,7 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 	if strings.TrimSpace(name) == "" {
 		name = id
 	}
-	w := &codexgov.Workspace{ID: id, Name: name, CreatedAt: fromMicros(s.now()), Settings: codexgov.DefaultSettings()}
+	w := &codexgov.Workspace{ID: id, Name: name, UUID: uuid.NewString(), CreatedAt: fromMicros(s.now()), Settings: codexgov.DefaultSettings()}
 	err := s.change(ctx, id, "workspace.create", "workspace:"+id, func(tx *sql.Tx) (any, any, error) {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM workspaces WHERE id = $1`, id).Scan(&n); err != nil {
@@ -40,8 +41,8 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q already exists", id)
 		}
 		st := w.Settings
-		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.AllowJITProvisioning, st.DefaultRole, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.AllowJITProvisioning, st.DefaultRole, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact), w.UUID); err != nil {
 			return nil, nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO roles (workspace_id, name, description, permissions, created_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -56,7 +57,7 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 	return w, nil
 }
 
-const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact`
+const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid`
 
 func redactJSON(p []string) string {
 	if p == nil {
@@ -71,7 +72,7 @@ func scanWorkspace(row interface{ Scan(...any) error }) (*codexgov.Workspace, er
 	var created int64
 	st := &w.Settings
 	var redact string
-	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole, &st.Telemetry, &st.TelemetryDropTraces, &redact); err != nil {
+	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole, &st.Telemetry, &st.TelemetryDropTraces, &redact, &w.UUID); err != nil {
 		return nil, err
 	}
 	if json.Unmarshal([]byte(redact), &st.TelemetryRedact) != nil || st.TelemetryRedact == nil {

@@ -308,6 +308,11 @@ func (s *DB) TelemetryEvents(ctx context.Context, ws string, f codexgov.Telemetr
 	if err != nil {
 		return nil, dbError("telemetry", err)
 	}
+	return scanTelemetry(rows)
+}
+
+// scanTelemetry reads telemetryColumns rows and closes them.
+func scanTelemetry(rows *sql.Rows) ([]*codexgov.TelemetryEvent, error) {
 	defer rows.Close()
 	var out []*codexgov.TelemetryEvent
 	for rows.Next() {

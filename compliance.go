@@ -1,0 +1,86 @@
+package codexgov
+
+import "time"
+
+// The Compliance API's event types (OpenAI's names).
+const (
+	ComplianceCodexLog    = "CODEX_LOG"
+	ComplianceSecurityLog = "CODEX_SECURITY_LOG"
+	ComplianceAuditLog    = "AUDIT_LOG"
+	ComplianceAuthLog     = "AUTH_LOG"
+)
+
+// ComplianceEventTypes are the event types, in the order they are sealed.
+var ComplianceEventTypes = []string{ComplianceCodexLog, ComplianceSecurityLog, ComplianceAuditLog, ComplianceAuthLog}
+
+// ComplianceRecord is one line of a compliance log file, in OpenAI's
+// envelope.
+type ComplianceRecord struct {
+	// EventID is a UUID, stable for the source event: delivery is at least
+	// once and clients de-duplicate on it.
+	EventID         string          `json:"event_id"`
+	Type            string          `json:"type"`
+	Timestamp       string          `json:"timestamp"` // ISO 8601, microseconds, UTC
+	Principal       ComplianceID    `json:"principal"`
+	Actor           ComplianceActor `json:"actor"`
+	EventType       string          `json:"event_type"`
+	ClientID        string          `json:"client_id"`
+	WorkspaceID     string          `json:"workspace_id"`
+	RequestMetadata RequestMetadata `json:"request_metadata"`
+	EventDetails    map[string]any  `json:"event_details"`
+}
+
+// ComplianceID names a principal.
+type ComplianceID struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+// ComplianceActor is who acted.
+type ComplianceActor struct {
+	Type      string `json:"type"`
+	UserID    string `json:"user_id,omitempty"`
+	UserEmail string `json:"user_email,omitempty"`
+}
+
+// RequestMetadata is where a request came from, when known.
+type RequestMetadata struct {
+	ClientIP        string `json:"client_ip"`
+	ClientUserAgent string `json:"client_user_agent"`
+}
+
+// ComplianceFile is one sealed, immutable log file: the records of one
+// workspace and event type that arrived in one interval.
+type ComplianceFile struct {
+	ID        string    `json:"id"`
+	Workspace string    `json:"-"`
+	EventType string    `json:"event_type"`
+	EndTime   time.Time `json:"end_time"`
+	FileName  string    `json:"file_name"`
+	FileSize  int64     `json:"file_size"`
+	SHA256    string    `json:"file_sha256"`
+	// The manifest's fields: Seq numbers the workspace's files of the
+	// type from 1; StartTime is the earliest record's arrival; PrevHash is
+	// the previous manifest's SHA-256 ("" for the first).
+	Seq        int64     `json:"-"`
+	StartTime  time.Time `json:"-"`
+	EventCount int64     `json:"-"`
+	// MaxEventTime is the latest record timestamp in the file.
+	MaxEventTime time.Time `json:"-"`
+	PrevHash     string    `json:"-"`
+	// Manifest is the signed manifest (canonical JSON) and Signature its
+	// detached JWS.
+	Manifest  []byte `json:"-"`
+	Signature string `json:"-"`
+	// Cursor is where the file's sources end (the next file starts after
+	// it).
+	Cursor string `json:"-"`
+}
+
+// ComplianceFilter lists files of some event types whose end_time is
+// after After (and before Before when set), by end_time.
+type ComplianceFilter struct {
+	EventTypes    []string
+	After, Before time.Time
+	Limit         int
+}
