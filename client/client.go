@@ -43,6 +43,17 @@ type APIError struct {
 func (e *APIError) Error() string { return fmt.Sprintf("%s (HTTP %d)", e.Err.Error(), e.StatusCode) }
 func (e *APIError) Unwrap() error { return e.Err }
 
+// Bearer is the credential the client's next request carries.
+func (c *Client) Bearer(ctx context.Context) (string, error) {
+	if c.Token != nil {
+		return c.Token(ctx)
+	}
+	return c.token, nil
+}
+
+// Base is the server URL the client talks to.
+func (c *Client) Base() string { return c.base }
+
 func (c *Client) request(ctx context.Context, method, path string, in any) (*http.Request, error) {
 	var body io.Reader
 	if in != nil {

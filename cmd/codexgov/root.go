@@ -34,7 +34,7 @@ func newRootCmd() *cobra.Command {
 		},
 	}
 	root.SetVersionTemplate("codexgov {{.Version}}\n")
-	root.AddCommand(newServerCmd(), newAdminCmd(), newLoginCmd(), newLogoutCmd(), newInstallCmd(), newSyncCmd(), newMDMCmd(),
+	root.AddCommand(newServerCmd(), newAdminCmd(), newLoginCmd(), newLogoutCmd(), newInstallCmd(), newSyncCmd(), newMDMCmd(), newComplianceCmd(),
 		newRequirementsCmd(), newRulesCmd(), newExplainCmd(), newTeamConfigCmd(), newVersionCmd())
 	strictGroups(root)
 	return root

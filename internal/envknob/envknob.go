@@ -36,7 +36,7 @@ const (
 	acceptsBool     = "true or false (also 1, 0, t, f, TRUE, FALSE)"
 )
 
-var clients = []string{"admin", "mdm", "install", "login", "sync"}
+var clients = []string{"admin", "mdm", "install", "login", "sync", "compliance"}
 
 // Knobs is every CODEXGOV_* variable the binary reads, in the order
 // docs/configuration.md lists them.
@@ -63,12 +63,12 @@ var Knobs = []Knob{
 	{Name: "CODEXGOV_LOG_LEVEL", Flag: "log-level", Commands: []string{"server"}, Accepts: "debug, info, warn or error", Default: "info", Doc: "least severe log level written"},
 	{Name: "CODEXGOV_LOG_FORMAT", Flag: "log-format", Commands: []string{"server"}, Accepts: "text or json", Default: "text", Doc: "log line format"},
 	{Name: "CODEXGOV_SERVER", Flag: "server", Commands: clients, Accepts: "the server's URL, such as https://codexgov.example.com", Default: "http://127.0.0.1:7700 (admin, mdm, login); the login credential's (sync)", Doc: "the codexgov server a command talks to"},
-	{Name: "CODEXGOV_TOKEN", Flag: "token", Commands: []string{"admin", "mdm", "install"}, Accepts: "an API key, cgk_…", Secret: true, Doc: "API key; without one, admin and mdm act as the person who ran codexgov login"},
-	{Name: "CODEXGOV_WORKSPACE", Flag: "workspace", Commands: []string{"admin", "mdm", "install", "login"}, Accepts: "a workspace id", Doc: "workspace the command acts in"},
+	{Name: "CODEXGOV_TOKEN", Flag: "token", Commands: []string{"admin", "mdm", "install", "compliance"}, Accepts: "an API key, cgk_…", Secret: true, Doc: "API key; without one, admin and mdm act as the person who ran codexgov login"},
+	{Name: "CODEXGOV_WORKSPACE", Flag: "workspace", Commands: []string{"admin", "mdm", "install", "login", "compliance"}, Accepts: "a workspace id", Doc: "workspace the command acts in"},
 	{Name: "CODEXGOV_ENROLL_TOKEN", Flag: "enroll-token", Commands: []string{"install", "sync"}, Accepts: "an enrollment token, cge_…", Secret: true, Doc: "the machine's enrollment token"},
 	{Name: "CODEXGOV_CA", Flag: "ca", Commands: clients, Accepts: "a PEM file of CA certificates", Doc: "CA the server's certificate chains to, when it is private"},
 	{Name: "CODEXGOV_SYNC_STATE", Flag: "state", Commands: []string{"sync"}, Accepts: "a folder", Default: "/var/lib/codexgov/sync", Doc: "pinned key set and last known good policy of codexgov sync"},
-	{Name: "CODEXGOV_CONFIG_DIR", Commands: []string{"login", "logout", "admin", "mdm", "sync"}, Accepts: "a folder", Default: "the user's config folder/codexgov", Doc: "where codexgov login keeps its credential file"},
+	{Name: "CODEXGOV_CONFIG_DIR", Commands: []string{"login", "logout", "admin", "mdm", "sync", "compliance"}, Accepts: "a folder", Default: "the user's config folder/codexgov", Doc: "where codexgov login keeps its credential file"},
 }
 
 // Lookup returns the knob named name.

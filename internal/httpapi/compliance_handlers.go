@@ -5,7 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -37,10 +36,12 @@ type ComplianceMaxEventTime struct {
 	MaxEventTime map[string]*string `json:"max_event_time"`
 }
 
-// ComplianceManifest is a file's signed manifest.
+// ComplianceManifest is a file's signed manifest: the manifest's exact
+// bytes (canonical JSON, as a string, since they are what is hashed and
+// signed) and the detached JWS.
 type ComplianceManifest struct {
-	Manifest  json.RawMessage `json:"manifest"`
-	Signature string          `json:"signature"`
+	Manifest  string `json:"manifest"`
+	Signature string `json:"signature"`
 }
 
 func invalidParam(name, msg string) error {
@@ -161,7 +162,7 @@ func (s *Server) complianceManifest(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ComplianceManifest{Manifest: f.Manifest, Signature: f.Signature}, nil
+	return ComplianceManifest{Manifest: string(f.Manifest), Signature: f.Signature}, nil
 }
 
 func (s *Server) complianceMaxEventTime(c *call) (any, error) {

@@ -58,8 +58,16 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 		last := evs[len(evs)-1]
 		return evs, nil, fmt.Sprintf("%d/%s", last.ReceivedAt.UnixMicro(), last.ID), last.ReceivedAt, nil
 	case codexgov.ComplianceAuditLog, codexgov.ComplianceAuthLog:
+		var likes []string
+		for _, p := range authPrefixes {
+			likes = append(likes, "action LIKE '"+p+"%'")
+		}
+		kind := "(" + strings.Join(likes, " OR ") + ")"
+		if eventType == codexgov.ComplianceAuditLog {
+			kind = "NOT " + kind
+		}
 		rows, err := s.db.QueryContext(ctx, `SELECT id, workspace_id, actor, action, target, before, after, request_id, created_at FROM audit_events
-			WHERE workspace_id = $1 AND (created_at > $2 OR (created_at = $2 AND id > $3)) AND created_at <= $4 ORDER BY created_at, id LIMIT `+strconv.Itoa(limit),
+			WHERE workspace_id = $1 AND (created_at > $2 OR (created_at = $2 AND id > $3)) AND created_at <= $4 AND `+kind+` ORDER BY created_at, id LIMIT `+strconv.Itoa(limit),
 			ws, at, atoi(key), upTo.UnixMicro())
 		if err != nil {
 			return nil, nil, "", time.Time{}, dbError("compliance", err)
@@ -77,10 +85,7 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 			}
 			a.Before, a.After, a.Time = []byte(before), []byte(after), fromMicros(created)
 			lastAt, lastID = created, a.ID
-			// The cursor passes every audit row; only the type's are kept.
-			if isAuth := auditIsAuth(a.Action); isAuth == (eventType == codexgov.ComplianceAuthLog) {
-				out = append(out, &a)
-			}
+			out = append(out, &a)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, nil, "", time.Time{}, dbError("compliance", err)
@@ -95,15 +100,9 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 
 func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
-// auditIsAuth mirrors compliance.AuditType: sign-ins and credentials.
-func auditIsAuth(action string) bool {
-	for _, p := range []string{"oauth_grant.", "device_login.", "access_token.", "api_key.", "enrollment_token.", "telemetry_token.", "sso.", "login."} {
-		if strings.HasPrefix(action, p) {
-			return true
-		}
-	}
-	return false
-}
+// authPrefixes mirror compliance.AuditType: the audited actions that are
+// sign-ins and credentials (AUTH_LOG). Plain identifiers: safe in SQL.
+var authPrefixes = []string{"oauth_grant.", "device_login.", "access_token.", "api_key.", "enrollment_token.", "telemetry_token.", "sso.", "login."}
 
 const complianceFileColumns = `id, workspace_id, event_type, seq, start_time, end_time, max_event_time, event_count, file_name, size, sha256, prev_hash, manifest, signature, cursor`
 
