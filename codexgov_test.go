@@ -245,3 +245,25 @@ func TestJoinDevices(t *testing.T) {
 		}
 	}
 }
+
+// A person's compliance permissions carry the Compliance API's scopes:
+// compliance_read reads it, compliance_delete also deletes; neither
+// carries the admin scopes.
+func TestUserScopesCompliance(t *testing.T) {
+	for _, c := range []struct {
+		perms []codexgov.Permission
+		want  []codexgov.Scope
+	}{
+		{[]codexgov.Permission{codexgov.PermComplianceRead}, []codexgov.Scope{codexgov.ScopeAuditRead, codexgov.ScopeComplianceRead}},
+		{[]codexgov.Permission{codexgov.PermComplianceDelete}, []codexgov.Scope{codexgov.ScopeComplianceRead, codexgov.ScopeComplianceDelete}},
+		{[]codexgov.Permission{codexgov.PermCodexLocal}, nil},
+	} {
+		got := codexgov.UserScopes(c.perms)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("codexgov.UserScopes(%v) = %v, want %v", c.perms, got, c.want)
+		}
+		if codexgov.Allows(got, codexgov.ScopeAdminWrite) {
+			t.Errorf("%v allows admin:write", c.perms)
+		}
+	}
+}

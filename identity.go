@@ -70,6 +70,14 @@ func UserScopes(perms []Permission) []Scope {
 	if slices.Contains(perms, PermComplianceRead) && !slices.Contains(out, ScopeAuditRead) {
 		out = append(out, ScopeAuditRead)
 	}
+	// The Compliance API: compliance_read reads it, compliance_delete
+	// deletes (and so reads) tasks.
+	if slices.Contains(perms, PermComplianceRead) || slices.Contains(perms, PermComplianceDelete) {
+		out = append(out, ScopeComplianceRead)
+	}
+	if slices.Contains(perms, PermComplianceDelete) {
+		out = append(out, ScopeComplianceDelete)
+	}
 	return out
 }
 
