@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"time"
@@ -52,6 +53,10 @@ type Settings struct {
 	// syntax), applied with the built-in detectors before anything is
 	// stored.
 	TelemetryRedact []string `json:"telemetry_redact"`
+	// ComplianceRetention is how many days each Compliance API event type
+	// is kept (ComplianceEventTypes; DefaultRetentionDays when absent),
+	// raw telemetry for the longest of the Codex types.
+	ComplianceRetention map[string]int `json:"compliance_retention_days"`
 }
 
 // The values of Settings.Telemetry.
@@ -71,7 +76,8 @@ const (
 func (s Settings) Equal(o Settings) bool {
 	return s.AllowCodexLocal == o.AllowCodexLocal && s.AllowCodexCloud == o.AllowCodexCloud && s.AllowAccessTokens == o.AllowAccessTokens &&
 		s.AllowDeviceCodeLogin == o.AllowDeviceCodeLogin && s.AllowAgentInternet == o.AllowAgentInternet && s.AllowJITProvisioning == o.AllowJITProvisioning &&
-		s.DefaultRole == o.DefaultRole && s.telemetry() == o.telemetry() && s.TelemetryDropTraces == o.TelemetryDropTraces && slices.Equal(s.TelemetryRedact, o.TelemetryRedact)
+		s.DefaultRole == o.DefaultRole && s.telemetry() == o.telemetry() && s.TelemetryDropTraces == o.TelemetryDropTraces && slices.Equal(s.TelemetryRedact, o.TelemetryRedact) &&
+		maps.Equal(s.ComplianceRetention, o.ComplianceRetention)
 }
 
 func (s Settings) telemetry() string {
@@ -84,9 +90,38 @@ func (s Settings) telemetry() string {
 // TelemetryOn reports whether codexgov enforces telemetry export.
 func (s Settings) TelemetryOn() bool { return s.telemetry() != TelemetryOff }
 
-// Validate checks the telemetry settings, naming the JSON pointer of the
-// first bad one.
+// Retention limits, in days.
+const (
+	DefaultRetentionDays = 30
+	MaxRetentionDays     = 3650
+)
+
+// Retention is how long records of an event type are kept.
+func (s Settings) Retention(eventType string) time.Duration {
+	days := s.ComplianceRetention[eventType]
+	if days <= 0 {
+		days = DefaultRetentionDays
+	}
+	return time.Duration(days) * 24 * time.Hour
+}
+
+// TelemetryKept is how long the workspace's raw telemetry is kept:
+// the longest of the Codex event types it feeds.
+func (s Settings) TelemetryKept() time.Duration {
+	return max(s.Retention(ComplianceCodexLog), s.Retention(ComplianceSecurityLog))
+}
+
+// Validate checks the telemetry and retention settings, naming the JSON
+// pointer of the first bad one.
 func (s Settings) Validate() error {
+	for t, d := range s.ComplianceRetention {
+		if !slices.Contains(ComplianceEventTypes, t) {
+			return &Error{Code: EINVALID, Message: fmt.Sprintf("/compliance_retention_days/%s: not an event type; want CODEX_LOG, CODEX_SECURITY_LOG, AUDIT_LOG or AUTH_LOG", t)}
+		}
+		if d < 1 || d > MaxRetentionDays {
+			return &Error{Code: EINVALID, Message: fmt.Sprintf("/compliance_retention_days/%s: %d days; want 1 to %d (ten years)", t, d, MaxRetentionDays)}
+		}
+	}
 	switch s.telemetry() {
 	case TelemetryOff, TelemetryMetadata, TelemetryPrompts:
 	default:
@@ -113,7 +148,7 @@ func (s Settings) Validate() error {
 
 // DefaultSettings are the settings of a new workspace.
 func DefaultSettings() Settings {
-	return Settings{AllowCodexLocal: true, DefaultRole: DefaultRoleName, Telemetry: TelemetryOff, TelemetryRedact: []string{}}
+	return Settings{AllowCodexLocal: true, DefaultRole: DefaultRoleName, Telemetry: TelemetryOff, TelemetryRedact: []string{}, ComplianceRetention: map[string]int{}}
 }
 
 // SettingsUpdate changes the settings whose fields are not nil.
@@ -128,6 +163,8 @@ type SettingsUpdate struct {
 	Telemetry            *string   `json:"telemetry,omitempty"`
 	TelemetryDropTraces  *bool     `json:"telemetry_drop_traces,omitempty"`
 	TelemetryRedact      *[]string `json:"telemetry_redact,omitempty"`
+	// ComplianceRetention sets the days of the event types it names.
+	ComplianceRetention map[string]int `json:"compliance_retention_days,omitempty"`
 }
 
 // Apply returns s with the update applied.
@@ -153,6 +190,14 @@ func (u SettingsUpdate) Apply(s Settings) Settings {
 		}
 	}
 	set(&s.TelemetryDropTraces, u.TelemetryDropTraces)
+	if len(u.ComplianceRetention) > 0 {
+		m := maps.Clone(s.ComplianceRetention)
+		if m == nil {
+			m = map[string]int{}
+		}
+		maps.Copy(m, u.ComplianceRetention)
+		s.ComplianceRetention = m
+	}
 	if u.TelemetryRedact != nil {
 		s.TelemetryRedact = slices.Clone(*u.TelemetryRedact)
 		if s.TelemetryRedact == nil {
@@ -391,6 +436,16 @@ type Store interface {
 	WriteComplianceFile(ctx context.Context, id string, w io.Writer) error
 	// ComplianceMaxEventTimes is the latest sealed record time per type.
 	ComplianceMaxEventTimes(ctx context.Context, ws string, types []string) (map[string]time.Time, error)
+	// CreateLegalHold sets a hold (audited); ReleaseLegalHold lifts it
+	// (audited); LegalHolds lists a workspace's, active first.
+	CreateLegalHold(ctx context.Context, ws string, in LegalHoldInput) (*LegalHold, error)
+	ReleaseLegalHold(ctx context.Context, ws, id string) (*LegalHold, error)
+	LegalHolds(ctx context.Context, ws string) ([]*LegalHold, error)
+	// ExpireRetention removes, as of now, the compliance files and raw
+	// telemetry past each workspace's retention, except what a hold
+	// covers; PostgreSQL partitions go whole when nothing in them is
+	// held or kept longer.
+	ExpireRetention(ctx context.Context, now time.Time) (Expired, error)
 	// PruneTelemetry removes telemetry older than before (retention) and
 	// says how many partitions or rows of events went.
 	PruneTelemetry(ctx context.Context, before time.Time) (int64, error)

@@ -75,6 +75,9 @@ type ComplianceFile struct {
 	// Cursor is where the file's sources end (the next file starts after
 	// it).
 	Cursor string `json:"-"`
+	// Actors are the users whose records the file holds, "\nEMAIL\n…\n":
+	// a user's legal hold keeps the files that name them.
+	Actors string `json:"-"`
 }
 
 // ComplianceFilter lists files of some event types whose end_time is
@@ -83,4 +86,30 @@ type ComplianceFilter struct {
 	EventTypes    []string
 	After, Before time.Time
 	Limit         int
+}
+
+// LegalHold keeps records from expiring: a user's (User set) or a whole
+// workspace's, with its reason, until released. Setting and releasing one
+// is audited.
+type LegalHold struct {
+	ID         string    `json:"id"`
+	Workspace  string    `json:"workspace"`
+	User       string    `json:"user,omitempty"` // "" holds the whole workspace
+	Reason     string    `json:"reason"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+	ReleasedAt time.Time `json:"released_at,omitzero"`
+}
+
+// LegalHoldInput sets a hold.
+type LegalHoldInput struct {
+	User   string `json:"user,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Expired counts what a retention run removed.
+type Expired struct {
+	Files      int64 `json:"files"`
+	Events     int64 `json:"events"`
+	Partitions int64 `json:"partitions"`
 }

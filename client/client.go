@@ -432,6 +432,21 @@ func (c *Client) TelemetryEvents(ctx context.Context, w string, q url.Values) ([
 	return get[[]codexgov.TelemetryEvent](ctx, c, p)
 }
 
+// LegalHolds lists a workspace's legal holds.
+func (c *Client) LegalHolds(ctx context.Context, w string) ([]codexgov.LegalHold, error) {
+	return get[[]codexgov.LegalHold](ctx, c, ws(w, "legal-holds"))
+}
+
+// CreateLegalHold sets a legal hold.
+func (c *Client) CreateLegalHold(ctx context.Context, w string, in codexgov.LegalHoldInput) (*codexgov.LegalHold, error) {
+	return send[*codexgov.LegalHold](ctx, c, "POST", ws(w, "legal-holds"), in)
+}
+
+// ReleaseLegalHold lifts a legal hold.
+func (c *Client) ReleaseLegalHold(ctx context.Context, w, id string) (*codexgov.LegalHold, error) {
+	return send[*codexgov.LegalHold](ctx, c, "DELETE", ws(w, "legal-holds", id), nil)
+}
+
 // MintTelemetryToken mints a user's telemetry token and the [otel] block
 // carrying it.
 func (c *Client) MintTelemetryToken(ctx context.Context, w string, m codexgov.TelemetryTokenMint) (*codexgov.TelemetryToken, error) {

@@ -174,7 +174,7 @@ func newAdminCmd() *cobra.Command {
 		e.http = serverHTTP(cmd.Context())
 	}
 	cmd.AddCommand(adminWhoAmI(e), adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
-		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminSigningKeys(e),
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminLegalHolds(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	addCompletions(cmd, e)
 	return cmd
@@ -1267,5 +1267,45 @@ func adminIdentityProviders(e *adminEnv) *cobra.Command {
 		set,
 		leaf(e, "delete NAME", "Remove an identity provider", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 			return e.client().DeleteIdentityProvider(cmd.Context(), ws, a[0])
+		}))
+}
+
+func printHolds(w io.Writer, hs ...codexgov.LegalHold) {
+	fmt.Fprintln(w, "ID\tON\tREASON\tBY\tSET\tRELEASED")
+	for _, h := range hs {
+		on := "the whole workspace"
+		if h.User != "" {
+			on = h.User
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, on, h.Reason, h.CreatedBy, h.CreatedAt.Format("2006-01-02 15:04"), when(h.ReleasedAt, ""))
+	}
+}
+
+func adminLegalHolds(e *adminEnv) *cobra.Command {
+	var user, reason string
+	set := leaf(e, "set --reason TEXT [--user EMAIL]", "Set a legal hold: the user's (or the whole workspace's) records never expire while it is active", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		h, err := e.client().CreateLegalHold(cmd.Context(), ws, codexgov.LegalHoldInput{User: user, Reason: reason})
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, h, func(w io.Writer) { printHolds(w, *h) })
+	})
+	set.Flags().StringVar(&user, "user", "", "the user held (default: the whole workspace)")
+	set.Flags().StringVar(&reason, "reason", "", "the matter the hold is for")
+	return group("legal-holds", "Legal holds: records they cover never expire",
+		leaf(e, "list", "List legal holds, active first", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			hs, err := e.client().LegalHolds(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, hs, func(w io.Writer) { printHolds(w, hs...) })
+		}),
+		set,
+		leaf(e, "release ID", "Release a legal hold", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			h, err := e.client().ReleaseLegalHold(cmd.Context(), ws, a[0])
+			if err := e.unchanged(cmd, err); err != nil {
+				return err
+			}
+			return e.show(cmd, h, func(w io.Writer) { printHolds(w, *h) })
 		}))
 }

@@ -8,6 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/codexgov/codexgov"
@@ -89,6 +92,7 @@ func (s *Sealer) Seal(ctx context.Context, ws, workspaceUUID, eventType string, 
 		var body bytes.Buffer
 		var count int64
 		var maxTime time.Time
+		actors := map[string]bool{}
 		enc := json.NewEncoder(&body)
 		enc.SetEscapeHTML(false)
 		emit := func(r codexgov.ComplianceRecord) error {
@@ -96,6 +100,9 @@ func (s *Sealer) Seal(ctx context.Context, ws, workspaceUUID, eventType string, 
 				return nil
 			}
 			count++
+			if r.Actor.UserEmail != "" {
+				actors[r.Actor.UserEmail] = true
+			}
 			if t, err := time.Parse("2006-01-02T15:04:05.000000Z", r.Timestamp); err == nil && t.After(maxTime) {
 				maxTime = t
 			}
@@ -117,6 +124,10 @@ func (s *Sealer) Seal(ctx context.Context, ws, workspaceUUID, eventType string, 
 			EndTime: arrived.UTC(), FileSize: int64(body.Len()), EventCount: count, MaxEventTime: maxTime, PrevHash: prev, Cursor: next}
 		if last != nil {
 			f.StartTime = last.EndTime
+		}
+		if len(actors) > 0 {
+			names := slices.Sorted(maps.Keys(actors))
+			f.Actors = "\n" + strings.Join(names, "\n") + "\n"
 		}
 		sum := sha256.Sum256(body.Bytes())
 		f.SHA256 = hex.EncodeToString(sum[:])

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -93,9 +94,15 @@ func Verify(dir string, jwks []byte) (Report, error) {
 			if err := json.Unmarshal(raw, &sm); err != nil {
 				return rep, &VerifyError{name, "not a signed manifest: " + err.Error()}
 			}
-			// pull writes the canonical form; anything else was edited.
+			// pull writes the canonical form; anything else was edited,
+			// including the signature's unused base64 bits.
 			if canon, _ := json.Marshal(sm); !bytes.Equal(canon, raw) {
 				return rep, &VerifyError{name, "is not the manifest file as pulled (edited)"}
+			}
+			for _, part := range strings.Split(sm.Signature, ".") {
+				if _, err := base64.RawURLEncoding.Strict().DecodeString(part); err != nil {
+					return rep, &VerifyError{name, "the signature is not in canonical base64url (edited)"}
+				}
 			}
 			if _, err := signing.Verify(jwks, []byte(sm.Manifest), sm.Signature); err != nil {
 				return rep, &VerifyError{name, "the signature does not verify against the JWKS: " + err.Error()}

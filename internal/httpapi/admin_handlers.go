@@ -767,3 +767,17 @@ func (s *Server) mintTelemetryToken(c *call) (any, error) {
 	return codexgov.TelemetryToken{Token: telemetry.MintToken(s.keys.TelemetryMAC, telemetry.TokenClaims{Workspace: c.ws, Identity: who.Identity, Device: in.Device}),
 		Identity: who.Identity, Device: in.Device, Otel: block}, nil
 }
+
+func (s *Server) listLegalHolds(c *call) (any, error) { return s.store.LegalHolds(c.ctx, c.ws) }
+
+func (s *Server) createLegalHold(c *call) (any, error) {
+	var in codexgov.LegalHoldInput
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	return s.store.CreateLegalHold(c.ctx, c.ws, in)
+}
+
+func (s *Server) releaseLegalHold(c *call) (any, error) {
+	return mutate(c, func() (*codexgov.LegalHold, error) { return s.store.ReleaseLegalHold(c.ctx, c.ws, c.path("hold")) })
+}

@@ -174,6 +174,8 @@ func TestTenantIsolation(t *testing.T) {
 				return "09000000000000000000000000000000"
 			case "{file}":
 				return "file_0123456789abcdef"
+			case "{hold}":
+				return "hold_0123456789abcdef"
 			}
 			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
 			return ""

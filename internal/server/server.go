@@ -401,8 +401,9 @@ const (
 	DefaultSealGrace    = time.Minute
 )
 
-// pruneTelemetry removes telemetry past its retention at start and then
-// hourly (every replica does; dropping a partition twice is a no-op).
+// pruneTelemetry applies retention (compliance files and raw telemetry,
+// per workspace and event type, except what legal holds keep) at start and
+// hourly (every replica does; each removal is idempotent).
 func (m *Main) pruneTelemetry(ctx context.Context, store codexgov.Store) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -412,13 +413,13 @@ func (m *Main) pruneTelemetry(ctx context.Context, store codexgov.Store) {
 			now = m.Now
 		}
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		n, err := store.PruneTelemetry(pctx, now().Add(-codexgov.TelemetryRetention))
+		n, err := store.ExpireRetention(pctx, now())
 		cancel()
 		switch {
 		case err != nil && ctx.Err() == nil:
-			m.Logger.Warn("telemetry retention: pruning failed; retried in an hour", "err", err)
-		case n > 0:
-			m.Logger.Info("telemetry retention: pruned", "removed", n, "retention", codexgov.TelemetryRetention.String())
+			m.Logger.Warn("retention: expiry failed; retried in an hour", "err", err)
+		case n.Files+n.Events+n.Partitions > 0:
+			m.Logger.Info("retention: expired", "files", n.Files, "events", n.Events, "partitions", n.Partitions)
 		}
 		select {
 		case <-ctx.Done():

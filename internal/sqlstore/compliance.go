@@ -104,13 +104,13 @@ func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 // sign-ins and credentials (AUTH_LOG). Plain identifiers: safe in SQL.
 var authPrefixes = []string{"oauth_grant.", "device_login.", "access_token.", "api_key.", "enrollment_token.", "telemetry_token.", "sso.", "login."}
 
-const complianceFileColumns = `id, workspace_id, event_type, seq, start_time, end_time, max_event_time, event_count, file_name, size, sha256, prev_hash, manifest, signature, cursor`
+const complianceFileColumns = `id, workspace_id, event_type, seq, start_time, end_time, max_event_time, event_count, file_name, size, sha256, prev_hash, manifest, signature, cursor, actors`
 
 func scanComplianceFile(row interface{ Scan(...any) error }) (*codexgov.ComplianceFile, error) {
 	var f codexgov.ComplianceFile
 	var start, end, maxT int64
 	var manifest string
-	if err := row.Scan(&f.ID, &f.Workspace, &f.EventType, &f.Seq, &start, &end, &maxT, &f.EventCount, &f.FileName, &f.FileSize, &f.SHA256, &f.PrevHash, &manifest, &f.Signature, &f.Cursor); err != nil {
+	if err := row.Scan(&f.ID, &f.Workspace, &f.EventType, &f.Seq, &start, &end, &maxT, &f.EventCount, &f.FileName, &f.FileSize, &f.SHA256, &f.PrevHash, &manifest, &f.Signature, &f.Cursor, &f.Actors); err != nil {
 		return nil, err
 	}
 	f.StartTime, f.EndTime, f.MaxEventTime, f.Manifest = fromMicros(start), fromMicros(end), fromMicros(maxT), []byte(manifest)
@@ -136,8 +136,8 @@ func (s *DB) PutComplianceFile(ctx context.Context, f *codexgov.ComplianceFile, 
 		return dbError("compliance", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO compliance_files (`+complianceFileColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT DO NOTHING`,
-		f.ID, f.Workspace, f.EventType, f.Seq, f.StartTime.UnixMicro(), f.EndTime.UnixMicro(), f.MaxEventTime.UnixMicro(), f.EventCount, f.FileName, f.FileSize, f.SHA256, f.PrevHash, string(f.Manifest), f.Signature, f.Cursor)
+	res, err := tx.ExecContext(ctx, `INSERT INTO compliance_files (`+complianceFileColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
+		f.ID, f.Workspace, f.EventType, f.Seq, f.StartTime.UnixMicro(), f.EndTime.UnixMicro(), f.MaxEventTime.UnixMicro(), f.EventCount, f.FileName, f.FileSize, f.SHA256, f.PrevHash, string(f.Manifest), f.Signature, f.Cursor, f.Actors)
 	if err != nil {
 		return dbError("compliance", err)
 	}

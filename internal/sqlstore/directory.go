@@ -41,8 +41,8 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q already exists", id)
 		}
 		st := w.Settings
-		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.AllowJITProvisioning, st.DefaultRole, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact), w.UUID); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO workspaces (id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid, compliance_retention) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+			id, name, w.CreatedAt.UnixMicro(), st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.AllowJITProvisioning, st.DefaultRole, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact), w.UUID, retentionJSON(st.ComplianceRetention)); err != nil {
 			return nil, nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO roles (workspace_id, name, description, permissions, created_at) VALUES ($1, $2, $3, $4, $5)`,
@@ -57,7 +57,15 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 	return w, nil
 }
 
-const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid`
+const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid, compliance_retention`
+
+func retentionJSON(m map[string]int) string {
+	if m == nil {
+		m = map[string]int{}
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
 
 func redactJSON(p []string) string {
 	if p == nil {
@@ -71,9 +79,12 @@ func scanWorkspace(row interface{ Scan(...any) error }) (*codexgov.Workspace, er
 	var w codexgov.Workspace
 	var created int64
 	st := &w.Settings
-	var redact string
-	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole, &st.Telemetry, &st.TelemetryDropTraces, &redact, &w.UUID); err != nil {
+	var redact, retention string
+	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole, &st.Telemetry, &st.TelemetryDropTraces, &redact, &w.UUID, &retention); err != nil {
 		return nil, err
+	}
+	if json.Unmarshal([]byte(retention), &st.ComplianceRetention) != nil || st.ComplianceRetention == nil {
+		st.ComplianceRetention = map[string]int{}
 	}
 	if json.Unmarshal([]byte(redact), &st.TelemetryRedact) != nil || st.TelemetryRedact == nil {
 		st.TelemetryRedact = []string{}
@@ -153,8 +164,8 @@ func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsU
 				return nil, nil, invalid("/default_role", "default role %q does not exist in workspace %q", st.DefaultRole, ws)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7, allow_jit_provisioning = $8, telemetry = $9, telemetry_drop_traces = $10, telemetry_redact = $11 WHERE id = $1`,
-			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7, allow_jit_provisioning = $8, telemetry = $9, telemetry_drop_traces = $10, telemetry_redact = $11, compliance_retention = $12 WHERE id = $1`,
+			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact), retentionJSON(st.ComplianceRetention)); err != nil {
 			return nil, nil, err
 		}
 		return before.Settings, st, nil

@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"TelemetryMetricsAndSpans", testTelemetryMetricsAndSpans},
 		{"TelemetryGroupCommitAndRetention", testTelemetryGroupCommitAndRetention},
 		{"TelemetryActivity", testTelemetryActivity},
+		{"RetentionAndHolds", testRetentionAndHolds},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
