@@ -436,6 +436,11 @@ type Store interface {
 	WriteComplianceFile(ctx context.Context, id string, w io.Writer) error
 	// ComplianceMaxEventTimes is the latest sealed record time per type.
 	ComplianceMaxEventTimes(ctx context.Context, ws string, types []string) (map[string]time.Time, error)
+	// CodexTasks pages through a workspace's Codex sessions, most recently
+	// updated first (cursor "" for the first page); CodexTask returns one
+	// (ENOTFOUND).
+	CodexTasks(ctx context.Context, ws string, limit int, cursor string) (*TaskPage, error)
+	CodexTask(ctx context.Context, ws, id string) (*CodexTask, error)
 	// CreateLegalHold sets a hold (audited); ReleaseLegalHold lifts it
 	// (audited); LegalHolds lists a workspace's, active first.
 	CreateLegalHold(ctx context.Context, ws string, in LegalHoldInput) (*LegalHold, error)

@@ -113,3 +113,22 @@ type Expired struct {
 	Events     int64 `json:"events"`
 	Partitions int64 `json:"partitions"`
 }
+
+// CodexTask is a Codex session as the Compliance API's codex_tasks show
+// it: seen by telemetry (or, later, the gateway).
+type CodexTask struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	CreatedByID string `json:"created_by_id"`
+	CreatedAt   string `json:"created_at"`
+	UpdatedAt   string `json:"updated_at"`
+	// Identity is who ran it (codexgov's own field).
+	Identity string `json:"identity"`
+}
+
+// TaskPage is a page of tasks, most recently updated first.
+type TaskPage struct {
+	Data    []*CodexTask `json:"data"`
+	HasMore bool         `json:"has_more"`
+	Cursor  *string      `json:"cursor"`
+}

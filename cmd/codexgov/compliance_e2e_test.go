@@ -134,9 +134,19 @@ func TestComplianceFromRealCodex(t *testing.T) {
 		t.Logf("by %s: %d files, records %v", ref, files, details)
 	}
 
+	// The turn is a task: prompts are not kept here, so its title is
+	// (redacted); it names its user.
+	code, body := get("/v1/compliance/workspaces/"+ws.UUID+"/codex_tasks?limit=30", ck.Secret)
+	var tasks codexgov.TaskPage
+	if json.Unmarshal([]byte(body), &tasks); code != 200 || len(tasks.Data) != 1 || tasks.Data[0].Title != "(redacted)" || !strings.HasPrefix(tasks.Data[0].CreatedByID, "usr_") || tasks.HasMore {
+		t.Errorf("codex_tasks: %d %s", code, body)
+	} else if code, body := get("/v1/compliance/workspaces/"+ws.ID+"/codex_tasks/"+tasks.Data[0].ID, ck.Secret); code != 200 || !strings.Contains(body, tasks.Data[0].ID) {
+		t.Errorf("codex_tasks/{id}: %d %s", code, body)
+	}
+
 	// The signed URL needs no bearer token, and expires within a minute;
 	// another workspace's key sees no such workspace.
-	code, body := get("/v1/compliance/workspaces/"+ws.UUID+"/logs?event_type=AUDIT_LOG&after=1970-01-01T00:00:00Z", ck.Secret)
+	code, body = get("/v1/compliance/workspaces/"+ws.UUID+"/logs?event_type=AUDIT_LOG&after=1970-01-01T00:00:00Z", ck.Secret)
 	var list struct {
 		Data []struct {
 			ID string `json:"id"`

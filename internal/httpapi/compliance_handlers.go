@@ -222,3 +222,17 @@ func (s *Server) RunSealer(ctx context.Context, every, grace time.Duration) {
 		}
 	}
 }
+
+func (s *Server) codexTasks(c *call) (any, error) {
+	limit := 30
+	if v := c.r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 30 {
+			return nil, invalidParam("limit", "an integer from 1 to 30, got "+strconv.Quote(v))
+		}
+		limit = n
+	}
+	return s.store.CodexTasks(c.ctx, c.ws, limit, c.r.URL.Query().Get("cursor"))
+}
+
+func (s *Server) codexTask(c *call) (any, error) { return s.store.CodexTask(c.ctx, c.ws, c.path("task")) }

@@ -176,6 +176,8 @@ func TestTenantIsolation(t *testing.T) {
 				return "file_0123456789abcdef"
 			case "{hold}":
 				return "hold_0123456789abcdef"
+			case "{task}":
+				return "01a23da0-9366-7f22-86b0-93554eaffd91"
 			}
 			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
 			return ""

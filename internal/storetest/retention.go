@@ -96,3 +96,47 @@ func testRetentionAndHolds(t *testing.T, s codexgov.Store) {
 		t.Errorf("holds not audited: %s, %s", page[0].Action, page[1].Action)
 	}
 }
+
+// testCodexTasks: sessions page by their last event, newest first, with
+// a cursor; a task's title is its first prompt when the text was kept,
+// else "(redacted)"; created_by_id is the user's ID.
+func testCodexTasks(t *testing.T, s codexgov.Store) {
+	ctx := Actor()
+	must(s.CreateWorkspace(ctx, "a", ""))
+	ann := must(s.CreateUser(ctx, "a", codexgov.User{Email: "ann@example.com"}))
+	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
+	var evs []codexgov.TelemetryEvent
+	for i, session := range []string{"s1", "s2", "s3"} {
+		at := t0.Add(time.Duration(i) * time.Minute)
+		attrs := map[string]any{"prompt": "[REDACTED]"}
+		if session == "s2" {
+			attrs = map[string]any{"prompt": "fix the flaky test"}
+		}
+		evs = append(evs,
+			codexgov.TelemetryEvent{ID: "tev_task_p" + session, Workspace: "a", Identity: "user:ann@example.com", Credential: "enr_1", Time: at, ReceivedAt: at, Type: codexgov.TelemetryPrompt, Name: "codex.user_prompt", Session: session, Attributes: attrs},
+			codexgov.TelemetryEvent{ID: "tev_task_t" + session, Workspace: "a", Identity: "user:ann@example.com", Credential: "enr_1", Time: at.Add(time.Second), ReceivedAt: at, Type: codexgov.TelemetryOther, Name: "x", Session: session, Attributes: map[string]any{}})
+	}
+	if _, err := s.AppendTelemetry(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	p1 := must(s.CodexTasks(ctx, "a", 2, ""))
+	if len(p1.Data) != 2 || !p1.HasMore || p1.Cursor == nil || p1.Data[0].ID != "s3" || p1.Data[1].ID != "s2" {
+		t.Fatalf("first page: %+v", p1)
+	}
+	if p1.Data[1].Title != "fix the flaky test" || p1.Data[0].Title != "(redacted)" || p1.Data[0].CreatedByID != ann.ID {
+		t.Errorf("tasks: %+v %+v", p1.Data[0], p1.Data[1])
+	}
+	p2 := must(s.CodexTasks(ctx, "a", 2, *p1.Cursor))
+	if len(p2.Data) != 1 || p2.HasMore || p2.Cursor != nil || p2.Data[0].ID != "s1" {
+		t.Errorf("second page: %+v", p2)
+	}
+	if one := must(s.CodexTask(ctx, "a", "s2")); one.Title != "fix the flaky test" || one.UpdatedAt <= one.CreatedAt {
+		t.Errorf("one task: %+v", one)
+	}
+	if _, err := s.CodexTask(ctx, "a", "nope"); code(err) != codexgov.ENOTFOUND {
+		t.Errorf("an unknown task: %v", err)
+	}
+	if _, err := s.CodexTasks(ctx, "a", 2, "!!"); code(err) != codexgov.EINVALID {
+		t.Errorf("a bad cursor: %v", err)
+	}
+}

@@ -68,6 +68,7 @@ func Run(t *testing.T, open Opener) {
 		{"TelemetryGroupCommitAndRetention", testTelemetryGroupCommitAndRetention},
 		{"TelemetryActivity", testTelemetryActivity},
 		{"RetentionAndHolds", testRetentionAndHolds},
+		{"CodexTasks", testCodexTasks},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
