@@ -235,4 +235,6 @@ func (s *Server) codexTasks(c *call) (any, error) {
 	return s.store.CodexTasks(c.ctx, c.ws, limit, c.r.URL.Query().Get("cursor"))
 }
 
-func (s *Server) codexTask(c *call) (any, error) { return s.store.CodexTask(c.ctx, c.ws, c.path("task")) }
+func (s *Server) codexTask(c *call) (any, error) {
+	return s.store.CodexTask(c.ctx, c.ws, c.path("task"))
+}
