@@ -71,6 +71,11 @@ func (s *Server) authorize(c *call) error {
 	if c.ws != "" && own != "" && own != c.ws {
 		return codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", c.ws)
 	}
+	if c.route.Surface == SurfaceCompliance && c.ws != "" {
+		if ok, d := s.limits.compliance.allow(c.ws+" "+c.route.Method+" "+c.route.Path, s.now()); !ok {
+			return tooMany(c.w, d, "the Compliance API allows 100 requests a minute per workspace and route")
+		}
+	}
 	switch c.route.Auth {
 	case Client:
 		if p.Key != nil {

@@ -80,10 +80,19 @@ func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-type limiters struct{ address, workspace, credential *limiter }
+type limiters struct{ address, workspace, credential, compliance *limiter }
+
+// ComplianceRate is the Compliance API's limit, as OpenAI's: 100 requests
+// a minute per workspace and route, in a bucket of 100.
+const ComplianceRate = 100.0 / 60
 
 func newLimiters(l Limits) limiters {
-	return limiters{address: newLimiter(l.PerAddress), workspace: newLimiter(l.PerWorkspace), credential: newLimiter(l.PerCredential)}
+	ls := limiters{address: newLimiter(l.PerAddress), workspace: newLimiter(l.PerWorkspace), credential: newLimiter(l.PerCredential)}
+	if l.PerCredential > 0 {
+		ls.compliance = newLimiter(ComplianceRate)
+		ls.compliance.burst = 100
+	}
+	return ls
 }
 
 // unauthenticatedLimited reports whether the route is one anyone can call
