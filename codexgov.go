@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"regexp"
 	"slices"
@@ -432,8 +431,9 @@ type Store interface {
 	ComplianceFiles(ctx context.Context, ws string, f ComplianceFilter) ([]*ComplianceFile, bool, error)
 	// ComplianceFile returns one file's record (ENOTFOUND).
 	ComplianceFile(ctx context.Context, ws, id string) (*ComplianceFile, error)
-	// WriteComplianceFile streams a file's body.
-	WriteComplianceFile(ctx context.Context, id string, w io.Writer) error
+	// ComplianceChunk returns chunk n of a file's body (ok false past the
+	// last), so that a file is served a chunk at a time.
+	ComplianceChunk(ctx context.Context, id string, n int) ([]byte, bool, error)
 	// ComplianceMaxEventTimes is the latest sealed record time per type.
 	ComplianceMaxEventTimes(ctx context.Context, ws string, types []string) (map[string]time.Time, error)
 	// CodexTasks pages through a workspace's Codex sessions, most recently

@@ -138,7 +138,9 @@ func (s *Server) complianceDownload(c *call) error {
 	if s.now().Unix() > claim.Expires {
 		return codexgov.Errorf(codexgov.ENOTFOUND, "this download URL expired (they work for %s); ask the list route for the file again", downloadTTL)
 	}
-	f, err := s.store.ComplianceFile(c.ctx, claim.Workspace, claim.File)
+	ctx, cancel := context.WithTimeout(c.ctx, s.dbTimeout)
+	f, err := s.store.ComplianceFile(ctx, claim.Workspace, claim.File)
+	cancel()
 	if err != nil {
 		return err
 	}
@@ -149,13 +151,31 @@ func (s *Server) complianceDownload(c *call) error {
 	h.Set("Codexgov-File-SHA256", f.SHA256)
 	h.Set("Cache-Control", "no-store")
 	c.w.WriteHeader(http.StatusOK)
-	// Past the header, a failure can only cut the body short: the client's
-	// length and hash check catches it.
-	if err := s.store.WriteComplianceFile(c.ctx, f.ID, c.w); err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Warn("compliance download cut short", "file", f.ID, "err", err)
+	// A file is served a chunk at a time: each read has the database
+	// deadline and each write its own, so that a large file reaches a slow
+	// client whole. Past the header, a failure can only cut the body
+	// short, which the client's length and hash check catches.
+	rc := http.NewResponseController(c.w)
+	for n := 0; ; n++ {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.r.Context()), s.dbTimeout)
+		data, ok, err := s.store.ComplianceChunk(ctx, f.ID, n)
+		cancel()
+		if err != nil {
+			s.log.Warn("compliance download cut short", "file", f.ID, "err", err)
+			return nil
+		}
+		if !ok || c.r.Context().Err() != nil {
+			return nil
+		}
+		rc.SetWriteDeadline(time.Now().Add(downloadChunkWrite))
+		if _, err := c.w.Write(data); err != nil {
+			return nil
+		}
 	}
-	return nil
 }
+
+// downloadChunkWrite bounds the write of one 1 MiB chunk to a client.
+const downloadChunkWrite = time.Minute
 
 func (s *Server) complianceManifest(c *call) (any, error) {
 	f, err := s.store.ComplianceFile(c.ctx, c.ws, c.path("file"))

@@ -81,6 +81,9 @@ type Route struct {
 	Query []Param
 	// Raw marks a route that writes its own non-JSON body.
 	Raw bool
+	// Stream marks a raw route whose body can outlast the request
+	// deadline: its handler bounds each database read and each write.
+	Stream bool
 	// Surface is the part of the server the route belongs to.
 	Surface string
 	// Errors is the format of the route's errors. SCIM routes take the
@@ -140,7 +143,7 @@ func routeTable() []Route {
 			Query: []Param{{"limit", "1 to 30 (default 30)"}, {"cursor", "the previous page's cursor"}}, Out: codexgov.TaskPage{}, handle: (*Server).codexTasks},
 		{Method: "GET", Path: complianceBase + "/codex_tasks/{task}", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Summary: "One Codex session", Out: codexgov.CodexTask{}, handle: (*Server).codexTask},
 		{Method: "GET", Path: "/v1/compliance/download/{token}", Auth: PathToken, Surface: SurfaceCompliance, Errors: JSON, Summary: "A compliance log file's JSON Lines, at the signed URL the list route redirects to (valid one minute)",
-			Raw: true, raw: (*Server).complianceDownload},
+			Raw: true, Stream: true, raw: (*Server).complianceDownload},
 		{Method: "POST", Path: "/v1/logs", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP logs from Codex (protobuf or JSON, gzip or not): stamped from the credential, normalised and stored before the answer", Raw: true, raw: (*Server).otlpLogs},
 		{Method: "POST", Path: "/v1/metrics", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP metrics from Codex: the latest value of each series kept per device and day", Raw: true, raw: (*Server).otlpMetrics},
 		{Method: "POST", Path: "/v1/traces", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP traces from Codex: span summaries kept (names, ids, times, status, session), not the span bodies", Raw: true, raw: (*Server).otlpTraces},
@@ -274,6 +277,9 @@ func (s *Server) withDeadline(rt *Route, next http.Handler) http.Handler {
 	d := s.dbTimeout
 	if rt.Surface == SurfaceSSO {
 		d += ssoGrace
+	}
+	if rt.Stream {
+		return next // the handler gives each read and write its own
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), d)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -200,21 +199,18 @@ func (s *DB) ComplianceFile(ctx context.Context, ws, id string) (*codexgov.Compl
 	return f, dbError("compliance", err)
 }
 
-// WriteComplianceFile writes a file's body to w a chunk at a time.
-func (s *DB) WriteComplianceFile(ctx context.Context, id string, w io.Writer) error {
-	for n := 0; ; n++ {
-		var data []byte
-		err := s.db.QueryRowContext(ctx, `SELECT data FROM compliance_chunks WHERE file_id = $1 AND n = $2`, id, n).Scan(&data)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return dbError("compliance", err)
-		}
-		if _, err := w.Write(data); err != nil {
-			return err
-		}
+// ComplianceChunk returns chunk n of a file's body; ok is false past the
+// last one.
+func (s *DB) ComplianceChunk(ctx context.Context, id string, n int) ([]byte, bool, error) {
+	var data []byte
+	err := s.db.QueryRowContext(ctx, `SELECT data FROM compliance_chunks WHERE file_id = $1 AND n = $2`, id, n).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, nil
 	}
+	if err != nil {
+		return nil, false, dbError("compliance", err)
+	}
+	return data, true, nil
 }
 
 // ComplianceMaxEventTimes is, per event type, the latest record
