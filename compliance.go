@@ -10,6 +10,10 @@ const (
 	ComplianceAuthLog     = "AUTH_LOG"
 )
 
+// AuthActionPrefixes are the audited actions that are sign-ins and
+// credentials: AUTH_LOG records rather than AUDIT_LOG.
+var AuthActionPrefixes = []string{"oauth_grant.", "device_login.", "access_token.", "api_key.", "enrollment_token.", "telemetry_token.", "sso.", "login."}
+
 // ComplianceEventTypes are the event types, in the order they are sealed.
 var ComplianceEventTypes = []string{ComplianceCodexLog, ComplianceSecurityLog, ComplianceAuditLog, ComplianceAuthLog}
 

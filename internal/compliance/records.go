@@ -145,13 +145,9 @@ func FromTelemetry(e *codexgov.TelemetryEvent, workspaceID string) []codexgov.Co
 	return out
 }
 
-// authActions are the audited actions that are sign-ins and credentials:
-// AUTH_LOG rather than AUDIT_LOG.
-var authActions = []string{"oauth_grant.", "device_login.", "access_token.", "api_key.", "enrollment_token.", "telemetry_token.", "sso.", "login."}
-
 // AuditType is the event type of an audited action.
 func AuditType(action string) string {
-	for _, p := range authActions {
+	for _, p := range codexgov.AuthActionPrefixes {
 		if strings.HasPrefix(action, p) {
 			return codexgov.ComplianceAuthLog
 		}

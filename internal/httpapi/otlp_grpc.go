@@ -103,14 +103,13 @@ func (s *Server) grpcCall(ctx context.Context) (snapshot.Principal, func(), erro
 		s.telemetryRejected.WithLabelValues(codexgov.EFORBIDDEN).Inc()
 		return snapshot.Principal{}, nil, status.Error(codes.PermissionDenied, "the receiver takes a client credential (a telemetry token, an enrollment token or an access token), not an API key")
 	}
-	select {
-	case s.ingest <- struct{}{}:
-		return p, func() { <-s.ingest }, nil
-	default:
+	release, ok := s.takeIngest()
+	if !ok {
 		s.telemetryRejected.WithLabelValues(codexgov.ETOOMANY).Inc()
 		// OTLP/gRPC: Unavailable is retryable.
 		return snapshot.Principal{}, nil, status.Error(codes.Unavailable, "the telemetry receiver is busy; retry")
 	}
+	return p, release, nil
 }
 
 // grpcError maps a codexgov error to its gRPC status.

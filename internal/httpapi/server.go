@@ -25,10 +25,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/codex/execpolicy"
 	"github.com/codexgov/codexgov/internal/buildinfo"
 	"github.com/codexgov/codexgov/internal/configserver"
 	"github.com/codexgov/codexgov/internal/policy"
@@ -89,8 +91,11 @@ type Server struct {
 	ingest chan struct{}
 	// redactors are the workspaces' compiled redactors, by setting.
 	redactors sync.Map
-	version   prometheus.Gauge
-	built     prometheus.Gauge
+	// execPolicies are composed exec policies by requirements hash (nil
+	// for a document without rules), for bypass detection.
+	execPolicies *lru.Cache[string, *execpolicy.Policy]
+	version      prometheus.Gauge
+	built        prometheus.Gauge
 
 	mux *http.ServeMux
 	// counters caches the request counter of each method, route and
@@ -157,6 +162,7 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 		o.TelemetryURL = s.publicURL
 	}
 	s.telemetryURL = strings.TrimRight(o.TelemetryURL, "/")
+	s.execPolicies, _ = lru.New[string, *execpolicy.Policy](256)
 	if o.MetricsToken != "" {
 		h := sha256.Sum256([]byte(o.MetricsToken))
 		s.metricsToken = &h

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/codex/execpolicy"
 	"github.com/codexgov/codexgov/internal/snapshot"
 	"github.com/codexgov/codexgov/internal/telemetry"
 )
@@ -69,14 +70,23 @@ func otlpBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
-// ingestSlot takes one of the maxIngest slots, or asks the sender to retry.
-func (s *Server) ingestSlot(w http.ResponseWriter) (func(), error) {
+// takeIngest takes one of the maxIngest slots, if one is free, for
+// either transport; release gives it back.
+func (s *Server) takeIngest() (release func(), ok bool) {
 	select {
 	case s.ingest <- struct{}{}:
-		return func() { <-s.ingest }, nil
+		return func() { <-s.ingest }, true
 	default:
-		return nil, tooMany(w, 1e9, "the telemetry receiver is busy")
+		return nil, false
 	}
+}
+
+// ingestSlot takes an ingest slot, or asks the sender to retry.
+func (s *Server) ingestSlot(w http.ResponseWriter) (func(), error) {
+	if release, ok := s.takeIngest(); ok {
+		return release, nil
+	}
+	return nil, tooMany(w, 1e9, "the telemetry receiver is busy")
 }
 
 // senderOf is who sent a batch, from the credential alone.
@@ -150,7 +160,7 @@ func (s *Server) ingestLogs(ctx context.Context, p snapshot.Principal, req plogo
 	// Commands Codex ran are checked against the rules the sender is
 	// served now (the machine's own .rules files are not known here).
 	if doc, err := s.snap.Load().SenderRequirements(p); err == nil && doc != nil {
-		bypasses := telemetry.Bypasses(kept, telemetry.PolicyOf(string(doc.Body)))
+		bypasses := telemetry.Bypasses(kept, s.execPolicy(doc))
 		kept = append(kept, bypasses...)
 		s.telemetrySecurity.WithLabelValues("bypass").Add(float64(len(bypasses)))
 	}
@@ -318,4 +328,15 @@ func (s *Server) redactor(ws string) *telemetry.Redactor {
 	r := telemetry.ForWorkspace(w.Settings)
 	s.redactors.Store(key, r)
 	return r
+}
+
+// execPolicy is the exec policy of a requirements document, composed once
+// per distinct document (by hash), not on every logs export.
+func (s *Server) execPolicy(doc *snapshot.Document) *execpolicy.Policy {
+	if p, ok := s.execPolicies.Get(doc.Hash); ok {
+		return p
+	}
+	p := telemetry.PolicyOf(string(doc.Body))
+	s.execPolicies.Add(doc.Hash, p)
+	return p
 }

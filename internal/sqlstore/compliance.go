@@ -58,7 +58,7 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 		return evs, nil, fmt.Sprintf("%d/%s", last.ReceivedAt.UnixMicro(), last.ID), last.ReceivedAt, nil
 	case codexgov.ComplianceAuditLog, codexgov.ComplianceAuthLog:
 		var likes []string
-		for _, p := range authPrefixes {
+		for _, p := range codexgov.AuthActionPrefixes {
 			likes = append(likes, "action LIKE '"+p+"%'")
 		}
 		kind := "(" + strings.Join(likes, " OR ") + ")"
@@ -99,9 +99,6 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 
 func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
-// authPrefixes mirror compliance.AuditType: the audited actions that are
-// sign-ins and credentials (AUTH_LOG). Plain identifiers: safe in SQL.
-var authPrefixes = []string{"oauth_grant.", "device_login.", "access_token.", "api_key.", "enrollment_token.", "telemetry_token.", "sso.", "login."}
 
 const complianceFileColumns = `id, workspace_id, event_type, seq, start_time, end_time, max_event_time, event_count, file_name, size, sha256, prev_hash, manifest, signature, cursor, actors`
 
