@@ -99,7 +99,6 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 
 func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
-
 const complianceFileColumns = `id, workspace_id, event_type, seq, start_time, end_time, max_event_time, event_count, file_name, size, sha256, prev_hash, manifest, signature, cursor, actors`
 
 func scanComplianceFile(row interface{ Scan(...any) error }) (*codexgov.ComplianceFile, error) {
