@@ -39,11 +39,11 @@ postgres:
 
 # The Compliance API client test is written in shell with curl and jq.
 clitools:
-	@scripts/install-cli-tools.sh
+	@scripts/install-debs.sh "the Compliance API client test" "curl jq" curl jq
 
 # Codex's OAuth sign-in on Linux needs a Secret Service (gnome-keyring).
 keyring:
-	@scripts/install-keyring.sh
+	@scripts/install-debs.sh "the Codex OAuth sign-in tests" "gnome-keyring-daemon dbus-daemon" gnome-keyring dbus
 
 unit:
 	$(GO) test -count=1 -timeout 20m ./...

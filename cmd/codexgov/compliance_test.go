@@ -46,14 +46,7 @@ func complianceServer(t *testing.T) (srvURL, key, dir string, admin cli) {
 			lr.Attributes().PutStr("event.timestamp", time.Now().UTC().Format(time.RFC3339Nano))
 		})
 		b, _ := batch.MarshalJSON()
-		req, _ := http.NewRequest("POST", srvURL+"/v1/logs", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok.Secret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+		postLogs(t, srvURL, tok.Secret, b)
 		admin.run(0, "users", "add", fmt.Sprintf("u%d@acme.test", i))
 		time.Sleep(250 * time.Millisecond) // a file per batch, so that chains have links
 	}

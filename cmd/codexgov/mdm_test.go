@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -214,17 +213,7 @@ func TestMDMProfile(t *testing.T) {
 		}
 		effective(p)
 		batch := []byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"` + fmt.Sprint(time.Now().UnixNano()) + `","attributes":[{"key":"event.name","value":{"stringValue":"codex.user_prompt"}}]}]}]}]}`)
-		send := func(secret string) int {
-			req, _ := http.NewRequest("POST", srv+"/v1/logs", bytes.NewReader(batch))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+secret)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			return resp.StatusCode
-		}
+		send := func(secret string) int { return postLogs(t, srv, secret, batch) }
 		if code := send(tok[1]); code != 200 {
 			t.Fatalf("the profile's telemetry token: %d", code)
 		}

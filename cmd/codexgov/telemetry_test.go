@@ -41,16 +41,8 @@ func TestAdminEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		req, _ := http.NewRequest("POST", srvURL+"/v1/logs", bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+tok.Secret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("POST /v1/logs %s: %d", f, resp.StatusCode)
+		if code := postLogs(t, srvURL, tok.Secret, b); code != 200 {
+			t.Fatalf("POST /v1/logs %s: %d", f, code)
 		}
 	}
 	// events --follow prints what arrives while it runs, each event once.
@@ -204,4 +196,19 @@ func TestOTLPGRPC(t *testing.T) {
 		t.Errorf("a forged token: %v", c)
 	}
 	t.Logf("%d events stored over OTLP/gRPC (gzip)", len(evs))
+}
+
+// postLogs sends an OTLP/JSON logs export with a bearer credential and
+// returns the status.
+func postLogs(t *testing.T, server, bearer string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", server+"/v1/logs", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

@@ -453,15 +453,8 @@ func TestOAuthBundleCarriesTelemetry(t *testing.T) {
 	secret := regexp.MustCompile(`Bearer (cgo_[^"]+)`).FindStringSubmatch(otel.Contents)[1]
 	send := func() int {
 		batch := `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"observedTimeUnixNano":"` + fmt.Sprint(time.Now().UnixNano()) + `","attributes":[{"key":"event.name","value":{"stringValue":"codex.user_prompt"}}]}]}]}]}`
-		req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", strings.NewReader(batch))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+secret)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		code, _ := f.postJSON(t, "/v1/logs", secret, []byte(batch))
+		return code
 	}
 	if code := send(); code != 200 {
 		t.Fatalf("the bundle's telemetry token: %d", code)

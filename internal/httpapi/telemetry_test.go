@@ -229,16 +229,8 @@ func TestPlantedSecretsNeverStored(t *testing.T) {
 			}
 			f := newFixtureOn(t, dsn)
 			f.api.now = func() time.Time { return capturedAt }
-			req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", bytes.NewReader(batch))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+f.keys["victim/token"])
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Fatalf("POST /v1/logs: %d", resp.StatusCode)
+			if code, _ := f.postJSON(t, "/v1/logs", f.keys["victim/token"], batch); code != 200 {
+				t.Fatalf("POST /v1/logs: %d", code)
 			}
 			evs, _ := f.store.TelemetryEvents(context.Background(), "victim", codexgov.TelemetryFilter{})
 			if len(evs) != 3 {
@@ -304,17 +296,9 @@ func TestBypassFlaggedOnIngest(t *testing.T) {
 		map[string]any{"observedTimeUnixNano": fmt.Sprint(time.Now().AddDate(-1, 0, 0).UnixNano()), "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", "s-old"),
 			str("tool_name", "exec_command"), str("call_id", "c0"), str("success", "true"), str("arguments", `{"cmd":"rm -rf old > /dev/null"}`)}},
 	}}}}}})
-	req, _ := http.NewRequest("POST", f.srv.URL+"/v1/logs", bytes.NewReader(batch))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+f.keys["victim/token"])
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ack, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(ack), `"rejectedLogRecords":"1"`) || !strings.Contains(string(ack), "outside the window") {
-		t.Fatalf("POST /v1/logs: %d %s; want 200 with a partial success rejecting the year-old record", resp.StatusCode, ack)
+	code, ack := f.postJSON(t, "/v1/logs", f.keys["victim/token"], batch)
+	if code != 200 || !strings.Contains(string(ack), `"rejectedLogRecords":"1"`) || !strings.Contains(string(ack), "outside the window") {
+		t.Fatalf("POST /v1/logs: %d %s; want 200 with a partial success rejecting the year-old record", code, ack)
 	}
 	code, body := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?type=bypass", f.keys["victim/full"], "")
 	if strings.Contains(body, "s-old") {
@@ -364,16 +348,8 @@ func TestTelemetrySettingsApply(t *testing.T) {
 		map[string]any{"traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "turn", "startTimeUnixNano": now, "endTimeUnixNano": now},
 	}}}}}})
 	for path, body := range map[string][]byte{"/v1/logs": logs, "/v1/traces": traces} {
-		req, _ := http.NewRequest("POST", f.srv.URL+path, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("POST %s: %d", path, resp.StatusCode)
+		if code, _ := f.postJSON(t, path, token, body); code != 200 {
+			t.Fatalf("POST %s: %d", path, code)
 		}
 	}
 	_, got := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?session=s1", full, "")
@@ -383,4 +359,20 @@ func TestTelemetrySettingsApply(t *testing.T) {
 	if code, got := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-traces/5b8efff798038103d269b633813fc60c", full, ""); code != 200 || strings.TrimSpace(got) != "[]" {
 		t.Errorf("traces kept with telemetry_drop_traces: %d %s", code, got)
 	}
+}
+
+// postJSON posts an OTLP/JSON export with a bearer credential and returns
+// the status and body.
+func (f *fixture) postJSON(t *testing.T, path, bearer string, body []byte) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", f.srv.URL+path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
