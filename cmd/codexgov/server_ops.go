@@ -43,6 +43,7 @@ func serverOpsCmds(m *Main) []*cobra.Command {
 				return nil
 			},
 		},
+		rotateMasterKeyCmd(m),
 		{
 			Use:   "rotate-admin-key",
 			Short: "Revoke every server admin key and print a new one (run on the server's data folder or database)",
@@ -55,4 +56,24 @@ func serverOpsCmds(m *Main) []*cobra.Command {
 			},
 		},
 	}
+}
+
+func rotateMasterKeyCmd(m *Main) *cobra.Command {
+	var newKey string
+	cmd := &cobra.Command{
+		Use:   "rotate-master-key --new-master-key-file FILE",
+		Short: "Move everything the master key seals to a new key in one transaction; run it with every server stopped",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if newKey == "" {
+				return &exitError{code: 2, err: fmt.Errorf("--new-master-key-file is required: make one with head -c 32 /dev/urandom > FILE; chmod 600 FILE")}
+			}
+			if err := m.RotateMasterKey(cmd.Context(), newKey, cmd.OutOrStdout()); err != nil {
+				return &exitError{code: 1, err: err}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&newKey, "new-master-key-file", "", "the new master key (32 bytes)")
+	return cmd
 }

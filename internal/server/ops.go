@@ -168,3 +168,62 @@ func (m *Main) masterKeyFile() string {
 	}
 	return filepath.Join(m.DataDir, "master.key")
 }
+
+// RotateMasterKey moves everything the master key seals to the key in
+// newKeyFile (32 bytes, made with `head -c 32 /dev/urandom`): the data keys
+// are re-wrapped (the content they encrypt is not rewritten), the signing
+// keys and identity-provider secrets re-sealed, all in one audited
+// transaction. Then the master key file becomes the new key, and the old
+// one is kept beside it as master.key.previous. Run it with every server
+// stopped.
+func (m *Main) RotateMasterKey(ctx context.Context, newKeyFile string, out io.Writer) error {
+	keyFile := m.masterKeyFile()
+	old, err := signing.LoadMasterKey(keyFile)
+	if err != nil {
+		return fmt.Errorf("the current master key: %w", err)
+	}
+	next, err := signing.LoadMasterKey(newKeyFile)
+	if err != nil {
+		return fmt.Errorf("--new-master-key-file: %w (make one with: head -c 32 /dev/urandom > FILE; chmod 600 FILE)", err)
+	}
+	if next == old {
+		return errors.New("--new-master-key-file holds the current master key: make a new one with head -c 32 /dev/urandom")
+	}
+	store, err := sqlstore.Open(ctx, m.dsn())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ctx = codexgov.WithActor(ctx, codexgov.Actor{ID: "server (rotate-master-key)", RequestID: "rotate-master-key"})
+	oldSealer, nextSealer := signing.NewSealer(old), signing.NewSealer(next)
+	done, err := store.RotateMasterKey(ctx, sqlstore.MasterKeyRotation{
+		From: signing.NewKeyWrapper(old), To: signing.NewKeyWrapper(next),
+		SigningKey: func(kid string, sealed []byte) ([]byte, error) {
+			priv, err := old.Open(kid, sealed)
+			if err != nil {
+				return nil, err
+			}
+			return next.Seal(kid, priv), nil
+		},
+		Secret: func(aad string, sealed []byte) ([]byte, error) {
+			secret, err := oldSealer.OpenSecret(aad, sealed)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", aad, err)
+			}
+			return nextSealer.SealSecret(aad, secret), nil
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("nothing was changed: %w", err)
+	}
+	if _, err := atomicfile.Write(keyFile+".previous", old[:], atomicfile.Options{Mode: 0o600}); err != nil {
+		return fmt.Errorf("the database now needs the new key, but keeping the old one failed (%w): copy %s over %s before starting the server", err, newKeyFile, keyFile)
+	}
+	if _, err := atomicfile.Write(keyFile, next[:], atomicfile.Options{Mode: 0o600}); err != nil {
+		return fmt.Errorf("the database now needs the new key, but writing it failed (%w): copy %s over %s before starting the server", err, newKeyFile, keyFile)
+	}
+	fmt.Fprintf(out, "codexgov: the master key is rotated: re-wrapped %d data key(s), re-sealed %d signing key(s) and %d identity-provider secret(s); %s holds the new key, %s.previous the old one.\n"+
+		"Give every replica the new key before it starts. Self-contained tokens minted under the old key (OAuth access tokens, telemetry tokens) stop verifying: Codex gets new ones on its next refresh or bundle fetch.\n",
+		done.DataKeys, done.SigningKeys, done.Secrets, keyFile, keyFile)
+	return nil
+}

@@ -185,6 +185,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.Logger.Info("created the master key that encrypts signing keys", "file", keyFile)
 	}
+	// Content at rest (prompt and tool texts, sealed compliance files) is
+	// encrypted under per-workspace data keys the master key wraps.
+	store.SetKeyWrapper(signing.NewKeyWrapper(master))
 	if err := m.firstStart(ctx, master); err != nil {
 		return fail(err)
 	}

@@ -103,3 +103,35 @@ func (s *Sealer) TelemetryMAC(payload string) []byte {
 	h.Write([]byte(payload))
 	return h.Sum(nil)
 }
+
+// KeyWrapper wraps data keys (AES-256-GCM under a key derived from the
+// master key, bound to the data key's record).
+type KeyWrapper struct{ aead cipher.AEAD }
+
+// NewKeyWrapper derives the data-key wrapping key from the master key.
+func NewKeyWrapper(m MasterKey) *KeyWrapper {
+	k := m.Derive("data key wrap")
+	block, _ := aes.NewCipher(k[:])
+	a, _ := cipher.NewGCM(block)
+	return &KeyWrapper{aead: a}
+}
+
+// WrapKey encrypts a data key.
+func (w *KeyWrapper) WrapKey(aad string, key []byte) []byte {
+	nonce := make([]byte, w.aead.NonceSize())
+	rand.Read(nonce)
+	return w.aead.Seal(nonce, nonce, key, []byte(aad))
+}
+
+// UnwrapKey decrypts a wrapped data key.
+func (w *KeyWrapper) UnwrapKey(aad string, wrapped []byte) ([]byte, error) {
+	n := w.aead.NonceSize()
+	if len(wrapped) < n {
+		return nil, errors.New("the wrapped data key is malformed")
+	}
+	key, err := w.aead.Open(nil, wrapped[:n], wrapped[n:], []byte(aad))
+	if err != nil {
+		return nil, errors.New("the data key cannot be unwrapped with this master key: every replica needs the same master key")
+	}
+	return key, nil
+}

@@ -50,7 +50,7 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 		if err != nil {
 			return nil, nil, "", time.Time{}, dbError("compliance", err)
 		}
-		evs, err := scanTelemetry(rows)
+		evs, err := s.scanTelemetry(ctx, rows)
 		if err != nil || len(evs) == 0 {
 			return nil, nil, cursor, time.Time{}, err
 		}
@@ -126,6 +126,10 @@ func (s *DB) LastComplianceFile(ctx context.Context, ws, eventType string) (*cod
 // transaction; a file with the same place in its chain (another replica
 // sealed it first) is a conflict and nothing is written.
 func (s *DB) PutComplianceFile(ctx context.Context, f *codexgov.ComplianceFile, body []byte) error {
+	key, err := s.dataKeyFor(ctx, f.Workspace)
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return dbError("compliance", err)
@@ -141,7 +145,7 @@ func (s *DB) PutComplianceFile(ctx context.Context, f *codexgov.ComplianceFile, 
 	}
 	for n := 0; n*chunkBytes < len(body) || n == 0; n++ {
 		chunk := body[n*chunkBytes : min((n+1)*chunkBytes, len(body))]
-		if _, err := tx.ExecContext(ctx, `INSERT INTO compliance_chunks (file_id, n, data) VALUES ($1, $2, $3)`, f.ID, n, chunk); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO compliance_chunks (file_id, n, data) VALUES ($1, $2, $3)`, f.ID, n, sealChunk(key, chunk, chunkAAD(f.ID, n))); err != nil {
 			return dbError("compliance", err)
 		}
 	}
@@ -206,8 +210,15 @@ func (s *DB) ComplianceChunk(ctx context.Context, id string, n int) ([]byte, boo
 	if err != nil {
 		return nil, false, dbError("compliance", err)
 	}
-	return data, true, nil
+	plain, err := s.openChunk(ctx, data, chunkAAD(id, n))
+	if err != nil {
+		return nil, false, codexgov.Errorf(codexgov.EINTERNAL, "compliance file %s chunk %d: %v", id, n, err)
+	}
+	return plain, true, nil
 }
+
+// chunkAAD binds an encrypted chunk to its file and place.
+func chunkAAD(id string, n int) string { return "compliance chunk:" + id + "/" + strconv.Itoa(n) }
 
 // ComplianceMaxEventTimes is, per event type, the latest record
 // timestamp sealed in the workspace's files (absent when none).

@@ -57,6 +57,8 @@ type DB struct {
 	partitions sync.Map
 	// otel finds a policy's own [otel] (SetOtelCheck).
 	otel func(requirements string) (codexgov.Detail, bool)
+	// keys are the data keys for content at rest (SetKeyWrapper).
+	keys dataKeys
 }
 
 // Validator checks a policy as Codex reads it before the store keeps it:

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/codexgov/codexgov/internal/signing"
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/policy"
@@ -22,6 +25,7 @@ func openSQLite(t *testing.T) *DB {
 		t.Fatal(err)
 	}
 	s.SetValidator(policy.Validate)
+	s.SetKeyWrapper(testWrapper())
 	return s
 }
 
@@ -31,7 +35,16 @@ func openPostgres(t *testing.T) *DB {
 		t.Fatal(err)
 	}
 	s.SetValidator(policy.Validate)
+	s.SetKeyWrapper(testWrapper())
 	return s
+}
+
+// testWrapper wraps data keys under a fresh master key, as the server
+// does: the conformance suite runs with content encrypted at rest.
+func testWrapper() KeyWrapper {
+	var m signing.MasterKey
+	rand.Read(m[:])
+	return signing.NewKeyWrapper(m)
 }
 
 var backends = []struct {

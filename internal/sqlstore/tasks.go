@@ -87,10 +87,13 @@ func (s *DB) CodexTask(ctx context.Context, ws, id string) (*codexgov.CodexTask,
 func (s *DB) task(ctx context.Context, ws, session, identity string, first, last int64) (*codexgov.CodexTask, error) {
 	t := &codexgov.CodexTask{ID: session, Identity: identity, Title: "(redacted)",
 		CreatedAt: time.UnixMicro(first).UTC().Format("2006-01-02T15:04:05.000000Z"), UpdatedAt: time.UnixMicro(last).UTC().Format("2006-01-02T15:04:05.000000Z")}
-	var attrs string
-	err := s.db.QueryRowContext(ctx, `SELECT attributes FROM telemetry_events WHERE workspace_id = $1 AND session_id = $2 AND type = 'prompt' ORDER BY time, event_id LIMIT 1`, ws, session).Scan(&attrs)
+	var id, attrs string
+	err := s.db.QueryRowContext(ctx, `SELECT event_id, attributes FROM telemetry_events WHERE workspace_id = $1 AND session_id = $2 AND type = 'prompt' ORDER BY time, event_id LIMIT 1`, ws, session).Scan(&id, &attrs)
 	if err != nil && err != sql.ErrNoRows {
 		return nil, dbError("codex tasks", err)
+	}
+	if attrs, err = s.openText(ctx, attrs, eventAAD(ws, id)); err != nil {
+		return nil, codexgov.Errorf(codexgov.EINTERNAL, "codex task %s: %v", session, err)
 	}
 	var a map[string]any
 	if json.Unmarshal([]byte(attrs), &a) == nil {

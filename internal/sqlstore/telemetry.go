@@ -133,6 +133,18 @@ func (s *DB) commitGroup(reqs []*appendReq) ([]int, error) {
 	slices.SortFunc(evs, func(a, b codexgov.TelemetryEvent) int {
 		return cmp.Or(cmp.Compare(a.Workspace, b.Workspace), cmp.Compare(a.ID, b.ID))
 	})
+	// The workspaces' data keys are found (or made) before the
+	// transaction: on SQLite it holds the only writer.
+	keys := map[string]*dataKey{}
+	for _, e := range evs {
+		if _, ok := keys[e.Workspace]; !ok {
+			k, err := s.dataKeyFor(ctx, e.Workspace)
+			if err != nil {
+				return nil, err
+			}
+			keys[e.Workspace] = k
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, dbError("telemetry", err)
@@ -140,7 +152,7 @@ func (s *DB) commitGroup(reqs []*appendReq) ([]int, error) {
 	defer tx.Rollback()
 	counts := make([]int, len(reqs))
 	for start := 0; start < len(evs); start += telemetryBatch {
-		added, err := insertEvents(ctx, tx, evs[start:min(start+telemetryBatch, len(evs))])
+		added, err := insertEvents(ctx, tx, evs[start:min(start+telemetryBatch, len(evs))], keys)
 		if err != nil {
 			return nil, dbError("telemetry", err)
 		}
@@ -158,7 +170,7 @@ type eventKey struct{ workspace, id string }
 
 // insertEvents inserts a batch with one statement and returns the keys of
 // the rows that were new.
-func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEvent) ([]eventKey, error) {
+func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEvent, keys map[string]*dataKey) ([]eventKey, error) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO telemetry_events (` + telemetryColumns + `) VALUES `)
 	args := make([]any, 0, len(batch)*17)
@@ -183,7 +195,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEve
 			return nil, err
 		}
 		args = append(args, e.Workspace, e.ID, e.Time.UnixMicro(), e.ReceivedAt.UnixMicro(), e.Type, e.Name, e.Session, e.Surface, e.Model,
-			e.Identity, e.Credential, e.Device, e.Host, e.ClaimEmail, e.ClaimMismatch, string(data), string(attrs))
+			e.Identity, e.Credential, e.Device, e.Host, e.ClaimEmail, e.ClaimMismatch, string(data), sealText(keys[e.Workspace], string(attrs), eventAAD(e.Workspace, e.ID)))
 	}
 	b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, event_id`)
 	rows, err := tx.QueryContext(ctx, b.String(), args...)
@@ -308,27 +320,47 @@ func (s *DB) TelemetryEvents(ctx context.Context, ws string, f codexgov.Telemetr
 	if err != nil {
 		return nil, dbError("telemetry", err)
 	}
-	return scanTelemetry(rows)
+	return s.scanTelemetry(ctx, rows)
 }
 
-// scanTelemetry reads telemetryColumns rows and closes them.
-func scanTelemetry(rows *sql.Rows) ([]*codexgov.TelemetryEvent, error) {
+// eventAAD binds an event's encrypted attributes to the event.
+func eventAAD(ws, id string) string { return "telemetry event:" + ws + "/" + id }
+
+// scanTelemetry reads telemetryColumns rows, closes them, then decrypts
+// the attributes (after closing: a data key may need a query).
+func (s *DB) scanTelemetry(ctx context.Context, rows *sql.Rows) ([]*codexgov.TelemetryEvent, error) {
+	out, attrs, err := scanTelemetryRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range out {
+		plain, err := s.openText(ctx, attrs[i], eventAAD(e.Workspace, e.ID))
+		if err != nil {
+			return nil, codexgov.Errorf(codexgov.EINTERNAL, "telemetry event %s: %v", e.ID, err)
+		}
+		json.Unmarshal([]byte(plain), &e.Attributes)
+	}
+	return out, nil
+}
+
+func scanTelemetryRows(rows *sql.Rows) ([]*codexgov.TelemetryEvent, []string, error) {
 	defer rows.Close()
 	var out []*codexgov.TelemetryEvent
+	var stored []string
 	for rows.Next() {
 		var e codexgov.TelemetryEvent
 		var t, recv int64
 		var data, attrs string
 		if err := rows.Scan(&e.Workspace, &e.ID, &t, &recv, &e.Type, &e.Name, &e.Session, &e.Surface, &e.Model, &e.Identity, &e.Credential,
 			&e.Device, &e.Host, &e.ClaimEmail, &e.ClaimMismatch, &data, &attrs); err != nil {
-			return nil, dbError("telemetry", err)
+			return nil, nil, dbError("telemetry", err)
 		}
 		e.Time, e.ReceivedAt = time.UnixMicro(t).UTC(), time.UnixMicro(recv).UTC()
 		json.Unmarshal([]byte(data), &e.Data)
-		json.Unmarshal([]byte(attrs), &e.Attributes)
 		out = append(out, &e)
+		stored = append(stored, attrs)
 	}
-	return out, dbError("telemetry", rows.Err())
+	return out, stored, dbError("telemetry", rows.Err())
 }
 
 // UpsertTelemetryMetrics keeps each series' latest value per device and
