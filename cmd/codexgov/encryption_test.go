@@ -50,7 +50,9 @@ func TestContentEncryptedAtRest(t *testing.T) {
 			rand.Read(nonce)
 			planted := "planted-" + hex.EncodeToString(nonce)
 			now := fmt.Sprint(time.Now().UnixNano())
-			str := func(k, v string) map[string]any { return map[string]any{"key": k, "value": map[string]any{"stringValue": v}} }
+			str := func(k, v string) map[string]any {
+				return map[string]any{"key": k, "value": map[string]any{"stringValue": v}}
+			}
 			records := []any{
 				map[string]any{"observedTimeUnixNano": now, "attributes": []any{str("event.name", "codex.user_prompt"), str("conversation.id", "sess-enc"), str("prompt", "ship "+planted+" today")}},
 				map[string]any{"observedTimeUnixNano": now, "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", "sess-enc"), str("tool_name", "exec_command"),
