@@ -424,6 +424,14 @@ type Store interface {
 	ComplianceSources(ctx context.Context, ws, eventType, cursor string, upTo time.Time, limit int) ([]*TelemetryEvent, []*AuditEvent, string, time.Time, error)
 	// LastComplianceFile is the newest file of a chain, or nil.
 	LastComplianceFile(ctx context.Context, ws, eventType string) (*ComplianceFile, error)
+	// LatestComplianceEnd is the latest end_time of a workspace's files.
+	LatestComplianceEnd(ctx context.Context, ws string) (time.Time, error)
+	// ComplianceFilesNaming lists current files of the types naming a
+	// user among their actors (any when email is "").
+	ComplianceFilesNaming(ctx context.Context, ws, email string, types []string) ([]*ComplianceFile, error)
+	// EraseCompliance deletes an erasure's raw events and stores its
+	// re-sealed files, in one audited transaction; a legal hold refuses it.
+	EraseCompliance(ctx context.Context, ws string, e Erasure, repl []ComplianceReplacement) (int64, error)
 	// PutComplianceFile stores a sealed file and its body (ECONFLICT when
 	// its place in the chain is taken).
 	PutComplianceFile(ctx context.Context, f *ComplianceFile, body []byte) error

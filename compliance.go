@@ -82,6 +82,42 @@ type ComplianceFile struct {
 	// Actors are the users whose records the file holds, "\nEMAIL\n…\n":
 	// a user's legal hold keeps the files that name them.
 	Actors string `json:"-"`
+	// Replaces is the file this one replaced after a deletion, and
+	// ReplacedBy the file that replaced this one: a replaced file keeps
+	// its manifest (its link in the chain) but no body, and is listed only
+	// when asked for.
+	Replaces   string `json:"replaces,omitempty"`
+	ReplacedBy string `json:"replaced_by,omitempty"`
+}
+
+// Erasure removes records: a Codex task's (Session), or a person's (User,
+// an email: their Codex, security and sign-in records; the admin changes
+// they made stay in the audit). Owner is whose legal hold blocks it.
+type Erasure struct {
+	Session string
+	User    string
+	Owner   string
+}
+
+// ErasureResult is what an erasure removed and which files it re-sealed.
+type ErasureResult struct {
+	DeletedEvents int64          `json:"deleted_events"`
+	Files         []ReplacedFile `json:"replaced_files"`
+}
+
+// ReplacedFile is a sealed file an erasure replaced.
+type ReplacedFile struct {
+	ID         string `json:"id"`
+	EventType  string `json:"event_type"`
+	ReplacedBy string `json:"replaced_by"`
+	Removed    int64  `json:"removed_records"`
+}
+
+// ComplianceReplacement is one file an erasure re-seals: the new file and
+// its body, replacing Old.
+type ComplianceReplacement struct {
+	Old, New *ComplianceFile
+	Body     []byte
 }
 
 // ComplianceFilter lists files of some event types whose end_time is
@@ -90,6 +126,9 @@ type ComplianceFilter struct {
 	EventTypes    []string
 	After, Before time.Time
 	Limit         int
+	// IncludeReplaced lists files replaced after a deletion too (codexgov's
+	// own parameter: pull needs their manifests to follow the chain).
+	IncludeReplaced bool
 }
 
 // LegalHold keeps records from expiring: a user's (User set) or a whole

@@ -653,3 +653,15 @@ func (c *Client) PutIdentityProvider(ctx context.Context, w, name string, body m
 func (c *Client) DeleteIdentityProvider(ctx context.Context, w, name string) error {
 	return c.Do(ctx, "DELETE", ws(w, "identity-providers", name), nil, nil)
 }
+
+// DeleteCodexTask deletes a Codex session's compliance records (scope
+// compliance:delete); the files that held them are re-sealed.
+func (c *Client) DeleteCodexTask(ctx context.Context, w, id string) (*codexgov.ErasureResult, error) {
+	return send[*codexgov.ErasureResult](ctx, c, "DELETE", "/v1/compliance/workspaces/"+url.PathEscape(w)+"/codex_tasks/"+url.PathEscape(id), nil)
+}
+
+// EraseUser erases a person's compliance records (scope
+// compliance:delete); the files that held them are re-sealed.
+func (c *Client) EraseUser(ctx context.Context, w, email string) (*codexgov.ErasureResult, error) {
+	return send[*codexgov.ErasureResult](ctx, c, "DELETE", "/v1/compliance/workspaces/"+url.PathEscape(w)+"/users/"+url.PathEscape(email)+"/records", nil)
+}

@@ -174,7 +174,7 @@ func newAdminCmd() *cobra.Command {
 		e.http = serverHTTP(cmd.Context())
 	}
 	cmd.AddCommand(adminWhoAmI(e), adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
-		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminLegalHolds(e), adminSigningKeys(e),
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminLegalHolds(e), adminCompliance(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	addCompletions(cmd, e)
 	return cmd
@@ -1307,5 +1307,30 @@ func adminLegalHolds(e *adminEnv) *cobra.Command {
 				return err
 			}
 			return e.show(cmd, h, func(w io.Writer) { printHolds(w, *h) })
+		}))
+}
+
+func printErasure(w io.Writer, r *codexgov.ErasureResult) {
+	fmt.Fprintf(w, "deleted %d raw events; re-sealed %d files\n", r.DeletedEvents, len(r.Files))
+	for _, f := range r.Files {
+		fmt.Fprintf(w, "  %s %s → %s (%d records removed)\n", f.EventType, f.ID, f.ReplacedBy, f.Removed)
+	}
+}
+
+func adminCompliance(e *adminEnv) *cobra.Command {
+	return group("compliance", "Compliance records: deletion and erasure (scope compliance:delete)",
+		leaf(e, "delete-task ID", "Delete a Codex session's records; the sealed files holding them are re-sealed as new links of their chains", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			r, err := e.client().DeleteCodexTask(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, r, func(w io.Writer) { printErasure(w, r) })
+		}),
+		leaf(e, "erase-user EMAIL", "Erase a person's Codex, security and sign-in records (the admin changes they made stay); files re-sealed", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			r, err := e.client().EraseUser(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, r, func(w io.Writer) { printErasure(w, r) })
 		}))
 }

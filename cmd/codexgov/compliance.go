@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -116,7 +117,7 @@ func pull(ctx context.Context, e *adminEnv, ws, dir string, types []string, w io
 		return err
 	}
 	base := "/v1/compliance/workspaces/" + url.PathEscape(ws)
-	files, records := 0, 0
+	files, records, erased := 0, 0, 0
 	for _, typ := range types {
 		seen, err := loadSeen(filepath.Join(dir, typ+".events.jsonl"))
 		if err != nil {
@@ -125,9 +126,10 @@ func pull(ctx context.Context, e *adminEnv, ws, dir string, types []string, w io
 		for {
 			var page struct {
 				Data []struct {
-					ID       string `json:"id"`
-					FileName string `json:"file_name"`
-					SHA256   string `json:"file_sha256"`
+					ID         string `json:"id"`
+					FileName   string `json:"file_name"`
+					SHA256     string `json:"file_sha256"`
+					ReplacedBy string `json:"replaced_by"`
 				} `json:"data"`
 				HasMore     bool    `json:"has_more"`
 				LastEndTime *string `json:"last_end_time"`
@@ -139,7 +141,7 @@ func pull(ctx context.Context, e *adminEnv, ws, dir string, types []string, w io
 					after, chainKey = h.After, k
 				}
 			}
-			q := url.Values{"event_type": {typ}, "after": {after}, "limit": {"100"}}
+			q := url.Values{"event_type": {typ}, "after": {after}, "limit": {"100"}, "include_replaced": {"true"}}
 			if err := retry(ctx, func() error { return c.Do(ctx, "GET", base+"/logs?"+q.Encode(), nil, &page) }); err != nil {
 				return err
 			}
@@ -158,6 +160,23 @@ func pull(ctx context.Context, e *adminEnv, ws, dir string, types []string, w io
 				}
 				if head, ok := cp.Chains[key]; ok && head.Seq > 0 && (m.Seq != head.Seq+1 || m.PrevManifestSHA256 != head.ManifestSHA256) {
 					return fmt.Errorf("file %s (#%d) does not follow the last one pulled (#%d): the server's chain changed; verify the folder and investigate", f.FileName, m.Seq, head.Seq)
+				}
+				smRaw, _ := json.Marshal(sm)
+				advance := func() {
+					first := cp.Chains[key].First
+					if first == 0 {
+						first = m.Seq
+					}
+					cp.Chains[key] = compliance.ChainHead{First: first, Seq: m.Seq, ManifestSHA256: compliance.Hash([]byte(sm.Manifest)), After: cp.Chains[key].After}
+				}
+				if f.ReplacedBy != "" {
+					// Replaced after a deletion before this folder got it:
+					// its manifest keeps the chain; its records are gone.
+					if err := writePulled(filepath.Join(dir, f.FileName+compliance.ManifestSuffix), smRaw); err != nil {
+						return err
+					}
+					advance()
+					continue
 				}
 				token, err := c.Bearer(ctx)
 				if err != nil {
@@ -179,9 +198,18 @@ func pull(ctx context.Context, e *adminEnv, ws, dir string, types []string, w io
 				if err := writePulled(filepath.Join(dir, f.FileName), body); err != nil {
 					return err
 				}
-				smRaw, _ := json.Marshal(sm)
 				if err := writePulled(filepath.Join(dir, f.FileName+compliance.ManifestSuffix), smRaw); err != nil {
 					return err
+				}
+				if m.Replaces != "" {
+					gone, err := dropReplaced(dir, typ, m.Replaces, body)
+					if err != nil {
+						return err
+					}
+					for id := range gone {
+						delete(seen, id)
+					}
+					erased += len(gone)
 				}
 				n, err := appendNew(filepath.Join(dir, typ+".events.jsonl"), body, seen)
 				if err != nil {
@@ -189,11 +217,7 @@ func pull(ctx context.Context, e *adminEnv, ws, dir string, types []string, w io
 				}
 				records += n
 				files++
-				first := cp.Chains[key].First
-				if first == 0 {
-					first = m.Seq
-				}
-				cp.Chains[key] = compliance.ChainHead{First: first, Seq: m.Seq, ManifestSHA256: compliance.Hash([]byte(sm.Manifest)), After: cp.Chains[key].After}
+				advance()
 			}
 			if page.LastEndTime != nil && chainKey != "" {
 				h := cp.Chains[chainKey]
@@ -210,6 +234,9 @@ func pull(ctx context.Context, e *adminEnv, ws, dir string, types []string, w io
 		}
 	}
 	fmt.Fprintf(w, "pulled %d files, %d new records, into %s\n", files, records, dir)
+	if erased > 0 {
+		fmt.Fprintf(w, "removed %d records the server deleted (files re-sealed after a deletion)\n", erased)
+	}
 	return nil
 }
 
@@ -309,4 +336,79 @@ func appendNew(file string, body []byte, seen map[string]bool) (int, error) {
 		n++
 	}
 	return n, f.Sync()
+}
+
+// dropReplaced applies a re-sealed file to the folder: the file it
+// replaces loses its body (its manifest stays, a link of the chain), and
+// the records the deletion removed leave TYPE.events.jsonl. It returns
+// their event IDs.
+func dropReplaced(dir, typ, replacedID string, newBody []byte) (map[string]bool, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	gone := map[string]bool{}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), compliance.ManifestSuffix) {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		var sm compliance.SignedManifest
+		var m compliance.Manifest
+		if json.Unmarshal(raw, &sm) != nil || json.Unmarshal([]byte(sm.Manifest), &m) != nil || m.ID != replacedID {
+			continue
+		}
+		old, err := os.ReadFile(filepath.Join(dir, m.FileName))
+		if errors.Is(err, os.ErrNotExist) {
+			return gone, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		kept := eventIDs(newBody)
+		for id := range eventIDs(old) {
+			if !kept[id] {
+				gone[id] = true
+			}
+		}
+		if err := os.Remove(filepath.Join(dir, m.FileName)); err != nil {
+			return nil, err
+		}
+		break
+	}
+	if len(gone) == 0 {
+		return gone, nil
+	}
+	file := filepath.Join(dir, typ+".events.jsonl")
+	all, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	var out bytes.Buffer
+	for _, line := range strings.SplitAfter(string(all), "\n") {
+		var r struct {
+			EventID string `json:"event_id"`
+		}
+		if line == "" || (json.Unmarshal([]byte(line), &r) == nil && gone[r.EventID]) {
+			continue
+		}
+		out.WriteString(line)
+	}
+	return gone, writePulled(file, out.Bytes())
+}
+
+func eventIDs(body []byte) map[string]bool {
+	out := map[string]bool{}
+	for _, line := range strings.Split(string(body), "\n") {
+		var r struct {
+			EventID string `json:"event_id"`
+		}
+		if json.Unmarshal([]byte(line), &r) == nil && r.EventID != "" {
+			out[r.EventID] = true
+		}
+	}
+	return out
 }

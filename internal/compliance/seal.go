@@ -31,6 +31,14 @@ type Manifest struct {
 	StartTime          string `json:"start_time"`
 	EndTime            string `json:"end_time"`
 	PrevManifestSHA256 string `json:"prev_manifest_sha256"`
+	// Replaces is set on a file re-sealed after a deletion: the file it
+	// replaces (an earlier link, which keeps its manifest and loses its
+	// body), that file's SHA-256, how many records the deletion removed
+	// from it, and why ("codex_task_deleted" or "user_erased").
+	Replaces       string `json:"replaces,omitempty"`
+	ReplacesSHA256 string `json:"replaces_file_sha256,omitempty"`
+	RemovedCount   int64  `json:"removed_count,omitempty"`
+	Reason         string `json:"reason,omitempty"`
 }
 
 // Bytes is the manifest's canonical form: what is hashed and signed.
@@ -51,7 +59,22 @@ func Hash(manifest []byte) string {
 type Source interface {
 	ComplianceSources(ctx context.Context, ws, eventType, cursor string, upTo time.Time, limit int) (tel []*codexgov.TelemetryEvent, audit []*codexgov.AuditEvent, next string, arrived time.Time, err error)
 	LastComplianceFile(ctx context.Context, ws, eventType string) (*codexgov.ComplianceFile, error)
+	LatestComplianceEnd(ctx context.Context, ws string) (time.Time, error)
 	PutComplianceFile(ctx context.Context, f *codexgov.ComplianceFile, body []byte) error
+}
+
+// endAfter is a new file's end_time: its last record's arrival, but after
+// every file the workspace already has, so that a client's after cursor
+// (over any event types) never passes a file sealed later.
+func endAfter(ctx context.Context, st Source, ws string, t time.Time) (time.Time, error) {
+	latest, err := st.LatestComplianceEnd(ctx, ws)
+	if err != nil {
+		return t, err
+	}
+	if !t.After(latest) {
+		t = latest.Add(time.Microsecond)
+	}
+	return t.UTC().Truncate(time.Microsecond), nil
 }
 
 // Sealer seals records into files.
@@ -120,22 +143,17 @@ func (s *Sealer) Seal(ctx context.Context, ws, workspaceUUID, eventType string, 
 				return written, err
 			}
 		}
-		f := &codexgov.ComplianceFile{ID: "file_" + EventID(ws, fmt.Sprintf("%s/%d", eventType, seq))[:23], Workspace: ws, EventType: eventType, Seq: seq,
-			EndTime: arrived.UTC(), FileSize: int64(body.Len()), EventCount: count, MaxEventTime: maxTime, PrevHash: prev, Cursor: next}
+		end, err := endAfter(ctx, s.Store, ws, arrived)
+		if err != nil {
+			return written, err
+		}
+		f := &codexgov.ComplianceFile{ID: fileID(ws, eventType, seq), Workspace: ws, EventType: eventType, Seq: seq,
+			EndTime: end, FileSize: int64(body.Len()), EventCount: count, MaxEventTime: maxTime, PrevHash: prev, Cursor: next}
 		if last != nil {
 			f.StartTime = last.EndTime
 		}
-		if len(actors) > 0 {
-			names := slices.Sorted(maps.Keys(actors))
-			f.Actors = "\n" + strings.Join(names, "\n") + "\n"
-		}
-		sum := sha256.Sum256(body.Bytes())
-		f.SHA256 = hex.EncodeToString(sum[:])
-		f.FileName = fmt.Sprintf("%s_%s_%06d.jsonl", workspaceUUID, eventType, seq)
-		m := Manifest{ID: f.ID, WorkspaceID: workspaceUUID, EventType: eventType, Seq: seq, FileName: f.FileName, SHA256: f.SHA256, Size: f.FileSize,
-			EventCount: count, StartTime: Timestamp(f.StartTime), EndTime: Timestamp(f.EndTime), PrevManifestSHA256: prev}
-		f.Manifest = m.Bytes()
-		if f.Signature, err = s.Sign(f.Manifest); err != nil {
+		f.Actors = actorList(actors)
+		if err := finish(f, workspaceUUID, body.Bytes(), Manifest{}, s.Sign); err != nil {
 			return written, err
 		}
 		if err := s.Store.PutComplianceFile(ctx, f, body.Bytes()); err != nil {
@@ -143,4 +161,31 @@ func (s *Sealer) Seal(ctx context.Context, ws, workspaceUUID, eventType string, 
 		}
 		written++
 	}
+}
+
+func fileID(ws, eventType string, seq int64) string {
+	return "file_" + EventID(ws, fmt.Sprintf("%s/%d", eventType, seq))[:23]
+}
+
+func actorList(actors map[string]bool) string {
+	if len(actors) == 0 {
+		return ""
+	}
+	return "\n" + strings.Join(slices.Sorted(maps.Keys(actors)), "\n") + "\n"
+}
+
+// finish fills a file's name, hash and signed manifest (extra carries a
+// replacement's fields).
+func finish(f *codexgov.ComplianceFile, workspaceUUID string, body []byte, extra Manifest, sign func([]byte) (string, error)) error {
+	sum := sha256.Sum256(body)
+	f.SHA256 = hex.EncodeToString(sum[:])
+	f.FileSize = int64(len(body))
+	f.FileName = fmt.Sprintf("%s_%s_%06d.jsonl", workspaceUUID, f.EventType, f.Seq)
+	m := extra
+	m.ID, m.WorkspaceID, m.EventType, m.Seq, m.FileName, m.SHA256, m.Size = f.ID, workspaceUUID, f.EventType, f.Seq, f.FileName, f.SHA256, f.FileSize
+	m.EventCount, m.StartTime, m.EndTime, m.PrevManifestSHA256 = f.EventCount, Timestamp(f.StartTime), Timestamp(f.EndTime), f.PrevHash
+	f.Manifest = m.Bytes()
+	var err error
+	f.Signature, err = sign(f.Manifest)
+	return err
 }

@@ -75,11 +75,6 @@ func Verify(dir string, jwks []byte) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	type link struct {
-		m    Manifest
-		hash string
-		file string
-	}
 	chains := map[string][]link{}
 	jsonl := map[string]bool{}
 	for _, e := range entries {
@@ -139,6 +134,28 @@ func Verify(dir string, jwks []byte) (Report, error) {
 	for _, key := range keys {
 		links := chains[key]
 		slices.SortFunc(links, func(a, b link) int { return int(a.m.Seq - b.m.Seq) })
+		// A file re-sealed after a deletion names the earlier link it
+		// replaces: that link keeps its manifest and may have no body.
+		byID := map[string]link{}
+		replaced := map[string]bool{}
+		for _, l := range links {
+			if l.m.Replaces == "" {
+				byID[l.m.ID] = l
+				continue
+			}
+			if old, ok := byID[l.m.Replaces]; ok {
+				if old.m.SHA256 != l.m.ReplacesSHA256 {
+					return rep, &VerifyError{l.file, fmt.Sprintf("replaces %s, whose SHA-256 is %s, not the %s it names", old.m.FileName, short(old.m.SHA256), short(l.m.ReplacesSHA256))}
+				}
+				if l.m.EventCount+l.m.RemovedCount != old.m.EventCount {
+					return rep, &VerifyError{l.file, fmt.Sprintf("replaces %s (%d records) but keeps %d and removes %d", old.m.FileName, old.m.EventCount, l.m.EventCount, l.m.RemovedCount)}
+				}
+			} else if ids(links)[l.m.Replaces] {
+				return rep, &VerifyError{l.file, "replaces " + l.m.Replaces + ", which is not an earlier link of its chain"}
+			}
+			replaced[l.m.Replaces] = true
+			byID[l.m.ID] = l
+		}
 		for i, l := range links {
 			if i > 0 {
 				prev := links[i-1]
@@ -150,6 +167,10 @@ func Verify(dir string, jwks []byte) (Report, error) {
 				}
 			} else if l.m.Seq == 1 && l.m.PrevManifestSHA256 != "" {
 				return rep, &VerifyError{l.file, "the first file of a chain names a previous manifest"}
+			}
+			if _, err := os.Stat(filepath.Join(dir, l.m.FileName)); err != nil && replaced[l.m.ID] {
+				rep.Files++
+				continue
 			}
 			n, err := checkFile(dir, l.m)
 			if err != nil {
@@ -210,6 +231,21 @@ func checkFile(dir string, m Manifest) (int, error) {
 	return n, nil
 }
 
+// link is one manifest of a chain in a pulled folder.
+type link struct {
+	m    Manifest
+	hash string
+	file string
+}
+
+func ids(links []link) map[string]bool {
+	out := map[string]bool{}
+	for _, l := range links {
+		out[l.m.ID] = true
+	}
+	return out
+}
+
 func short(h string) string {
 	if len(h) > 12 {
 		return h[:12] + "…"
@@ -219,3 +255,4 @@ func short(h string) string {
 	}
 	return h
 }
+

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/codexgov/codexgov"
@@ -96,6 +97,13 @@ func (s *Server) complianceLogs(c *call) (any, error) {
 		}
 		f.Limit = n
 	}
+	switch v := c.r.URL.Query().Get("include_replaced"); v {
+	case "", "false":
+	case "true":
+		f.IncludeReplaced = true
+	default:
+		return nil, invalidParam("include_replaced", "true or false, got "+strconv.Quote(v))
+	}
 	files, more, err := s.store.ComplianceFiles(c.ctx, c.ws, f)
 	if err != nil {
 		return nil, err
@@ -121,6 +129,9 @@ func (s *Server) complianceLog(c *call) error {
 	if err != nil {
 		return err
 	}
+	if f.ReplacedBy != "" {
+		return replacedError(f)
+	}
 	token := s.keys.SealValue("compliance download", downloadClaim{Workspace: f.Workspace, File: f.ID, Expires: s.now().Add(downloadTTL).Unix()})
 	c.w.Header().Set("Location", s.baseURL(c.r)+"/v1/compliance/download/"+token)
 	c.w.Header().Set("Cache-Control", "no-store")
@@ -143,6 +154,9 @@ func (s *Server) complianceDownload(c *call) error {
 	cancel()
 	if err != nil {
 		return err
+	}
+	if f.ReplacedBy != "" {
+		return replacedError(f)
 	}
 	h := c.w.Header()
 	h.Set("Content-Type", "application/jsonl")
@@ -257,4 +271,40 @@ func (s *Server) codexTasks(c *call) (any, error) {
 
 func (s *Server) codexTask(c *call) (any, error) {
 	return s.store.CodexTask(c.ctx, c.ws, c.path("task"))
+}
+
+func replacedError(f *codexgov.ComplianceFile) error {
+	return codexgov.Errorf(codexgov.ENOTFOUND, "log file %s was replaced by %s after a deletion: its records are gone; its manifest stays in the chain", f.ID, f.ReplacedBy)
+}
+
+func (s *Server) deleteCodexTask(c *call) (any, error) {
+	t, err := s.store.CodexTask(c.ctx, c.ws, c.path("task"))
+	if err != nil {
+		return nil, err
+	}
+	owner, _ := strings.CutPrefix(t.Identity, "user:")
+	if owner == t.Identity {
+		owner = ""
+	}
+	return s.erase(c, codexgov.Erasure{Session: t.ID, Owner: owner})
+}
+
+func (s *Server) eraseUser(c *call) (any, error) {
+	email := strings.ToLower(c.path("user"))
+	if !strings.Contains(email, "@") {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid user", Details: []codexgov.Detail{{Field: "/user", Message: "want the person's email address, got " + strconv.Quote(c.path("user"))}}}
+	}
+	return s.erase(c, codexgov.Erasure{User: email, Owner: email})
+}
+
+// erase runs an erasure with a deadline of its own: it reads and rewrites
+// every file that holds the records.
+func (s *Server) erase(c *call, e codexgov.Erasure) (any, error) {
+	w, ok := s.snap.Load().WorkspaceByRef(c.ws)
+	if !ok {
+		return nil, codexgov.Errorf(codexgov.ENOTFOUND, "workspace %q not found", c.ws)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*s.dbTimeout)
+	defer cancel()
+	return compliance.Erase(ctx, s.store, s.snap.Load().Sign, w.ID, w.UUID, e, s.now())
 }

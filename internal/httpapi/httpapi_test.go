@@ -178,6 +178,8 @@ func TestTenantIsolation(t *testing.T) {
 				return "hold_0123456789abcdef"
 			case "{task}":
 				return "01a23da0-9366-7f22-86b0-93554eaffd91"
+			case "{user}":
+				return "ann@victim.test"
 			}
 			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
 			return ""

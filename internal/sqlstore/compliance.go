@@ -99,13 +99,13 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 
 func atoi(s string) int64 { n, _ := strconv.ParseInt(s, 10, 64); return n }
 
-const complianceFileColumns = `id, workspace_id, event_type, seq, start_time, end_time, max_event_time, event_count, file_name, size, sha256, prev_hash, manifest, signature, cursor, actors`
+const complianceFileColumns = `id, workspace_id, event_type, seq, start_time, end_time, max_event_time, event_count, file_name, size, sha256, prev_hash, manifest, signature, cursor, actors, replaces, replaced_by`
 
 func scanComplianceFile(row interface{ Scan(...any) error }) (*codexgov.ComplianceFile, error) {
 	var f codexgov.ComplianceFile
 	var start, end, maxT int64
 	var manifest string
-	if err := row.Scan(&f.ID, &f.Workspace, &f.EventType, &f.Seq, &start, &end, &maxT, &f.EventCount, &f.FileName, &f.FileSize, &f.SHA256, &f.PrevHash, &manifest, &f.Signature, &f.Cursor, &f.Actors); err != nil {
+	if err := row.Scan(&f.ID, &f.Workspace, &f.EventType, &f.Seq, &start, &end, &maxT, &f.EventCount, &f.FileName, &f.FileSize, &f.SHA256, &f.PrevHash, &manifest, &f.Signature, &f.Cursor, &f.Actors, &f.Replaces, &f.ReplacedBy); err != nil {
 		return nil, err
 	}
 	f.StartTime, f.EndTime, f.MaxEventTime, f.Manifest = fromMicros(start), fromMicros(end), fromMicros(maxT), []byte(manifest)
@@ -135,8 +135,17 @@ func (s *DB) PutComplianceFile(ctx context.Context, f *codexgov.ComplianceFile, 
 		return dbError("compliance", err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO compliance_files (`+complianceFileColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING`,
-		f.ID, f.Workspace, f.EventType, f.Seq, f.StartTime.UnixMicro(), f.EndTime.UnixMicro(), f.MaxEventTime.UnixMicro(), f.EventCount, f.FileName, f.FileSize, f.SHA256, f.PrevHash, string(f.Manifest), f.Signature, f.Cursor, f.Actors)
+	if err := insertComplianceFile(ctx, tx, key, f, body); err != nil {
+		return err
+	}
+	return commitError("compliance", tx.Commit())
+}
+
+// insertComplianceFile stores a file and its body's chunks (encrypted
+// with key when set).
+func insertComplianceFile(ctx context.Context, tx *sql.Tx, key *dataKey, f *codexgov.ComplianceFile, body []byte) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO compliance_files (`+complianceFileColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT DO NOTHING`,
+		f.ID, f.Workspace, f.EventType, f.Seq, f.StartTime.UnixMicro(), f.EndTime.UnixMicro(), f.MaxEventTime.UnixMicro(), f.EventCount, f.FileName, f.FileSize, f.SHA256, f.PrevHash, string(f.Manifest), f.Signature, f.Cursor, f.Actors, f.Replaces, f.ReplacedBy)
 	if err != nil {
 		return dbError("compliance", err)
 	}
@@ -149,7 +158,131 @@ func (s *DB) PutComplianceFile(ctx context.Context, f *codexgov.ComplianceFile, 
 			return dbError("compliance", err)
 		}
 	}
-	return commitError("compliance", tx.Commit())
+	return nil
+}
+
+// LatestComplianceEnd is the latest end_time of any of a workspace's
+// files: a new file ends after it, so that a client's after cursor, over
+// any event types, never passes a file sealed later.
+func (s *DB) LatestComplianceEnd(ctx context.Context, ws string) (time.Time, error) {
+	var end sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT MAX(end_time) FROM compliance_files WHERE workspace_id = $1`, ws).Scan(&end)
+	if err != nil || !end.Valid {
+		return time.Time{}, dbError("compliance", err)
+	}
+	return fromMicros(end.Int64), nil
+}
+
+// ComplianceFilesNaming lists a workspace's current (not replaced) files
+// of the event types that name the user among their actors (any user
+// when email is ""), by event type and seq.
+func (s *DB) ComplianceFilesNaming(ctx context.Context, ws, email string, types []string) ([]*codexgov.ComplianceFile, error) {
+	q := `SELECT ` + complianceFileColumns + ` FROM compliance_files WHERE workspace_id = $1 AND replaced_by = ''`
+	args := []any{ws}
+	if email != "" {
+		// LIKE's wildcards in an email only widen the candidates: the
+		// caller reads each file's records.
+		args = append(args, "%\n"+email+"\n%")
+		q += ` AND actors LIKE $2`
+	}
+	var ph []string
+	for _, t := range types {
+		args = append(args, t)
+		ph = append(ph, "$"+strconv.Itoa(len(args)))
+	}
+	q += ` AND event_type IN (` + strings.Join(ph, ", ") + `) ORDER BY event_type, seq`
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, dbError("compliance", err)
+	}
+	defer rows.Close()
+	var out []*codexgov.ComplianceFile
+	for rows.Next() {
+		cf, err := scanComplianceFile(rows)
+		if err != nil {
+			return nil, dbError("compliance", err)
+		}
+		out = append(out, cf)
+	}
+	return out, dbError("compliance", rows.Err())
+}
+
+// EraseCompliance carries out an erasure in one audited transaction: the
+// raw events go, each replaced file loses its body and names its
+// replacement, and the replacements are stored. An active legal hold on
+// the workspace or on e.Owner refuses it, and nothing changes.
+func (s *DB) EraseCompliance(ctx context.Context, ws string, e codexgov.Erasure, repl []codexgov.ComplianceReplacement) (int64, error) {
+	key, err := s.dataKeyFor(ctx, ws)
+	if err != nil {
+		return 0, err
+	}
+	action, target := "compliance.codex_task_delete", "codex_task:"+e.Session
+	if e.User != "" {
+		action, target = "compliance.user_erase", "user:"+e.User
+	}
+	var deleted int64
+	err = s.audited(ctx, ws, action, target, false, func(tx *sql.Tx) (any, any, error) {
+		var id, user, reason string
+		err := tx.QueryRowContext(ctx, `SELECT id, user_email, reason FROM legal_holds WHERE workspace_id = $1 AND released_at = 0 AND (user_email = '' OR user_email = $2) ORDER BY created_at LIMIT 1`, ws, e.Owner).Scan(&id, &user, &reason)
+		if err == nil {
+			return nil, nil, holdError(id, user, reason)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return nil, nil, err
+		}
+		var res sql.Result
+		if e.User != "" {
+			if res, err = tx.ExecContext(ctx, `DELETE FROM telemetry_events WHERE workspace_id = $1 AND identity = $2`, ws, "user:"+e.User); err != nil {
+				return nil, nil, err
+			}
+			deleted, _ = res.RowsAffected()
+			var auth []string
+			for _, p := range codexgov.AuthActionPrefixes {
+				auth = append(auth, "substr(action, 1, "+strconv.Itoa(len(p))+") = '"+p+"'")
+			}
+			prefix := "user:" + e.User + " ("
+			if res, err = tx.ExecContext(ctx, `DELETE FROM audit_events WHERE workspace_id = $1 AND (actor = $2 OR substr(actor, 1, `+strconv.Itoa(len(prefix))+`) = $3) AND (`+strings.Join(auth, " OR ")+`)`,
+				ws, "user:"+e.User, prefix); err != nil {
+				return nil, nil, err
+			}
+			n, _ := res.RowsAffected()
+			deleted += n
+		} else {
+			if res, err = tx.ExecContext(ctx, `DELETE FROM telemetry_events WHERE workspace_id = $1 AND session_id = $2`, ws, e.Session); err != nil {
+				return nil, nil, err
+			}
+			deleted, _ = res.RowsAffected()
+		}
+		for _, r := range repl {
+			res, err := tx.ExecContext(ctx, `UPDATE compliance_files SET replaced_by = $1 WHERE id = $2 AND workspace_id = $3 AND replaced_by = ''`, r.New.ID, r.Old.ID, ws)
+			if err != nil {
+				return nil, nil, err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "compliance file %s was replaced meanwhile", r.Old.ID)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM compliance_chunks WHERE file_id = $1`, r.Old.ID); err != nil {
+				return nil, nil, err
+			}
+			if err := insertComplianceFile(ctx, tx, key, r.New, r.Body); err != nil {
+				return nil, nil, err
+			}
+		}
+		files := make([]string, len(repl))
+		for i, r := range repl {
+			files[i] = r.Old.ID + " → " + r.New.ID
+		}
+		return nil, map[string]any{"deleted_events": deleted, "replaced_files": files}, nil
+	})
+	return deleted, err
+}
+
+func holdError(id, user, reason string) error {
+	on := "the whole workspace"
+	if user != "" {
+		on = user
+	}
+	return codexgov.Errorf(codexgov.ECONFLICT, "legal hold %s on %s (%s) blocks deletion: release it first (codexgov admin legal-holds release %s)", id, on, reason, id)
 }
 
 // ComplianceFiles lists a workspace's files of the filter's types whose
@@ -157,6 +290,9 @@ func (s *DB) PutComplianceFile(ctx context.Context, f *codexgov.ComplianceFile, 
 // whether more follow.
 func (s *DB) ComplianceFiles(ctx context.Context, ws string, f codexgov.ComplianceFilter) ([]*codexgov.ComplianceFile, bool, error) {
 	q := `SELECT ` + complianceFileColumns + ` FROM compliance_files WHERE workspace_id = $1 AND end_time > $2`
+	if !f.IncludeReplaced {
+		q += ` AND replaced_by = ''`
+	}
 	args := []any{ws, f.After.UnixMicro()}
 	if !f.Before.IsZero() {
 		args = append(args, f.Before.UnixMicro())
