@@ -17,7 +17,9 @@ import (
 // in a session.
 func otlpPrompt(session, prompt string) []byte {
 	now := fmt.Sprint(time.Now().UnixNano())
-	str := func(k, v string) map[string]any { return map[string]any{"key": k, "value": map[string]any{"stringValue": v}} }
+	str := func(k, v string) map[string]any {
+		return map[string]any{"key": k, "value": map[string]any{"stringValue": v}}
+	}
 	records := []any{
 		map[string]any{"observedTimeUnixNano": now, "attributes": []any{str("event.name", "codex.user_prompt"), str("conversation.id", session), str("prompt", prompt)}},
 		map[string]any{"observedTimeUnixNano": now, "attributes": []any{str("event.name", "codex.tool_result"), str("conversation.id", session), str("tool_name", "exec_command"),

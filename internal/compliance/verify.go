@@ -255,4 +255,3 @@ func short(h string) string {
 	}
 	return h
 }
-

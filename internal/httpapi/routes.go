@@ -133,7 +133,7 @@ func routeTable() []Route {
 		{Method: "GET", Path: complianceBase + "/logs", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Summary: "List sealed compliance log files by end_time (OpenAI's Compliance API)",
 			Query: []Param{{"event_type", "required, repeatable: CODEX_LOG, CODEX_SECURITY_LOG, AUDIT_LOG, AUTH_LOG"}, {"after", "required: files whose end_time is later (ISO 8601 with a time zone)"}, {"before", "files whose end_time is earlier"}, {"limit", "1 to 100 (default 100)"},
 				{"include_replaced", "codexgov's own: true lists files replaced after a deletion too (their manifests keep the chain; their bodies are gone)"}},
-			Out:   ComplianceLogList{}, handle: (*Server).complianceLogs},
+			Out: ComplianceLogList{}, handle: (*Server).complianceLogs},
 		{Method: "GET", Path: complianceBase + "/logs/{file}", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Status: 307, Summary: "Redirect (307) to a signed URL that serves the file's JSON Lines for a minute, with no bearer token",
 			Raw: true, raw: (*Server).complianceLog},
 		{Method: "GET", Path: complianceBase + "/logs/{file}/manifest", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceRead, Summary: "A file's signed manifest (codexgov's own: the chain that compliance verify checks)",
