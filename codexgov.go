@@ -432,6 +432,21 @@ type Store interface {
 	// EraseCompliance deletes an erasure's raw events and stores its
 	// re-sealed files, in one audited transaction; a legal hold refuses it.
 	EraseCompliance(ctx context.Context, ws string, e Erasure, repl []ComplianceReplacement) (int64, error)
+
+	// SIEM sinks: created, removed and rewound audited; the pusher leases
+	// each, reads files by seq and moves the durable cursor.
+	CreateSink(ctx context.Context, ws string, in SinkInput, secretEnc []byte) (*ComplianceSink, error)
+	Sinks(ctx context.Context, ws string) ([]*ComplianceSink, error)
+	AllSinks(ctx context.Context) ([]*ComplianceSink, error)
+	DeleteSink(ctx context.Context, ws, name string) (*ComplianceSink, error)
+	RewindSink(ctx context.Context, ws, name string) (*ComplianceSink, error)
+	DeadLetters(ctx context.Context, ws, name string) ([]*DeadLetter, error)
+	LeaseSink(ctx context.Context, id, owner string, until, now time.Time) (bool, error)
+	AdvanceSink(ctx context.Context, id, eventType string, c SinkCursor, delivered int64, now time.Time) error
+	DeadLetterSink(ctx context.Context, d DeadLetter, c SinkCursor) error
+	FailSink(ctx context.Context, id string, attempts int, next time.Time, msg string, now time.Time) error
+	ComplianceFilesFromSeq(ctx context.Context, ws, eventType string, seq int64, limit int) ([]*ComplianceFile, error)
+	SinkLag(ctx context.Context, ws, eventType string, c SinkCursor) (int64, time.Time, error)
 	// PutComplianceFile stores a sealed file and its body (ECONFLICT when
 	// its place in the chain is taken).
 	PutComplianceFile(ctx context.Context, f *ComplianceFile, body []byte) error

@@ -1,6 +1,13 @@
 package codexgov
 
-import "time"
+import (
+	"crypto/x509"
+	"fmt"
+	"net"
+	"net/url"
+	"slices"
+	"time"
+)
 
 // The Compliance API's event types (OpenAI's names).
 const (
@@ -174,4 +181,138 @@ type TaskPage struct {
 	Data    []*CodexTask `json:"data"`
 	HasMore bool         `json:"has_more"`
 	Cursor  *string      `json:"cursor"`
+}
+
+// The SIEM sink kinds.
+const (
+	SinkSplunkHEC = "splunk_hec"
+	SinkSyslog    = "syslog"
+	SinkWebhook   = "webhook"
+)
+
+// ComplianceSink pushes a workspace's sealed compliance records to a SIEM,
+// at least once, from a durable cursor per event type.
+type ComplianceSink struct {
+	ID         string   `json:"id"`
+	Workspace  string   `json:"workspace"`
+	Name       string   `json:"name"`
+	Kind       string   `json:"kind"`
+	URL        string   `json:"url"`
+	EventTypes []string `json:"event_types"`
+	// SecretEnc is the HEC token or the webhook's HMAC secret, sealed
+	// with the master key; never shown.
+	SecretEnc []byte `json:"-"`
+	HasSecret bool   `json:"has_secret"`
+	// CACert is a PEM CA bundle the receiver's certificate is checked
+	// against (the system's roots when empty).
+	CACert string `json:"ca_cert,omitempty"`
+	// Cursor is, per event type, the next record to deliver.
+	Cursor          map[string]SinkCursor `json:"cursor"`
+	Paused          bool                  `json:"paused"`
+	Attempts        int                   `json:"attempts"`
+	NextAttempt     time.Time             `json:"next_attempt_at,omitzero"`
+	LastError       string                `json:"last_error,omitempty"`
+	LastErrorAt     time.Time             `json:"last_error_at,omitzero"`
+	LastDeliveredAt time.Time             `json:"last_delivered_at,omitzero"`
+	Delivered       int64                 `json:"delivered"`
+	DeadLetters     int64                 `json:"dead_letters"`
+	CreatedAt       time.Time             `json:"created_at"`
+	// Lag is what is sealed and not yet delivered (filled when listed).
+	Lag *SinkLag `json:"lag,omitempty"`
+}
+
+// SinkCursor is where a sink's delivery of one event type stands: every
+// record of the files before Seq, and the first Line records of file Seq,
+// are delivered.
+type SinkCursor struct {
+	Seq  int64 `json:"seq"`
+	Line int64 `json:"line"`
+}
+
+// SinkLag is a sink's backlog: sealed records not yet delivered, and the
+// end_time of the oldest file holding some.
+type SinkLag struct {
+	Records int64     `json:"records"`
+	Oldest  time.Time `json:"oldest_end_time,omitzero"`
+	Seconds float64   `json:"seconds"`
+}
+
+// SinkInput creates a sink.
+type SinkInput struct {
+	Name       string   `json:"name"`
+	Kind       string   `json:"kind"`
+	URL        string   `json:"url"`
+	Secret     string   `json:"secret,omitempty"`
+	CACert     string   `json:"ca_cert,omitempty"`
+	EventTypes []string `json:"event_types,omitempty"`
+}
+
+// DeadLetter is a batch a sink's receiver refused for good (a 4xx other
+// than 408 and 429): kept here, skipped by the cursor.
+type DeadLetter struct {
+	Sink      string    `json:"sink"`
+	EventType string    `json:"event_type"`
+	File      string    `json:"file_id"`
+	Line      int64     `json:"line"`
+	Count     int64     `json:"count"`
+	Error     string    `json:"error"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Validate checks a sink's input and fills its defaults: every event type
+// when none is named. Errors name the field and say what is valid.
+func (in *SinkInput) Validate() error {
+	if err := CheckName("/name", in.Name); err != nil {
+		return err
+	}
+	if len(in.EventTypes) == 0 {
+		in.EventTypes = slices.Clone(ComplianceEventTypes)
+	}
+	for i, t := range in.EventTypes {
+		if !slices.Contains(ComplianceEventTypes, t) {
+			return Invalid(fmt.Sprintf("/event_types/%d", i), fmt.Sprintf("%q is not an event type; want CODEX_LOG, CODEX_SECURITY_LOG, AUDIT_LOG or AUTH_LOG", t))
+		}
+	}
+	u, err := url.Parse(in.URL)
+	if err != nil || u.Host == "" {
+		return Invalid("/url", fmt.Sprintf("%q is not a URL", in.URL))
+	}
+	loopback := u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback()
+	switch in.Kind {
+	case SinkSplunkHEC, SinkWebhook:
+		if u.Scheme != "https" && !(u.Scheme == "http" && loopback) {
+			return Invalid("/url", "want an https:// URL (http:// only to a loopback address): the records and the "+map[string]string{SinkSplunkHEC: "HEC token", SinkWebhook: "signature"}[in.Kind]+" travel in it")
+		}
+		if in.Secret == "" || len(in.Secret) > 1024 {
+			what := "the HEC token Splunk issued for this input"
+			if in.Kind == SinkWebhook {
+				what = "the shared secret the receiver checks the HMAC-SHA256 signature with (32 characters or more)"
+			}
+			return Invalid("/secret", "required: "+what+" (at most 1024 characters)")
+		}
+		if in.Kind == SinkWebhook && len(in.Secret) < 32 {
+			return Invalid("/secret", "a webhook secret needs 32 characters or more (for example: openssl rand -hex 32)")
+		}
+	case SinkSyslog:
+		if u.Scheme != "tls" || u.Port() == "" || u.Path != "" {
+			return Invalid("/url", "want tls://HOST:PORT (RFC 5425: syslog over TLS, usually port 6514)")
+		}
+		if in.Secret != "" {
+			return Invalid("/secret", "a syslog sink takes no secret: the receiver is checked by its certificate")
+		}
+	default:
+		return Invalid("/kind", fmt.Sprintf("%q is not a sink kind; want splunk_hec, syslog or webhook", in.Kind))
+	}
+	if in.CACert != "" {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM([]byte(in.CACert)) {
+			return Invalid("/ca_cert", "not a PEM certificate bundle")
+		}
+	}
+	return nil
+}
+
+// Invalid is an EINVALID error naming one field (a JSON pointer).
+func Invalid(field, msg string) error {
+	return &Error{Code: EINVALID, Message: msg, Details: []Detail{{Field: field, Message: msg}}}
 }

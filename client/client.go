@@ -665,3 +665,28 @@ func (c *Client) DeleteCodexTask(ctx context.Context, w, id string) (*codexgov.E
 func (c *Client) EraseUser(ctx context.Context, w, email string) (*codexgov.ErasureResult, error) {
 	return send[*codexgov.ErasureResult](ctx, c, "DELETE", "/v1/compliance/workspaces/"+url.PathEscape(w)+"/users/"+url.PathEscape(email)+"/records", nil)
 }
+
+// ComplianceSinks lists a workspace's SIEM sinks with their lag.
+func (c *Client) ComplianceSinks(ctx context.Context, w string) ([]*codexgov.ComplianceSink, error) {
+	return send[[]*codexgov.ComplianceSink](ctx, c, "GET", ws(w, "compliance-sinks"), nil)
+}
+
+// CreateComplianceSink adds a SIEM sink.
+func (c *Client) CreateComplianceSink(ctx context.Context, w string, in codexgov.SinkInput) (*codexgov.ComplianceSink, error) {
+	return send[*codexgov.ComplianceSink](ctx, c, "POST", ws(w, "compliance-sinks"), in)
+}
+
+// DeleteComplianceSink removes a SIEM sink.
+func (c *Client) DeleteComplianceSink(ctx context.Context, w, name string) (*codexgov.ComplianceSink, error) {
+	return send[*codexgov.ComplianceSink](ctx, c, "DELETE", ws(w, "compliance-sinks", name), nil)
+}
+
+// RewindComplianceSink delivers every kept record to a sink again.
+func (c *Client) RewindComplianceSink(ctx context.Context, w, name string) (*codexgov.ComplianceSink, error) {
+	return send[*codexgov.ComplianceSink](ctx, c, "POST", ws(w, "compliance-sinks", name, "rewind"), nil)
+}
+
+// ComplianceSinkDeadLetters lists the batches a sink's receiver refused.
+func (c *Client) ComplianceSinkDeadLetters(ctx context.Context, w, name string) ([]*codexgov.DeadLetter, error) {
+	return send[[]*codexgov.DeadLetter](ctx, c, "GET", ws(w, "compliance-sinks", name, "dead-letters"), nil)
+}

@@ -1317,8 +1317,102 @@ func printErasure(w io.Writer, r *codexgov.ErasureResult) {
 	}
 }
 
+func printSinks(w io.Writer, ks ...*codexgov.ComplianceSink) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tKIND\tURL\tDELIVERED\tLAG\tDEAD LETTERS\tSTATE\tLAST ERROR")
+	for _, k := range ks {
+		lag := "-"
+		if k.Lag != nil {
+			lag = fmt.Sprintf("%d records", k.Lag.Records)
+			if k.Lag.Records > 0 {
+				lag += fmt.Sprintf(" (%s)", (time.Duration(k.Lag.Seconds) * time.Second).String())
+			}
+		}
+		state := "delivering"
+		switch {
+		case k.Paused:
+			state = "paused"
+		case k.Attempts > 0:
+			state = fmt.Sprintf("retrying (%d failed, next %s)", k.Attempts, k.NextAttempt.Format(time.RFC3339))
+		}
+		last := "-"
+		if k.LastError != "" {
+			last = k.LastErrorAt.Format(time.RFC3339) + " " + k.LastError
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", k.Name, k.Kind, k.URL, k.Delivered, lag, k.DeadLetters, state, last)
+	}
+	tw.Flush()
+}
+
+func adminSinks(e *adminEnv) *cobra.Command {
+	var in codexgov.SinkInput
+	var secretFile, caFile string
+	add := leaf(e, "add NAME --kind splunk_hec|syslog|webhook --url URL", "Add a SIEM sink: sealed records are pushed to it at least once, from the oldest kept", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+		in.Name = a[0]
+		if secretFile != "" {
+			b, err := readInput(cmd, secretFile)
+			if err != nil {
+				return fmt.Errorf("--secret-file: %w", err)
+			}
+			in.Secret = strings.TrimSpace(string(b))
+		}
+		if caFile != "" {
+			b, err := os.ReadFile(caFile)
+			if err != nil {
+				return fmt.Errorf("--ca-file: %w", err)
+			}
+			in.CACert = string(b)
+		}
+		k, err := e.client().CreateComplianceSink(cmd.Context(), ws, in)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, k, func(w io.Writer) { printSinks(w, k) })
+	})
+	add.Flags().StringVar(&in.Kind, "kind", "", "splunk_hec, syslog (RFC 5425, tls://HOST:PORT) or webhook (HMAC-SHA256 signed)")
+	add.Flags().StringVar(&in.URL, "url", "", "the HEC base URL (https://splunk:8088), tls://HOST:PORT, or the webhook URL")
+	add.Flags().StringVar(&secretFile, "secret-file", "", "file (or - for stdin) holding the HEC token or the webhook's shared secret")
+	add.Flags().StringVar(&caFile, "ca-file", "", "PEM CA bundle the receiver's certificate is checked against (default: the system's)")
+	add.Flags().StringSliceVar(&in.EventTypes, "event-type", nil, "event types to push (repeatable; default all four)")
+	return group("sinks", "SIEM sinks: Splunk HEC, syslog over TLS, signed webhooks",
+		leaf(e, "list", "List sinks with what each delivered, its lag, dead letters and last error", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+			ks, err := e.client().ComplianceSinks(cmd.Context(), ws)
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ks, func(w io.Writer) { printSinks(w, ks...) })
+		}),
+		add,
+		leaf(e, "remove NAME", "Remove a sink and its dead letters", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			k, err := e.client().DeleteComplianceSink(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, k, func(w io.Writer) { fmt.Fprintf(w, "removed sink %s\n", k.Name) })
+		}),
+		leaf(e, "rewind NAME", "Deliver every kept record to a sink again (receivers de-duplicate on event_id)", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			k, err := e.client().RewindComplianceSink(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, k, func(w io.Writer) { fmt.Fprintf(w, "sink %s starts again from the oldest kept record\n", k.Name) })
+		}),
+		leaf(e, "dead-letters NAME", "The batches a sink's receiver refused for good", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			ds, err := e.client().ComplianceSinkDeadLetters(cmd.Context(), ws, a[0])
+			if err != nil {
+				return err
+			}
+			return e.show(cmd, ds, func(w io.Writer) {
+				for _, d := range ds {
+					fmt.Fprintf(w, "%s %s %s line %d: %d records: %s\n", d.CreatedAt.Format(time.RFC3339), d.EventType, d.File, d.Line, d.Count, d.Error)
+				}
+			})
+		}))
+}
+
 func adminCompliance(e *adminEnv) *cobra.Command {
-	return group("compliance", "Compliance records: deletion and erasure (scope compliance:delete)",
+	return group("compliance", "Compliance records: SIEM sinks, deletion and erasure",
+		adminSinks(e),
 		leaf(e, "delete-task ID", "Delete a Codex session's records; the sealed files holding them are re-sealed as new links of their chains", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
 			r, err := e.client().DeleteCodexTask(cmd.Context(), ws, a[0])
 			if err != nil {

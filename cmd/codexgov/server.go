@@ -44,6 +44,12 @@ once; only its hash is stored.`,
 				m.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts))
 			}
 			m.Out = cmd.OutOrStdout()
+			switch {
+			case m.ComplianceGrace < 0:
+				return &exitError{code: 2, err: fmt.Errorf("--compliance-seal-grace %s: use 0 or more", m.ComplianceGrace)}
+			case m.ComplianceGrace == 0:
+				m.ComplianceGrace = -1 // none
+			}
 			if err := m.Run(cmd.Context()); err != nil {
 				m.Close()
 				return &exitError{code: 1, err: err}
@@ -92,6 +98,8 @@ once; only its hash is stored.`,
 	f.DurationVar(&m.AccessTTL, "oauth-access-ttl", time.Hour, "lifetime of the configuration server's access tokens, 5m to 24h")
 	f.StringVar(&m.PublicURL, "public-url", "", "external base URL, https://…: single sign-on redirects to PUBLIC_URL/sso/callback; empty: the URL each request came to")
 	f.DurationVar(&m.ComplianceSealInterval, "compliance-seal-interval", server.DefaultSealInterval, "how often new records are sealed into Compliance API log files")
+	f.DurationVar(&m.ComplianceGrace, "compliance-seal-grace", server.DefaultSealGrace, "how long after arrival a record is sealed (longer than any write transaction; 0 for none)")
+	f.DurationVar(&m.CompliancePushInterval, "compliance-push-interval", server.DefaultPushInterval, "how often sealed records are pushed to the SIEM sinks")
 	f.StringVar(&m.OTLPGRPCAddr, "otlp-grpc-addr", "", "also serve the OTLP/gRPC receiver at this address (TLS as the main listener), for exporters configured with otlp-grpc; empty: OTLP/HTTP only")
 	f.DurationVar(&m.DBTimeout, "db-timeout", server.DefaultDBTimeout, "how long a request waits for the database before it answers 503, 1s to 60s")
 	f.IntVar(&m.DatabaseMaxConns, "database-max-conns", server.DefaultMaxConns, "most PostgreSQL connections this replica opens; requests beyond them queue within --db-timeout")

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -89,6 +90,11 @@ type Main struct {
 	// a record is sealed (DefaultSealGrace when 0, none when negative).
 	ComplianceSealInterval time.Duration
 	ComplianceGrace        time.Duration
+	// CompliancePushInterval is how often SIEM sinks are delivered to
+	// (DefaultPushInterval when 0); SinkMaxBackoff bounds the wait after
+	// failed deliveries (5 minutes when 0).
+	CompliancePushInterval time.Duration
+	SinkMaxBackoff         time.Duration
 	// Now is the API's clock (time.Now when nil); tests move it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -258,11 +264,21 @@ func (m *Main) Run(ctx context.Context) error {
 	case grace < 0:
 		grace = 0
 	}
+	push := m.CompliancePushInterval
+	if push <= 0 {
+		push = DefaultPushInterval
+	}
+	owner, _ := os.Hostname()
+	owner += "/" + m.Addr + "/" + strconv.Itoa(os.Getpid())
 	var wg sync.WaitGroup
-	wg.Add(4)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		m.API.RunSealer(syncCtx, seal, grace)
+	}()
+	go func() {
+		defer wg.Done()
+		m.API.RunSinks(syncCtx, httpapi.SinkOptions{Every: push, MaxBackoff: m.SinkMaxBackoff, Owner: owner})
 	}()
 	go func() {
 		defer wg.Done()
@@ -402,6 +418,7 @@ func (m *Main) Close() error {
 const (
 	DefaultSealInterval = 5 * time.Minute
 	DefaultSealGrace    = time.Minute
+	DefaultPushInterval = 5 * time.Second
 )
 
 // pruneTelemetry applies retention (compliance files and raw telemetry,

@@ -362,6 +362,35 @@ func (s *DB) RotateMasterKey(ctx context.Context, r MasterKeyRotation) (MasterKe
 			}
 		}
 		done.Secrets = len(secrets)
+		secrets = secrets[:0]
+		rows, err = tx.QueryContext(ctx, `SELECT id, workspace_id, name, secret_enc FROM compliance_sinks WHERE secret_enc <> '' ORDER BY id`)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var id, ws, name, b64 string
+			if err := rows.Scan(&id, &ws, &name, &b64); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			enc, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("sink %s/%s: the stored secret is malformed", ws, name)
+			}
+			secrets = append(secrets, sealed{id: id, aad: "sink:" + ws + "/" + name, enc: enc})
+		}
+		rows.Close()
+		for _, sc := range secrets {
+			enc, err := r.Secret(sc.aad, sc.enc)
+			if err != nil {
+				return nil, nil, err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE compliance_sinks SET secret_enc = $1 WHERE id = $2`, base64.StdEncoding.EncodeToString(enc), sc.id); err != nil {
+				return nil, nil, err
+			}
+			done.Secrets++
+		}
 		return nil, done, nil
 	})
 	if err != nil {
