@@ -77,7 +77,9 @@ type SinkOptions struct {
 // RunSinks delivers to every sink every interval until ctx ends.
 func (s *Server) RunSinks(ctx context.Context, o SinkOptions) {
 	p := &siem.Pusher{Store: s.store, Owner: o.Owner, Now: s.now, Log: s.log, BatchRecords: o.BatchRecords, BatchBytes: 4 << 20, MaxBackoff: o.MaxBackoff,
-		Open: func(k *codexgov.ComplianceSink) (string, error) { return s.keys.OpenSecret(sinkAAD(k.Workspace, k.Name), k.SecretEnc) },
+		Open: func(k *codexgov.ComplianceSink) (string, error) {
+			return s.keys.OpenSecret(sinkAAD(k.Workspace, k.Name), k.SecretEnc)
+		},
 		WorkspaceUUID: func(ws string) string {
 			if w, ok := s.snap.Load().WorkspaceByRef(ws); ok {
 				return w.UUID
