@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian packages the tests need when their commands are missing.
-# Usage: install-debs.sh "WHAT NEEDS THEM" "COMMAND..." PACKAGE...
+# Usage: install-debs.sh "WHAT NEEDS THEM" "COMMAND-OR-PATH..." PACKAGE...
 # Outside CI a failure only warns (the tests that need them then skip
 # loudly); with CI=true it fails the run.
 set -uo pipefail
@@ -16,8 +16,14 @@ fail() {
   exit 0
 }
 
+# A command, or a path (holding a /) that must exist.
 have() {
-  for c in $commands; do command -v "$c" >/dev/null 2>&1 || return 1; done
+  for c in $commands; do
+    case $c in
+      */*) [ -e "$c" ] || return 1 ;;
+      *) command -v "$c" >/dev/null 2>&1 || return 1 ;;
+    esac
+  done
 }
 have && exit 0
 command -v apt-get >/dev/null 2>&1 || fail "one of $commands is missing and apt-get is not available"

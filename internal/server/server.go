@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -268,8 +267,10 @@ func (m *Main) Run(ctx context.Context) error {
 	if push <= 0 {
 		push = DefaultPushInterval
 	}
+	// A replica restarted on the same host and address takes its sinks'
+	// leases back at once.
 	owner, _ := os.Hostname()
-	owner += "/" + m.Addr + "/" + strconv.Itoa(os.Getpid())
+	owner += "/" + m.Addr
 	var wg sync.WaitGroup
 	wg.Add(5)
 	go func() {
