@@ -781,3 +781,58 @@ func (s *Server) createLegalHold(c *call) (any, error) {
 func (s *Server) releaseLegalHold(c *call) (any, error) {
 	return mutate(c, func() (*codexgov.LegalHold, error) { return s.store.ReleaseLegalHold(c.ctx, c.ws, c.path("hold")) })
 }
+
+// SIEM sinks: delivered by RunSinks (compliance_handlers.go).
+
+func (s *Server) createSink(c *call) (any, error) {
+	var in codexgov.SinkInput
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	var enc []byte
+	if in.Secret != "" {
+		enc = s.keys.SealSecret(sinkAAD(c.ws, in.Name), in.Secret)
+	}
+	return s.store.CreateSink(c.ctx, c.ws, in, enc)
+}
+
+func (s *Server) listSinks(c *call) (any, error) {
+	sinks, err := s.store.Sinks(c.ctx, c.ws)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, k := range sinks {
+		lag := &codexgov.SinkLag{}
+		for _, t := range k.EventTypes {
+			n, oldest, err := s.store.SinkLag(c.ctx, c.ws, t, k.Cursor[t])
+			if err != nil {
+				return nil, err
+			}
+			lag.Records += n
+			if n > 0 && (lag.Oldest.IsZero() || oldest.Before(lag.Oldest)) {
+				lag.Oldest = oldest
+			}
+		}
+		if !lag.Oldest.IsZero() {
+			lag.Seconds = max(0, now.Sub(lag.Oldest).Seconds())
+		}
+		k.Lag = lag
+	}
+	return sinks, nil
+}
+
+func (s *Server) deleteSink(c *call) (any, error) {
+	return s.store.DeleteSink(c.ctx, c.ws, c.path("sink"))
+}
+
+func (s *Server) rewindSink(c *call) (any, error) {
+	return s.store.RewindSink(c.ctx, c.ws, c.path("sink"))
+}
+
+func (s *Server) sinkDeadLetters(c *call) (any, error) {
+	return s.store.DeadLetters(c.ctx, c.ws, c.path("sink"))
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/codexgov/codexgov"
 	"github.com/codexgov/codexgov/internal/compliance"
+	"github.com/codexgov/codexgov/internal/siem"
 )
 
 // complianceBase is the Compliance API's workspace path; {ws} is the
@@ -307,4 +308,53 @@ func (s *Server) erase(c *call, e codexgov.Erasure) (any, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*s.dbTimeout)
 	defer cancel()
 	return compliance.Erase(ctx, s.store, s.snap.Load().Sign, w.ID, w.UUID, e, s.now())
+}
+
+func sinkAAD(ws, name string) string { return "sink:" + ws + "/" + name }
+
+// SinkOptions tune the pusher.
+type SinkOptions struct {
+	Every        time.Duration
+	BatchRecords int
+	MaxBackoff   time.Duration
+	// Owner names this replica for the sinks' leases.
+	Owner string
+}
+
+// RunSinks delivers to every sink every interval until ctx ends.
+func (s *Server) RunSinks(ctx context.Context, o SinkOptions) {
+	p := &siem.Pusher{Store: s.store, Owner: o.Owner, Now: s.now, Log: s.log, BatchRecords: o.BatchRecords, BatchBytes: 4 << 20, MaxBackoff: o.MaxBackoff,
+		Open: func(k *codexgov.ComplianceSink) (string, error) {
+			return s.keys.OpenSecret(sinkAAD(k.Workspace, k.Name), k.SecretEnc)
+		},
+		WorkspaceUUID: func(ws string) string {
+			if w, ok := s.snap.Load().WorkspaceByRef(ws); ok {
+				return w.UUID
+			}
+			return ws
+		}}
+	if p.BatchRecords <= 0 {
+		p.BatchRecords = 500
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = 5 * time.Minute
+	}
+	defer p.Close()
+	t := time.NewTicker(o.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		n, err := p.Round(rctx)
+		cancel()
+		if err != nil && ctx.Err() == nil && !siem.IsRetrying(err) {
+			s.log.Warn("compliance sinks: a round failed; retried at the next interval", "err", err)
+		} else if n > 0 {
+			s.log.Debug("compliance sinks: delivered", "records", n)
+		}
+	}
 }

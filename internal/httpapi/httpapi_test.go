@@ -92,6 +92,7 @@ func newFixtureWith(t *testing.T, dsn string, opts Options) *fixture {
 		must(store.GrantGroupRole(ctx, ws, "eng-"+ws, "role-"+ws))
 		must(store.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "policy-" + ws, Requirements: "# secret of " + ws + "\nallowed_sandbox_modes = [\"read-only\"]\n"}))
 		must(store.SetAssignment(ctx, ws, codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng-" + ws, Policy: "policy-" + ws}}}))
+		must(store.CreateSink(ctx, ws, codexgov.SinkInput{Name: "sink-" + ws, Kind: codexgov.SinkWebhook, URL: "https://siem." + ws + ".test/in", Secret: strings.Repeat("x", 32)}, []byte("sealed")))
 		mk := func(name string, scopes ...codexgov.Scope) {
 			secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
 			must(store.CreateAPIKey(ctx, codexgov.APIKey{ID: id, Workspace: ws, Name: name, Scopes: scopes, Hash: hash}))
@@ -139,7 +140,7 @@ var paramRE = regexp.MustCompile(`\{([a-z]+)\}`)
 // lacking its scope and with another workspace's credential.
 func TestTenantIsolation(t *testing.T) {
 	f := newFixture(t)
-	victimData := []string{"ann@victim.test", "idp.victim.test", "client-victim", "eng-victim", "role-victim", "policy-victim", "secret of victim", f.ids["victim/full"]}
+	victimData := []string{"ann@victim.test", "idp.victim.test", "siem.victim.test", "client-victim", "eng-victim", "role-victim", "policy-victim", "secret of victim", f.ids["victim/full"]}
 	fill := func(rt Route) string {
 		return paramRE.ReplaceAllStringFunc(rt.Path, func(m string) string {
 			switch m {
@@ -180,6 +181,8 @@ func TestTenantIsolation(t *testing.T) {
 				return "01a23da0-9366-7f22-86b0-93554eaffd91"
 			case "{user}":
 				return "ann@victim.test"
+			case "{sink}":
+				return "sink-victim"
 			}
 			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
 			return ""
