@@ -16,7 +16,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build image test unit fuzz clitools syslog bench bench-scale bench-policy bench-bundle bench-ingest lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz clitools syslog bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -81,6 +81,10 @@ bench-policy:
 ## bench-ingest: the OTLP/HTTP receiver end to end (captured Codex turns as protobuf, 8 senders, real durability) against a raw batched insert of the same rows into the same schema (SQLite synchronous=FULL, PostgreSQL COPY), rounds interleaved, on both databases; goal: ratio >= 0.3.
 bench-ingest: postgres
 	$(GO) test -run '^$$' -bench '^BenchmarkIngest$$' -benchtime 7x ./cmd/codexgov
+
+## bench-compliance: downloading a sealed file of 1,000,000 records (about 1 GB) from the server binary on PostgreSQL against psql's \copy of the same source rows, rounds interleaved; goal: ratio >= 0.5; reports the server's RSS growth while serving.
+bench-compliance: postgres
+	$(GO) test -run '^$$' -bench '^BenchmarkComplianceDownload$$' -benchtime 1x -timeout 60m ./cmd/codexgov
 
 ## bench-bundle: the configuration server's bundle endpoint over TLS against nginx serving the same bytes over TLS.
 bench-bundle:

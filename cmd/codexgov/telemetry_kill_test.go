@@ -129,7 +129,7 @@ func TestTelemetrySurvivesKill(t *testing.T) {
 
 // killRun is the server process killed and restarted on one port.
 type killRun struct {
-	t    *testing.T
+	t    testing.TB
 	bin  string
 	args []string
 	addr string
