@@ -18,6 +18,10 @@ type AuditEvent struct {
 	After     json.RawMessage `json:"after"`
 	RequestID string          `json:"request_id"`
 	Time      time.Time       `json:"time"`
+	// ClientIP and UserAgent are where the change came from (empty for
+	// a background job or the CLI on the database).
+	ClientIP  string `json:"client_ip,omitempty"`
+	UserAgent string `json:"user_agent,omitempty"`
 }
 
 // AuditPage is one page of audit events, newest first.
@@ -52,4 +56,19 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok && a.ID != ""
+}
+
+type requestMetaKey struct{}
+
+// WithRequestMetadata returns a context carrying where the request came
+// from: audited changes and stored telemetry record it.
+func WithRequestMetadata(ctx context.Context, m RequestMetadata) context.Context {
+	return context.WithValue(ctx, requestMetaKey{}, m)
+}
+
+// RequestMetadataFrom returns the context's request metadata (empty when
+// none: a background job, the CLI on the database).
+func RequestMetadataFrom(ctx context.Context) RequestMetadata {
+	m, _ := ctx.Value(requestMetaKey{}).(RequestMetadata)
+	return m
 }

@@ -13,9 +13,11 @@ type TelemetryEvent struct {
 	// Identity ("user:EMAIL" or "service:NAME"), Credential (its ID) and
 	// Device (an enrollment token's machine name) come from the
 	// credential that sent the event.
-	Identity   string    `json:"identity"`
-	Credential string    `json:"credential"`
-	Device     string    `json:"device,omitempty"`
+	Identity   string `json:"identity"`
+	Credential string `json:"credential"`
+	Device     string `json:"device,omitempty"`
+	// ClientIP is the address the batch came from (the connection's peer).
+	ClientIP   string    `json:"client_ip,omitempty"`
 	Time       time.Time `json:"time"`
 	ReceivedAt time.Time `json:"received_at"`
 	// Type is one of the TelemetryType values; Name is Codex's event.name.

@@ -119,6 +119,10 @@ func TestComplianceFromRealCodex(t *testing.T) {
 						t.Errorf("%s: a record without %s: %s", f[1], k, rec)
 					}
 				}
+				// Every record here came over HTTP from this machine.
+				if md, _ := r["request_metadata"].(map[string]any); md["client_ip"] != "127.0.0.1" {
+					t.Errorf("%s: a record whose request_metadata does not name 127.0.0.1: %s", f[1], rec)
+				}
 				if r["event_type"] != f[0] || r["workspace_id"] != ws.UUID {
 					t.Errorf("%s: a %v record of workspace %v in a %s file", f[1], r["event_type"], r["workspace_id"], f[0])
 				}

@@ -97,7 +97,7 @@ func FromTelemetry(e *codexgov.TelemetryEvent, workspaceID string) []codexgov.Co
 			EventID: EventID(e.Workspace, "telemetry/"+e.ID+suffix), Type: detail, Timestamp: Timestamp(e.Time),
 			Principal: codexgov.ComplianceID{ID: e.Credential, Type: credentialType(e.Credential)}, Actor: actorOf(e.Identity),
 			EventType: eventType, ClientID: ClientID(e.Surface), WorkspaceID: workspaceID,
-			RequestMetadata: codexgov.RequestMetadata{ClientIP: "", ClientUserAgent: e.Surface}, EventDetails: details,
+			RequestMetadata: codexgov.RequestMetadata{ClientIP: e.ClientIP, ClientUserAgent: e.Surface}, EventDetails: details,
 		}
 	}
 	d := e.Data
@@ -179,5 +179,6 @@ func FromAudit(a *codexgov.AuditEvent, workspaceID string) codexgov.ComplianceRe
 	return codexgov.ComplianceRecord{
 		EventID: EventID(a.Workspace, fmt.Sprintf("audit/%d", a.ID)), Type: details["detail_type"].(string), Timestamp: Timestamp(a.Time),
 		Principal: principal, Actor: actor, EventType: typ, ClientID: "CODEXGOV", WorkspaceID: workspaceID, EventDetails: details,
+		RequestMetadata: codexgov.RequestMetadata{ClientIP: a.ClientIP, ClientUserAgent: a.UserAgent},
 	}
 }

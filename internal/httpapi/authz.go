@@ -29,7 +29,7 @@ type call struct {
 func (c *call) path(name string) string { return c.r.PathValue(name) }
 
 func (s *Server) authorize(c *call) error {
-	c.ctx = c.r.Context()
+	c.ctx = codexgov.WithRequestMetadata(c.r.Context(), codexgov.RequestMetadata{ClientIP: clientIP(c.r), ClientUserAgent: truncateUA(c.r.UserAgent())})
 	c.ws = c.r.PathValue("ws")
 	if !c.route.Auth.Authenticates() {
 		if unauthenticatedLimited(c.route) {
@@ -162,3 +162,11 @@ func mutate[T any](c *call, fn func() (T, error)) (any, error) {
 
 // ChangeHeader is "none" on the answer to a change that changed nothing.
 const ChangeHeader = "Codexgov-Change"
+
+// truncateUA bounds a User-Agent kept in records.
+func truncateUA(ua string) string {
+	if len(ua) > 256 {
+		return strings.ToValidUTF8(ua[:256], "")
+	}
+	return ua
+}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"net"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog/plogotlp"
@@ -19,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	_ "google.golang.org/grpc/encoding/gzip" // OTLP exporters may gzip
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 
 	"github.com/codexgov/codexgov"
@@ -59,7 +61,16 @@ func (g *grpcLogs) Export(ctx context.Context, req plogotlp.ExportRequest) (plog
 		return plogotlp.NewExportResponse(), err
 	}
 	defer release()
-	resp, err := g.s.ingestLogs(ctx, p, req)
+	meta := codexgov.RequestMetadata{}
+	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+		if host, _, err := net.SplitHostPort(pr.Addr.String()); err == nil {
+			meta.ClientIP = host
+		}
+	}
+	if md, ok := metadata.FromIncomingContext(ctx); ok && len(md.Get("user-agent")) > 0 {
+		meta.ClientUserAgent = truncateUA(md.Get("user-agent")[0])
+	}
+	resp, err := g.s.ingestLogs(codexgov.WithRequestMetadata(ctx, meta), p, req)
 	return resp, g.s.grpcError(err)
 }
 

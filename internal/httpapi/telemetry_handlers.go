@@ -146,6 +146,11 @@ func (s *Server) otlpLogs(c *call) error {
 func (s *Server) ingestLogs(ctx context.Context, p snapshot.Principal, req plogotlp.ExportRequest) (plogotlp.ExportResponse, error) {
 	resp := plogotlp.NewExportResponse()
 	evs := telemetry.NormalizeWith(req.Logs(), senderOf(p), s.now(), s.redactor(p.Workspace()))
+	if ip := codexgov.RequestMetadataFrom(ctx).ClientIP; ip != "" {
+		for i := range evs {
+			evs[i].ClientIP = ip
+		}
+	}
 	// An event outside the retention window would be deleted at once (or
 	// names a clock far off): it is refused, and said so.
 	now := s.now()

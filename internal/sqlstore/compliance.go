@@ -65,7 +65,7 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 		if eventType == codexgov.ComplianceAuditLog {
 			kind = "NOT " + kind
 		}
-		rows, err := s.db.QueryContext(ctx, `SELECT id, workspace_id, actor, action, target, before, after, request_id, created_at FROM audit_events
+		rows, err := s.db.QueryContext(ctx, `SELECT id, workspace_id, actor, action, target, before, after, request_id, created_at, client_ip, user_agent FROM audit_events
 			WHERE workspace_id = $1 AND (created_at > $2 OR (created_at = $2 AND id > $3)) AND created_at <= $4 AND `+kind+` ORDER BY created_at, id LIMIT `+strconv.Itoa(limit),
 			ws, at, atoi(key), upTo.UnixMicro())
 		if err != nil {
@@ -79,7 +79,7 @@ func (s *DB) ComplianceSources(ctx context.Context, ws, eventType, cursor string
 			var a codexgov.AuditEvent
 			var before, after string
 			var created int64
-			if err := rows.Scan(&a.ID, &a.Workspace, &a.Actor, &a.Action, &a.Target, &before, &after, &a.RequestID, &created); err != nil {
+			if err := rows.Scan(&a.ID, &a.Workspace, &a.Actor, &a.Action, &a.Target, &before, &after, &a.RequestID, &created, &a.ClientIP, &a.UserAgent); err != nil {
 				return nil, nil, "", time.Time{}, dbError("compliance", err)
 			}
 			a.Before, a.After, a.Time = []byte(before), []byte(after), fromMicros(created)

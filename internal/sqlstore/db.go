@@ -276,8 +276,9 @@ func (s *DB) audited(ctx context.Context, ws, action, target string, bump bool, 
 	if err := s.fail("after-change"); err != nil {
 		return dbError(action, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (workspace_id, actor, action, target, before, after, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		ws, actor.ID, action, target, jsonText(before), jsonText(after), actor.RequestID, s.now()); err != nil {
+	meta := codexgov.RequestMetadataFrom(ctx)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_events (workspace_id, actor, action, target, before, after, request_id, created_at, client_ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		ws, actor.ID, action, target, jsonText(before), jsonText(after), actor.RequestID, s.now(), meta.ClientIP, meta.ClientUserAgent); err != nil {
 		return dbError(action, err)
 	}
 	if err := s.fail("after-audit"); err != nil {

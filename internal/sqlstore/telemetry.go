@@ -17,7 +17,7 @@ import (
 // telemetryBatch is how many rows one INSERT carries.
 const telemetryBatch = 200
 
-const telemetryColumns = `workspace_id, event_id, time, received_at, type, name, session_id, surface, model, identity, credential, device, host, claim_email, claim_mismatch, data, attributes`
+const telemetryColumns = `workspace_id, event_id, time, received_at, type, name, session_id, surface, model, identity, credential, device, host, claim_email, claim_mismatch, data, attributes, client_ip`
 
 // AppendTelemetry stores events; an event already stored (same
 // workspace and ID) is skipped. It returns once they are committed: the
@@ -173,13 +173,13 @@ type eventKey struct{ workspace, id string }
 func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEvent, keys map[string]*dataKey) ([]eventKey, error) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO telemetry_events (` + telemetryColumns + `) VALUES `)
-	args := make([]any, 0, len(batch)*17)
+	args := make([]any, 0, len(batch)*18)
 	for i, e := range batch {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteByte('(')
-		for j := range 17 {
+		for j := range 18 {
 			if j > 0 {
 				b.WriteByte(',')
 			}
@@ -195,7 +195,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEve
 			return nil, err
 		}
 		args = append(args, e.Workspace, e.ID, e.Time.UnixMicro(), e.ReceivedAt.UnixMicro(), e.Type, e.Name, e.Session, e.Surface, e.Model,
-			e.Identity, e.Credential, e.Device, e.Host, e.ClaimEmail, e.ClaimMismatch, string(data), sealText(keys[e.Workspace], string(attrs), eventAAD(e.Workspace, e.ID)))
+			e.Identity, e.Credential, e.Device, e.Host, e.ClaimEmail, e.ClaimMismatch, string(data), sealText(keys[e.Workspace], string(attrs), eventAAD(e.Workspace, e.ID)), e.ClientIP)
 	}
 	b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, event_id`)
 	rows, err := tx.QueryContext(ctx, b.String(), args...)
@@ -352,7 +352,7 @@ func scanTelemetryRows(rows *sql.Rows) ([]*codexgov.TelemetryEvent, []string, er
 		var t, recv int64
 		var data, attrs string
 		if err := rows.Scan(&e.Workspace, &e.ID, &t, &recv, &e.Type, &e.Name, &e.Session, &e.Surface, &e.Model, &e.Identity, &e.Credential,
-			&e.Device, &e.Host, &e.ClaimEmail, &e.ClaimMismatch, &data, &attrs); err != nil {
+			&e.Device, &e.Host, &e.ClaimEmail, &e.ClaimMismatch, &data, &attrs, &e.ClientIP); err != nil {
 			return nil, nil, dbError("telemetry", err)
 		}
 		e.Time, e.ReceivedAt = time.UnixMicro(t).UTC(), time.UnixMicro(recv).UTC()
