@@ -200,6 +200,22 @@ func (s *DB) ExpireRetention(ctx context.Context, now time.Time) (codexgov.Expir
 		}
 		n, _ := res.RowsAffected()
 		out.Events += n
+		// Metrics and span summaries by the same rule, so that a hold
+		// elsewhere (which keeps partitions) does not keep them forever.
+		kept := now.Add(-w.set.TelemetryKept())
+		for _, del := range []struct {
+			q   string
+			cut any
+		}{{`DELETE FROM telemetry_metrics WHERE workspace_id = $1 AND day < $2`, kept.UTC().Format("2006-01-02")}, {`DELETE FROM telemetry_spans WHERE workspace_id = $1 AND start < $2`, kept.UnixMicro()}} {
+			q, args := del.q, []any{w.id, del.cut}
+			for _, u := range users {
+				args = append(args, "user:"+u)
+				q += ` AND identity <> $` + itoa(len(args))
+			}
+			if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
+				return out, dbError("retention", err)
+			}
+		}
 	}
 	if !anyHold {
 		n, err := s.PruneTelemetry(ctx, now.Add(-longest))

@@ -43,6 +43,18 @@ func testRetentionAndHolds(t *testing.T, s codexgov.Store) {
 	if _, err := s.AppendTelemetry(ctx, []codexgov.TelemetryEvent{ev("a", "ann@example.com"), ev("a", "bo@example.com"), ev("b", "bo@example.com")}); err != nil {
 		t.Fatal(err)
 	}
+	span := func(ws, who string) codexgov.TelemetrySpan {
+		return codexgov.TelemetrySpan{Workspace: ws, TraceID: "trace-ret", SpanID: ws + who, Name: "turn", Start: t0, Identity: "user:" + who, Credential: "enr_1"}
+	}
+	if _, err := s.AppendTelemetrySpans(ctx, []codexgov.TelemetrySpan{span("a", "ann@example.com"), span("a", "bo@example.com"), span("b", "bo@example.com")}); err != nil {
+		t.Fatal(err)
+	}
+	spans := func(ws string) (ids []string) {
+		for _, sp := range must(s.TelemetrySpans(ctx, ws, "trace-ret")) {
+			ids = append(ids, sp.SpanID)
+		}
+		return ids
+	}
 	must(s.CreateUser(ctx, "a", codexgov.User{Email: "ann@example.com"}))
 	annHold := must(s.CreateLegalHold(ctx, "a", codexgov.LegalHoldInput{User: "ann@example.com", Reason: "matter 2026-117"}))
 	must(s.CreateLegalHold(ctx, "b", codexgov.LegalHoldInput{Reason: "litigation hold, whole workspace"}))
@@ -65,6 +77,10 @@ func testRetentionAndHolds(t *testing.T, s codexgov.Store) {
 	}
 	if events("a", "bo@example.com") != 0 || events("a", "ann@example.com") != 1 || events("b", "bo@example.com") != 1 {
 		t.Errorf("after two days: events bo %d (want 0), ann %d, held workspace %d (want 1)", events("a", "bo@example.com"), events("a", "ann@example.com"), events("b", "bo@example.com"))
+	}
+	// Span summaries by the same rule, though holds keep the partitions.
+	if got := spans("a"); len(got) != 1 || got[0] != "aann@example.com" || len(spans("b")) != 1 {
+		t.Errorf("after two days: spans of a %v (want ann's only), of the held workspace %v", got, spans("b"))
 	}
 	// 31 days on: the audit file expires; ann's stays while held.
 	if _, err := s.ExpireRetention(ctx, t0.Add(31*24*time.Hour)); err != nil {
