@@ -20,12 +20,11 @@ import (
 
 // receiver collects delivered records by event_id, counting duplicates.
 type receiver struct {
-	mu        sync.Mutex
-	ids       map[string]int
-	requests  int
-	refused   int
-	badAuth   int
-	lastError string
+	mu       sync.Mutex
+	ids      map[string]int
+	requests int
+	refused  int
+	badAuth  int
 }
 
 func newReceiver() *receiver { return &receiver{ids: map[string]int{}} }
@@ -59,7 +58,7 @@ func hecReceiver(t *testing.T, token string, busyUntil time.Time) (*receiver, *h
 		defer r.mu.Unlock()
 		r.requests++
 		if req.URL.Path != "/services/collector/event" {
-			http.Error(w, `{"text":"The requested URL was not found on this server.","code":404}`, 404)
+			http.Error(w, `{"text":"The requested URL was not found on this server.","code":404}`, http.StatusNotFound)
 			return
 		}
 		if req.Header.Get("Authorization") != "Splunk "+token {
@@ -114,7 +113,7 @@ func webhookReceiver(t *testing.T, secret string, status int) (*receiver, *httpt
 		fmt.Sscan(ts, &unix)
 		if sig == "" || siem.Sign([]byte(secret), time.Unix(unix, 0), body) != sig || time.Since(time.Unix(unix, 0)) > 5*time.Minute {
 			r.badAuth++
-			http.Error(w, "bad signature", 401)
+			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
 		if status != 0 {
