@@ -53,6 +53,18 @@ const (
 	// TelemetryBypass is codexgov's own: a command Codex ran that a
 	// prompt or forbidden rule would have caught, had Codex split it.
 	TelemetryBypass = "bypass"
+	// TelemetrySecurity is codexgov's own: what the server saw — access
+	// refused, a revoked credential used, a device drifted — kept with the
+	// telemetry so that it is sealed, retained and held with it. Data's
+	// "kind" is the Compliance API detail_type.
+	TelemetrySecurity = "security"
+)
+
+// The kinds of server-observed security events.
+const (
+	SecurityAccessDenied      = "ACCESS_DENIED"
+	SecurityRevokedCredential = "REVOKED_CREDENTIAL_USED"
+	SecurityDeviceDrifted     = "DEVICE_DRIFTED"
 )
 
 // TelemetryRetention is how long raw telemetry is kept (until the

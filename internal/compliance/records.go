@@ -134,6 +134,14 @@ func FromTelemetry(e *codexgov.TelemetryEvent, workspaceID string) []codexgov.Co
 		if !strings.HasPrefix(decision, "approved") {
 			out = append(out, base(codexgov.ComplianceSecurityLog, "APPROVAL_DENIED", "/security", map[string]any{"tool_name": d["tool_name"], "call_id": d["call_id"], "decision": decision}))
 		}
+	case codexgov.TelemetrySecurity:
+		details := map[string]any{}
+		for k, v := range d {
+			if k != "kind" {
+				details[k] = v
+			}
+		}
+		out = append(out, base(codexgov.ComplianceSecurityLog, fmt.Sprint(d["kind"]), "", details))
 	case codexgov.TelemetryBypass:
 		out = append(out, base(codexgov.ComplianceSecurityLog, "COMMAND_BYPASSED_POLICY", "", map[string]any{
 			"command": d["command"], "hidden_command": d["hidden_command"], "rule": d["rule"], "form": d["form"],

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -680,24 +681,28 @@ func (s *Server) listDevices(c *call) (any, error) {
 // tokens and sign-ins, including those that never fetched) and what each
 // should have now.
 func (s *Server) devices(c *call, staleAfter time.Duration, identity string) ([]codexgov.DeviceStatus, error) {
+	return s.devicesOf(c.ctx, c.ws, staleAfter, identity)
+}
+
+func (s *Server) devicesOf(ctx context.Context, ws string, staleAfter time.Duration, identity string) ([]codexgov.DeviceStatus, error) {
 	// The recorder's pending fetches belong in the answer.
-	if err := s.recorder.Flush(c.ctx); err != nil {
+	if err := s.recorder.Flush(ctx); err != nil {
 		s.log.Warn("devices: flushing fetch records failed", "err", err)
 	}
-	recorded, err := s.store.Deliveries(c.ctx, c.ws)
+	recorded, err := s.store.Deliveries(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
-	grants, err := s.store.OAuthGrants(c.ctx, c.ws)
+	grants, err := s.store.OAuthGrants(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
-	machines, err := s.store.SyncMachines(c.ctx, c.ws)
+	machines, err := s.store.SyncMachines(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
 	snap := s.snap.Load()
-	return codexgov.JoinDevices(codexgov.DeviceSources{Workspace: c.ws, Recorded: recorded, Enrollment: snap.EnrollmentTokens(c.ws), Grants: grants,
+	return codexgov.JoinDevices(codexgov.DeviceSources{Workspace: ws, Recorded: recorded, Enrollment: snap.EnrollmentTokens(ws), Grants: grants,
 		Machines: machines, CLIClientID: configserver.CLIClientID, Target: snap.Target, SyncTarget: snap.SyncTarget,
 		Identity: identity, Now: s.now(), StaleAfter: staleAfter}), nil
 }

@@ -41,7 +41,7 @@ func (s *Server) authorize(c *call) error {
 	if !ok {
 		return codexgov.Errorf(codexgov.EUNAUTHORIZED, "missing credential: send Authorization: Bearer <API key or access token>")
 	}
-	p, err := s.authenticate(secret)
+	p, err := s.authenticate(c.ctx, secret)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func (s *Server) authorize(c *call) error {
 
 // authenticate finds the principal of a bearer secret: an API key, an
 // access token, or the access token of a person's codexgov login.
-func (s *Server) authenticate(secret string) (snapshot.Principal, error) {
+func (s *Server) authenticate(ctx context.Context, secret string) (snapshot.Principal, error) {
 	snap := s.snap.Load()
 	if strings.HasPrefix(secret, codexgov.TelemetryTokenPrefix) {
 		claims, err := telemetry.ParseToken(s.keys.TelemetryMAC, secret)
@@ -118,6 +118,10 @@ func (s *Server) authenticate(secret string) (snapshot.Principal, error) {
 		}
 		who := snapshot.TelemetrySender{Workspace: claims.Workspace, Identity: claims.Identity, Credential: claims.Credential, Device: claims.Device}
 		if err := snap.TelemetryLive(who); err != nil {
+			if _, known := snap.WorkspaceByRef(claims.Workspace); known {
+				s.securityEvent(ctx, claims.Workspace, claims.Identity, claims.Credential, codexgov.SecurityRevokedCredential, "telemetry",
+					map[string]any{"credential_type": "telemetry_token", "device": claims.Device, "reason": codexgov.ErrorMessage(err)})
+			}
 			return snapshot.Principal{}, err
 		}
 		return snapshot.Principal{Telemetry: &who}, nil
@@ -128,6 +132,10 @@ func (s *Server) authenticate(secret string) (snapshot.Principal, error) {
 	claims, err := s.keys.Verify(secret, s.now())
 	if err != nil {
 		return snapshot.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "%s; run codexgov login again", err.Error())
+	}
+	if claims.Client == configserver.CLIClientID && snap.GrantRevoked(claims.Grant) {
+		s.securityEvent(ctx, claims.Workspace, "user:"+claims.User, claims.Grant, codexgov.SecurityRevokedCredential, "codexgov_login",
+			map[string]any{"credential_type": "codexgov_login"})
 	}
 	if claims.Client != configserver.CLIClientID || snap.GrantRevoked(claims.Grant) {
 		return snapshot.Principal{}, codexgov.Errorf(codexgov.EUNAUTHORIZED, "the bearer token is not valid (unknown, revoked or malformed)")

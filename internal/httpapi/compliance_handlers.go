@@ -241,14 +241,23 @@ func (s *Server) SealCompliance(ctx context.Context, grace time.Duration) (int, 
 }
 
 // RunSealer seals every interval until ctx ends.
+// It also records drifted devices (RecordDrift) once an hour by the API's
+// clock, just before a seal.
 func (s *Server) RunSealer(ctx context.Context, every, grace time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var drifted time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if now := s.now(); now.Sub(drifted) >= time.Hour {
+			drifted = now
+			if err := s.RecordDrift(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("compliance: recording drifted devices failed; retried in an hour", "err", err)
+			}
 		}
 		if n, err := s.SealCompliance(ctx, grace); err != nil && ctx.Err() == nil {
 			s.log.Warn("compliance: sealing failed; retried at the next interval", "err", err)

@@ -50,6 +50,8 @@ func (s *Server) record(c *call, ws, device, kind, identity string, doc *snapsho
 	d := codexgov.Delivery{Workspace: ws, Device: device, Kind: kind, Identity: identity, UserAgent: userAgent(c.r), LastFetch: s.now().UTC()}
 	if doc == nil {
 		d.BundleHash = codexgov.DeliveryDenied
+		s.securityEvent(c.r.Context(), ws, identity, device, codexgov.SecurityAccessDenied, "config_server",
+			map[string]any{"route": "configuration server bundle", "reason": "no policy may be served to this identity (Codex refuses to start)", "device": device})
 	} else {
 		d.Policy, d.PolicyVersion, d.BundleHash = doc.Policy, doc.Version, doc.Hash
 	}
@@ -76,6 +78,10 @@ func (s *Server) oauthBundle(c *call) error {
 		return invalidToken(c, err.Error())
 	}
 	snap := s.snap.Load()
+	if claims.Workspace == ws && claims.Client == "" && snap.GrantRevoked(claims.Grant) {
+		s.securityEvent(c.r.Context(), ws, "user:"+claims.User, claims.Grant, codexgov.SecurityRevokedCredential, "config_server",
+			map[string]any{"credential_type": "oauth_grant", "route": "configuration server bundle"})
+	}
 	if claims.Workspace != ws || claims.Client != "" || snap.GrantRevoked(claims.Grant) {
 		return invalidToken(c, "the access token is not valid here")
 	}

@@ -105,7 +105,7 @@ func (s *Server) grpcCall(ctx context.Context) (snapshot.Principal, func(), erro
 		s.telemetryRejected.WithLabelValues(codexgov.EUNAUTHORIZED).Inc()
 		return snapshot.Principal{}, nil, status.Error(codes.Unauthenticated, "missing credential: send the metadata authorization: Bearer <telemetry token, enrollment token or access token>")
 	}
-	p, err := s.authenticate(secret)
+	p, err := s.authenticate(ctx, secret)
 	if err != nil {
 		s.telemetryRejected.WithLabelValues(codexgov.EUNAUTHORIZED).Inc()
 		return snapshot.Principal{}, nil, status.Error(codes.Unauthenticated, codexgov.ErrorMessage(err))

@@ -328,13 +328,17 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		c := &call{w: w, r: r, s: s, route: &rt}
 		if err := s.admit(c, params); err != nil {
+			s.noteRefused(c, err)
 			return err
 		}
 		if rt.raw != nil {
-			return rt.raw(s, c)
+			err := rt.raw(s, c)
+			s.noteRefused(c, err)
+			return err
 		}
 		out, err := rt.handle(s, c)
 		if err != nil {
+			s.noteRefused(c, err)
 			return err
 		}
 		if rt.paginated() {
@@ -367,6 +371,7 @@ func (s *Server) rawHandler(rt Route, params []string, writeErr func(http.Respon
 			err = rt.raw(s, c)
 		}
 		if err != nil {
+			s.noteRefused(c, err)
 			writeErr(w, r, id, err)
 		}
 	})

@@ -89,6 +89,11 @@ type Server struct {
 	telemetrySecurity *prometheus.CounterVec
 	// ingest bounds the OTLP requests read and stored at once.
 	ingest chan struct{}
+	// securityWrites bounds the security events being stored at once;
+	// past it they are counted and dropped (a flood of refusals must not
+	// become a flood of writes).
+	securityWrites  chan struct{}
+	securityDropped prometheus.Counter
 	// redactors are the workspaces' compiled redactors, by setting.
 	redactors sync.Map
 	// execPolicies are composed exec policies by requirements hash (nil
@@ -212,13 +217,15 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 	s.telemetryRejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_telemetry_rejected_total", Help: "OTLP requests refused before they were read, by reason (unauthorized: no or a bad credential)."}, []string{"reason"})
 	s.telemetrySecurity = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_telemetry_security_events_total", Help: "Security events found in telemetry: bypass (a command a rule would have caught, run unsplit), claim_mismatch (a payload naming another user)."}, []string{"kind"})
 	s.ingest = make(chan struct{}, maxIngest)
+	s.securityWrites = make(chan struct{}, 4)
+	s.securityDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "codexgov_security_events_dropped_total", Help: "Server-observed security events (access refused, revoked credential used) not stored because too many were being written."})
 	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
 	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})
 	bi := buildinfo.Read()
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_build_info", Help: "Always 1; the labels say which codexgov is serving.",
 		ConstLabels: prometheus.Labels{"version": bi.Version, "revision": bi.Revision, "goversion": bi.GoVersion}})
 	buildInfo.Set(1)
-	s.registry.MustRegister(buildInfo, s.requests, s.duration, s.rebuilds, s.rebuildKinds, s.telemetryRejected, s.telemetrySecurity, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	s.registry.MustRegister(buildInfo, s.requests, s.duration, s.rebuilds, s.rebuildKinds, s.telemetryRejected, s.telemetrySecurity, s.securityDropped, s.version, s.built, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_records_dropped_total", Help: "Bundle fetches not recorded because the record buffer was full."}, func() float64 { return float64(s.recorder.Dropped.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flushes_total", Help: "Writes of buffered bundle fetch records."}, func() float64 { return float64(s.recorder.Flushes.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "codexgov_delivery_flush_errors_total", Help: "Failed writes of buffered bundle fetch records (retried)."}, func() float64 { return float64(s.recorder.FlushErrors.Load()) }),

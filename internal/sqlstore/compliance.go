@@ -23,7 +23,7 @@ func (s *DB) complianceTelemetryWhere(eventType string) string {
 		decision = `(data::jsonb ->> 'decision')`
 	}
 	if eventType == codexgov.ComplianceSecurityLog {
-		return `(type = 'bypass' OR claim_mismatch OR (type = 'tool_decision' AND COALESCE(` + decision + `, '') NOT LIKE 'approved%'))`
+		return `(type = 'bypass' OR type = 'security' OR claim_mismatch OR (type = 'tool_decision' AND COALESCE(` + decision + `, '') NOT LIKE 'approved%'))`
 	}
 	return `type IN ('token_usage', 'prompt', 'tool_result', 'tool_decision')`
 }
