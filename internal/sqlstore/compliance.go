@@ -236,6 +236,12 @@ func (s *DB) EraseCompliance(ctx context.Context, ws string, e codexgov.Erasure,
 				return nil, nil, err
 			}
 			deleted, _ = res.RowsAffected()
+			// Their metrics and span summaries are theirs too.
+			for _, q := range []string{`DELETE FROM telemetry_metrics WHERE workspace_id = $1 AND identity = $2`, `DELETE FROM telemetry_spans WHERE workspace_id = $1 AND identity = $2`} {
+				if _, err := tx.ExecContext(ctx, q, ws, "user:"+e.User); err != nil {
+					return nil, nil, err
+				}
+			}
 			var auth []string
 			for _, p := range codexgov.AuthActionPrefixes {
 				auth = append(auth, "substr(action, 1, "+strconv.Itoa(len(p))+") = '"+p+"'")
@@ -252,6 +258,9 @@ func (s *DB) EraseCompliance(ctx context.Context, ws string, e codexgov.Erasure,
 				return nil, nil, err
 			}
 			deleted, _ = res.RowsAffected()
+			if _, err := tx.ExecContext(ctx, `DELETE FROM telemetry_spans WHERE workspace_id = $1 AND session_id = $2`, ws, e.Session); err != nil {
+				return nil, nil, err
+			}
 		}
 		for _, r := range repl {
 			res, err := tx.ExecContext(ctx, `UPDATE compliance_files SET replaced_by = $1 WHERE id = $2 AND workspace_id = $3 AND replaced_by = ''`, r.New.ID, r.Old.ID, ws)
