@@ -447,6 +447,9 @@ type Store interface {
 	FailSink(ctx context.Context, id string, attempts int, next time.Time, msg string, now time.Time) error
 	ComplianceFilesFromSeq(ctx context.Context, ws, eventType string, seq int64, limit int) ([]*ComplianceFile, error)
 	SinkLag(ctx context.Context, ws, eventType string, c SinkCursor) (int64, time.Time, error)
+
+	// AnalyticsUsage reads a page of usage rollups (the Analytics API).
+	AnalyticsUsage(ctx context.Context, ws string, q UsageQuery) ([]UsageRollup, bool, error)
 	// PutComplianceFile stores a sealed file and its body (ECONFLICT when
 	// its place in the chain is taken).
 	PutComplianceFile(ctx context.Context, f *ComplianceFile, body []byte) error

@@ -33,11 +33,13 @@ const (
 	// ScopeComplianceDelete deletes tasks.
 	ScopeComplianceRead   Scope = "compliance:read"
 	ScopeComplianceDelete Scope = "compliance:delete"
+	// ScopeAnalyticsRead reads the Analytics API.
+	ScopeAnalyticsRead Scope = "analytics:read"
 )
 
 // WorkspaceScopes are the scopes a workspace key may carry.
 func WorkspaceScopes() []Scope {
-	return []Scope{ScopeAdminRead, ScopeAdminWrite, ScopeAuditRead, ScopeCredentialsWrite, ScopeSCIM, ScopeComplianceRead, ScopeComplianceDelete}
+	return []Scope{ScopeAdminRead, ScopeAdminWrite, ScopeAuditRead, ScopeCredentialsWrite, ScopeSCIM, ScopeComplianceRead, ScopeComplianceDelete, ScopeAnalyticsRead}
 }
 
 // Allows reports whether a key with these scopes may act with scope want.

@@ -78,6 +78,10 @@ func UserScopes(perms []Permission) []Scope {
 	if slices.Contains(perms, PermComplianceDelete) {
 		out = append(out, ScopeComplianceDelete)
 	}
+	// The Analytics API: analytics_read, or codex_admin.
+	if slices.Contains(perms, PermAnalyticsRead) || slices.Contains(perms, PermCodexAdmin) {
+		out = append(out, ScopeAnalyticsRead)
+	}
 	return out
 }
 

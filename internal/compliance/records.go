@@ -31,15 +31,11 @@ func Timestamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.
 // ClientID maps Codex's originator (the event's surface) to the Compliance
 // API's client_id.
 func ClientID(surface string) string {
-	switch surface {
-	case "":
+	if surface == "" {
 		return "CODEXGOV"
-	case "codex_cli_rs", "codex_tui":
-		return "CODEX_CLI"
-	case "codex_exec":
-		return "CODEX_SERVICE_EXEC"
-	case "codex_vscode":
-		return "CODEX_IDE_VSCODE"
+	}
+	if c, ok := codexgov.KnownClientID(surface); ok {
+		return c
 	}
 	s := strings.ToUpper(strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {

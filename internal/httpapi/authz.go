@@ -60,8 +60,9 @@ func (s *Server) authorize(c *call) error {
 		s.noteUse(p.Enrollment.ID)
 	}
 	own := p.Workspace()
-	if c.route.Surface == SurfaceCompliance {
-		// The Compliance API names a workspace by its UUID or its ID.
+	if c.route.Surface == SurfaceCompliance || c.route.Surface == SurfaceAnalytics {
+		// The Compliance and Analytics APIs name a workspace by its UUID
+		// or its ID.
 		if w, ok := s.snap.Load().WorkspaceByRef(c.ws); ok {
 			c.ws = w.ID
 		}

@@ -41,7 +41,7 @@ func handlerFiles(t *testing.T) map[string]string {
 // surface and its error format, and its handler is declared in
 // SURFACE_handlers.go.
 func routeProblems(routes []Route, declared map[string]string) []string {
-	surfaces := map[string]bool{SurfaceOps: true, SurfaceClient: true, SurfaceAdmin: true, SurfaceConfigServer: true, SurfaceTelemetry: true, SurfaceCompliance: true,
+	surfaces := map[string]bool{SurfaceOps: true, SurfaceClient: true, SurfaceAdmin: true, SurfaceConfigServer: true, SurfaceTelemetry: true, SurfaceCompliance: true, SurfaceAnalytics: true,
 		SurfaceDevice: true, SurfaceSSO: true, SurfaceWeb: true, SurfaceSCIM: true}
 	var problems []string
 	for _, rt := range routes {

@@ -45,9 +45,10 @@ const (
 	SCIM               // RFC 7644 §3.12 SCIM error schema
 	OTLP               // OTLP/HTTP: a google.rpc.Status in the request's encoding
 	Page               // an HTML page
+	Analytics          // the Analytics API's: 422 {"detail":[{"loc","msg","type"}]} for bad parameters, else the API's ErrorBody
 )
 
-var errorsNames = map[Errors]string{JSON: "json", OAuth: "oauth", SCIM: "scim", Page: "html", OTLP: "otlp"}
+var errorsNames = map[Errors]string{JSON: "json", OAuth: "oauth", SCIM: "scim", Page: "html", OTLP: "otlp", Analytics: "analytics"}
 
 func (e Errors) String() string { return errorsNames[e] }
 
@@ -64,6 +65,7 @@ const (
 	SurfaceSCIM         = "scim"         // SCIM 2.0 provisioning
 	SurfaceTelemetry    = "telemetry"    // the OTLP/HTTP receiver Codex exports to
 	SurfaceCompliance   = "compliance"   // the Compliance API in OpenAI's shape
+	SurfaceAnalytics    = "analytics"    // the Analytics API in OpenAI's shape
 )
 
 // Route is one entry of the route table.
@@ -147,6 +149,10 @@ func routeTable() []Route {
 			Out: codexgov.ErasureResult{}, handle: (*Server).deleteCodexTask},
 		{Method: "DELETE", Path: complianceBase + "/users/{user}/records", Auth: Key, Surface: SurfaceCompliance, Errors: JSON, Scope: codexgov.ScopeComplianceDelete, Summary: "Erase a person's records (codexgov's own): their Codex, security and sign-in records, raw and sealed (files re-sealed); the admin changes they made stay (409 under a legal hold)",
 			Out: codexgov.ErasureResult{}, handle: (*Server).eraseUser},
+		{Method: "GET", Path: analyticsBase + "/usage", Auth: Key, Surface: SurfaceAnalytics, Errors: Analytics, Scope: codexgov.ScopeAnalyticsRead, Summary: "Codex usage per user (or per workspace with group=workspace) per day or week, from rollups kept as telemetry is stored (OpenAI's Analytics API)",
+			Query: []Param{{"start_time", "Unix seconds, inclusive (default: 30 days before the end)"}, {"end_time", "Unix seconds, exclusive (default: the end of today, UTC)"}, {"group_by", "day (default) or week"},
+				{"limit", "1 to 30000 rows (default 1000)"}, {"page", "the previous page's next_page"}, {"group", "workspace: one workspace row per bucket"}},
+			Out: UsagePage{}, handle: (*Server).analyticsUsage},
 		{Method: "GET", Path: "/v1/compliance/download/{token}", Auth: PathToken, Surface: SurfaceCompliance, Errors: JSON, Summary: "A compliance log file's JSON Lines, at the signed URL the list route redirects to (valid one minute)",
 			Raw: true, Stream: true, raw: (*Server).complianceDownload},
 		{Method: "POST", Path: "/v1/logs", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP logs from Codex (protobuf or JSON, gzip or not): stamped from the credential, normalised and stored before the answer", Raw: true, raw: (*Server).otlpLogs},
@@ -325,7 +331,11 @@ func (s *Server) routeHandler(rt Route) http.Handler {
 	case OTLP:
 		return s.rawHandler(rt, params, s.writeOTLPError)
 	}
-	return s.handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+	write := s.writeError
+	if rt.Errors == Analytics {
+		write = s.writeAnalyticsError
+	}
+	return s.handlerFuncWith(write, func(w http.ResponseWriter, r *http.Request) error {
 		c := &call{w: w, r: r, s: s, route: &rt}
 		if err := s.admit(c, params); err != nil {
 			s.noteRefused(c, err)

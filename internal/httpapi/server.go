@@ -521,11 +521,16 @@ func requestID(r *http.Request) string {
 }
 
 func (s *Server) handlerFunc(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return s.handlerFuncWith(s.writeError, fn)
+}
+
+// handlerFuncWith is handlerFunc with another error writer.
+func (s *Server) handlerFuncWith(write func(http.ResponseWriter, *http.Request, string, error), fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := requestID(r)
 		w.Header()["X-Request-Id"] = []string{id}
 		if err := fn(w, r); err != nil {
-			s.writeError(w, r, id, err)
+			write(w, r, id, err)
 		}
 	})
 }

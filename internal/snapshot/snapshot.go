@@ -737,3 +737,15 @@ func (s *Snapshot) UserScopes(ws, email string) []codexgov.Scope {
 	}
 	return codexgov.UserScopes(v.perms)
 }
+
+// UserID is a workspace user's ID by email ("" when there is none).
+func (s *Snapshot) UserID(ws, email string) string {
+	sp, ok := s.spaces[ws]
+	if !ok {
+		return ""
+	}
+	if v := sp.users[strings.ToLower(email)]; v != nil {
+		return v.user.ID
+	}
+	return ""
+}

@@ -152,12 +152,26 @@ func (s *DB) commitGroup(reqs []*appendReq) ([]int, error) {
 	defer tx.Rollback()
 	counts := make([]int, len(reqs))
 	for start := 0; start < len(evs); start += telemetryBatch {
-		added, err := insertEvents(ctx, tx, evs[start:min(start+telemetryBatch, len(evs))], keys)
+		batch := evs[start:min(start+telemetryBatch, len(evs))]
+		added, err := insertEvents(ctx, tx, batch, keys)
 		if err != nil {
 			return nil, dbError("telemetry", err)
 		}
+		isNew := make(map[eventKey]bool, len(added))
 		for _, k := range added {
 			counts[owner[k]]++
+			isNew[k] = true
+		}
+		// The analytics rollups take each new event once, in its
+		// transaction: a replayed event adds nothing.
+		fresh := make([]*codexgov.TelemetryEvent, 0, len(added))
+		for i := range batch {
+			if isNew[eventKey{batch[i].Workspace, batch[i].ID}] {
+				fresh = append(fresh, &batch[i])
+			}
+		}
+		if err := s.applyRollups(ctx, tx, fresh); err != nil {
+			return nil, dbError("analytics rollups", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,0 +1,101 @@
+package codexgov
+
+import "strings"
+
+// The Analytics API's client_id of each Codex originator: the one table
+// both the Analytics and the Compliance API map surfaces with.
+var originatorClients = map[string]string{
+	"codex_cli_rs":          "CODEX_CLI",
+	"codex_tui":             "CODEX_CLI",
+	"codex_exec":            "CODEX_SERVICE_EXEC",
+	"codex_vscode":          "CODEX_IDE_VSCODE",
+	"codex_jetbrains":       "CODEX_IDE_JETBRAINS",
+	"codex_chatgpt_desktop": "CODEX_DESKTOP_APP",
+	"codex_sdk_ts":          "CODEX_SDK",
+	"codex_github_action":   "CODEX_GITHUB_ACTION",
+}
+
+// AnalyticsUnknownClient is the client_id of an originator the table does
+// not know (OpenAI's name).
+const AnalyticsUnknownClient = "CODEX_UNKNOWN_DEFAULT"
+
+// AnalyticsClientID maps Codex's originator to the Analytics API's
+// client_id.
+func AnalyticsClientID(originator string) string {
+	if c, ok := originatorClients[strings.ToLower(originator)]; ok {
+		return c
+	}
+	return AnalyticsUnknownClient
+}
+
+// KnownClientID maps an originator the table knows; ok is false otherwise.
+func KnownClientID(originator string) (string, bool) {
+	c, ok := originatorClients[strings.ToLower(originator)]
+	return c, ok
+}
+
+// UsageCounters are the Analytics API's usage counters.
+type UsageCounters struct {
+	Threads                 int64 `json:"threads"`
+	Turns                   int64 `json:"turns"`
+	UncachedTextInputTokens int64 `json:"uncached_text_input_tokens"`
+	CachedTextInputTokens   int64 `json:"cached_text_input_tokens"`
+	TextOutputTokens        int64 `json:"text_output_tokens"`
+	TextTotalTokens         int64 `json:"text_total_tokens"`
+}
+
+// UsageClient is one client's counters in a usage row.
+type UsageClient struct {
+	ClientID string `json:"client_id"`
+	UsageCounters
+}
+
+// UsageModel is one model's counters in a usage row.
+type UsageModel struct {
+	Model string `json:"model"`
+	UsageCounters
+}
+
+// UsageActor is who a per-user usage row is about.
+type UsageActor struct {
+	Type   string `json:"type"`
+	UserID string `json:"user_id"`
+	Email  string `json:"email,omitempty"`
+}
+
+// UsageRow is one bucket (day or week) of one user's usage, or of the
+// whole workspace's (UserID and Actor nil).
+type UsageRow struct {
+	StartTime int64         `json:"start_time"`
+	EndTime   int64         `json:"end_time"`
+	UserID    *string       `json:"user_id"`
+	Actor     *UsageActor   `json:"actor"`
+	Totals    UsageCounters `json:"totals"`
+	Clients   []UsageClient `json:"clients"`
+	Models    []UsageModel  `json:"models"`
+	// EstimatedCostUSD is from the workspace's price table (there are no
+	// credits).
+	EstimatedCostUSD float64 `json:"estimated_cost_usd"`
+}
+
+// UsageRollup is one stored rollup row: a period ("day" or "week"), its
+// bucket (the UTC date it starts), an identity ("*" for the workspace),
+// a client and a model ("*" for all of them).
+type UsageRollup struct {
+	Period, Bucket, Identity, Client, Model string
+	UsageCounters
+	// ReasoningTokens are kept for the cost estimate.
+	ReasoningTokens int64
+}
+
+// UsageQuery selects rollups: a period, buckets in [From, To) (UTC dates),
+// per user (Workspace false) or per workspace, after a cursor
+// (bucket, identity), at most Limit (bucket, identity) pairs.
+type UsageQuery struct {
+	Period      string
+	From, To    string
+	Workspace   bool
+	AfterBucket string
+	AfterIdent  string
+	Limit       int
+}

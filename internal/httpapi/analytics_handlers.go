@@ -1,0 +1,198 @@
+package httpapi
+
+// The analytics surface: OpenAI's Analytics API (usage per day or week,
+// per user or per workspace) served from the rollups the store keeps as
+// telemetry is committed (docs/analytics.md).
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/codexgov/codexgov"
+)
+
+// analyticsBase is the Analytics API's workspace path; {ws} is the
+// workspace's UUID or ID.
+const analyticsBase = "/v1/analytics/codex/workspaces/{ws}"
+
+// AnalyticsLookbackDays is how far back a query may start.
+const AnalyticsLookbackDays = 90
+
+// UsagePage is the usage route's body (OpenAI's envelope).
+type UsagePage struct {
+	Object   string              `json:"object"`
+	Data     []codexgov.UsageRow `json:"data"`
+	HasMore  bool                `json:"has_more"`
+	NextPage *string             `json:"next_page"`
+}
+
+// AnalyticsValidation is the 422 body of a bad parameter (OpenAI's, as
+// FastAPI writes it).
+type AnalyticsValidation struct {
+	Detail []AnalyticsValidationDetail `json:"detail"`
+}
+
+// AnalyticsValidationDetail names one bad parameter.
+type AnalyticsValidationDetail struct {
+	Loc  []string `json:"loc"`
+	Msg  string   `json:"msg"`
+	Type string   `json:"type"`
+}
+
+func badQuery(name, msg string) error {
+	return &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid query parameter " + name, Details: []codexgov.Detail{{Field: "?" + name, Message: msg}}}
+}
+
+// writeAnalyticsError answers a bad parameter with 422 in OpenAI's shape,
+// anything else as every route does.
+func (s *Server) writeAnalyticsError(w http.ResponseWriter, r *http.Request, id string, err error) {
+	var e *codexgov.Error
+	if codexgov.ErrorCode(err) != codexgov.EINVALID || !errors.As(err, &e) {
+		s.writeError(w, r, id, err)
+		return
+	}
+	body := AnalyticsValidation{Detail: []AnalyticsValidationDetail{}}
+	for _, d := range e.Details {
+		loc := []string{"query", strings.TrimPrefix(d.Field, "?")}
+		if !strings.HasPrefix(d.Field, "?") {
+			loc = []string{"path", strings.TrimPrefix(d.Field, "/")}
+		}
+		body.Detail = append(body.Detail, AnalyticsValidationDetail{Loc: loc, Msg: d.Message, Type: "value_error"})
+	}
+	if len(body.Detail) == 0 {
+		body.Detail = append(body.Detail, AnalyticsValidationDetail{Loc: []string{"query"}, Msg: codexgov.ErrorMessage(err), Type: "value_error"})
+	}
+	writeJSON(w, http.StatusUnprocessableEntity, body)
+}
+
+// usageCursor is a next_page: where the page ended, bound to the query it
+// pages.
+type usageCursor struct {
+	Bucket   string `json:"b"`
+	Identity string `json:"i"`
+	Query    string `json:"q"`
+}
+
+func (s *Server) analyticsUsage(c *call) (any, error) {
+	q := c.r.URL.Query()
+	now := s.now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	unix := func(name string, def time.Time) (time.Time, error) {
+		v := q.Get(name)
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return time.Time{}, badQuery(name, "want Unix seconds (an integer), got "+strconv.Quote(v))
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	end, err := unix("end_time", today.AddDate(0, 0, 1))
+	if err != nil {
+		return nil, err
+	}
+	start, err := unix("start_time", end.AddDate(0, 0, -30))
+	if err != nil {
+		return nil, err
+	}
+	if !end.After(start) {
+		return nil, badQuery("end_time", "end_time must be after start_time")
+	}
+	if oldest := today.AddDate(0, 0, -AnalyticsLookbackDays); start.Before(oldest) {
+		return nil, badQuery("start_time", "start_time is more than "+strconv.Itoa(AnalyticsLookbackDays)+" days ago (the earliest is "+strconv.FormatInt(oldest.Unix(), 10)+")")
+	}
+	uq := codexgov.UsageQuery{Period: "day", Limit: 1000}
+	switch v := q.Get("group_by"); v {
+	case "", "day":
+	case "week":
+		uq.Period = "week"
+	default:
+		return nil, badQuery("group_by", "want day or week, got "+strconv.Quote(v))
+	}
+	switch v := q.Get("group"); v {
+	case "":
+	case "workspace":
+		uq.Workspace = true
+	default:
+		return nil, badQuery("group", "want workspace (one row per bucket for the whole workspace), got "+strconv.Quote(v))
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 30000 {
+			return nil, badQuery("limit", "want an integer from 1 to 30000, got "+strconv.Quote(v))
+		}
+		uq.Limit = n
+	}
+	step := 24 * time.Hour
+	first := start.Truncate(24 * time.Hour)
+	if uq.Period == "week" {
+		step = 7 * 24 * time.Hour
+		first = first.AddDate(0, 0, -((int(first.Weekday()) + 6) % 7))
+	}
+	last := end.Add(-time.Second).Truncate(24 * time.Hour)
+	if uq.Period == "week" {
+		last = last.AddDate(0, 0, -((int(last.Weekday()) + 6) % 7))
+	}
+	uq.From, uq.To = first.Format(time.DateOnly), last.Add(step).Format(time.DateOnly)
+	sum := sha256.Sum256([]byte(uq.Period + "|" + uq.From + "|" + uq.To + "|" + strconv.FormatBool(uq.Workspace)))
+	shape := hex.EncodeToString(sum[:8])
+	if v := q.Get("page"); v != "" {
+		var cur usageCursor
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Query != shape {
+			return nil, badQuery("page", "not a next_page of this query (same start_time, end_time, group_by and group)")
+		}
+		uq.AfterBucket, uq.AfterIdent = cur.Bucket, cur.Identity
+	}
+	rollups, more, err := s.store.AnalyticsUsage(c.ctx, c.ws, uq)
+	if err != nil {
+		return nil, err
+	}
+	page := UsagePage{Object: "page", Data: []codexgov.UsageRow{}, HasMore: more}
+	snap := s.snap.Load()
+	var row *codexgov.UsageRow
+	var lastBucket, lastIdent string
+	for _, r := range rollups {
+		if row == nil || r.Bucket != lastBucket || r.Identity != lastIdent {
+			page.Data = append(page.Data, codexgov.UsageRow{Clients: []codexgov.UsageClient{}, Models: []codexgov.UsageModel{}})
+			row = &page.Data[len(page.Data)-1]
+			lastBucket, lastIdent = r.Bucket, r.Identity
+			b, _ := time.Parse(time.DateOnly, r.Bucket)
+			row.StartTime, row.EndTime = b.Unix(), b.Add(step).Unix()
+			if r.Identity != "*" {
+				kind, name, _ := strings.Cut(r.Identity, ":")
+				id := r.Identity
+				actor := &codexgov.UsageActor{Type: kind, UserID: id}
+				if kind == "user" {
+					if uid := snap.UserID(c.ws, name); uid != "" {
+						id = uid
+					}
+					actor.UserID, actor.Email = id, name
+				}
+				row.UserID, row.Actor = &id, actor
+			}
+		}
+		switch {
+		case r.Client == "*" && r.Model == "*":
+			row.Totals = r.UsageCounters
+		case r.Model == "*":
+			row.Clients = append(row.Clients, codexgov.UsageClient{ClientID: r.Client, UsageCounters: r.UsageCounters})
+		case r.Client == "*":
+			row.Models = append(row.Models, codexgov.UsageModel{Model: r.Model, UsageCounters: r.UsageCounters})
+		}
+	}
+	if more && len(page.Data) > 0 {
+		raw, _ := json.Marshal(usageCursor{Bucket: lastBucket, Identity: lastIdent, Query: shape})
+		next := base64.RawURLEncoding.EncodeToString(raw)
+		page.NextPage = &next
+	}
+	return page, nil
+}

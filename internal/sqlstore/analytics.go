@@ -1,0 +1,256 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/codexgov/codexgov"
+)
+
+// usageKey is one rollup row's key within a workspace.
+type usageKey struct {
+	ws, period, bucket, identity, client, model string
+}
+
+type usageDelta struct {
+	threads, turns, input, cached, output, reasoning int64
+}
+
+// Buckets are UTC dates; a week starts on Monday.
+func dayBucket(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func weekBucket(t time.Time) string {
+	d := t.UTC().Truncate(24 * time.Hour)
+	wd := (int(d.Weekday()) + 6) % 7 // Monday 0
+	return d.AddDate(0, 0, -wd).Format(time.DateOnly)
+}
+
+func count(v any) int64 {
+	switch n := v.(type) {
+	case int64:
+		return n
+	case int:
+		return int64(n)
+	case float64:
+		return int64(n)
+	case json.Number:
+		i, _ := n.Int64()
+		return i
+	}
+	return 0
+}
+
+// applyRollups adds newly stored events to the analytics rollups, in the
+// events' transaction: a turn is a prompt, tokens come from
+// response.completed, and a thread (session) counts once per row.
+func (s *DB) applyRollups(ctx context.Context, tx *sql.Tx, evs []*codexgov.TelemetryEvent) error {
+	deltas := map[usageKey]*usageDelta{}
+	threads := map[usageKey]map[string]bool{}
+	for _, e := range evs {
+		var d usageDelta
+		switch e.Type {
+		case codexgov.TelemetryPrompt:
+			d.turns = 1
+		case codexgov.TelemetryTokenUsage:
+			d.input, d.cached, d.output, d.reasoning = count(e.Data["input_tokens"]), count(e.Data["cached_tokens"]), count(e.Data["output_tokens"]), count(e.Data["reasoning_tokens"])
+		}
+		if e.Session == "" && d == (usageDelta{}) {
+			continue
+		}
+		client := codexgov.AnalyticsClientID(e.Surface)
+		for _, pb := range [][2]string{{"day", dayBucket(e.Time)}, {"week", weekBucket(e.Time)}} {
+			for _, ident := range []string{e.Identity, "*"} {
+				for _, cm := range [][2]string{{client, e.Model}, {client, "*"}, {"*", e.Model}, {"*", "*"}} {
+					if cm[1] == "" {
+						continue // no model named: counted in the totals and per client only
+					}
+					k := usageKey{e.Workspace, pb[0], pb[1], ident, cm[0], cm[1]}
+					acc := deltas[k]
+					if acc == nil {
+						acc = &usageDelta{}
+						deltas[k] = acc
+					}
+					acc.turns += d.turns
+					acc.input += d.input
+					acc.cached += d.cached
+					acc.output += d.output
+					acc.reasoning += d.reasoning
+					if e.Session != "" {
+						if threads[k] == nil {
+							threads[k] = map[string]bool{}
+						}
+						threads[k][e.Session] = true
+					}
+				}
+			}
+		}
+	}
+	if len(deltas) == 0 {
+		return nil
+	}
+	// New threads: the (row, session) pairs not counted before.
+	type threadRow struct {
+		k       usageKey
+		session string
+	}
+	var rows []threadRow
+	for k, ss := range threads {
+		for sess := range ss {
+			rows = append(rows, threadRow{k, sess})
+		}
+	}
+	slices.SortFunc(rows, func(a, b threadRow) int {
+		return cmp.Or(cmpKey(a.k, b.k), cmp.Compare(a.session, b.session))
+	})
+	for start := 0; start < len(rows); start += 400 {
+		batch := rows[start:min(start+400, len(rows))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO analytics_threads (workspace_id, period, bucket, identity, client_id, model, session_id) VALUES `)
+		args := make([]any, 0, len(batch)*7)
+		for i, r := range batch {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(placeholders(len(args), 7))
+			args = append(args, r.k.ws, r.k.period, r.k.bucket, r.k.identity, r.k.client, r.k.model, r.session)
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, identity, client_id, model`)
+		res, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return err
+		}
+		for res.Next() {
+			var k usageKey
+			if err := res.Scan(&k.ws, &k.period, &k.bucket, &k.identity, &k.client, &k.model); err != nil {
+				res.Close()
+				return err
+			}
+			deltas[k].threads++
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return err
+		}
+	}
+	keys := make([]usageKey, 0, len(deltas))
+	for k := range deltas {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, cmpKey)
+	for start := 0; start < len(keys); start += 400 {
+		batch := keys[start:min(start+400, len(keys))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens) VALUES `)
+		args := make([]any, 0, len(batch)*12)
+		for i, k := range batch {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(placeholders(len(args), 12))
+			d := deltas[k]
+			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model, d.threads, d.turns, d.input, d.cached, d.output, d.reasoning)
+		}
+		b.WriteString(` ON CONFLICT (workspace_id, period, bucket, identity, client_id, model) DO UPDATE SET threads = analytics_usage.threads + excluded.threads,
+			turns = analytics_usage.turns + excluded.turns, input_tokens = analytics_usage.input_tokens + excluded.input_tokens,
+			cached_tokens = analytics_usage.cached_tokens + excluded.cached_tokens, output_tokens = analytics_usage.output_tokens + excluded.output_tokens,
+			reasoning_tokens = analytics_usage.reasoning_tokens + excluded.reasoning_tokens`)
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func cmpKey(a, b usageKey) int {
+	return cmp.Or(cmp.Compare(a.ws, b.ws), cmp.Compare(a.period, b.period), cmp.Compare(a.bucket, b.bucket), cmp.Compare(a.identity, b.identity),
+		cmp.Compare(a.client, b.client), cmp.Compare(a.model, b.model))
+}
+
+// placeholders is "($n+1, …, $n+k)".
+func placeholders(n, k int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for j := range k {
+		if j > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("$" + strconv.Itoa(n+j+1))
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// AnalyticsUsage reads the rollups of a page: at most q.Limit (bucket,
+// identity) pairs after the cursor, in time order, each with all its rows;
+// more says whether pairs follow.
+func (s *DB) AnalyticsUsage(ctx context.Context, ws string, q codexgov.UsageQuery) ([]codexgov.UsageRollup, bool, error) {
+	ident := `identity <> '*'`
+	if q.Workspace {
+		ident = `identity = '*'`
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT bucket, identity FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4
+		AND client_id = '*' AND model = '*' AND `+ident+` AND (bucket > $5 OR (bucket = $5 AND identity > $6)) ORDER BY bucket, identity LIMIT `+strconv.Itoa(q.Limit+1),
+		ws, q.Period, q.From, q.To, q.AfterBucket, q.AfterIdent)
+	if err != nil {
+		return nil, false, dbError("analytics", err)
+	}
+	var pairs [][2]string
+	for rows.Next() {
+		var p [2]string
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			rows.Close()
+			return nil, false, dbError("analytics", err)
+		}
+		pairs = append(pairs, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, false, dbError("analytics", err)
+	}
+	more := len(pairs) > q.Limit
+	if more {
+		pairs = pairs[:q.Limit]
+	}
+	if len(pairs) == 0 {
+		return nil, false, nil
+	}
+	// Every row of those pairs, read bucket range by identity set.
+	want := map[[2]string]bool{}
+	idents := map[string]bool{}
+	for _, p := range pairs {
+		want[p] = true
+		idents[p[1]] = true
+	}
+	args := []any{ws, q.Period, pairs[0][0], pairs[len(pairs)-1][0]}
+	var ph []string
+	for id := range idents {
+		args = append(args, id)
+		ph = append(ph, "$"+strconv.Itoa(len(args)))
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens FROM analytics_usage
+		WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket <= $4 AND identity IN (`+strings.Join(ph, ",")+`) ORDER BY bucket, identity, client_id, model`, args...)
+	if err != nil {
+		return nil, false, dbError("analytics", err)
+	}
+	defer rows.Close()
+	var out []codexgov.UsageRollup
+	for rows.Next() {
+		r := codexgov.UsageRollup{Period: q.Period}
+		var input, cached, output int64
+		if err := rows.Scan(&r.Bucket, &r.Identity, &r.Client, &r.Model, &r.Threads, &r.Turns, &input, &cached, &output, &r.ReasoningTokens); err != nil {
+			return nil, false, dbError("analytics", err)
+		}
+		if !want[[2]string{r.Bucket, r.Identity}] {
+			continue
+		}
+		r.UncachedTextInputTokens, r.CachedTextInputTokens, r.TextOutputTokens, r.TextTotalTokens = input-cached, cached, output, input+output
+		out = append(out, r)
+	}
+	return out, more, dbError("analytics", rows.Err())
+}
