@@ -103,8 +103,12 @@ func TestAnalyticsUsage(t *testing.T) {
 			clientOf := map[string]string{"codex_cli_rs": "CODEX_CLI", "codex_vscode": "CODEX_IDE_VSCODE", "codex_exec": "CODEX_SERVICE_EXEC", "some_new_surface": "CODEX_UNKNOWN_DEFAULT"}
 			now := time.Now().UTC()
 			today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-			str := func(k, v string) map[string]any { return map[string]any{"key": k, "value": map[string]any{"stringValue": v}} }
-			num := func(k string, v int64) map[string]any { return map[string]any{"key": k, "value": map[string]any{"intValue": fmt.Sprint(v)}} }
+			str := func(k, v string) map[string]any {
+				return map[string]any{"key": k, "value": map[string]any{"stringValue": v}}
+			}
+			num := func(k string, v int64) map[string]any {
+				return map[string]any{"key": k, "value": map[string]any{"intValue": fmt.Sprint(v)}}
+			}
 			type rkey struct{ period, bucket, identity, client, model string }
 			want := map[rkey]*counters{}
 			threads := map[rkey]map[string]bool{}
