@@ -56,6 +56,33 @@ type Settings struct {
 	// is kept (ComplianceEventTypes; DefaultRetentionDays when absent),
 	// raw telemetry for the longest of the Codex types.
 	ComplianceRetention map[string]int `json:"compliance_retention_days"`
+	// AnalyticsLookbackDays is how far back an Analytics API query may
+	// start (DefaultLookbackDays when 0).
+	AnalyticsLookbackDays int `json:"analytics_lookback_days"`
+	// ModelPrices are the admin's price table, by model, behind the
+	// Analytics API's estimated_cost_usd.
+	ModelPrices map[string]ModelPrice `json:"model_prices"`
+}
+
+// ModelPrice is a model's price in US dollars per million tokens.
+type ModelPrice struct {
+	Input       float64 `json:"input"`
+	CachedInput float64 `json:"cached_input"`
+	Output      float64 `json:"output"`
+}
+
+// Analytics lookback limits, in days.
+const (
+	DefaultLookbackDays = 90
+	MaxLookbackDays     = 730
+)
+
+// Lookback is how far back an Analytics API query may start.
+func (s Settings) Lookback() int {
+	if s.AnalyticsLookbackDays <= 0 {
+		return DefaultLookbackDays
+	}
+	return s.AnalyticsLookbackDays
 }
 
 // The values of Settings.Telemetry.
@@ -76,7 +103,7 @@ func (s Settings) Equal(o Settings) bool {
 	return s.AllowCodexLocal == o.AllowCodexLocal && s.AllowCodexCloud == o.AllowCodexCloud && s.AllowAccessTokens == o.AllowAccessTokens &&
 		s.AllowDeviceCodeLogin == o.AllowDeviceCodeLogin && s.AllowAgentInternet == o.AllowAgentInternet && s.AllowJITProvisioning == o.AllowJITProvisioning &&
 		s.DefaultRole == o.DefaultRole && s.telemetry() == o.telemetry() && s.TelemetryDropTraces == o.TelemetryDropTraces && slices.Equal(s.TelemetryRedact, o.TelemetryRedact) &&
-		maps.Equal(s.ComplianceRetention, o.ComplianceRetention)
+		maps.Equal(s.ComplianceRetention, o.ComplianceRetention) && s.Lookback() == o.Lookback() && maps.Equal(s.ModelPrices, o.ModelPrices)
 }
 
 func (s Settings) telemetry() string {
@@ -121,6 +148,22 @@ func (s Settings) Validate() error {
 			return &Error{Code: EINVALID, Message: fmt.Sprintf("/compliance_retention_days/%s: %d days; want 1 to %d (ten years)", t, d, MaxRetentionDays)}
 		}
 	}
+	if s.AnalyticsLookbackDays < 0 || s.AnalyticsLookbackDays > MaxLookbackDays {
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("/analytics_lookback_days: %d days; want 1 to %d", s.AnalyticsLookbackDays, MaxLookbackDays)}
+	}
+	if len(s.ModelPrices) > 200 {
+		return &Error{Code: EINVALID, Message: fmt.Sprintf("/model_prices: %d models; at most 200", len(s.ModelPrices))}
+	}
+	for m, p := range s.ModelPrices {
+		if m == "" || len(m) > 200 {
+			return &Error{Code: EINVALID, Message: "/model_prices: a model name is 1 to 200 bytes"}
+		}
+		for _, v := range []float64{p.Input, p.CachedInput, p.Output} {
+			if v < 0 || v > 10000 || v != v {
+				return &Error{Code: EINVALID, Message: fmt.Sprintf("/model_prices/%s: prices are US dollars per million tokens, from 0 to 10000", m)}
+			}
+		}
+	}
 	switch s.telemetry() {
 	case TelemetryOff, TelemetryMetadata, TelemetryPrompts:
 	default:
@@ -147,7 +190,7 @@ func (s Settings) Validate() error {
 
 // DefaultSettings are the settings of a new workspace.
 func DefaultSettings() Settings {
-	return Settings{AllowCodexLocal: true, DefaultRole: DefaultRoleName, Telemetry: TelemetryOff, TelemetryRedact: []string{}, ComplianceRetention: map[string]int{}}
+	return Settings{AllowCodexLocal: true, DefaultRole: DefaultRoleName, Telemetry: TelemetryOff, TelemetryRedact: []string{}, ComplianceRetention: map[string]int{}, ModelPrices: map[string]ModelPrice{}}
 }
 
 // SettingsUpdate changes the settings whose fields are not nil.
@@ -164,6 +207,11 @@ type SettingsUpdate struct {
 	TelemetryRedact      *[]string `json:"telemetry_redact,omitempty"`
 	// ComplianceRetention sets the days of the event types it names.
 	ComplianceRetention map[string]int `json:"compliance_retention_days,omitempty"`
+	// AnalyticsLookbackDays sets the lookback (0: the default).
+	AnalyticsLookbackDays *int `json:"analytics_lookback_days,omitempty"`
+	// ModelPrices sets the prices of the models it names; a model with
+	// every price null is removed.
+	ModelPrices map[string]*ModelPrice `json:"model_prices,omitempty"`
 }
 
 // Apply returns s with the update applied.
@@ -196,6 +244,23 @@ func (u SettingsUpdate) Apply(s Settings) Settings {
 		}
 		maps.Copy(m, u.ComplianceRetention)
 		s.ComplianceRetention = m
+	}
+	if u.AnalyticsLookbackDays != nil {
+		s.AnalyticsLookbackDays = *u.AnalyticsLookbackDays
+	}
+	if len(u.ModelPrices) > 0 {
+		m := maps.Clone(s.ModelPrices)
+		if m == nil {
+			m = map[string]ModelPrice{}
+		}
+		for k, v := range u.ModelPrices {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = *v
+			}
+		}
+		s.ModelPrices = m
 	}
 	if u.TelemetryRedact != nil {
 		s.TelemetryRedact = slices.Clone(*u.TelemetryRedact)

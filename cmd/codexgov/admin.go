@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -263,12 +265,18 @@ func printSettings(w io.Writer, s codexgov.Settings) {
 	for _, p := range s.TelemetryRedact {
 		fmt.Fprintf(w, "telemetry_redact\t%s\n", p)
 	}
+	fmt.Fprintf(w, "analytics_lookback_days\t%d\n", s.Lookback())
+	for _, m := range slices.Sorted(maps.Keys(s.ModelPrices)) {
+		p := s.ModelPrices[m]
+		fmt.Fprintf(w, "model_price\t%s: input %g, cached input %g, output %g USD per 1M tokens\n", m, p.Input, p.CachedInput, p.Output)
+	}
 }
 
 func adminSettings(e *adminEnv) *cobra.Command {
 	var local, cloud, tokens, device, internet, jit, dropTraces bool
 	var defaultRole, telemetryMode string
-	var redact []string
+	var redact, prices []string
+	var lookback int
 	set := leaf(e, "set", "Change settings (only the flags given)", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
 		var u codexgov.SettingsUpdate
 		f := cmd.Flags()
@@ -299,6 +307,27 @@ func adminSettings(e *adminEnv) *cobra.Command {
 			}
 			u.TelemetryRedact = &patterns
 		}
+		if f.Changed("analytics-lookback-days") {
+			u.AnalyticsLookbackDays = &lookback
+		}
+		for _, p := range prices {
+			model, v, ok := strings.Cut(p, "=")
+			if !ok || model == "" {
+				return &exitError{code: 2, err: fmt.Errorf("--model-price %q: want MODEL=INPUT,CACHED_INPUT,OUTPUT (US dollars per million tokens), or MODEL= to remove it", p)}
+			}
+			if u.ModelPrices == nil {
+				u.ModelPrices = map[string]*codexgov.ModelPrice{}
+			}
+			if v == "" {
+				u.ModelPrices[model] = nil
+				continue
+			}
+			var mp codexgov.ModelPrice
+			if n, err := fmt.Sscanf(v, "%g,%g,%g", &mp.Input, &mp.CachedInput, &mp.Output); err != nil || n != 3 {
+				return &exitError{code: 2, err: fmt.Errorf("--model-price %q: want MODEL=INPUT,CACHED_INPUT,OUTPUT, three numbers (US dollars per million tokens)", p)}
+			}
+			u.ModelPrices[model] = &mp
+		}
 		s, err := e.client().UpdateSettings(cmd.Context(), ws, u)
 		if err := e.unchanged(cmd, err); err != nil {
 			return err
@@ -315,6 +344,8 @@ func adminSettings(e *adminEnv) *cobra.Command {
 	f.StringVar(&defaultRole, "default-role", "", "role of users with no role through a group")
 	f.StringVar(&telemetryMode, "telemetry", "", "enforced telemetry export: off, metadata (events without prompt text) or prompts")
 	f.BoolVar(&dropTraces, "telemetry-drop-traces", false, "keep no trace span summaries; --telemetry-drop-traces=false keeps them")
+	f.IntVar(&lookback, "analytics-lookback-days", 0, "how far back an Analytics API query may start (default 90)")
+	f.StringArrayVar(&prices, "model-price", nil, "MODEL=INPUT,CACHED_INPUT,OUTPUT in US dollars per million tokens, for estimated_cost_usd (repeatable; MODEL= removes)")
 	f.StringArrayVar(&redact, "telemetry-redact", nil, "the workspace's own redaction pattern (RE2), repeatable; the flags given replace the list, --telemetry-redact '' empties it")
 	return group("settings", "Show and change workspace settings",
 		leaf(e, "get", "Show settings", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {

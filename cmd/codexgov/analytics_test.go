@@ -41,6 +41,7 @@ type usageRow struct {
 		Email  string `json:"email"`
 	} `json:"actor"`
 	Totals  counters `json:"totals"`
+	Cost    float64  `json:"estimated_cost_usd"`
 	Clients []struct {
 		ClientID string `json:"client_id"`
 		counters
@@ -167,6 +168,8 @@ func TestAnalyticsUsage(t *testing.T) {
 				t.Fatalf("replay: %d", code)
 			}
 
+			admin.run(0, "settings", "set", "--model-price", "gpt-5.1-codex=1.25,0.125,10", "--model-price", "gpt-5-mini=0.25,0.025,2")
+			price := map[string][3]float64{"gpt-5.1-codex": {1.25, 0.125, 10}, "gpt-5-mini": {0.25, 0.025, 2}}
 			get := func(q url.Values) (int, []byte) {
 				req, _ := http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
 				req.Header.Set("Authorization", "Bearer "+ak.Secret)
@@ -234,6 +237,16 @@ func TestAnalyticsUsage(t *testing.T) {
 							for _, mo := range r.Models {
 								check("model "+mo.Model, mo.counters, rkey{period, bucket, ident, "*", mo.Model})
 							}
+							cost := 0.0
+							for k, w := range want {
+								if k.period == period && k.bucket == bucket && k.identity == ident && k.client == "*" && k.model != "*" {
+									p := price[k.model]
+									cost += (float64(w.UncachedTextInputTokens)*p[0] + float64(w.CachedTextInputTokens)*p[1] + float64(w.TextOutputTokens)*p[2]) / 1e6
+								}
+							}
+							if d := r.Cost - cost; d > 1e-6 || d < -1e-6 || cost == 0 {
+								t.Errorf("%s %s: estimated_cost_usd %v, want %v", period, id, r.Cost, cost)
+							}
 							nc, nm := 0, 0
 							for k := range want {
 								if k.period == period && k.bucket == bucket && k.identity == ident {
@@ -269,6 +282,16 @@ func TestAnalyticsUsage(t *testing.T) {
 				}
 			}
 
+			// The lookback is the workspace's: 120 days lets a query start
+			// 100 days ago, not 121.
+			admin.run(0, "settings", "set", "--analytics-lookback-days", "120")
+			if code, body := get(url.Values{"start_time": {fmt.Sprint(today.AddDate(0, 0, -100).Unix())}}); code != 200 {
+				t.Errorf("100 days back with a 120-day lookback: %d %s", code, body)
+			}
+			if code, _ := get(url.Values{"start_time": {fmt.Sprint(today.AddDate(0, 0, -121).Unix())}}); code != 422 {
+				t.Errorf("121 days back with a 120-day lookback: %d", code)
+			}
+			admin.run(0, "settings", "set", "--analytics-lookback-days", "0")
 			// Bad parameters: 422 in OpenAI's shape, naming the parameter.
 			for param, v := range map[string]string{"start_time": fmt.Sprint(today.AddDate(0, 0, -91).Unix()), "group_by": "month", "limit": "0", "end_time": "x", "page": "bm90LWEtY3Vyc29y"} {
 				code, body := get(url.Values{param: {v}})

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,9 +22,6 @@ import (
 // analyticsBase is the Analytics API's workspace path; {ws} is the
 // workspace's UUID or ID.
 const analyticsBase = "/v1/analytics/codex/workspaces/{ws}"
-
-// AnalyticsLookbackDays is how far back a query may start.
-const AnalyticsLookbackDays = 90
 
 // UsagePage is the usage route's body (OpenAI's envelope).
 type UsagePage struct {
@@ -106,8 +104,15 @@ func (s *Server) analyticsUsage(c *call) (any, error) {
 	if !end.After(start) {
 		return nil, badQuery("end_time", "end_time must be after start_time")
 	}
-	if oldest := today.AddDate(0, 0, -AnalyticsLookbackDays); start.Before(oldest) {
-		return nil, badQuery("start_time", "start_time is more than "+strconv.Itoa(AnalyticsLookbackDays)+" days ago (the earliest is "+strconv.FormatInt(oldest.Unix(), 10)+")")
+	snap := s.snap.Load()
+	ws, _ := snap.WorkspaceByRef(c.ws)
+	lookback := codexgov.DefaultLookbackDays
+	var prices map[string]codexgov.ModelPrice
+	if ws != nil {
+		lookback, prices = ws.Settings.Lookback(), ws.Settings.ModelPrices
+	}
+	if oldest := today.AddDate(0, 0, -lookback); start.Before(oldest) {
+		return nil, badQuery("start_time", "start_time is more than "+strconv.Itoa(lookback)+" days ago, the workspace's lookback (the earliest is "+strconv.FormatInt(oldest.Unix(), 10)+")")
 	}
 	uq := codexgov.UsageQuery{Period: "day", Limit: 1000}
 	switch v := q.Get("group_by"); v {
@@ -157,7 +162,6 @@ func (s *Server) analyticsUsage(c *call) (any, error) {
 		return nil, err
 	}
 	page := UsagePage{Object: "page", Data: []codexgov.UsageRow{}, HasMore: more}
-	snap := s.snap.Load()
 	var row *codexgov.UsageRow
 	var lastBucket, lastIdent string
 	for _, r := range rollups {
@@ -187,7 +191,13 @@ func (s *Server) analyticsUsage(c *call) (any, error) {
 			row.Clients = append(row.Clients, codexgov.UsageClient{ClientID: r.Client, UsageCounters: r.UsageCounters})
 		case r.Client == "*":
 			row.Models = append(row.Models, codexgov.UsageModel{Model: r.Model, UsageCounters: r.UsageCounters})
+			if p, ok := prices[r.Model]; ok {
+				row.EstimatedCostUSD += (float64(r.UncachedTextInputTokens)*p.Input + float64(r.CachedTextInputTokens)*p.CachedInput + float64(r.TextOutputTokens)*p.Output) / 1e6
+			}
 		}
+	}
+	for i := range page.Data {
+		page.Data[i].EstimatedCostUSD = math.Round(page.Data[i].EstimatedCostUSD*1e6) / 1e6
 	}
 	if more && len(page.Data) > 0 {
 		raw, _ := json.Marshal(usageCursor{Bucket: lastBucket, Identity: lastIdent, Query: shape})
