@@ -99,3 +99,16 @@ type UsageQuery struct {
 	AfterIdent  string
 	Limit       int
 }
+
+// AnalyticsRebuild is the body of POST …/analytics/rebuild.
+type AnalyticsRebuild struct {
+	// Since is a UTC date (YYYY-MM-DD): the rollups are recomputed from the
+	// Monday of its week.
+	Since string `json:"since"`
+}
+
+// AnalyticsRebuilt is what a rebuild did.
+type AnalyticsRebuilt struct {
+	From   string `json:"from"`
+	Events int64  `json:"events"`
+}

@@ -515,6 +515,9 @@ type Store interface {
 
 	// AnalyticsUsage reads a page of usage rollups (the Analytics API).
 	AnalyticsUsage(ctx context.Context, ws string, q UsageQuery) ([]UsageRollup, bool, error)
+	// RebuildAnalytics recomputes the rollups from the raw events, from the
+	// Monday of since's week on, audited.
+	RebuildAnalytics(ctx context.Context, ws string, since time.Time) (int64, error)
 	// PutComplianceFile stores a sealed file and its body (ECONFLICT when
 	// its place in the chain is taken).
 	PutComplianceFile(ctx context.Context, f *ComplianceFile, body []byte) error

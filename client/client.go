@@ -690,3 +690,8 @@ func (c *Client) RewindComplianceSink(ctx context.Context, w, name string) (*cod
 func (c *Client) ComplianceSinkDeadLetters(ctx context.Context, w, name string) ([]*codexgov.DeadLetter, error) {
 	return send[[]*codexgov.DeadLetter](ctx, c, "GET", ws(w, "compliance-sinks", name, "dead-letters"), nil)
 }
+
+// RebuildAnalytics recomputes the usage rollups from the raw events.
+func (c *Client) RebuildAnalytics(ctx context.Context, w, since string) (*codexgov.AnalyticsRebuilt, error) {
+	return send[*codexgov.AnalyticsRebuilt](ctx, c, "POST", ws(w, "analytics", "rebuild"), codexgov.AnalyticsRebuild{Since: since})
+}

@@ -176,7 +176,7 @@ func newAdminCmd() *cobra.Command {
 		e.http = serverHTTP(cmd.Context())
 	}
 	cmd.AddCommand(adminWhoAmI(e), adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
-		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminLegalHolds(e), adminCompliance(e), adminSigningKeys(e),
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminLegalHolds(e), adminCompliance(e), adminAnalytics(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	addCompletions(cmd, e)
 	return cmd
@@ -1458,4 +1458,20 @@ func adminCompliance(e *adminEnv) *cobra.Command {
 			}
 			return e.show(cmd, r, func(w io.Writer) { printErasure(w, r) })
 		}))
+}
+
+func adminAnalytics(e *adminEnv) *cobra.Command {
+	var since string
+	rebuild := leaf(e, "rebuild --since YYYY-MM-DD", "Recompute the Analytics API's usage rollups from the raw events, from the Monday of that week on", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		if since == "" {
+			return &exitError{code: 2, err: fmt.Errorf("--since is required: a date, YYYY-MM-DD (UTC)")}
+		}
+		r, err := e.client().RebuildAnalytics(cmd.Context(), ws, since)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, r, func(w io.Writer) { fmt.Fprintf(w, "rebuilt the usage rollups from %s: %d events read\n", r.From, r.Events) })
+	})
+	rebuild.Flags().StringVar(&since, "since", "", "first date (UTC) to recompute")
+	return group("analytics", "The Analytics API's rollups", rebuild)
 }

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -182,105 +184,133 @@ func TestAnalyticsUsage(t *testing.T) {
 				return resp.StatusCode, b
 			}
 			start := today.AddDate(0, 0, -20)
-			for _, period := range []string{"day", "week"} {
-				for _, workspace := range []bool{false, true} {
-					q := url.Values{"start_time": {fmt.Sprint(start.Unix())}, "end_time": {fmt.Sprint(today.AddDate(0, 0, 1).Unix())}, "group_by": {period}, "limit": {"2"}}
-					if workspace {
-						q.Set("group", "workspace")
-					}
-					seen := map[string]bool{}
-					lastStart := int64(0)
-					pages := 0
-					for {
-						code, body := get(q)
-						var page struct {
-							Object   string     `json:"object"`
-							Data     []usageRow `json:"data"`
-							HasMore  bool       `json:"has_more"`
-							NextPage *string    `json:"next_page"`
+			verifyAll := func() {
+				for _, period := range []string{"day", "week"} {
+					for _, workspace := range []bool{false, true} {
+						q := url.Values{"start_time": {fmt.Sprint(start.Unix())}, "end_time": {fmt.Sprint(today.AddDate(0, 0, 1).Unix())}, "group_by": {period}, "limit": {"2"}}
+						if workspace {
+							q.Set("group", "workspace")
 						}
-						if code != 200 || json.Unmarshal(body, &page) != nil || page.Object != "page" || len(page.Data) > 2 {
-							t.Fatalf("%s workspace=%v: %d %s", period, workspace, code, body)
-						}
-						pages++
-						for _, r := range page.Data {
-							ident := "*"
-							if r.UserID != nil {
-								if r.Actor == nil || r.Actor.Type != "user" || !strings.HasPrefix(*r.UserID, "usr_") || r.Actor.UserID != *r.UserID {
-									t.Errorf("a per-user row's user: %+v", r)
-									continue
-								}
-								ident = "user:" + r.Actor.Email
-							} else if !workspace || r.Actor != nil {
-								t.Errorf("a row without a user in a per-user query, or with an actor in a workspace one: %+v", r)
+						seen := map[string]bool{}
+						lastStart := int64(0)
+						pages := 0
+						for {
+							code, body := get(q)
+							var page struct {
+								Object   string     `json:"object"`
+								Data     []usageRow `json:"data"`
+								HasMore  bool       `json:"has_more"`
+								NextPage *string    `json:"next_page"`
 							}
-							bucket := time.Unix(r.StartTime, 0).UTC().Format(time.DateOnly)
-							id := bucket + " " + ident
-							if seen[id] {
-								t.Errorf("%s workspace=%v: row %s twice", period, workspace, id)
+							if code != 200 || json.Unmarshal(body, &page) != nil || page.Object != "page" || len(page.Data) > 2 {
+								t.Fatalf("%s workspace=%v: %d %s", period, workspace, code, body)
 							}
-							seen[id] = true
-							if r.StartTime < lastStart {
-								t.Errorf("%s workspace=%v: rows out of time order", period, workspace)
-							}
-							lastStart = r.StartTime
-							check := func(what string, got counters, k rkey) {
-								w := want[k]
-								if w == nil || got != *w {
-									t.Errorf("%s workspace=%v %s %s: got %+v, want %+v", period, workspace, id, what, got, w)
-								}
-							}
-							check("totals", r.Totals, rkey{period, bucket, ident, "*", "*"})
-							for _, c := range r.Clients {
-								check("client "+c.ClientID, c.counters, rkey{period, bucket, ident, c.ClientID, "*"})
-							}
-							for _, mo := range r.Models {
-								check("model "+mo.Model, mo.counters, rkey{period, bucket, ident, "*", mo.Model})
-							}
-							cost := 0.0
-							for k, w := range want {
-								if k.period == period && k.bucket == bucket && k.identity == ident && k.client == "*" && k.model != "*" {
-									p := price[k.model]
-									cost += (float64(w.UncachedTextInputTokens)*p[0] + float64(w.CachedTextInputTokens)*p[1] + float64(w.TextOutputTokens)*p[2]) / 1e6
-								}
-							}
-							if d := r.Cost - cost; d > 1e-6 || d < -1e-6 || cost == 0 {
-								t.Errorf("%s %s: estimated_cost_usd %v, want %v", period, id, r.Cost, cost)
-							}
-							nc, nm := 0, 0
-							for k := range want {
-								if k.period == period && k.bucket == bucket && k.identity == ident {
-									if k.client != "*" {
-										nc++
+							pages++
+							for _, r := range page.Data {
+								ident := "*"
+								if r.UserID != nil {
+									if r.Actor == nil || r.Actor.Type != "user" || !strings.HasPrefix(*r.UserID, "usr_") || r.Actor.UserID != *r.UserID {
+										t.Errorf("a per-user row's user: %+v", r)
+										continue
 									}
-									if k.model != "*" {
-										nm++
+									ident = "user:" + r.Actor.Email
+								} else if !workspace || r.Actor != nil {
+									t.Errorf("a row without a user in a per-user query, or with an actor in a workspace one: %+v", r)
+								}
+								bucket := time.Unix(r.StartTime, 0).UTC().Format(time.DateOnly)
+								id := bucket + " " + ident
+								if seen[id] {
+									t.Errorf("%s workspace=%v: row %s twice", period, workspace, id)
+								}
+								seen[id] = true
+								if r.StartTime < lastStart {
+									t.Errorf("%s workspace=%v: rows out of time order", period, workspace)
+								}
+								lastStart = r.StartTime
+								check := func(what string, got counters, k rkey) {
+									w := want[k]
+									if w == nil || got != *w {
+										t.Errorf("%s workspace=%v %s %s: got %+v, want %+v", period, workspace, id, what, got, w)
 									}
 								}
+								check("totals", r.Totals, rkey{period, bucket, ident, "*", "*"})
+								for _, c := range r.Clients {
+									check("client "+c.ClientID, c.counters, rkey{period, bucket, ident, c.ClientID, "*"})
+								}
+								for _, mo := range r.Models {
+									check("model "+mo.Model, mo.counters, rkey{period, bucket, ident, "*", mo.Model})
+								}
+								cost := 0.0
+								for k, w := range want {
+									if k.period == period && k.bucket == bucket && k.identity == ident && k.client == "*" && k.model != "*" {
+										p := price[k.model]
+										cost += (float64(w.UncachedTextInputTokens)*p[0] + float64(w.CachedTextInputTokens)*p[1] + float64(w.TextOutputTokens)*p[2]) / 1e6
+									}
+								}
+								if d := r.Cost - cost; d > 1e-6 || d < -1e-6 || cost == 0 {
+									t.Errorf("%s %s: estimated_cost_usd %v, want %v", period, id, r.Cost, cost)
+								}
+								nc, nm := 0, 0
+								for k := range want {
+									if k.period == period && k.bucket == bucket && k.identity == ident {
+										if k.client != "*" {
+											nc++
+										}
+										if k.model != "*" {
+											nm++
+										}
+									}
+								}
+								if len(r.Clients) != nc || len(r.Models) != nm {
+									t.Errorf("%s %s: %d clients and %d models, want %d and %d", period, id, len(r.Clients), len(r.Models), nc, nm)
+								}
 							}
-							if len(r.Clients) != nc || len(r.Models) != nm {
-								t.Errorf("%s %s: %d clients and %d models, want %d and %d", period, id, len(r.Clients), len(r.Models), nc, nm)
+							if !page.HasMore {
+								if page.NextPage != nil {
+									t.Errorf("the last page has a next_page")
+								}
+								break
+							}
+							q.Set("page", *page.NextPage)
+						}
+						n := 0
+						for k := range want {
+							if k.period == period && k.client == "*" && k.model == "*" && (k.identity == "*") == workspace {
+								n++
 							}
 						}
-						if !page.HasMore {
-							if page.NextPage != nil {
-								t.Errorf("the last page has a next_page")
-							}
-							break
+						if len(seen) != n {
+							t.Errorf("%s workspace=%v: %d rows over %d pages, want %d", period, workspace, len(seen), pages, n)
 						}
-						q.Set("page", *page.NextPage)
-					}
-					n := 0
-					for k := range want {
-						if k.period == period && k.client == "*" && k.model == "*" && (k.identity == "*") == workspace {
-							n++
-						}
-					}
-					if len(seen) != n {
-						t.Errorf("%s workspace=%v: %d rows over %d pages, want %d", period, workspace, len(seen), pages, n)
 					}
 				}
 			}
+			verifyAll()
+
+			// Lost rollups come back from the raw events.
+			driver, dsn := "sqlite", filepath.Join(m.DataDir, "codexgov.db")
+			if m.Database != "" {
+				driver, dsn = "pgx", m.Database
+			}
+			db, err := sql.Open(driver, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			for _, q := range []string{`DELETE FROM analytics_usage`, `DELETE FROM analytics_threads`} {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var empty struct{ Data []usageRow }
+			if code, body := get(url.Values{"group": {"workspace"}}); code != 200 || json.Unmarshal(body, &empty) != nil || len(empty.Data) != 0 {
+				t.Fatalf("after the rollups were lost: %d %s", code, body)
+			}
+			out, _ := admin.run(0, "analytics", "rebuild", "--since", start.Format(time.DateOnly))
+			if !strings.Contains(out, "rebuilt the usage rollups from "+mondayOf(start).Format(time.DateOnly)) {
+				t.Fatalf("rebuild: %s", out)
+			}
+			verifyAll()
 
 			// The lookback is the workspace's: 120 days lets a query start
 			// 100 days ago, not 121.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -840,4 +841,29 @@ func (s *Server) rewindSink(c *call) (any, error) {
 
 func (s *Server) sinkDeadLetters(c *call) (any, error) {
 	return s.store.DeadLetters(c.ctx, c.ws, c.path("sink"))
+}
+
+// rebuildAnalytics recomputes the usage rollups, with a deadline of its
+// own: it reads every raw event from the week on.
+func (s *Server) rebuildAnalytics(c *call) (any, error) {
+	var in codexgov.AnalyticsRebuild
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	since, err := time.Parse(time.DateOnly, in.Since)
+	if err != nil {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid since", Details: []codexgov.Detail{{Field: "/since", Message: "want a date, YYYY-MM-DD (UTC), got " + strconv.Quote(in.Since)}}}
+	}
+	if since.After(s.now()) {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid since", Details: []codexgov.Detail{{Field: "/since", Message: "since is in the future"}}}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 10*time.Minute)
+	defer cancel()
+	http.NewResponseController(c.w).SetWriteDeadline(time.Now().Add(11 * time.Minute))
+	n, err := s.store.RebuildAnalytics(ctx, c.ws, since)
+	if err != nil {
+		return nil, err
+	}
+	from := since.AddDate(0, 0, -((int(since.Weekday()) + 6) % 7)).Format(time.DateOnly)
+	return codexgov.AnalyticsRebuilt{From: from, Events: n}, nil
 }

@@ -254,3 +254,60 @@ func (s *DB) AnalyticsUsage(ctx context.Context, ws string, q codexgov.UsageQuer
 	}
 	return out, more, dbError("analytics", rows.Err())
 }
+
+// RebuildAnalytics recomputes a workspace's usage rollups from the raw
+// events, from the Monday of since's week on (a week's rows need its whole
+// week), in one audited transaction: the rows from then on are deleted and
+// every stored event from then on is applied again. It returns how many
+// events it read. Raw events past their retention are gone, and so is what
+// they counted.
+func (s *DB) RebuildAnalytics(ctx context.Context, ws string, since time.Time) (int64, error) {
+	from := weekBucket(since)
+	start, _ := time.Parse(time.DateOnly, from)
+	var read int64
+	err := s.audited(ctx, ws, "analytics.rebuild", "analytics:"+from, false, func(tx *sql.Tx) (any, any, error) {
+		if _, err := workspace(ctx, tx, ws); err != nil {
+			return nil, nil, err
+		}
+		for _, q := range []string{`DELETE FROM analytics_usage WHERE workspace_id = $1 AND bucket >= $2`, `DELETE FROM analytics_threads WHERE workspace_id = $1 AND bucket >= $2`} {
+			if _, err := tx.ExecContext(ctx, q, ws, from); err != nil {
+				return nil, nil, err
+			}
+		}
+		at, id := start.UnixMicro()-1, ""
+		for {
+			rows, err := tx.QueryContext(ctx, `SELECT event_id, time, type, session_id, surface, model, identity, data FROM telemetry_events
+				WHERE workspace_id = $1 AND (time > $2 OR (time = $2 AND event_id > $3)) ORDER BY time, event_id LIMIT 5000`, ws, at, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			var page []*codexgov.TelemetryEvent
+			for rows.Next() {
+				e := &codexgov.TelemetryEvent{Workspace: ws}
+				var t int64
+				var data string
+				if err := rows.Scan(&e.ID, &t, &e.Type, &e.Session, &e.Surface, &e.Model, &e.Identity, &data); err != nil {
+					rows.Close()
+					return nil, nil, err
+				}
+				e.Time = time.UnixMicro(t).UTC()
+				json.Unmarshal([]byte(data), &e.Data)
+				page = append(page, e)
+				at, id = t, e.ID
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, nil, err
+			}
+			if len(page) == 0 {
+				break
+			}
+			read += int64(len(page))
+			if err := s.applyRollups(ctx, tx, page); err != nil {
+				return nil, nil, err
+			}
+		}
+		return nil, map[string]any{"from": from, "events": read}, nil
+	})
+	return read, err
+}
