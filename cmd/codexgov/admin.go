@@ -1470,7 +1470,9 @@ func adminAnalytics(e *adminEnv) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		return e.show(cmd, r, func(w io.Writer) { fmt.Fprintf(w, "rebuilt the usage rollups from %s: %d events read\n", r.From, r.Events) })
+		return e.show(cmd, r, func(w io.Writer) {
+			fmt.Fprintf(w, "rebuilt the usage rollups from %s: %d events read\n", r.From, r.Events)
+		})
 	})
 	rebuild.Flags().StringVar(&since, "since", "", "first date (UTC) to recompute")
 	return group("analytics", "The Analytics API's rollups", rebuild)
