@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -286,6 +287,55 @@ func TestAnalyticsUsage(t *testing.T) {
 				}
 			}
 			verifyAll()
+
+			// CSV: the same rows, one line each with its totals.
+			for _, workspace := range []bool{false, true} {
+				q := url.Values{"start_time": {fmt.Sprint(start.Unix())}}
+				req, _ := http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
+				if workspace {
+					q.Set("group", "workspace")
+					req, _ = http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
+					req.Header.Set("Accept", "text/csv")
+				} else {
+					q.Set("format", "csv")
+					req, _ = http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
+				}
+				req.Header.Set("Authorization", "Bearer "+ak.Secret)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines, err := csv.NewReader(resp.Body).ReadAll()
+				resp.Body.Close()
+				if err != nil || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || len(lines) < 2 {
+					t.Fatalf("CSV workspace=%v: %v %s %v", workspace, err, resp.Header.Get("Content-Type"), lines)
+				}
+				n := 0
+				for k := range want {
+					if k.period == "day" && k.client == "*" && k.model == "*" && (k.identity == "*") == workspace {
+						n++
+					}
+				}
+				if len(lines)-1 != n {
+					t.Errorf("CSV workspace=%v: %d lines, want %d", workspace, len(lines)-1, n)
+				}
+				col := 2
+				if !workspace {
+					col = 4
+				}
+				for _, l := range lines[1:] {
+					at, _ := time.Parse(time.RFC3339, l[0])
+					ident := "*"
+					if !workspace {
+						ident = "user:" + l[3]
+					}
+					w := want[rkey{"day", at.Format(time.DateOnly), ident, "*", "*"}]
+					got := fmt.Sprint(l[col : col+6])
+					if w == nil || got != fmt.Sprint([]string{fmt.Sprint(w.Threads), fmt.Sprint(w.Turns), fmt.Sprint(w.UncachedTextInputTokens), fmt.Sprint(w.CachedTextInputTokens), fmt.Sprint(w.TextOutputTokens), fmt.Sprint(w.TextTotalTokens)}) {
+						t.Errorf("CSV line %v: want %+v", l, w)
+					}
+				}
+			}
 
 			// Lost rollups come back from the raw events.
 			driver, dsn := "sqlite", filepath.Join(m.DataDir, "codexgov.db")

@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -78,7 +79,64 @@ type usageCursor struct {
 	Query    string `json:"q"`
 }
 
-func (s *Server) analyticsUsage(c *call) (any, error) {
+// analyticsUsage answers JSON, or CSV for format=csv or Accept: text/csv
+// (the dashboard's exports: one line per row, its totals; the next page's
+// cursor in the Codexgov-Next-Page header).
+func (s *Server) analyticsUsage(c *call) error {
+	q := c.r.URL.Query()
+	csvOut := false
+	switch v := q.Get("format"); v {
+	case "", "json":
+		csvOut = v == "" && strings.Contains(c.r.Header.Get("Accept"), "text/csv")
+	case "csv":
+		csvOut = true
+	default:
+		return badQuery("format", "want json or csv, got "+strconv.Quote(v))
+	}
+	page, err := s.usagePage(c)
+	if err != nil {
+		return err
+	}
+	if !csvOut {
+		writeJSON(c.w, http.StatusOK, page)
+		return nil
+	}
+	h := c.w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	if page.NextPage != nil {
+		h.Set("Codexgov-Next-Page", *page.NextPage)
+	}
+	perUser := q.Get("group") != "workspace"
+	w := csv.NewWriter(c.w)
+	head := []string{"start_time", "end_time"}
+	if perUser {
+		head = append(head, "user_id", "email")
+	}
+	w.Write(append(head, "threads", "turns", "uncached_text_input_tokens", "cached_text_input_tokens", "text_output_tokens", "text_total_tokens", "estimated_cost_usd"))
+	for _, r := range page.Data {
+		line := []string{time.Unix(r.StartTime, 0).UTC().Format(time.RFC3339), time.Unix(r.EndTime, 0).UTC().Format(time.RFC3339)}
+		if perUser {
+			id, email := "", ""
+			if r.UserID != nil {
+				id = *r.UserID
+			}
+			if r.Actor != nil {
+				email = r.Actor.Email
+			}
+			line = append(line, id, email)
+		}
+		t := r.Totals
+		for _, n := range []int64{t.Threads, t.Turns, t.UncachedTextInputTokens, t.CachedTextInputTokens, t.TextOutputTokens, t.TextTotalTokens} {
+			line = append(line, strconv.FormatInt(n, 10))
+		}
+		w.Write(append(line, strconv.FormatFloat(r.EstimatedCostUSD, 'f', -1, 64)))
+	}
+	w.Flush()
+	return nil
+}
+
+// usagePage reads one page of the usage route.
+func (s *Server) usagePage(c *call) (*UsagePage, error) {
 	q := c.r.URL.Query()
 	now := s.now().UTC()
 	today := now.Truncate(24 * time.Hour)
@@ -161,7 +219,7 @@ func (s *Server) analyticsUsage(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page := UsagePage{Object: "page", Data: []codexgov.UsageRow{}, HasMore: more}
+	page := &UsagePage{Object: "page", Data: []codexgov.UsageRow{}, HasMore: more}
 	var row *codexgov.UsageRow
 	var lastBucket, lastIdent string
 	for _, r := range rollups {
