@@ -6,8 +6,8 @@ package httpapi
 
 import (
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
