@@ -518,6 +518,8 @@ type Store interface {
 	// RebuildAnalytics recomputes the rollups from the raw events, from the
 	// Monday of since's week on, audited.
 	RebuildAnalytics(ctx context.Context, ws string, since time.Time) (int64, error)
+	// DrainAnalytics applies the queued rollup deltas (of ws, or all).
+	DrainAnalytics(ctx context.Context, ws string) error
 	// PutComplianceFile stores a sealed file and its body (ECONFLICT when
 	// its place in the chain is taken).
 	PutComplianceFile(ctx context.Context, f *ComplianceFile, body []byte) error

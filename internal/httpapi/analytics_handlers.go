@@ -5,6 +5,7 @@ package httpapi
 // telemetry is committed (docs/analytics.md).
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
@@ -215,6 +216,11 @@ func (s *Server) usagePage(c *call) (*UsagePage, error) {
 		}
 		uq.AfterBucket, uq.AfterIdent = cur.Bucket, cur.Identity
 	}
+	// What was stored a moment ago counts: the workspace's queued rollup
+	// deltas are applied first (no raw event is read).
+	if err := s.store.DrainAnalytics(c.ctx, c.ws); err != nil {
+		return nil, err
+	}
 	rollups, more, err := s.store.AnalyticsUsage(c.ctx, c.ws, uq)
 	if err != nil {
 		return nil, err
@@ -263,4 +269,24 @@ func (s *Server) usagePage(c *call) (*UsagePage, error) {
 		page.NextPage = &next
 	}
 	return page, nil
+}
+
+// RunAnalytics applies the queued rollup deltas every interval until ctx
+// ends, so that rollups stay current when nobody reads them.
+func (s *Server) RunAnalytics(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		dctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err := s.store.DrainAnalytics(dctx, "")
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			s.log.Warn("analytics: applying queued rollups failed; retried at the next interval", "err", err)
+		}
+	}
 }

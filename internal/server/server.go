@@ -272,7 +272,11 @@ func (m *Main) Run(ctx context.Context) error {
 	owner, _ := os.Hostname()
 	owner += "/" + m.Addr
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
+	go func() {
+		defer wg.Done()
+		m.API.RunAnalytics(syncCtx, time.Second)
+	}()
 	go func() {
 		defer wg.Done()
 		m.API.RunSealer(syncCtx, seal, grace)

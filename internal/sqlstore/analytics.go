@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -46,12 +47,40 @@ func count(v any) int64 {
 	return 0
 }
 
-// applyRollups adds newly stored events to the analytics rollups, in the
-// events' transaction: a turn is a prompt, tokens come from
-// response.completed, and a thread (session) counts once per row.
-func (s *DB) applyRollups(ctx context.Context, tx *sql.Tx, evs []*codexgov.TelemetryEvent) error {
-	deltas := map[usageKey]*usageDelta{}
-	threads := map[usageKey]map[string]bool{}
+// rollupDelta is what some events add to the rollups: counters per row,
+// and the sessions each row has seen (a thread counts once per row).
+type rollupDelta struct {
+	deltas  map[usageKey]*usageDelta
+	threads map[usageKey]map[string]bool
+}
+
+func newRollupDelta() *rollupDelta {
+	return &rollupDelta{deltas: map[usageKey]*usageDelta{}, threads: map[usageKey]map[string]bool{}}
+}
+
+func (rd *rollupDelta) add(k usageKey, d usageDelta, session string) {
+	acc := rd.deltas[k]
+	if acc == nil {
+		acc = &usageDelta{}
+		rd.deltas[k] = acc
+	}
+	acc.turns += d.turns
+	acc.input += d.input
+	acc.cached += d.cached
+	acc.output += d.output
+	acc.reasoning += d.reasoning
+	if session != "" {
+		if rd.threads[k] == nil {
+			rd.threads[k] = map[string]bool{}
+		}
+		rd.threads[k][session] = true
+	}
+}
+
+// computeRollups is what events add: a turn is a prompt, tokens come from
+// response.completed, and every event of a session marks its thread.
+func computeRollups(evs []*codexgov.TelemetryEvent) *rollupDelta {
+	rd := newRollupDelta()
 	for _, e := range evs {
 		var d usageDelta
 		switch e.Type {
@@ -70,27 +99,153 @@ func (s *DB) applyRollups(ctx context.Context, tx *sql.Tx, evs []*codexgov.Telem
 					if cm[1] == "" {
 						continue // no model named: counted in the totals and per client only
 					}
-					k := usageKey{e.Workspace, pb[0], pb[1], ident, cm[0], cm[1]}
-					acc := deltas[k]
-					if acc == nil {
-						acc = &usageDelta{}
-						deltas[k] = acc
-					}
-					acc.turns += d.turns
-					acc.input += d.input
-					acc.cached += d.cached
-					acc.output += d.output
-					acc.reasoning += d.reasoning
-					if e.Session != "" {
-						if threads[k] == nil {
-							threads[k] = map[string]bool{}
-						}
-						threads[k][e.Session] = true
-					}
+					rd.add(usageKey{e.Workspace, pb[0], pb[1], ident, cm[0], cm[1]}, d, e.Session)
 				}
 			}
 		}
 	}
+	return rd
+}
+
+// pendingRollup is one queued delta of one workspace, as stored: rows
+// [period, bucket, identity, client, model, turns, input, cached, output,
+// reasoning] and threads [period, bucket, identity, client, model, session].
+type pendingRollup struct {
+	U [][]any    `json:"u"`
+	T [][]string `json:"t"`
+}
+
+// enqueueRollups queues what newly stored events add to the rollups, in
+// their transaction: one small row per workspace, so that ingest never
+// waits on the rollup rows other transactions are updating. The queue is
+// applied by DrainAnalytics (a background worker, and every usage read
+// first), each row exactly once.
+func (s *DB) enqueueRollups(ctx context.Context, tx *sql.Tx, evs []*codexgov.TelemetryEvent) error {
+	rd := computeRollups(evs)
+	byWS := map[string]*pendingRollup{}
+	get := func(ws string) *pendingRollup {
+		p := byWS[ws]
+		if p == nil {
+			p = &pendingRollup{}
+			byWS[ws] = p
+		}
+		return p
+	}
+	for k, d := range rd.deltas {
+		get(k.ws).U = append(get(k.ws).U, []any{k.period, k.bucket, k.identity, k.client, k.model, d.turns, d.input, d.cached, d.output, d.reasoning})
+	}
+	for k, ss := range rd.threads {
+		for sess := range ss {
+			get(k.ws).T = append(get(k.ws).T, []string{k.period, k.bucket, k.identity, k.client, k.model, sess})
+		}
+	}
+	for ws, p := range byWS {
+		b, _ := json.Marshal(p)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO analytics_pending (workspace_id, payload) VALUES ($1, $2)`, ws, string(b)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DrainAnalytics applies the queued rollup deltas (of one workspace, or
+// all when ws is ""), oldest first, each batch in one transaction that
+// deletes what it applied. Replicas drain at once safely: on PostgreSQL a
+// batch skips rows another holds.
+func (s *DB) DrainAnalytics(ctx context.Context, ws string) error {
+	for {
+		n, err := s.drainOnce(ctx, ws)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
+}
+
+func (s *DB) drainOnce(ctx context.Context, ws string) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, dbError("analytics", err)
+	}
+	defer tx.Rollback()
+	n, err := s.drainTx(ctx, tx, ws, 200)
+	if err != nil || n == 0 {
+		return 0, dbError("analytics", err)
+	}
+	return n, commitError("analytics", tx.Commit())
+}
+
+// drainTx applies up to limit queued rows in tx.
+func (s *DB) drainTx(ctx context.Context, tx *sql.Tx, ws string, limit int) (int, error) {
+	q := `SELECT id, workspace_id, payload FROM analytics_pending`
+	var args []any
+	if ws != "" {
+		q += ` WHERE workspace_id = $1`
+		args = append(args, ws)
+	}
+	q += ` ORDER BY id LIMIT ` + strconv.Itoa(limit)
+	if s.postgres {
+		q += ` FOR UPDATE SKIP LOCKED`
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	rd := newRollupDelta()
+	var ids []any
+	for rows.Next() {
+		var id int64
+		var w, payload string
+		if err := rows.Scan(&id, &w, &payload); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+		var p pendingRollup
+		if err := json.Unmarshal([]byte(payload), &p); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("analytics queue row %d: %w", id, err)
+		}
+		for _, u := range p.U {
+			if len(u) != 10 {
+				continue
+			}
+			str := func(i int) string { v, _ := u[i].(string); return v }
+			rd.add(usageKey{w, str(0), str(1), str(2), str(3), str(4)}, usageDelta{turns: count(u[5]), input: count(u[6]), cached: count(u[7]), output: count(u[8]), reasoning: count(u[9])}, "")
+		}
+		for _, t := range p.T {
+			if len(t) == 6 {
+				rd.add(usageKey{w, t[0], t[1], t[2], t[3], t[4]}, usageDelta{}, t[5])
+			}
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if err := applyDelta(ctx, tx, rd); err != nil {
+		return 0, err
+	}
+	ph := make([]string, len(ids))
+	for i := range ids {
+		ph[i] = "$" + strconv.Itoa(i+1)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM analytics_pending WHERE id IN (`+strings.Join(ph, ",")+`)`, ids...); err != nil {
+		return 0, err
+	}
+	return len(ids), nil
+}
+
+// applyRollups adds events to the rollups in tx (the rebuild).
+func (s *DB) applyRollups(ctx context.Context, tx *sql.Tx, evs []*codexgov.TelemetryEvent) error {
+	return applyDelta(ctx, tx, computeRollups(evs))
+}
+
+// applyDelta writes a delta: new (row, session) pairs count a thread each.
+func applyDelta(ctx context.Context, tx *sql.Tx, rd *rollupDelta) error {
+	deltas, threads := rd.deltas, rd.threads
 	if len(deltas) == 0 {
 		return nil
 	}
@@ -268,6 +423,17 @@ func (s *DB) RebuildAnalytics(ctx context.Context, ws string, since time.Time) (
 	err := s.audited(ctx, ws, "analytics.rebuild", "analytics:"+from, false, func(tx *sql.Tx) (any, any, error) {
 		if _, err := workspace(ctx, tx, ws); err != nil {
 			return nil, nil, err
+		}
+		// What is queued counts first (its older buckets stay); the rest
+		// is replaced below.
+		for {
+			n, err := s.drainTx(ctx, tx, ws, 200)
+			if err != nil {
+				return nil, nil, err
+			}
+			if n == 0 {
+				break
+			}
 		}
 		for _, q := range []string{`DELETE FROM analytics_usage WHERE workspace_id = $1 AND bucket >= $2`, `DELETE FROM analytics_threads WHERE workspace_id = $1 AND bucket >= $2`} {
 			if _, err := tx.ExecContext(ctx, q, ws, from); err != nil {

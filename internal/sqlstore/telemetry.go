@@ -162,15 +162,15 @@ func (s *DB) commitGroup(reqs []*appendReq) ([]int, error) {
 			counts[owner[k]]++
 			isNew[k] = true
 		}
-		// The analytics rollups take each new event once, in its
-		// transaction: a replayed event adds nothing.
+		// The analytics rollups take each new event once: queued in its
+		// transaction (a replayed event adds nothing).
 		fresh := make([]*codexgov.TelemetryEvent, 0, len(added))
 		for i := range batch {
 			if isNew[eventKey{batch[i].Workspace, batch[i].ID}] {
 				fresh = append(fresh, &batch[i])
 			}
 		}
-		if err := s.applyRollups(ctx, tx, fresh); err != nil {
+		if err := s.enqueueRollups(ctx, tx, fresh); err != nil {
 			return nil, dbError("analytics rollups", err)
 		}
 	}
