@@ -291,14 +291,14 @@ func TestAnalyticsUsage(t *testing.T) {
 			// CSV: the same rows, one line each with its totals.
 			for _, workspace := range []bool{false, true} {
 				q := url.Values{"start_time": {fmt.Sprint(start.Unix())}}
-				req, _ := http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
 				if workspace {
-					q.Set("group", "workspace")
-					req, _ = http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
-					req.Header.Set("Accept", "text/csv")
+					q.Set("group", "workspace") // and Accept: text/csv
 				} else {
 					q.Set("format", "csv")
-					req, _ = http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
+				}
+				req, _ := http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+q.Encode(), nil)
+				if workspace {
+					req.Header.Set("Accept", "text/csv")
 				}
 				req.Header.Set("Authorization", "Bearer "+ak.Secret)
 				resp, err := http.DefaultClient.Do(req)
