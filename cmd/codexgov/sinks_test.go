@@ -107,7 +107,7 @@ func webhookReceiver(t *testing.T, secret string, status int) (*receiver, *httpt
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		r.requests++
-		sig := req.Header.Get("Codexgov-Signature")
+		sig := req.Header.Get("Codexgov-Webhook-Signature")
 		ts, _, _ := strings.Cut(strings.TrimPrefix(sig, "t="), ",")
 		var unix int64
 		fmt.Sscan(ts, &unix)

@@ -170,7 +170,7 @@ func hash48(s string) uint64 {
 	return n
 }
 
-// webhook POSTs each batch as JSON, signed: Codexgov-Signature is
+// webhook POSTs each batch as JSON, signed: Codexgov-Webhook-Signature is
 // "t=UNIX,v1=HEX" with HEX the HMAC-SHA256, under the shared secret, of
 // "UNIX.BODY".
 type webhook struct {
@@ -189,7 +189,7 @@ type WebhookBody struct {
 	Records     []json.RawMessage `json:"records"`
 }
 
-// Sign is a webhook body's Codexgov-Signature header value.
+// Sign is a webhook body's Codexgov-Webhook-Signature header value.
 func Sign(secret []byte, t time.Time, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
 	ts := strconv.FormatInt(t.Unix(), 10)
@@ -205,7 +205,7 @@ func (w *webhook) Send(ctx context.Context, b Batch) error {
 		return &SendError{Permanent: true, Msg: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Codexgov-Signature", Sign(w.secret, time.Now(), body))
+	req.Header.Set("Codexgov-Webhook-Signature", Sign(w.secret, time.Now(), body))
 	req.Header.Set("Codexgov-Delivery", b.Delivery)
 	req.Header.Set("Idempotency-Key", b.Delivery)
 	resp, err := w.hc.Do(req)
