@@ -1,6 +1,9 @@
 package codexgov
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // The Analytics API's client_id of each Codex originator: the one table
 // both the Analytics and the Compliance API map surfaces with.
@@ -111,4 +114,63 @@ type AnalyticsRebuild struct {
 type AnalyticsRebuilt struct {
 	From   string `json:"from"`
 	Events int64  `json:"events"`
+}
+
+// GitHubIntegration is a workspace's GitHub webhook for code-review
+// analytics: the accounts whose reviews count (the Codex connector bot,
+// say) and the webhook secret (sealed, never shown).
+type GitHubIntegration struct {
+	Workspace string    `json:"workspace"`
+	Reviewers []string  `json:"reviewers"`
+	HasSecret bool      `json:"has_secret"`
+	SecretEnc []byte    `json:"-"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// GitHubIntegrationInput sets it: the secret GitHub signs deliveries
+// with (X-Hub-Signature-256) and the reviewer logins.
+type GitHubIntegrationInput struct {
+	WebhookSecret string   `json:"webhook_secret"`
+	Reviewers     []string `json:"reviewers"`
+}
+
+// The kinds of code-review events.
+const (
+	CodeReviewReview  = "review"
+	CodeReviewComment = "comment"
+	CodeReviewReply   = "reply"
+)
+
+// CodeReviewEvent is one review, review comment or reply a webhook
+// delivered; ID is unique per GitHub object ("comment:123").
+type CodeReviewEvent struct {
+	Workspace string
+	ID        string
+	Kind      string
+	// Priority is "p0", "p1", "p2" or "" (a comment's).
+	Priority string
+	At       time.Time
+}
+
+// CodeReviewRollup is one bucket of a workspace's code-review counters.
+type CodeReviewRollup struct {
+	Bucket              string
+	Reviews, Comments   int64
+	P0, P1, P2, Replies int64
+}
+
+// CodeReviewRow is a code_reviews row (OpenAI's shape).
+type CodeReviewRow struct {
+	StartTime          int64          `json:"start_time"`
+	EndTime            int64          `json:"end_time"`
+	PullRequestReviews int64          `json:"pull_request_reviews"`
+	Comments           int64          `json:"comments"`
+	CommentDetails     CommentDetails `json:"comment_details"`
+}
+
+// CommentDetails counts comments by priority.
+type CommentDetails struct {
+	P0 int64 `json:"p0"`
+	P1 int64 `json:"p1"`
+	P2 int64 `json:"p2"`
 }

@@ -867,3 +867,20 @@ func (s *Server) rebuildAnalytics(c *call) (any, error) {
 	from := since.AddDate(0, 0, -((int(since.Weekday()) + 6) % 7)).Format(time.DateOnly)
 	return codexgov.AnalyticsRebuilt{From: from, Events: n}, nil
 }
+
+// putGitHubIntegration sets the workspace's GitHub webhook for code-review
+// analytics; the secret is sealed.
+func (s *Server) putGitHubIntegration(c *call) (any, error) {
+	var in codexgov.GitHubIntegrationInput
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	if len(in.WebhookSecret) < 20 || len(in.WebhookSecret) > 1024 {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid webhook_secret", Details: []codexgov.Detail{{Field: "/webhook_secret", Message: "the secret GitHub signs deliveries with: 20 to 1024 characters (for example: openssl rand -hex 32)"}}}
+	}
+	return s.store.PutGitHubIntegration(c.ctx, c.ws, in.Reviewers, s.keys.SealSecret(githubAAD(c.ws), in.WebhookSecret))
+}
+
+func (s *Server) getGitHubIntegration(c *call) (any, error) {
+	return s.store.GitHubIntegration(c.ctx, c.ws)
+}

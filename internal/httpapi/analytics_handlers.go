@@ -6,14 +6,19 @@ package httpapi
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,84 +143,13 @@ func (s *Server) analyticsUsage(c *call) error {
 
 // usagePage reads one page of the usage route.
 func (s *Server) usagePage(c *call) (*UsagePage, error) {
-	q := c.r.URL.Query()
-	now := s.now().UTC()
-	today := now.Truncate(24 * time.Hour)
-	unix := func(name string, def time.Time) (time.Time, error) {
-		v := q.Get(name)
-		if v == "" {
-			return def, nil
-		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return time.Time{}, badQuery(name, "want Unix seconds (an integer), got "+strconv.Quote(v))
-		}
-		return time.Unix(n, 0).UTC(), nil
-	}
-	end, err := unix("end_time", today.AddDate(0, 0, 1))
+	w, err := s.analyticsWindow(c, true)
 	if err != nil {
 		return nil, err
 	}
-	start, err := unix("start_time", end.AddDate(0, 0, -30))
-	if err != nil {
-		return nil, err
-	}
-	if !end.After(start) {
-		return nil, badQuery("end_time", "end_time must be after start_time")
-	}
+	uq := codexgov.UsageQuery{Period: w.period, From: w.from, To: w.to, Limit: w.limit, Workspace: w.workspace, AfterBucket: w.cursor.Bucket, AfterIdent: w.cursor.Identity}
+	step, shape, prices := w.step, w.shape, w.prices
 	snap := s.snap.Load()
-	ws, _ := snap.WorkspaceByRef(c.ws)
-	lookback := codexgov.DefaultLookbackDays
-	var prices map[string]codexgov.ModelPrice
-	if ws != nil {
-		lookback, prices = ws.Settings.Lookback(), ws.Settings.ModelPrices
-	}
-	if oldest := today.AddDate(0, 0, -lookback); start.Before(oldest) {
-		return nil, badQuery("start_time", "start_time is more than "+strconv.Itoa(lookback)+" days ago, the workspace's lookback (the earliest is "+strconv.FormatInt(oldest.Unix(), 10)+")")
-	}
-	uq := codexgov.UsageQuery{Period: "day", Limit: 1000}
-	switch v := q.Get("group_by"); v {
-	case "", "day":
-	case "week":
-		uq.Period = "week"
-	default:
-		return nil, badQuery("group_by", "want day or week, got "+strconv.Quote(v))
-	}
-	switch v := q.Get("group"); v {
-	case "":
-	case "workspace":
-		uq.Workspace = true
-	default:
-		return nil, badQuery("group", "want workspace (one row per bucket for the whole workspace), got "+strconv.Quote(v))
-	}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 30000 {
-			return nil, badQuery("limit", "want an integer from 1 to 30000, got "+strconv.Quote(v))
-		}
-		uq.Limit = n
-	}
-	step := 24 * time.Hour
-	first := start.Truncate(24 * time.Hour)
-	if uq.Period == "week" {
-		step = 7 * 24 * time.Hour
-		first = first.AddDate(0, 0, -((int(first.Weekday()) + 6) % 7))
-	}
-	last := end.Add(-time.Second).Truncate(24 * time.Hour)
-	if uq.Period == "week" {
-		last = last.AddDate(0, 0, -((int(last.Weekday()) + 6) % 7))
-	}
-	uq.From, uq.To = first.Format(time.DateOnly), last.Add(step).Format(time.DateOnly)
-	sum := sha256.Sum256([]byte(uq.Period + "|" + uq.From + "|" + uq.To + "|" + strconv.FormatBool(uq.Workspace)))
-	shape := hex.EncodeToString(sum[:8])
-	if v := q.Get("page"); v != "" {
-		var cur usageCursor
-		raw, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Query != shape {
-			return nil, badQuery("page", "not a next_page of this query (same start_time, end_time, group_by and group)")
-		}
-		uq.AfterBucket, uq.AfterIdent = cur.Bucket, cur.Identity
-	}
 	// What was stored a moment ago counts: the workspace's queued rollup
 	// deltas are applied first (no raw event is read).
 	if err := s.store.DrainAnalytics(c.ctx, c.ws); err != nil {
@@ -290,3 +224,245 @@ func (s *Server) RunAnalytics(ctx context.Context, every time.Duration) {
 		}
 	}
 }
+
+// analyticsWindow is an Analytics API query's window and paging: start_time
+// and end_time (within the workspace's lookback), group_by, limit, the
+// page cursor (bound to the query's shape) and, when perUser, group.
+type analyticsWindow struct {
+	period, from, to string
+	step             time.Duration
+	limit            int
+	workspace        bool
+	cursor           usageCursor
+	shape            string
+	prices           map[string]codexgov.ModelPrice
+}
+
+func (s *Server) analyticsWindow(c *call, perUser bool) (analyticsWindow, error) {
+	var w analyticsWindow
+	q := c.r.URL.Query()
+	now := s.now().UTC()
+	today := now.Truncate(24 * time.Hour)
+	unix := func(name string, def time.Time) (time.Time, error) {
+		v := q.Get(name)
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return time.Time{}, badQuery(name, "want Unix seconds (an integer), got "+strconv.Quote(v))
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	end, err := unix("end_time", today.AddDate(0, 0, 1))
+	if err != nil {
+		return w, err
+	}
+	start, err := unix("start_time", end.AddDate(0, 0, -30))
+	if err != nil {
+		return w, err
+	}
+	if !end.After(start) {
+		return w, badQuery("end_time", "end_time must be after start_time")
+	}
+	snap := s.snap.Load()
+	ws, _ := snap.WorkspaceByRef(c.ws)
+	lookback := codexgov.DefaultLookbackDays
+	var prices map[string]codexgov.ModelPrice
+	if ws != nil {
+		lookback, prices = ws.Settings.Lookback(), ws.Settings.ModelPrices
+	}
+	if oldest := today.AddDate(0, 0, -lookback); start.Before(oldest) {
+		return w, badQuery("start_time", "start_time is more than "+strconv.Itoa(lookback)+" days ago, the workspace's lookback (the earliest is "+strconv.FormatInt(oldest.Unix(), 10)+")")
+	}
+	uq := &w
+	uq.period, uq.limit = "day", 1000
+	switch v := q.Get("group_by"); v {
+	case "", "day":
+	case "week":
+		uq.period = "week"
+	default:
+		return w, badQuery("group_by", "want day or week, got "+strconv.Quote(v))
+	}
+	switch v := q.Get("group"); v {
+	case "":
+	case "workspace":
+		if !perUser {
+			return w, badQuery("group", "this route has workspace rows only")
+		}
+		uq.workspace = true
+	default:
+		return w, badQuery("group", "want workspace (one row per bucket for the whole workspace), got "+strconv.Quote(v))
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 30000 {
+			return w, badQuery("limit", "want an integer from 1 to 30000, got "+strconv.Quote(v))
+		}
+		uq.limit = n
+	}
+	step := 24 * time.Hour
+	first := start.Truncate(24 * time.Hour)
+	if uq.period == "week" {
+		step = 7 * 24 * time.Hour
+		first = first.AddDate(0, 0, -((int(first.Weekday()) + 6) % 7))
+	}
+	last := end.Add(-time.Second).Truncate(24 * time.Hour)
+	if uq.period == "week" {
+		last = last.AddDate(0, 0, -((int(last.Weekday()) + 6) % 7))
+	}
+	uq.from, uq.to = first.Format(time.DateOnly), last.Add(step).Format(time.DateOnly)
+	sum := sha256.Sum256([]byte(uq.period + "|" + uq.from + "|" + uq.to + "|" + strconv.FormatBool(uq.workspace)))
+	shape := hex.EncodeToString(sum[:8])
+	if v := q.Get("page"); v != "" {
+		var cur usageCursor
+		raw, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || json.Unmarshal(raw, &cur) != nil || cur.Query != shape {
+			return w, badQuery("page", "not a next_page of this query (same start_time, end_time, group_by and group)")
+		}
+		uq.cursor = cur
+	}
+	w.step, w.shape, w.prices = step, shape, prices
+	return w, nil
+}
+
+// CodeReviewPage is the code_reviews route's body.
+type CodeReviewPage struct {
+	Object   string                   `json:"object"`
+	Data     []codexgov.CodeReviewRow `json:"data"`
+	HasMore  bool                     `json:"has_more"`
+	NextPage *string                  `json:"next_page"`
+}
+
+// analyticsCodeReviews answers the workspace's code reviews per day or
+// week, from the rollups the webhook keeps.
+func (s *Server) analyticsCodeReviews(c *call) (any, error) {
+	w, err := s.analyticsWindow(c, false)
+	if err != nil {
+		return nil, err
+	}
+	rows, more, err := s.store.CodeReviewRollups(c.ctx, c.ws, w.period, w.from, w.to, w.cursor.Bucket, w.limit)
+	if err != nil {
+		return nil, err
+	}
+	page := CodeReviewPage{Object: "page", Data: []codexgov.CodeReviewRow{}, HasMore: more}
+	for _, r := range rows {
+		b, _ := time.Parse(time.DateOnly, r.Bucket)
+		page.Data = append(page.Data, codexgov.CodeReviewRow{StartTime: b.Unix(), EndTime: b.Add(w.step).Unix(), PullRequestReviews: r.Reviews, Comments: r.Comments,
+			CommentDetails: codexgov.CommentDetails{P0: r.P0, P1: r.P1, P2: r.P2}})
+	}
+	if more && len(rows) > 0 {
+		raw, _ := json.Marshal(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
+		next := base64.RawURLEncoding.EncodeToString(raw)
+		page.NextPage = &next
+	}
+	return page, nil
+}
+
+// priorityRE finds a review comment's priority: the Codex connector
+// writes a P0/P1/P2 badge at its start.
+var priorityRE = regexp.MustCompile(`\bP([0-2])\b`)
+
+// githubWebhook takes GitHub's deliveries for code-review analytics,
+// checked against X-Hub-Signature-256: reviews submitted and comments
+// made by the workspace's reviewer accounts (with their P0/P1/P2), and
+// replies by anyone else in a reviewer comment's thread. A redelivery
+// counts once.
+func (s *Server) githubWebhook(c *call) error {
+	w, ok := s.snap.Load().WorkspaceByRef(c.path("ws"))
+	if !ok {
+		return codexgov.Errorf(codexgov.ENOTFOUND, "no such workspace")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, c.r.Body, 5<<20))
+	if err != nil {
+		return codexgov.Errorf(codexgov.ETOOLARGE, "a GitHub delivery is at most 5 MiB")
+	}
+	g, err := s.store.GitHubIntegration(c.r.Context(), w.ID)
+	if err != nil {
+		return err
+	}
+	secret, err := s.keys.OpenSecret(githubAAD(w.ID), g.SecretEnc)
+	if err != nil {
+		return err
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write(body)
+	want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	if got := c.r.Header.Get("X-Hub-Signature-256"); !hmac.Equal([]byte(got), []byte(want)) {
+		return codexgov.Errorf(codexgov.EUNAUTHORIZED, "X-Hub-Signature-256 does not match the workspace's webhook secret")
+	}
+	var d struct {
+		Action string `json:"action"`
+		Review *struct {
+			ID          int64     `json:"id"`
+			SubmittedAt time.Time `json:"submitted_at"`
+			User        struct {
+				Login string `json:"login"`
+			} `json:"user"`
+		} `json:"review"`
+		Comment *struct {
+			ID          int64     `json:"id"`
+			InReplyToID int64     `json:"in_reply_to_id"`
+			Body        string    `json:"body"`
+			CreatedAt   time.Time `json:"created_at"`
+			User        struct {
+				Login string `json:"login"`
+			} `json:"user"`
+		} `json:"comment"`
+		Issue *struct {
+			PullRequest *json.RawMessage `json:"pull_request"`
+		} `json:"issue"`
+	}
+	event := c.r.Header.Get("X-GitHub-Event")
+	if event == "ping" {
+		writeJSON(c.w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	}
+	if err := json.Unmarshal(body, &d); err != nil {
+		return codexgov.Errorf(codexgov.EINVALID, "the %s delivery is not JSON: %v", event, err)
+	}
+	reviewer := func(login string) bool { return slices.Contains(g.Reviewers, strings.ToLower(login)) }
+	var e *codexgov.CodeReviewEvent
+	switch {
+	case event == "pull_request_review" && d.Action == "submitted" && d.Review != nil && reviewer(d.Review.User.Login):
+		e = &codexgov.CodeReviewEvent{ID: fmt.Sprintf("review:%d", d.Review.ID), Kind: codexgov.CodeReviewReview, At: d.Review.SubmittedAt}
+	case (event == "pull_request_review_comment" || event == "issue_comment") && d.Action == "created" && d.Comment != nil:
+		if event == "issue_comment" && (d.Issue == nil || d.Issue.PullRequest == nil) {
+			break // a comment on an issue, not a pull request
+		}
+		if reviewer(d.Comment.User.Login) {
+			e = &codexgov.CodeReviewEvent{ID: fmt.Sprintf("comment:%d", d.Comment.ID), Kind: codexgov.CodeReviewComment, At: d.Comment.CreatedAt}
+			if m := priorityRE.FindStringSubmatch(d.Comment.Body); m != nil {
+				e.Priority = "p" + m[1]
+			}
+		} else if d.Comment.InReplyToID != 0 {
+			parent, err := s.store.CodeReviewExists(c.r.Context(), w.ID, fmt.Sprintf("comment:%d", d.Comment.InReplyToID))
+			if err != nil {
+				return err
+			}
+			if parent {
+				e = &codexgov.CodeReviewEvent{ID: fmt.Sprintf("reply:%d", d.Comment.ID), Kind: codexgov.CodeReviewReply, At: d.Comment.CreatedAt}
+			}
+		}
+	}
+	if e == nil {
+		writeJSON(c.w, http.StatusOK, map[string]string{"status": "ignored"})
+		return nil
+	}
+	e.Workspace = w.ID
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	fresh, err := s.store.RecordCodeReview(c.r.Context(), *e)
+	if err != nil {
+		return err
+	}
+	status := "recorded"
+	if !fresh {
+		status = "duplicate"
+	}
+	writeJSON(c.w, http.StatusOK, map[string]string{"status": status, "kind": e.Kind})
+	return nil
+}
+
+func githubAAD(ws string) string { return "github:" + ws }

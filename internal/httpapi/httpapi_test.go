@@ -305,7 +305,7 @@ func TestTenantIsolation(t *testing.T) {
 			public++
 		}
 	}
-	if public != 26 || checked != len(Routes())-public {
+	if public != 27 || checked != len(Routes())-public {
 		t.Errorf("only %d routes checked", checked)
 	}
 }

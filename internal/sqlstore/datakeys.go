@@ -362,6 +362,36 @@ func (s *DB) RotateMasterKey(ctx context.Context, r MasterKeyRotation) (MasterKe
 			}
 		}
 		done.Secrets = len(secrets)
+		// GitHub webhook secrets.
+		var gh []sealed
+		rows, err = tx.QueryContext(ctx, `SELECT workspace_id, secret_enc FROM github_integrations ORDER BY workspace_id`)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var ws, b64 string
+			if err := rows.Scan(&ws, &b64); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			enc, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil {
+				rows.Close()
+				return nil, nil, fmt.Errorf("GitHub integration of %s: the stored secret is malformed", ws)
+			}
+			gh = append(gh, sealed{id: ws, aad: "github:" + ws, enc: enc})
+		}
+		rows.Close()
+		for _, g := range gh {
+			enc, err := r.Secret(g.aad, g.enc)
+			if err != nil {
+				return nil, nil, err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE github_integrations SET secret_enc = $1 WHERE workspace_id = $2`, base64.StdEncoding.EncodeToString(enc), g.id); err != nil {
+				return nil, nil, err
+			}
+			done.Secrets++
+		}
 		secrets = secrets[:0]
 		rows, err = tx.QueryContext(ctx, `SELECT id, workspace_id, name, secret_enc FROM compliance_sinks WHERE secret_enc <> '' ORDER BY id`)
 		if err != nil {
