@@ -125,6 +125,12 @@ type GitHubIntegration struct {
 	HasSecret bool      `json:"has_secret"`
 	SecretEnc []byte    `json:"-"`
 	UpdatedAt time.Time `json:"updated_at"`
+	// APIURL is GitHub's REST API (https://api.github.com, or an
+	// Enterprise Server's https://HOST/api/v3); TokenEnc the sealed token
+	// reactions are read with (GitHub sends no webhook for reactions).
+	APIURL   string `json:"api_url"`
+	HasToken bool   `json:"has_token"`
+	TokenEnc []byte `json:"-"`
 }
 
 // GitHubIntegrationInput sets it: the secret GitHub signs deliveries
@@ -132,6 +138,10 @@ type GitHubIntegration struct {
 type GitHubIntegrationInput struct {
 	WebhookSecret string   `json:"webhook_secret"`
 	Reviewers     []string `json:"reviewers"`
+	// APIURL defaults to https://api.github.com; Token (read access to
+	// the repositories' pull requests) enables reaction polling.
+	APIURL string `json:"api_url,omitempty"`
+	Token  string `json:"token,omitempty"`
 }
 
 // The kinds of code-review events.
@@ -150,6 +160,57 @@ type CodeReviewEvent struct {
 	// Priority is "p0", "p1", "p2" or "" (a comment's).
 	Priority string
 	At       time.Time
+	// A reviewer comment's repository ("owner/name") and whether it is a
+	// review comment or a pull request's issue comment (where its
+	// reactions are read); a reply's parent comment ID.
+	Repo         string
+	IssueComment bool
+	Parent       string
+}
+
+// CommentReactions are a reviewer comment's reactions as last read.
+type CommentReactions struct {
+	Up, Down, Other int64
+}
+
+// ReviewerComment is a reviewer comment whose reactions are polled.
+type ReviewerComment struct {
+	Workspace, ID, Repo string
+	IssueComment        bool
+}
+
+// CodeReviewResponseRow is a code_review_responses row (OpenAI's shape).
+type CodeReviewResponseRow struct {
+	StartTime              int64                  `json:"start_time"`
+	EndTime                int64                  `json:"end_time"`
+	Replies                int64                  `json:"replies"`
+	Reactions              int64                  `json:"reactions"`
+	ReactionDetails        ReactionDetails        `json:"reaction_details"`
+	CommentResponseDetails CommentResponseDetails `json:"comment_response_details"`
+}
+
+// ReactionDetails counts reactions on reviewer comments.
+type ReactionDetails struct {
+	Upvotes   int64 `json:"upvotes"`
+	Downvotes int64 `json:"downvotes"`
+	Other     int64 `json:"other"`
+}
+
+// CommentResponseDetails counts reviewer comments by how developers
+// responded.
+type CommentResponseDetails struct {
+	Engaged      int64 `json:"engaged"`
+	Reacted      int64 `json:"reacted"`
+	Upvoted      int64 `json:"upvoted"`
+	Downvoted    int64 `json:"downvoted"`
+	ReactedOther int64 `json:"reacted_other"`
+	Replied      int64 `json:"replied"`
+}
+
+// CodeReviewResponses is one bucket's responses (the store's row).
+type CodeReviewResponses struct {
+	Bucket string
+	CodeReviewResponseRow
 }
 
 // CodeReviewRollup is one bucket of a workspace's code-review counters.

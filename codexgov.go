@@ -521,11 +521,14 @@ type Store interface {
 	// DrainAnalytics applies the queued rollup deltas (of ws, or all).
 	DrainAnalytics(ctx context.Context, ws string) error
 	// Code-review analytics from GitHub webhooks.
-	PutGitHubIntegration(ctx context.Context, ws string, reviewers []string, secretEnc []byte) (*GitHubIntegration, error)
+	PutGitHubIntegration(ctx context.Context, ws string, reviewers []string, secretEnc []byte, apiURL string, tokenEnc []byte) (*GitHubIntegration, error)
 	GitHubIntegration(ctx context.Context, ws string) (*GitHubIntegration, error)
 	CodeReviewExists(ctx context.Context, ws, id string) (bool, error)
 	RecordCodeReview(ctx context.Context, e CodeReviewEvent) (bool, error)
 	CodeReviewRollups(ctx context.Context, ws, period, from, to, after string, limit int) ([]CodeReviewRollup, bool, error)
+	ReviewerComments(ctx context.Context, ws string, since time.Time, limit int) ([]ReviewerComment, error)
+	SetCommentReactions(ctx context.Context, ws, id string, r CommentReactions, now time.Time) error
+	CodeReviewResponses(ctx context.Context, ws, period, from, to, after string, limit int) ([]CodeReviewResponses, bool, error)
 	// PutComplianceFile stores a sealed file and its body (ECONFLICT when
 	// its place in the chain is taken).
 	PutComplianceFile(ctx context.Context, f *ComplianceFile, body []byte) error

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -53,10 +54,33 @@ func TestCodeReviewAnalytics(t *testing.T) {
 				b, _ := io.ReadAll(resp.Body)
 				return resp.StatusCode, b
 			}
-			if code, body := call("PUT", "/api/v1/workspaces/acme/github", key, []byte(`{"webhook_secret":"`+secret+`","reviewers":["chatgpt-codex-connector[bot]"]}`), nil); code != 200 {
+			// A fake GitHub REST API serving the comments' reactions.
+			reactions := map[string][]string{"/repos/acme/app/pulls/comments/501/reactions": {"+1", "+1", "heart"}, "/repos/acme/app/pulls/comments/502/reactions": {"-1"},
+				"/repos/acme/app/issues/comments/503/reactions": {}}
+			gh := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Authorization") != "Bearer ghp_fake_token" {
+					http.Error(w, `{"message":"Bad credentials"}`, http.StatusUnauthorized)
+					return
+				}
+				list, ok := reactions[r.URL.Path]
+				if !ok {
+					http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
+					return
+				}
+				var out []map[string]any
+				for i, c := range list {
+					out = append(out, map[string]any{"id": i + 1, "content": c, "user": map[string]any{"login": fmt.Sprintf("dev%d", i)}})
+				}
+				if out == nil {
+					out = []map[string]any{}
+				}
+				json.NewEncoder(w).Encode(out)
+			}))
+			defer gh.Close()
+			if code, body := call("PUT", "/api/v1/workspaces/acme/github", key, []byte(`{"webhook_secret":"`+secret+`","reviewers":["chatgpt-codex-connector[bot]"],"api_url":"`+gh.URL+`","token":"ghp_fake_token"}`), nil); code != 200 {
 				t.Fatalf("PUT github: %d %s", code, body)
 			}
-			if code, body := call("GET", "/api/v1/workspaces/acme/github", key, nil, nil); code != 200 || strings.Contains(string(body), secret) || !strings.Contains(string(body), `"has_secret": true`) {
+			if code, body := call("GET", "/api/v1/workspaces/acme/github", key, nil, nil); code != 200 || strings.Contains(string(body), secret) || strings.Contains(string(body), "ghp_fake") || !strings.Contains(string(body), `"has_token": true`) {
 				t.Fatalf("GET github: %d %s", code, body)
 			}
 			deliver := func(event string, payload any, sign string) (int, string) {
@@ -69,6 +93,7 @@ func TestCodeReviewAnalytics(t *testing.T) {
 			now := time.Now().UTC()
 			today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 			bot, alice := map[string]any{"login": "chatgpt-codex-connector[bot]"}, map[string]any{"login": "alice"}
+			repo := map[string]any{"full_name": "acme/app"}
 			d3, d1 := today.AddDate(0, 0, -3).Add(9*time.Hour), today.AddDate(0, 0, -1).Add(15*time.Hour)
 			type delivery struct {
 				event   string
@@ -89,6 +114,7 @@ func TestCodeReviewAnalytics(t *testing.T) {
 				{"pull_request_review_comment", p1, "duplicate"},
 			}
 			for _, d := range deliveries {
+				d.payload["repository"] = repo
 				code, body := deliver(d.event, d.payload, secret)
 				if code != 200 || (d.want != "" && !strings.Contains(body, `"`+d.want+`"`)) {
 					t.Fatalf("%s delivery: %d %s, want %s", d.event, code, body, d.want)
@@ -152,6 +178,71 @@ func TestCodeReviewAnalytics(t *testing.T) {
 			}
 			if code, body := call("GET", "/v1/analytics/codex/workspaces/acme/code_reviews?group=workspace", ak.Secret, nil, nil); code != 422 || !strings.Contains(string(body), `"group"`) {
 				t.Errorf("group on code_reviews: %d %s", code, body)
+			}
+
+			// Reactions, read from the fake GitHub; replies from the webhook.
+			if code, body := call("POST", "/api/v1/workspaces/acme/github/poll", key, nil, nil); code != 200 || !strings.Contains(string(body), `"comments_read": 3`) {
+				t.Fatalf("poll: %d %s", code, body)
+			}
+			type resp struct{ replies, reactions, up, down, other, engaged, reacted, upvoted, downvoted, reactedOther, replied int64 }
+			perComment := []struct {
+				at                       time.Time
+				replies, up, down, other int64
+			}{{d3, 1, 2, 0, 1}, {d3, 0, 0, 1, 0}, {d1, 0, 0, 0, 0}}
+			wantResp := map[string]map[string]resp{"day": {}, "week": {}}
+			b2i := func(b bool) int64 {
+				if b {
+					return 1
+				}
+				return 0
+			}
+			for _, c := range perComment {
+				for period, bucket := range map[string]string{"day": c.at.Format(time.DateOnly), "week": mondayOf(c.at).Format(time.DateOnly)} {
+					r := wantResp[period][bucket]
+					r.replies += c.replies
+					r.reactions += c.up + c.down + c.other
+					r.up, r.down, r.other = r.up+c.up, r.down+c.down, r.other+c.other
+					r.engaged += b2i(c.replies+c.up+c.down+c.other > 0)
+					r.reacted += b2i(c.up+c.down+c.other > 0)
+					r.upvoted += b2i(c.up > 0)
+					r.downvoted += b2i(c.down > 0)
+					r.reactedOther += b2i(c.other > 0)
+					r.replied += b2i(c.replies > 0)
+					wantResp[period][bucket] = r
+				}
+			}
+			for _, period := range []string{"day", "week"} {
+				q := url.Values{"group_by": {period}, "start_time": {fmt.Sprint(today.AddDate(0, 0, -20).Unix())}}
+				code, body := call("GET", "/v1/analytics/codex/workspaces/acme/code_review_responses?"+q.Encode(), ak.Secret, nil, nil)
+				var page struct {
+					Data []struct {
+						StartTime       int64 `json:"start_time"`
+						Replies         int64 `json:"replies"`
+						Reactions       int64 `json:"reactions"`
+						ReactionDetails struct {
+							Upvotes, Downvotes, Other int64
+						} `json:"reaction_details"`
+						Details struct {
+							Engaged      int64 `json:"engaged"`
+							Reacted      int64 `json:"reacted"`
+							Upvoted      int64 `json:"upvoted"`
+							Downvoted    int64 `json:"downvoted"`
+							ReactedOther int64 `json:"reacted_other"`
+							Replied      int64 `json:"replied"`
+						} `json:"comment_response_details"`
+					} `json:"data"`
+				}
+				if code != 200 || json.Unmarshal(body, &page) != nil {
+					t.Fatalf("code_review_responses %s: %d %s", period, code, body)
+				}
+				got := map[string]resp{}
+				for _, r := range page.Data {
+					got[time.Unix(r.StartTime, 0).UTC().Format(time.DateOnly)] = resp{r.Replies, r.Reactions, r.ReactionDetails.Upvotes, r.ReactionDetails.Downvotes, r.ReactionDetails.Other,
+						r.Details.Engaged, r.Details.Reacted, r.Details.Upvoted, r.Details.Downvoted, r.Details.ReactedOther, r.Details.Replied}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(wantResp[period]) {
+					t.Errorf("code_review_responses %s: got %v, want %v", period, got, wantResp[period])
+				}
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -878,9 +879,31 @@ func (s *Server) putGitHubIntegration(c *call) (any, error) {
 	if len(in.WebhookSecret) < 20 || len(in.WebhookSecret) > 1024 {
 		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid webhook_secret", Details: []codexgov.Detail{{Field: "/webhook_secret", Message: "the secret GitHub signs deliveries with: 20 to 1024 characters (for example: openssl rand -hex 32)"}}}
 	}
-	return s.store.PutGitHubIntegration(c.ctx, c.ws, in.Reviewers, s.keys.SealSecret(githubAAD(c.ws), in.WebhookSecret))
+	api := in.APIURL
+	if api == "" {
+		api = "https://api.github.com"
+	}
+	if u, err := url.Parse(api); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && (u.Hostname() == "localhost" || net.ParseIP(u.Hostname()).IsLoopback()))) {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid api_url", Details: []codexgov.Detail{{Field: "/api_url", Message: "GitHub's REST API: https://api.github.com, or an Enterprise Server's https://HOST/api/v3 (http only to a loopback address)"}}}
+	}
+	var token []byte
+	if in.Token != "" {
+		token = s.keys.SealSecret(githubTokenAAD(c.ws), in.Token)
+	}
+	return s.store.PutGitHubIntegration(c.ctx, c.ws, in.Reviewers, s.keys.SealSecret(githubAAD(c.ws), in.WebhookSecret), api, token)
 }
 
 func (s *Server) getGitHubIntegration(c *call) (any, error) {
 	return s.store.GitHubIntegration(c.ctx, c.ws)
+}
+
+// pollReactions is POST …/github/poll: read the reactions now.
+func (s *Server) pollReactions(c *call) (any, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 5*time.Minute)
+	defer cancel()
+	n, err := s.PollReactions(ctx, c.ws, 5000)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int{"comments_read": n}, nil
 }

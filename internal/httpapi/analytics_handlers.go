@@ -412,6 +412,9 @@ func (s *Server) githubWebhook(c *call) error {
 		Issue *struct {
 			PullRequest *json.RawMessage `json:"pull_request"`
 		} `json:"issue"`
+		Repository struct {
+			FullName string `json:"full_name"`
+		} `json:"repository"`
 	}
 	event := c.r.Header.Get("X-GitHub-Event")
 	if event == "ping" {
@@ -431,7 +434,8 @@ func (s *Server) githubWebhook(c *call) error {
 			break // a comment on an issue, not a pull request
 		}
 		if reviewer(d.Comment.User.Login) {
-			e = &codexgov.CodeReviewEvent{ID: fmt.Sprintf("comment:%d", d.Comment.ID), Kind: codexgov.CodeReviewComment, At: d.Comment.CreatedAt}
+			e = &codexgov.CodeReviewEvent{ID: fmt.Sprintf("comment:%d", d.Comment.ID), Kind: codexgov.CodeReviewComment, At: d.Comment.CreatedAt,
+				Repo: d.Repository.FullName, IssueComment: event == "issue_comment"}
 			if m := priorityRE.FindStringSubmatch(d.Comment.Body); m != nil {
 				e.Priority = "p" + m[1]
 			}
@@ -441,7 +445,8 @@ func (s *Server) githubWebhook(c *call) error {
 				return err
 			}
 			if parent {
-				e = &codexgov.CodeReviewEvent{ID: fmt.Sprintf("reply:%d", d.Comment.ID), Kind: codexgov.CodeReviewReply, At: d.Comment.CreatedAt}
+				e = &codexgov.CodeReviewEvent{ID: fmt.Sprintf("reply:%d", d.Comment.ID), Kind: codexgov.CodeReviewReply, At: d.Comment.CreatedAt,
+					Parent: fmt.Sprintf("comment:%d", d.Comment.InReplyToID)}
 			}
 		}
 	}
@@ -466,3 +471,139 @@ func (s *Server) githubWebhook(c *call) error {
 }
 
 func githubAAD(ws string) string { return "github:" + ws }
+
+// CodeReviewResponsePage is the code_review_responses route's body.
+type CodeReviewResponsePage struct {
+	Object   string                           `json:"object"`
+	Data     []codexgov.CodeReviewResponseRow `json:"data"`
+	HasMore  bool                             `json:"has_more"`
+	NextPage *string                          `json:"next_page"`
+}
+
+// analyticsCodeReviewResponses answers how developers responded to the
+// reviewer comments made in each bucket: replies (from the webhook) and
+// reactions (as last polled).
+func (s *Server) analyticsCodeReviewResponses(c *call) (any, error) {
+	w, err := s.analyticsWindow(c, false)
+	if err != nil {
+		return nil, err
+	}
+	rows, more, err := s.store.CodeReviewResponses(c.ctx, c.ws, w.period, w.from, w.to, w.cursor.Bucket, w.limit)
+	if err != nil {
+		return nil, err
+	}
+	page := CodeReviewResponsePage{Object: "page", Data: []codexgov.CodeReviewResponseRow{}, HasMore: more}
+	for _, r := range rows {
+		b, _ := time.Parse(time.DateOnly, r.Bucket)
+		row := r.CodeReviewResponseRow
+		row.StartTime, row.EndTime = b.Unix(), b.Add(w.step).Unix()
+		page.Data = append(page.Data, row)
+	}
+	if more && len(rows) > 0 {
+		raw, _ := json.Marshal(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
+		next := base64.RawURLEncoding.EncodeToString(raw)
+		page.NextPage = &next
+	}
+	return page, nil
+}
+
+// reactionsWindow is how long after it is made a reviewer comment's
+// reactions are still read.
+const reactionsWindow = 30 * 24 * time.Hour
+
+// PollReactions reads, from GitHub's REST API with the integration's
+// token, the reactions on a workspace's reviewer comments of the last 30
+// days (least recently read first, at most max), and records them. It
+// returns how many comments it read.
+func (s *Server) PollReactions(ctx context.Context, ws string, max int) (int, error) {
+	g, err := s.store.GitHubIntegration(ctx, ws)
+	if err != nil {
+		return 0, err
+	}
+	if !g.HasToken {
+		return 0, codexgov.Errorf(codexgov.ECONFLICT, "the GitHub integration has no token: reactions cannot be read (GitHub sends no webhook for them); set one with PUT …/github")
+	}
+	token, err := s.keys.OpenSecret(githubTokenAAD(ws), g.TokenEnc)
+	if err != nil {
+		return 0, err
+	}
+	comments, err := s.store.ReviewerComments(ctx, ws, s.now().Add(-reactionsWindow), max)
+	if err != nil {
+		return 0, err
+	}
+	read := 0
+	for _, cm := range comments {
+		id := strings.TrimPrefix(cm.ID, "comment:")
+		kind := "pulls"
+		if cm.IssueComment {
+			kind = "issues"
+		}
+		var r codexgov.CommentReactions
+		for page := 1; page <= 10; page++ {
+			u := strings.TrimSuffix(g.APIURL, "/") + "/repos/" + cm.Repo + "/" + kind + "/comments/" + id + "/reactions?per_page=100&page=" + strconv.Itoa(page)
+			req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+			if err != nil {
+				return read, err
+			}
+			req.Header.Set("Accept", "application/vnd.github+json")
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("X-GitHub-Api-Version", "2022-11-28")
+			resp, err := s.github.Do(req)
+			if err != nil {
+				return read, fmt.Errorf("GitHub %s: %w", u, err)
+			}
+			var reactions []struct {
+				Content string `json:"content"`
+			}
+			err = json.NewDecoder(io.LimitReader(resp.Body, 4<<20)).Decode(&reactions)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusNotFound {
+				break // deleted
+			}
+			if resp.StatusCode != http.StatusOK || err != nil {
+				return read, fmt.Errorf("GitHub %s answered %s", u, resp.Status)
+			}
+			for _, x := range reactions {
+				switch x.Content {
+				case "+1":
+					r.Up++
+				case "-1":
+					r.Down++
+				default:
+					r.Other++
+				}
+			}
+			if len(reactions) < 100 {
+				break
+			}
+		}
+		if err := s.store.SetCommentReactions(ctx, ws, cm.ID, r, s.now()); err != nil {
+			return read, err
+		}
+		read++
+	}
+	return read, nil
+}
+
+func githubTokenAAD(ws string) string { return "github-token:" + ws }
+
+// RunReactionPolls reads every integration's reactions every interval.
+func (s *Server) RunReactionPolls(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, w := range s.snap.Load().Workspaces() {
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			_, err := s.PollReactions(pctx, w.ID, 1000)
+			cancel()
+			if err != nil && codexgov.ErrorCode(err) != codexgov.ENOTFOUND && codexgov.ErrorCode(err) != codexgov.ECONFLICT && ctx.Err() == nil {
+				s.log.Warn("code reviews: reading reactions failed; retried at the next interval", "workspace", w.ID, "err", err)
+			}
+		}
+	}
+}

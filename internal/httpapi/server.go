@@ -92,6 +92,8 @@ type Server struct {
 	// securityWrites bounds the security events being stored at once;
 	// past it they are counted and dropped (a flood of refusals must not
 	// become a flood of writes).
+	// github reads reactions from GitHub's REST API.
+	github          *http.Client
 	securityWrites  chan struct{}
 	securityDropped prometheus.Counter
 	// redactors are the workspaces' compiled redactors, by setting.
@@ -218,6 +220,7 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 	s.telemetrySecurity = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "codexgov_telemetry_security_events_total", Help: "Security events found in telemetry: bypass (a command a rule would have caught, run unsplit), claim_mismatch (a payload naming another user)."}, []string{"kind"})
 	s.ingest = make(chan struct{}, maxIngest)
 	s.securityWrites = make(chan struct{}, 4)
+	s.github = &http.Client{Timeout: 30 * time.Second}
 	s.securityDropped = prometheus.NewCounter(prometheus.CounterOpts{Name: "codexgov_security_events_dropped_total", Help: "Server-observed security events (access refused, revoked credential used) not stored because too many were being written."})
 	s.version = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_version", Help: "State version the served snapshot was compiled from."})
 	s.built = prometheus.NewGauge(prometheus.GaugeOpts{Name: "codexgov_snapshot_built_timestamp_seconds", Help: "When the served snapshot was compiled."})

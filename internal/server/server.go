@@ -272,7 +272,11 @@ func (m *Main) Run(ctx context.Context) error {
 	owner, _ := os.Hostname()
 	owner += "/" + m.Addr
 	var wg sync.WaitGroup
-	wg.Add(6)
+	wg.Add(7)
+	go func() {
+		defer wg.Done()
+		m.API.RunReactionPolls(syncCtx, 15*time.Minute)
+	}()
 	go func() {
 		defer wg.Done()
 		m.API.RunAnalytics(syncCtx, time.Second)

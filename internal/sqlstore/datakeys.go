@@ -364,22 +364,31 @@ func (s *DB) RotateMasterKey(ctx context.Context, r MasterKeyRotation) (MasterKe
 		done.Secrets = len(secrets)
 		// GitHub webhook secrets.
 		var gh []sealed
-		rows, err = tx.QueryContext(ctx, `SELECT workspace_id, secret_enc FROM github_integrations ORDER BY workspace_id`)
+		rows, err = tx.QueryContext(ctx, `SELECT workspace_id, secret_enc, token_enc FROM github_integrations ORDER BY workspace_id`)
 		if err != nil {
 			return nil, nil, err
 		}
 		for rows.Next() {
-			var ws, b64 string
-			if err := rows.Scan(&ws, &b64); err != nil {
+			var ws, b64, tok string
+			if err := rows.Scan(&ws, &b64, &tok); err != nil {
 				rows.Close()
 				return nil, nil, err
 			}
-			enc, err := base64.StdEncoding.DecodeString(b64)
-			if err != nil {
-				rows.Close()
-				return nil, nil, fmt.Errorf("GitHub integration of %s: the stored secret is malformed", ws)
+			for col, v := range map[string]string{"secret_enc": b64, "token_enc": tok} {
+				if v == "" {
+					continue
+				}
+				enc, err := base64.StdEncoding.DecodeString(v)
+				if err != nil {
+					rows.Close()
+					return nil, nil, fmt.Errorf("GitHub integration of %s: the stored %s is malformed", ws, col)
+				}
+				aad := "github:" + ws
+				if col == "token_enc" {
+					aad = "github-token:" + ws
+				}
+				gh = append(gh, sealed{id: ws + "\x00" + col, aad: aad, enc: enc})
 			}
-			gh = append(gh, sealed{id: ws, aad: "github:" + ws, enc: enc})
 		}
 		rows.Close()
 		for _, g := range gh {
@@ -387,7 +396,8 @@ func (s *DB) RotateMasterKey(ctx context.Context, r MasterKeyRotation) (MasterKe
 			if err != nil {
 				return nil, nil, err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE github_integrations SET secret_enc = $1 WHERE workspace_id = $2`, base64.StdEncoding.EncodeToString(enc), g.id); err != nil {
+			ws, col, _ := strings.Cut(g.id, "\x00")
+			if _, err := tx.ExecContext(ctx, `UPDATE github_integrations SET `+col+` = $1 WHERE workspace_id = $2`, base64.StdEncoding.EncodeToString(enc), ws); err != nil {
 				return nil, nil, err
 			}
 			done.Secrets++
