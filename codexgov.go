@@ -62,6 +62,9 @@ type Settings struct {
 	// ModelPrices are the admin's price table, by model, behind the
 	// Analytics API's estimated_cost_usd.
 	ModelPrices map[string]ModelPrice `json:"model_prices"`
+	// AnalyticsCSVEmails lets the Analytics API's per-user CSV export
+	// carry users' emails (off: the column is empty).
+	AnalyticsCSVEmails bool `json:"analytics_csv_emails"`
 }
 
 // ModelPrice is a model's price in US dollars per million tokens.
@@ -103,7 +106,8 @@ func (s Settings) Equal(o Settings) bool {
 	return s.AllowCodexLocal == o.AllowCodexLocal && s.AllowCodexCloud == o.AllowCodexCloud && s.AllowAccessTokens == o.AllowAccessTokens &&
 		s.AllowDeviceCodeLogin == o.AllowDeviceCodeLogin && s.AllowAgentInternet == o.AllowAgentInternet && s.AllowJITProvisioning == o.AllowJITProvisioning &&
 		s.DefaultRole == o.DefaultRole && s.telemetry() == o.telemetry() && s.TelemetryDropTraces == o.TelemetryDropTraces && slices.Equal(s.TelemetryRedact, o.TelemetryRedact) &&
-		maps.Equal(s.ComplianceRetention, o.ComplianceRetention) && s.Lookback() == o.Lookback() && maps.Equal(s.ModelPrices, o.ModelPrices)
+		maps.Equal(s.ComplianceRetention, o.ComplianceRetention) && s.Lookback() == o.Lookback() && maps.Equal(s.ModelPrices, o.ModelPrices) &&
+		s.AnalyticsCSVEmails == o.AnalyticsCSVEmails
 }
 
 func (s Settings) telemetry() string {
@@ -212,6 +216,8 @@ type SettingsUpdate struct {
 	// ModelPrices sets the prices of the models it names; a model with
 	// every price null is removed.
 	ModelPrices map[string]*ModelPrice `json:"model_prices,omitempty"`
+	// AnalyticsCSVEmails allows emails in per-user CSV exports.
+	AnalyticsCSVEmails *bool `json:"analytics_csv_emails,omitempty"`
 }
 
 // Apply returns s with the update applied.
@@ -245,6 +251,7 @@ func (u SettingsUpdate) Apply(s Settings) Settings {
 		maps.Copy(m, u.ComplianceRetention)
 		s.ComplianceRetention = m
 	}
+	set(&s.AnalyticsCSVEmails, u.AnalyticsCSVEmails)
 	if u.AnalyticsLookbackDays != nil {
 		s.AnalyticsLookbackDays = *u.AnalyticsLookbackDays
 	}

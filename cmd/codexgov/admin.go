@@ -265,7 +265,7 @@ func printSettings(w io.Writer, s codexgov.Settings) {
 	for _, p := range s.TelemetryRedact {
 		fmt.Fprintf(w, "telemetry_redact\t%s\n", p)
 	}
-	fmt.Fprintf(w, "analytics_lookback_days\t%d\n", s.Lookback())
+	fmt.Fprintf(w, "analytics_lookback_days\t%d\nanalytics_csv_emails\t%v\n", s.Lookback(), s.AnalyticsCSVEmails)
 	for _, m := range slices.Sorted(maps.Keys(s.ModelPrices)) {
 		p := s.ModelPrices[m]
 		fmt.Fprintf(w, "model_price\t%s: input %g, cached input %g, output %g USD per 1M tokens\n", m, p.Input, p.CachedInput, p.Output)
@@ -273,7 +273,7 @@ func printSettings(w io.Writer, s codexgov.Settings) {
 }
 
 func adminSettings(e *adminEnv) *cobra.Command {
-	var local, cloud, tokens, device, internet, jit, dropTraces bool
+	var local, cloud, tokens, device, internet, jit, dropTraces, csvEmails bool
 	var defaultRole, telemetryMode string
 	var redact, prices []string
 	var lookback int
@@ -298,6 +298,7 @@ func adminSettings(e *adminEnv) *cobra.Command {
 			u.Telemetry = &telemetryMode
 		}
 		pick("telemetry-drop-traces", &dropTraces, &u.TelemetryDropTraces)
+		pick("analytics-csv-emails", &csvEmails, &u.AnalyticsCSVEmails)
 		if f.Changed("telemetry-redact") {
 			patterns := []string{}
 			for _, p := range redact {
@@ -344,6 +345,7 @@ func adminSettings(e *adminEnv) *cobra.Command {
 	f.StringVar(&defaultRole, "default-role", "", "role of users with no role through a group")
 	f.StringVar(&telemetryMode, "telemetry", "", "enforced telemetry export: off, metadata (events without prompt text) or prompts")
 	f.BoolVar(&dropTraces, "telemetry-drop-traces", false, "keep no trace span summaries; --telemetry-drop-traces=false keeps them")
+	f.BoolVar(&csvEmails, "analytics-csv-emails", false, "let the Analytics API's per-user CSV export carry users' emails; --analytics-csv-emails=false empties the column")
 	f.IntVar(&lookback, "analytics-lookback-days", 0, "how far back an Analytics API query may start (default 90)")
 	f.StringArrayVar(&prices, "model-price", nil, "MODEL=INPUT,CACHED_INPUT,OUTPUT in US dollars per million tokens, for estimated_cost_usd (repeatable; MODEL= removes)")
 	f.StringArrayVar(&redact, "telemetry-redact", nil, "the workspace's own redaction pattern (RE2), repeatable; the flags given replace the list, --telemetry-redact '' empties it")

@@ -288,7 +288,23 @@ func TestAnalyticsUsage(t *testing.T) {
 			}
 			verifyAll()
 
-			// CSV: the same rows, one line each with its totals.
+			// CSV: the same rows, one line each with its totals; emails only
+			// once the workspace allows them.
+			csvq := url.Values{"start_time": {fmt.Sprint(start.Unix())}, "format": {"csv"}}
+			reqNo, _ := http.NewRequest("GET", srvURL+"/v1/analytics/codex/workspaces/acme/usage?"+csvq.Encode(), nil)
+			reqNo.Header.Set("Authorization", "Bearer "+ak.Secret)
+			if resp, err := http.DefaultClient.Do(reqNo); err != nil {
+				t.Fatal(err)
+			} else {
+				lines, _ := csv.NewReader(resp.Body).ReadAll()
+				resp.Body.Close()
+				for _, l := range lines[1:] {
+					if l[3] != "" {
+						t.Fatalf("a per-user CSV line carries an email the workspace did not allow: %v", l)
+					}
+				}
+			}
+			admin.run(0, "settings", "set", "--analytics-csv-emails")
 			for _, workspace := range []bool{false, true} {
 				q := url.Values{"start_time": {fmt.Sprint(start.Unix())}}
 				if workspace {

@@ -113,6 +113,10 @@ func (s *Server) analyticsUsage(c *call) error {
 		h.Set("Codexgov-Next-Page", *page.NextPage)
 	}
 	perUser := q.Get("group") != "workspace"
+	emails := false
+	if ws, ok := s.snap.Load().WorkspaceByRef(c.ws); ok {
+		emails = ws.Settings.AnalyticsCSVEmails
+	}
 	w := csv.NewWriter(c.w)
 	head := []string{"start_time", "end_time"}
 	if perUser {
@@ -126,7 +130,7 @@ func (s *Server) analyticsUsage(c *call) error {
 			if r.UserID != nil {
 				id = *r.UserID
 			}
-			if r.Actor != nil {
+			if r.Actor != nil && emails {
 				email = r.Actor.Email
 			}
 			line = append(line, id, email)

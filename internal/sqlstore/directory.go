@@ -57,7 +57,7 @@ func (s *DB) CreateWorkspace(ctx context.Context, id, name string) (*codexgov.Wo
 	return w, nil
 }
 
-const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid, compliance_retention, analytics_lookback_days, model_prices`
+const workspaceColumns = `id, name, created_at, allow_codex_local, allow_codex_cloud, allow_access_tokens, allow_device_code_login, allow_agent_internet, allow_jit_provisioning, default_role, telemetry, telemetry_drop_traces, telemetry_redact, uuid, compliance_retention, analytics_lookback_days, model_prices, analytics_csv_emails`
 
 func pricesJSON(m map[string]codexgov.ModelPrice) string {
 	if m == nil {
@@ -88,7 +88,7 @@ func scanWorkspace(row interface{ Scan(...any) error }) (*codexgov.Workspace, er
 	var created int64
 	st := &w.Settings
 	var redact, retention, prices string
-	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole, &st.Telemetry, &st.TelemetryDropTraces, &redact, &w.UUID, &retention, &st.AnalyticsLookbackDays, &prices); err != nil {
+	if err := row.Scan(&w.ID, &w.Name, &created, &st.AllowCodexLocal, &st.AllowCodexCloud, &st.AllowAccessTokens, &st.AllowDeviceCodeLogin, &st.AllowAgentInternet, &st.AllowJITProvisioning, &st.DefaultRole, &st.Telemetry, &st.TelemetryDropTraces, &redact, &w.UUID, &retention, &st.AnalyticsLookbackDays, &prices, &st.AnalyticsCSVEmails); err != nil {
 		return nil, err
 	}
 	if json.Unmarshal([]byte(prices), &st.ModelPrices) != nil || st.ModelPrices == nil {
@@ -175,8 +175,8 @@ func (s *DB) UpdateSettings(ctx context.Context, ws string, u codexgov.SettingsU
 				return nil, nil, invalid("/default_role", "default role %q does not exist in workspace %q", st.DefaultRole, ws)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7, allow_jit_provisioning = $8, telemetry = $9, telemetry_drop_traces = $10, telemetry_redact = $11, compliance_retention = $12, analytics_lookback_days = $13, model_prices = $14 WHERE id = $1`,
-			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact), retentionJSON(st.ComplianceRetention), st.AnalyticsLookbackDays, pricesJSON(st.ModelPrices)); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE workspaces SET allow_codex_local = $2, allow_codex_cloud = $3, allow_access_tokens = $4, allow_device_code_login = $5, allow_agent_internet = $6, default_role = $7, allow_jit_provisioning = $8, telemetry = $9, telemetry_drop_traces = $10, telemetry_redact = $11, compliance_retention = $12, analytics_lookback_days = $13, model_prices = $14, analytics_csv_emails = $15 WHERE id = $1`,
+			ws, st.AllowCodexLocal, st.AllowCodexCloud, st.AllowAccessTokens, st.AllowDeviceCodeLogin, st.AllowAgentInternet, st.DefaultRole, st.AllowJITProvisioning, st.Telemetry, st.TelemetryDropTraces, redactJSON(st.TelemetryRedact), retentionJSON(st.ComplianceRetention), st.AnalyticsLookbackDays, pricesJSON(st.ModelPrices), st.AnalyticsCSVEmails); err != nil {
 			return nil, nil, err
 		}
 		return before.Settings, st, nil
