@@ -138,7 +138,9 @@ func TestEnvironmentTurnsDevTLSOn(t *testing.T) {
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "dev-tls", "ca.pem")); err == nil {
+		// Stopped only once it serves: a cancel in the middle of the
+		// start is an error exit (the snapshot build is cut short).
+		if _, err := os.Stat(filepath.Join(dir, "dev-tls", "ca.pem")); err == nil && strings.Contains(errOut.String(), "codexgov server listening") {
 			break
 		}
 		if time.Now().After(deadline) {
