@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -22,12 +20,7 @@ import (
 
 // sinkKillCycles is how many times TestSinksSurviveKill kills the server
 // on each database (CODEXGOV_SINK_KILL_CYCLES raises it).
-func sinkKillCycles() int {
-	if n, err := strconv.Atoi(os.Getenv("CODEXGOV_SINK_KILL_CYCLES")); err == nil && n > 0 {
-		return n
-	}
-	return 50
-}
+func sinkKillCycles() int { return cyclesFromEnv("CODEXGOV_SINK_KILL_CYCLES", 50) }
 
 // TestSinksSurviveKill runs the real server binary sealing every 100 ms
 // and pushing every 50 ms to a signed webhook, feeds it Codex records and

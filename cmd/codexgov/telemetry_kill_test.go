@@ -27,11 +27,15 @@ import (
 
 // killCycles is how many times TestTelemetrySurvivesKill kills the
 // server on each database (CODEXGOV_KILL_CYCLES raises it).
-func killCycles() int {
-	if n, err := strconv.Atoi(os.Getenv("CODEXGOV_KILL_CYCLES")); err == nil && n > 0 {
+func killCycles() int { return cyclesFromEnv("CODEXGOV_KILL_CYCLES", 100) }
+
+// cyclesFromEnv is a kill loop's count: the variable's when it is a
+// positive number, else def.
+func cyclesFromEnv(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
 	}
-	return 100
+	return def
 }
 
 // recordsPerBatch is how many log records each sent batch holds, all of

@@ -202,9 +202,7 @@ func (s *Server) usagePage(c *call) (*UsagePage, error) {
 		page.Data[i].EstimatedCostUSD = math.Round(page.Data[i].EstimatedCostUSD*1e6) / 1e6
 	}
 	if more && len(page.Data) > 0 {
-		raw, _ := json.Marshal(usageCursor{Bucket: lastBucket, Identity: lastIdent, Query: shape})
-		next := base64.RawURLEncoding.EncodeToString(raw)
-		page.NextPage = &next
+		page.NextPage = nextPage(usageCursor{Bucket: lastBucket, Identity: lastIdent, Query: shape})
 	}
 	return page, nil
 }
@@ -356,9 +354,7 @@ func (s *Server) analyticsCodeReviews(c *call) (any, error) {
 			CommentDetails: codexgov.CommentDetails{P0: r.P0, P1: r.P1, P2: r.P2}})
 	}
 	if more && len(rows) > 0 {
-		raw, _ := json.Marshal(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
-		next := base64.RawURLEncoding.EncodeToString(raw)
-		page.NextPage = &next
+		page.NextPage = nextPage(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
 	}
 	return page, nil
 }
@@ -504,9 +500,7 @@ func (s *Server) analyticsCodeReviewResponses(c *call) (any, error) {
 		page.Data = append(page.Data, row)
 	}
 	if more && len(rows) > 0 {
-		raw, _ := json.Marshal(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
-		next := base64.RawURLEncoding.EncodeToString(raw)
-		page.NextPage = &next
+		page.NextPage = nextPage(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
 	}
 	return page, nil
 }
@@ -610,4 +604,11 @@ func (s *Server) RunReactionPolls(ctx context.Context, every time.Duration) {
 			}
 		}
 	}
+}
+
+// nextPage encodes a page cursor as the opaque next_page.
+func nextPage(c usageCursor) *string {
+	raw, _ := json.Marshal(c)
+	next := base64.RawURLEncoding.EncodeToString(raw)
+	return &next
 }
