@@ -343,19 +343,28 @@ func placeholders(n, k int) string {
 
 // AnalyticsUsage reads the rollups of a page: at most q.Limit (bucket,
 // identity) pairs after the cursor, in time order, each with all its rows;
-// more says whether pairs follow.
+// more says whether pairs follow. Both reads are index seeks whatever the
+// workspace's size: per-user pages walk the primary key from the cursor
+// ((bucket, identity) row values), workspace pages the partial index of
+// the workspace rows (identity '*' is a literal so that the index applies).
 func (s *DB) AnalyticsUsage(ctx context.Context, ws string, q codexgov.UsageQuery) ([]codexgov.UsageRollup, bool, error) {
-	ident := `identity <> '*'`
+	var pairs [][2]string
+	var rows *sql.Rows
+	var err error
 	if q.Workspace {
-		ident = `identity = '*'`
+		after := q.AfterBucket
+		if after == "" || after < q.From {
+			after = "" // from q.From on
+		}
+		rows, err = s.db.QueryContext(ctx, `SELECT bucket, identity FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND identity = '*' AND client_id = '*' AND model = '*'
+			AND bucket >= $3 AND bucket < $4 AND bucket > $5 ORDER BY bucket LIMIT `+strconv.Itoa(q.Limit+1), ws, q.Period, q.From, q.To, after)
+	} else {
+		rows, err = s.db.QueryContext(ctx, `SELECT bucket, identity FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND (bucket, identity) > ($3, $4) AND bucket < $5
+			AND identity <> '*' AND client_id = '*' AND model = '*' ORDER BY bucket, identity LIMIT `+strconv.Itoa(q.Limit+1), ws, q.Period, max(q.From, q.AfterBucket), afterIdent(q), q.To)
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT bucket, identity FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4
-		AND client_id = '*' AND model = '*' AND `+ident+` AND (bucket > $5 OR (bucket = $5 AND identity > $6)) ORDER BY bucket, identity LIMIT `+strconv.Itoa(q.Limit+1),
-		ws, q.Period, q.From, q.To, q.AfterBucket, q.AfterIdent)
 	if err != nil {
 		return nil, false, dbError("analytics", err)
 	}
-	var pairs [][2]string
 	for rows.Next() {
 		var p [2]string
 		if err := rows.Scan(&p[0], &p[1]); err != nil {
@@ -375,21 +384,16 @@ func (s *DB) AnalyticsUsage(ctx context.Context, ws string, q codexgov.UsageQuer
 	if len(pairs) == 0 {
 		return nil, false, nil
 	}
-	// Every row of those pairs, read bucket range by identity set.
-	want := map[[2]string]bool{}
-	idents := map[string]bool{}
-	for _, p := range pairs {
-		want[p] = true
-		idents[p[1]] = true
+	// Every row of those pairs: one range, from the first pair to the last.
+	first, last := pairs[0], pairs[len(pairs)-1]
+	const cols = `SELECT bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens FROM analytics_usage`
+	if q.Workspace {
+		rows, err = s.db.QueryContext(ctx, cols+` WHERE workspace_id = $1 AND period = $2 AND identity = '*' AND bucket >= $3 AND bucket <= $4 ORDER BY bucket, client_id, model`,
+			ws, q.Period, first[0], last[0])
+	} else {
+		rows, err = s.db.QueryContext(ctx, cols+` WHERE workspace_id = $1 AND period = $2 AND (bucket, identity) >= ($3, $4) AND (bucket, identity) <= ($5, $6) AND identity <> '*'
+			ORDER BY bucket, identity, client_id, model`, ws, q.Period, first[0], first[1], last[0], last[1])
 	}
-	args := []any{ws, q.Period, pairs[0][0], pairs[len(pairs)-1][0]}
-	var ph []string
-	for id := range idents {
-		args = append(args, id)
-		ph = append(ph, "$"+strconv.Itoa(len(args)))
-	}
-	rows, err = s.db.QueryContext(ctx, `SELECT bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens FROM analytics_usage
-		WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket <= $4 AND identity IN (`+strings.Join(ph, ",")+`) ORDER BY bucket, identity, client_id, model`, args...)
 	if err != nil {
 		return nil, false, dbError("analytics", err)
 	}
@@ -401,13 +405,20 @@ func (s *DB) AnalyticsUsage(ctx context.Context, ws string, q codexgov.UsageQuer
 		if err := rows.Scan(&r.Bucket, &r.Identity, &r.Client, &r.Model, &r.Threads, &r.Turns, &input, &cached, &output, &r.ReasoningTokens); err != nil {
 			return nil, false, dbError("analytics", err)
 		}
-		if !want[[2]string{r.Bucket, r.Identity}] {
-			continue
-		}
 		r.UncachedTextInputTokens, r.CachedTextInputTokens, r.TextOutputTokens, r.TextTotalTokens = input-cached, cached, output, input+output
 		out = append(out, r)
 	}
 	return out, more, dbError("analytics", rows.Err())
+}
+
+// afterIdent is where a per-user page starts within its first bucket:
+// after the cursor's identity when the cursor is in the window, else from
+// the bucket's first identity ('*' sorts before every user).
+func afterIdent(q codexgov.UsageQuery) string {
+	if q.AfterBucket == "" || q.AfterBucket < q.From {
+		return "*"
+	}
+	return q.AfterIdent
 }
 
 // RebuildAnalytics recomputes a workspace's usage rollups from the raw
