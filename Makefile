@@ -16,7 +16,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build image test unit fuzz clitools syslog bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz clitools syslog bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance bench-analytics lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -85,6 +85,10 @@ bench-ingest: postgres
 ## bench-compliance: downloading a sealed file of 1,000,000 records (about 1 GB) from the server binary on PostgreSQL against psql's \copy of the same source rows, rounds interleaved; goal: ratio >= 0.5; reports the server's RSS growth while serving.
 bench-compliance: postgres
 	$(GO) test -run '^$$' -bench '^BenchmarkComplianceDownload$$' -benchtime 1x -timeout 60m ./cmd/codexgov
+
+## bench-analytics: the Analytics API on 100,000 users x 90 days of rollups (p50/p95 of the 90-day workspace query and of per-user pages), and on the raw events of 10,000 users x 30 days against a naive GROUP BY for the same answer (checked equal), rounds interleaved, on both databases; goals: p95 < 200 ms, API/naive <= 1/50.
+bench-analytics: postgres
+	$(GO) test -run '^$$' -bench '^BenchmarkAnalytics$$' -benchtime 1x -timeout 90m ./cmd/codexgov
 
 ## bench-bundle: the configuration server's bundle endpoint over TLS against nginx serving the same bytes over TLS.
 bench-bundle:

@@ -225,7 +225,7 @@ func (s *DB) drainTx(ctx context.Context, tx *sql.Tx, ws string, limit int) (int
 	if len(ids) == 0 {
 		return 0, nil
 	}
-	if err := applyDelta(ctx, tx, rd); err != nil {
+	if err := applyDelta(ctx, tx, s.postgres, rd); err != nil {
 		return 0, err
 	}
 	ph := make([]string, len(ids))
@@ -240,11 +240,11 @@ func (s *DB) drainTx(ctx context.Context, tx *sql.Tx, ws string, limit int) (int
 
 // applyRollups adds events to the rollups in tx (the rebuild).
 func (s *DB) applyRollups(ctx context.Context, tx *sql.Tx, evs []*codexgov.TelemetryEvent) error {
-	return applyDelta(ctx, tx, computeRollups(evs))
+	return applyDelta(ctx, tx, s.postgres, computeRollups(evs))
 }
 
 // applyDelta writes a delta: new (row, session) pairs count a thread each.
-func applyDelta(ctx context.Context, tx *sql.Tx, rd *rollupDelta) error {
+func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error {
 	deltas, threads := rd.deltas, rd.threads
 	if len(deltas) == 0 {
 		return nil
@@ -272,7 +272,7 @@ func applyDelta(ctx context.Context, tx *sql.Tx, rd *rollupDelta) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(placeholders(len(args), 7))
+			b.WriteString(placeholders(pg, len(args), 7))
 			args = append(args, r.k.ws, r.k.period, r.k.bucket, r.k.identity, r.k.client, r.k.model, r.session)
 		}
 		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, identity, client_id, model`)
@@ -307,7 +307,7 @@ func applyDelta(ctx context.Context, tx *sql.Tx, rd *rollupDelta) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(placeholders(len(args), 12))
+			b.WriteString(placeholders(pg, len(args), 12))
 			d := deltas[k]
 			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model, d.threads, d.turns, d.input, d.cached, d.output, d.reasoning)
 		}
@@ -327,15 +327,23 @@ func cmpKey(a, b usageKey) int {
 		cmp.Compare(a.client, b.client), cmp.Compare(a.model, b.model))
 }
 
-// placeholders is "($n+1, …, $n+k)".
-func placeholders(n, k int) string {
+// placeholders is "($n+1, …, $n+k)" on PostgreSQL and "(?, …, ?)" on
+// SQLite, whose parser looks each $N name up in a list (a statement of
+// thousands of them costs time quadratic in their number) but numbers
+// anonymous ones as it goes. A statement using it has only such
+// parameters, in order.
+func placeholders(pg bool, n, k int) string {
 	var b strings.Builder
 	b.WriteByte('(')
 	for j := range k {
 		if j > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString("$" + strconv.Itoa(n+j+1))
+		if pg {
+			b.WriteString("$" + strconv.Itoa(n+j+1))
+		} else {
+			b.WriteByte('?')
+		}
 	}
 	b.WriteByte(')')
 	return b.String()

@@ -153,7 +153,7 @@ func (s *DB) commitGroup(reqs []*appendReq) ([]int, error) {
 	counts := make([]int, len(reqs))
 	for start := 0; start < len(evs); start += telemetryBatch {
 		batch := evs[start:min(start+telemetryBatch, len(evs))]
-		added, err := insertEvents(ctx, tx, batch, keys)
+		added, err := insertEvents(ctx, tx, s.postgres, batch, keys)
 		if err != nil {
 			return nil, dbError("telemetry", err)
 		}
@@ -184,7 +184,7 @@ type eventKey struct{ workspace, id string }
 
 // insertEvents inserts a batch with one statement and returns the keys of
 // the rows that were new.
-func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEvent, keys map[string]*dataKey) ([]eventKey, error) {
+func insertEvents(ctx context.Context, tx *sql.Tx, pg bool, batch []codexgov.TelemetryEvent, keys map[string]*dataKey) ([]eventKey, error) {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO telemetry_events (` + telemetryColumns + `) VALUES `)
 	args := make([]any, 0, len(batch)*18)
@@ -192,14 +192,7 @@ func insertEvents(ctx context.Context, tx *sql.Tx, batch []codexgov.TelemetryEve
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteByte('(')
-		for j := range 18 {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString("$" + strconv.Itoa(len(args)+j+1))
-		}
-		b.WriteByte(')')
+		b.WriteString(placeholders(pg, len(args), 18))
 		data, err := json.Marshal(e.Data)
 		if err != nil {
 			return nil, err
