@@ -326,9 +326,11 @@ func TestAnalyticsUsage(t *testing.T) {
 				if err != nil || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") || len(lines) < 2 {
 					t.Fatalf("CSV workspace=%v: %v %s %v", workspace, err, resp.Header.Get("Content-Type"), lines)
 				}
+				// Long form: per row its totals, then a line per client and
+				// per model; every want row of the day period appears once.
 				n := 0
 				for k := range want {
-					if k.period == "day" && k.client == "*" && k.model == "*" && (k.identity == "*") == workspace {
+					if k.period == "day" && (k.client == "*" || k.model == "*") && (k.identity == "*") == workspace {
 						n++
 					}
 				}
@@ -339,17 +341,32 @@ func TestAnalyticsUsage(t *testing.T) {
 				if !workspace {
 					col = 4
 				}
+				if got := fmt.Sprint(lines[0][col:]); got != "[breakdown client_id model threads turns uncached_text_input_tokens cached_text_input_tokens text_output_tokens text_total_tokens estimated_cost_usd]" {
+					t.Errorf("CSV header %s", got)
+				}
+				kinds := map[string]int{}
 				for _, l := range lines[1:] {
 					at, _ := time.Parse(time.RFC3339, l[0])
 					ident := "*"
 					if !workspace {
 						ident = "user:" + l[3]
 					}
-					w := want[rkey{"day", at.Format(time.DateOnly), ident, "*", "*"}]
-					got := fmt.Sprint(l[col : col+6])
+					client, model := "*", "*"
+					switch l[col] {
+					case "client":
+						client = l[col+1]
+					case "model":
+						model = l[col+2]
+					}
+					kinds[l[col]]++
+					w := want[rkey{"day", at.Format(time.DateOnly), ident, client, model}]
+					got := fmt.Sprint(l[col+3 : col+9])
 					if w == nil || got != fmt.Sprint([]string{fmt.Sprint(w.Threads), fmt.Sprint(w.Turns), fmt.Sprint(w.UncachedTextInputTokens), fmt.Sprint(w.CachedTextInputTokens), fmt.Sprint(w.TextOutputTokens), fmt.Sprint(w.TextTotalTokens)}) {
 						t.Errorf("CSV line %v: want %+v", l, w)
 					}
+				}
+				if kinds["total"] == 0 || kinds["client"] == 0 || kinds["model"] == 0 {
+					t.Errorf("CSV workspace=%v: breakdown lines %v, want totals, clients and models", workspace, kinds)
 				}
 			}
 

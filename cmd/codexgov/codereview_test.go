@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -53,6 +54,24 @@ func TestCodeReviewAnalytics(t *testing.T) {
 				defer resp.Body.Close()
 				b, _ := io.ReadAll(resp.Body)
 				return resp.StatusCode, b
+			}
+			// readCSV asks for a route's CSV and returns its lines keyed by
+			// their start date, the header checked.
+			readCSV := func(path string, q url.Values, hdr map[string]string, head string) map[string][]string {
+				code, body := call("GET", path+"?"+q.Encode(), ak.Secret, nil, hdr)
+				lines, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+				if code != 200 || err != nil || len(lines) == 0 || strings.Join(lines[0], ",") != head {
+					t.Fatalf("%s CSV: %d %v %s", path, code, err, body)
+				}
+				out := map[string][]string{}
+				for _, l := range lines[1:] {
+					at, err := time.Parse(time.RFC3339, l[0])
+					if err != nil {
+						t.Fatalf("%s CSV line %v: %v", path, l, err)
+					}
+					out[at.Format(time.DateOnly)] = l[2:]
+				}
+				return out
 			}
 			// A fake GitHub REST API serving the comments' reactions.
 			reactions := map[string][]string{"/repos/acme/app/pulls/comments/501/reactions": {"+1", "+1", "heart"}, "/repos/acme/app/pulls/comments/502/reactions": {"-1"},
@@ -175,6 +194,21 @@ func TestCodeReviewAnalytics(t *testing.T) {
 				if fmt.Sprint(got) != fmt.Sprint(want[period]) {
 					t.Errorf("code_reviews %s: got %v, want %v", period, got, want[period])
 				}
+				// The same rows as CSV.
+				q.Del("page")
+				q.Set("limit", "100")
+				q.Set("format", "csv")
+				gotCSV := map[string]string{}
+				for b, l := range readCSV("/v1/analytics/codex/workspaces/acme/code_reviews", q, nil, "start_time,end_time,pull_request_reviews,comments,p0,p1,p2") {
+					gotCSV[b] = strings.Join(l, " ")
+				}
+				wantCSV := map[string]string{}
+				for b, r := range want[period] {
+					wantCSV[b] = fmt.Sprint(r.reviews, r.comments, r.p0, r.p1, r.p2)
+				}
+				if fmt.Sprint(gotCSV) != fmt.Sprint(wantCSV) {
+					t.Errorf("code_reviews %s CSV: got %v, want %v", period, gotCSV, wantCSV)
+				}
 			}
 			if code, body := call("GET", "/v1/analytics/codex/workspaces/acme/code_reviews?group=workspace", ak.Secret, nil, nil); code != 422 || !strings.Contains(string(body), `"group"`) {
 				t.Errorf("group on code_reviews: %d %s", code, body)
@@ -242,6 +276,18 @@ func TestCodeReviewAnalytics(t *testing.T) {
 				}
 				if fmt.Sprint(got) != fmt.Sprint(wantResp[period]) {
 					t.Errorf("code_review_responses %s: got %v, want %v", period, got, wantResp[period])
+				}
+				gotCSV := map[string]string{}
+				for b, l := range readCSV("/v1/analytics/codex/workspaces/acme/code_review_responses", q, map[string]string{"Accept": "text/csv"},
+					"start_time,end_time,replies,reactions,upvotes,downvotes,other,engaged,reacted,upvoted,downvoted,reacted_other,replied") {
+					gotCSV[b] = strings.Join(l, " ")
+				}
+				wantCSV := map[string]string{}
+				for b, r := range wantResp[period] {
+					wantCSV[b] = fmt.Sprint(r.replies, r.reactions, r.up, r.down, r.other, r.engaged, r.reacted, r.upvoted, r.downvoted, r.reactedOther, r.replied)
+				}
+				if fmt.Sprint(gotCSV) != fmt.Sprint(wantCSV) {
+					t.Errorf("code_review_responses %s CSV: got %v, want %v", period, gotCSV, wantCSV)
 				}
 			}
 		})

@@ -85,21 +85,53 @@ type usageCursor struct {
 	Query    string `json:"q"`
 }
 
-// analyticsUsage answers JSON, or CSV for format=csv or Accept: text/csv
-// (the dashboard's exports: one line per row, its totals; the next page's
-// cursor in the Codexgov-Next-Page header).
-func (s *Server) analyticsUsage(c *call) error {
-	q := c.r.URL.Query()
-	csvOut := false
-	switch v := q.Get("format"); v {
-	case "", "json":
-		csvOut = v == "" && strings.Contains(c.r.Header.Get("Accept"), "text/csv")
+// wantCSV says whether an analytics request asks for CSV: format=csv, or
+// Accept: text/csv without a format.
+func wantCSV(c *call) (bool, error) {
+	switch v := c.r.URL.Query().Get("format"); v {
+	case "":
+		return strings.Contains(c.r.Header.Get("Accept"), "text/csv"), nil
+	case "json":
+		return false, nil
 	case "csv":
-		csvOut = true
+		return true, nil
 	default:
-		return badQuery("format", "want json or csv, got "+strconv.Quote(v))
+		return false, badQuery("format", "want json or csv, got "+strconv.Quote(v))
 	}
-	page, err := s.usagePage(c)
+}
+
+// writeCSV starts a CSV answer: its type, and the next page's cursor in
+// Codexgov-Next-Page.
+func writeCSV(c *call, next *string) *csv.Writer {
+	h := c.w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	if next != nil {
+		h.Set("Codexgov-Next-Page", *next)
+	}
+	return csv.NewWriter(c.w)
+}
+
+func rfc3339(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+
+func ints(v ...int64) []string {
+	out := make([]string, len(v))
+	for i, n := range v {
+		out[i] = strconv.FormatInt(n, 10)
+	}
+	return out
+}
+
+// analyticsUsage answers JSON, or CSV for format=csv or Accept: text/csv
+// (the dashboard's exports), in long form: each row's totals on a line
+// (breakdown "total", with the row's estimated cost), then a line per
+// client ("client") and per model ("model", with that model's estimated
+// cost); the next page's cursor in the Codexgov-Next-Page header.
+func (s *Server) analyticsUsage(c *call) error {
+	csvOut, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	page, prices, err := s.usagePage(c)
 	if err != nil {
 		return err
 	}
@@ -107,24 +139,19 @@ func (s *Server) analyticsUsage(c *call) error {
 		writeJSON(c.w, http.StatusOK, page)
 		return nil
 	}
-	h := c.w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	if page.NextPage != nil {
-		h.Set("Codexgov-Next-Page", *page.NextPage)
-	}
-	perUser := q.Get("group") != "workspace"
+	perUser := c.r.URL.Query().Get("group") != "workspace"
 	emails := false
 	if ws, ok := s.snap.Load().WorkspaceByRef(c.ws); ok {
 		emails = ws.Settings.AnalyticsCSVEmails
 	}
-	w := csv.NewWriter(c.w)
+	w := writeCSV(c, page.NextPage)
 	head := []string{"start_time", "end_time"}
 	if perUser {
 		head = append(head, "user_id", "email")
 	}
-	w.Write(append(head, "threads", "turns", "uncached_text_input_tokens", "cached_text_input_tokens", "text_output_tokens", "text_total_tokens", "estimated_cost_usd"))
+	w.Write(append(head, "breakdown", "client_id", "model", "threads", "turns", "uncached_text_input_tokens", "cached_text_input_tokens", "text_output_tokens", "text_total_tokens", "estimated_cost_usd"))
 	for _, r := range page.Data {
-		line := []string{time.Unix(r.StartTime, 0).UTC().Format(time.RFC3339), time.Unix(r.EndTime, 0).UTC().Format(time.RFC3339)}
+		lead := []string{rfc3339(r.StartTime), rfc3339(r.EndTime)}
 		if perUser {
 			id, email := "", ""
 			if r.UserID != nil {
@@ -133,23 +160,41 @@ func (s *Server) analyticsUsage(c *call) error {
 			if r.Actor != nil && emails {
 				email = r.Actor.Email
 			}
-			line = append(line, id, email)
+			lead = append(lead, id, email)
 		}
-		t := r.Totals
-		for _, n := range []int64{t.Threads, t.Turns, t.UncachedTextInputTokens, t.CachedTextInputTokens, t.TextOutputTokens, t.TextTotalTokens} {
-			line = append(line, strconv.FormatInt(n, 10))
+		line := func(kind, client, model string, n codexgov.UsageCounters, cost string) {
+			l := append(slices.Clone(lead), kind, client, model)
+			l = append(l, ints(n.Threads, n.Turns, n.UncachedTextInputTokens, n.CachedTextInputTokens, n.TextOutputTokens, n.TextTotalTokens)...)
+			w.Write(append(l, cost))
 		}
-		w.Write(append(line, strconv.FormatFloat(r.EstimatedCostUSD, 'f', -1, 64)))
+		line("total", "", "", r.Totals, strconv.FormatFloat(r.EstimatedCostUSD, 'f', -1, 64))
+		for _, cl := range r.Clients {
+			line("client", cl.ClientID, "", cl.UsageCounters, "")
+		}
+		for _, m := range r.Models {
+			cost := ""
+			if p, ok := prices[m.Model]; ok {
+				cost = strconv.FormatFloat(modelCost(p, m.UsageCounters), 'f', -1, 64)
+			}
+			line("model", "", m.Model, m.UsageCounters, cost)
+		}
 	}
 	w.Flush()
-	return nil
+	return w.Error()
 }
 
-// usagePage reads one page of the usage route.
-func (s *Server) usagePage(c *call) (*UsagePage, error) {
+// modelCost is a model's estimated cost in US dollars, rounded to a
+// millionth.
+func modelCost(p codexgov.ModelPrice, n codexgov.UsageCounters) float64 {
+	return math.Round((float64(n.UncachedTextInputTokens)*p.Input+float64(n.CachedTextInputTokens)*p.CachedInput+float64(n.TextOutputTokens)*p.Output)/1e6*1e6) / 1e6
+}
+
+// usagePage reads one page of the usage route, and the workspace's
+// prices.
+func (s *Server) usagePage(c *call) (*UsagePage, map[string]codexgov.ModelPrice, error) {
 	w, err := s.analyticsWindow(c, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	uq := codexgov.UsageQuery{Period: w.period, From: w.from, To: w.to, Limit: w.limit, Workspace: w.workspace, AfterBucket: w.cursor.Bucket, AfterIdent: w.cursor.Identity}
 	step, shape, prices := w.step, w.shape, w.prices
@@ -157,11 +202,11 @@ func (s *Server) usagePage(c *call) (*UsagePage, error) {
 	// What was stored a moment ago counts: the workspace's queued rollup
 	// deltas are applied first (no raw event is read).
 	if err := s.store.DrainAnalytics(c.ctx, c.ws); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rollups, more, err := s.store.AnalyticsUsage(c.ctx, c.ws, uq)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	page := &UsagePage{Object: "page", Data: []codexgov.UsageRow{}, HasMore: more}
 	var row *codexgov.UsageRow
@@ -204,7 +249,7 @@ func (s *Server) usagePage(c *call) (*UsagePage, error) {
 	if more && len(page.Data) > 0 {
 		page.NextPage = nextPage(usageCursor{Bucket: lastBucket, Identity: lastIdent, Query: shape})
 	}
-	return page, nil
+	return page, prices, nil
 }
 
 // RunAnalytics applies the queued rollup deltas every interval until ctx
@@ -338,14 +383,18 @@ type CodeReviewPage struct {
 
 // analyticsCodeReviews answers the workspace's code reviews per day or
 // week, from the rollups the webhook keeps.
-func (s *Server) analyticsCodeReviews(c *call) (any, error) {
+func (s *Server) analyticsCodeReviews(c *call) error {
+	csvOut, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
 	w, err := s.analyticsWindow(c, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, more, err := s.store.CodeReviewRollups(c.ctx, c.ws, w.period, w.from, w.to, w.cursor.Bucket, w.limit)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	page := CodeReviewPage{Object: "page", Data: []codexgov.CodeReviewRow{}, HasMore: more}
 	for _, r := range rows {
@@ -356,7 +405,18 @@ func (s *Server) analyticsCodeReviews(c *call) (any, error) {
 	if more && len(rows) > 0 {
 		page.NextPage = nextPage(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
 	}
-	return page, nil
+	if !csvOut {
+		writeJSON(c.w, http.StatusOK, page)
+		return nil
+	}
+	cw := writeCSV(c, page.NextPage)
+	cw.Write([]string{"start_time", "end_time", "pull_request_reviews", "comments", "p0", "p1", "p2"})
+	for _, r := range page.Data {
+		d := r.CommentDetails
+		cw.Write(append([]string{rfc3339(r.StartTime), rfc3339(r.EndTime)}, ints(r.PullRequestReviews, r.Comments, d.P0, d.P1, d.P2)...))
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // priorityRE finds a review comment's priority: the Codex connector
@@ -483,14 +543,18 @@ type CodeReviewResponsePage struct {
 // analyticsCodeReviewResponses answers how developers responded to the
 // reviewer comments made in each bucket: replies (from the webhook) and
 // reactions (as last polled).
-func (s *Server) analyticsCodeReviewResponses(c *call) (any, error) {
+func (s *Server) analyticsCodeReviewResponses(c *call) error {
+	csvOut, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
 	w, err := s.analyticsWindow(c, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, more, err := s.store.CodeReviewResponses(c.ctx, c.ws, w.period, w.from, w.to, w.cursor.Bucket, w.limit)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	page := CodeReviewResponsePage{Object: "page", Data: []codexgov.CodeReviewResponseRow{}, HasMore: more}
 	for _, r := range rows {
@@ -502,7 +566,18 @@ func (s *Server) analyticsCodeReviewResponses(c *call) (any, error) {
 	if more && len(rows) > 0 {
 		page.NextPage = nextPage(usageCursor{Bucket: rows[len(rows)-1].Bucket, Query: w.shape})
 	}
-	return page, nil
+	if !csvOut {
+		writeJSON(c.w, http.StatusOK, page)
+		return nil
+	}
+	cw := writeCSV(c, page.NextPage)
+	cw.Write([]string{"start_time", "end_time", "replies", "reactions", "upvotes", "downvotes", "other", "engaged", "reacted", "upvoted", "downvoted", "reacted_other", "replied"})
+	for _, r := range page.Data {
+		x, d := r.ReactionDetails, r.CommentResponseDetails
+		cw.Write(append([]string{rfc3339(r.StartTime), rfc3339(r.EndTime)}, ints(r.Replies, r.Reactions, x.Upvotes, x.Downvotes, x.Other, d.Engaged, d.Reacted, d.Upvoted, d.Downvoted, d.ReactedOther, d.Replied)...))
+	}
+	cw.Flush()
+	return cw.Error()
 }
 
 // reactionsWindow is how long after it is made a reviewer comment's
