@@ -5,11 +5,14 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/codexgov/codexgov"
 )
@@ -435,11 +438,37 @@ func afterIdent(q codexgov.UsageQuery) string {
 // every stored event from then on is applied again. It returns how many
 // events it read. Raw events past their retention are gone, and so is what
 // they counted.
+//
+// Events keep arriving meanwhile. On SQLite the rebuild holds the only
+// write lock, so none is stored during it. On PostgreSQL the transaction
+// is REPEATABLE READ: the queue it applies and the events it reads are one
+// snapshot, so an event committed later is not read and stays queued, to
+// be applied after (once); a rollup row the queue worker changed since the
+// snapshot fails the rebuild with a serialization error, and it is tried
+// again (up to 10 times).
 func (s *DB) RebuildAnalytics(ctx context.Context, ws string, since time.Time) (int64, error) {
+	var read int64
+	var err error
+	for range 10 {
+		read, err = s.rebuildAnalytics(ctx, ws, since)
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || (pe.Code != "40001" && pe.Code != "40P01") {
+			break
+		}
+	}
+	return read, err
+}
+
+func (s *DB) rebuildAnalytics(ctx context.Context, ws string, since time.Time) (int64, error) {
 	from := weekBucket(since)
 	start, _ := time.Parse(time.DateOnly, from)
 	var read int64
 	err := s.audited(ctx, ws, "analytics.rebuild", "analytics:"+from, false, func(tx *sql.Tx) (any, any, error) {
+		if s.postgres {
+			if _, err := tx.ExecContext(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`); err != nil {
+				return nil, nil, err
+			}
+		}
 		if _, err := workspace(ctx, tx, ws); err != nil {
 			return nil, nil, err
 		}

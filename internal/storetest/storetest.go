@@ -67,6 +67,7 @@ func Run(t *testing.T, open Opener) {
 		{"TelemetryMetricsAndSpans", testTelemetryMetricsAndSpans},
 		{"TelemetryGroupCommitAndRetention", testTelemetryGroupCommitAndRetention},
 		{"TelemetryActivity", testTelemetryActivity},
+		{"AnalyticsRebuildDuringIngest", testAnalyticsRebuildDuringIngest},
 		{"RetentionAndHolds", testRetentionAndHolds},
 		{"CodexTasks", testCodexTasks},
 	}

@@ -232,3 +232,70 @@ func testTelemetryActivity(t *testing.T, s codexgov.Store) {
 		t.Errorf("workspace b: %+v", b)
 	}
 }
+
+// testAnalyticsRebuildDuringIngest: rollups rebuilt while events keep
+// arriving count every event exactly once — what the rebuild reads is not
+// applied again from the queue, and what it does not read is.
+func testAnalyticsRebuildDuringIngest(t *testing.T, s codexgov.Store) {
+	ctx := codexgov.WithActor(context.Background(), codexgov.Actor{ID: "test"})
+	must(s.CreateWorkspace(ctx, "a", ""))
+	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC) // a Monday
+	ev := func(i int) codexgov.TelemetryEvent {
+		at := day.Add(time.Duration(i) * time.Second)
+		return codexgov.TelemetryEvent{ID: fmt.Sprintf("tev_r%05d", i), Workspace: "a", Identity: "user:ann@example.com", Credential: "et_1", Session: fmt.Sprintf("sess-%d", i%7),
+			Surface: "codex_cli_rs", Model: "gpt-5.1-codex", Time: at, ReceivedAt: at, Type: codexgov.TelemetryPrompt, Name: "codex.user_prompt", Attributes: map[string]any{}}
+	}
+	batch := func(from, n int) []codexgov.TelemetryEvent {
+		var evs []codexgov.TelemetryEvent
+		for i := from; i < from+n; i++ {
+			evs = append(evs, ev(i))
+		}
+		return evs
+	}
+	if _, err := s.AppendTelemetry(ctx, batch(0, 200)); err != nil {
+		t.Fatal(err)
+	}
+	const batches, per = 80, 25
+	var wg sync.WaitGroup
+	var appendErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for b := range batches {
+			if _, err := s.AppendTelemetry(ctx, batch(200+b*per, per)); err != nil {
+				appendErr = err
+				return
+			}
+		}
+	}()
+	rebuilds := 0
+	for range 6 {
+		if _, err := s.RebuildAnalytics(ctx, "a", day); err != nil {
+			t.Fatalf("rebuild during ingest: %v", err)
+		}
+		rebuilds++
+	}
+	wg.Wait()
+	if appendErr != nil {
+		t.Fatal(appendErr)
+	}
+	if err := s.DrainAnalytics(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	want := int64(200 + batches*per)
+	for _, period := range []string{"day", "week"} {
+		rows, _, err := s.AnalyticsUsage(ctx, "a", codexgov.UsageQuery{Period: period, From: "2026-11-01", To: "2026-11-10", Workspace: true, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rows {
+			if r.Turns != want || r.Threads != 7 {
+				got = append(got, fmt.Sprintf("%s %s/%s: %d turns, %d threads", r.Bucket, r.Client, r.Model, r.Turns, r.Threads))
+			}
+		}
+		if len(rows) != 4 || len(got) > 0 {
+			t.Errorf("%s after %d rebuilds during ingest: %d rows, wrong: %v; want every row %d turns, 7 threads", period, rebuilds, len(rows), got, want)
+		}
+	}
+}
