@@ -509,8 +509,8 @@ func (ab *analyticsBench) bigQueries() {
 	}
 	cases := []struct {
 		name, rows string
-		q        url.Values
-		want     int
+		q          url.Values
+		want       int
 	}{
 		{"workspace-90d-day", "workspace rows", with("group", "workspace"), benchRollupDays},
 		{"workspace-90d-week", "workspace rows", with("group", "workspace", "group_by", "week"), 0},
