@@ -354,67 +354,49 @@ func placeholders(pg bool, n, k int) string {
 
 // AnalyticsUsage reads the rollups of a page: at most q.Limit (bucket,
 // identity) pairs after the cursor, in time order, each with all its rows;
-// more says whether pairs follow. Both reads are index seeks whatever the
-// workspace's size: per-user pages walk the primary key from the cursor
-// ((bucket, identity) row values), workspace pages the partial index of
-// the workspace rows (identity '*' is a literal so that the index applies).
+// more says whether pairs follow. Both forms are index seeks whatever the
+// workspace's size: a per-user page walks the primary key from the cursor
+// ((bucket, identity) row values) for its pairs and joins each pair's rows
+// by key (one statement: a range between the first and last pair would
+// read every other row of those buckets); a workspace page reads the
+// partial index of the workspace rows (identity '*' a literal so that the
+// index applies).
 func (s *DB) AnalyticsUsage(ctx context.Context, ws string, q codexgov.UsageQuery) ([]codexgov.UsageRollup, bool, error) {
-	var pairs [][2]string
+	const cols = `u.bucket, u.identity, u.client_id, u.model, u.threads, u.turns, u.input_tokens, u.cached_tokens, u.output_tokens, u.reasoning_tokens`
 	var rows *sql.Rows
 	var err error
 	if q.Workspace {
 		after := q.AfterBucket
-		if after == "" || after < q.From {
+		if after < q.From {
 			after = "" // from q.From on
 		}
-		rows, err = s.db.QueryContext(ctx, `SELECT bucket, identity FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND identity = '*' AND client_id = '*' AND model = '*'
-			AND bucket >= $3 AND bucket < $4 AND bucket > $5 ORDER BY bucket LIMIT `+strconv.Itoa(q.Limit+1), ws, q.Period, q.From, q.To, after)
+		rows, err = s.db.QueryContext(ctx, `SELECT `+cols+` FROM (SELECT bucket FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND identity = '*' AND client_id = '*' AND model = '*'
+			AND bucket >= $3 AND bucket < $4 AND bucket > $5 ORDER BY bucket LIMIT `+strconv.Itoa(q.Limit+1)+`) p
+			JOIN analytics_usage u ON u.workspace_id = $1 AND u.period = $2 AND u.identity = '*' AND u.bucket = p.bucket ORDER BY u.bucket, u.client_id, u.model`,
+			ws, q.Period, q.From, q.To, after)
 	} else {
-		rows, err = s.db.QueryContext(ctx, `SELECT bucket, identity FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND (bucket, identity) > ($3, $4) AND bucket < $5
-			AND identity <> '*' AND client_id = '*' AND model = '*' ORDER BY bucket, identity LIMIT `+strconv.Itoa(q.Limit+1), ws, q.Period, max(q.From, q.AfterBucket), afterIdent(q), q.To)
-	}
-	if err != nil {
-		return nil, false, dbError("analytics", err)
-	}
-	for rows.Next() {
-		var p [2]string
-		if err := rows.Scan(&p[0], &p[1]); err != nil {
-			rows.Close()
-			return nil, false, dbError("analytics", err)
-		}
-		pairs = append(pairs, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, false, dbError("analytics", err)
-	}
-	more := len(pairs) > q.Limit
-	if more {
-		pairs = pairs[:q.Limit]
-	}
-	if len(pairs) == 0 {
-		return nil, false, nil
-	}
-	// Every row of those pairs: one range, from the first pair to the last.
-	first, last := pairs[0], pairs[len(pairs)-1]
-	const cols = `SELECT bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens FROM analytics_usage`
-	if q.Workspace {
-		rows, err = s.db.QueryContext(ctx, cols+` WHERE workspace_id = $1 AND period = $2 AND identity = '*' AND bucket >= $3 AND bucket <= $4 ORDER BY bucket, client_id, model`,
-			ws, q.Period, first[0], last[0])
-	} else {
-		rows, err = s.db.QueryContext(ctx, cols+` WHERE workspace_id = $1 AND period = $2 AND (bucket, identity) >= ($3, $4) AND (bucket, identity) <= ($5, $6) AND identity <> '*'
-			ORDER BY bucket, identity, client_id, model`, ws, q.Period, first[0], first[1], last[0], last[1])
+		rows, err = s.db.QueryContext(ctx, `SELECT `+cols+` FROM (SELECT bucket, identity FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND (bucket, identity) > ($3, $4) AND bucket < $5
+			AND identity <> '*' AND client_id = '*' AND model = '*' ORDER BY bucket, identity LIMIT `+strconv.Itoa(q.Limit+1)+`) p
+			JOIN analytics_usage u ON u.workspace_id = $1 AND u.period = $2 AND u.bucket = p.bucket AND u.identity = p.identity ORDER BY u.bucket, u.identity, u.client_id, u.model`,
+			ws, q.Period, max(q.From, q.AfterBucket), afterIdent(q), q.To)
 	}
 	if err != nil {
 		return nil, false, dbError("analytics", err)
 	}
 	defer rows.Close()
 	var out []codexgov.UsageRollup
+	pairs, more := 0, false
 	for rows.Next() {
 		r := codexgov.UsageRollup{Period: q.Period}
 		var input, cached, output int64
 		if err := rows.Scan(&r.Bucket, &r.Identity, &r.Client, &r.Model, &r.Threads, &r.Turns, &input, &cached, &output, &r.ReasoningTokens); err != nil {
 			return nil, false, dbError("analytics", err)
+		}
+		if n := len(out); n == 0 || out[n-1].Bucket != r.Bucket || out[n-1].Identity != r.Identity {
+			if pairs++; pairs > q.Limit {
+				more = true // the pair after the page: it only says more follow
+				break
+			}
 		}
 		r.UncachedTextInputTokens, r.CachedTextInputTokens, r.TextOutputTokens, r.TextTotalTokens = input-cached, cached, output, input+output
 		out = append(out, r)
