@@ -13,7 +13,7 @@ import (
 //go:embed templates/*.html
 var files embed.FS
 
-//go:embed style.css
+//go:embed assets/style.css
 var stylesheet string
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{
