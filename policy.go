@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"time"
@@ -18,6 +19,10 @@ type PolicyInput struct {
 	Defaults     string `json:"defaults"`
 	// Comment says why this version was written; it is kept with it.
 	Comment string `json:"comment,omitempty"`
+	// BaseVersion, when set, is the version the writer started from
+	// (If-Match): the write is refused with a conflict when the current
+	// version is another (0: the policy must not exist yet).
+	BaseVersion *int `json:"-"`
 }
 
 // PolicyVersion is one immutable version of a policy.
@@ -104,6 +109,22 @@ type Assignment struct {
 	// [config_server] table: the floor that holds below every served
 	// policy. Empty for none.
 	Baseline string `json:"baseline,omitempty"`
+	// IfMatch, when set on a write, is the entity tag (AssignmentETag) of
+	// the assignment the writer started from: the write is refused with a
+	// conflict when the stored assignment is another.
+	IfMatch string `json:"-"`
+}
+
+// AssignmentETag is an assignment's entity tag: a hash of its rules,
+// default and baseline.
+func AssignmentETag(a *Assignment) string {
+	b, _ := json.Marshal(struct {
+		R []Rule
+		D string
+		B string
+	}{a.Rules, a.Default, a.Baseline})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:12])
 }
 
 // Rule assigns a policy to a group's members.

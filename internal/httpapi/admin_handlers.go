@@ -414,26 +414,30 @@ func (s *Server) createAccessToken(c *call) (any, error) {
 	if err := s.decode(c.w, c.r, &in); err != nil {
 		return nil, err
 	}
+	return mutate(c, func() (*codexgov.AccessToken, error) { return s.issueAccessToken(c.ctx, c.ws, in) })
+}
+
+// issueAccessToken makes an access token for a user who may hold one; its
+// Secret is set only here (the API and the console).
+func (s *Server) issueAccessToken(ctx context.Context, ws string, in CreateAccessToken) (*codexgov.AccessToken, error) {
 	expires, err := codexgov.AccessTokenLifetime.ExpiresAt("/expires_in", in.ExpiresIn, s.now())
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.store.User(c.ctx, c.ws, in.User); err != nil {
+	if _, err := s.store.User(ctx, ws, in.User); err != nil {
 		return nil, err
 	}
-	if d := s.snap.Load().CanHoldAccessToken(c.ws, in.User); !d.Allowed {
+	if d := s.snap.Load().CanHoldAccessToken(ws, in.User); !d.Allowed {
 		return nil, &codexgov.Error{Code: codexgov.ECONFLICT, Message: "this user cannot hold an access token",
 			Details: []codexgov.Detail{{Field: "/user", Message: d.Reason}}}
 	}
 	secret, id, hash := codexgov.NewSecret(codexgov.AccessTokenPrefix)
-	return mutate(c, func() (*codexgov.AccessToken, error) {
-		t, err := s.store.CreateAccessToken(c.ctx, codexgov.AccessToken{ID: id, Workspace: c.ws, User: in.User, Name: in.Name, Hash: hash, ExpiresAt: expires})
-		if err != nil {
-			return nil, err
-		}
-		t.Secret = secret
-		return t, nil
-	})
+	t, err := s.store.CreateAccessToken(ctx, codexgov.AccessToken{ID: id, Workspace: ws, User: in.User, Name: in.Name, Hash: hash, ExpiresAt: expires})
+	if err != nil {
+		return nil, err
+	}
+	t.Secret = secret
+	return t, nil
 }
 
 func (s *Server) revokeAccessToken(c *call) (any, error) {
@@ -618,20 +622,24 @@ func (s *Server) createEnrollmentToken(c *call) (any, error) {
 	if err := s.decode(c.w, c.r, &in); err != nil {
 		return nil, err
 	}
+	return mutate(c, func() (*codexgov.EnrollmentToken, error) { return s.issueEnrollmentToken(c.ctx, c.ws, in) })
+}
+
+// issueEnrollmentToken makes an enrollment token; its Secret is set only
+// here (the API and the console).
+func (s *Server) issueEnrollmentToken(ctx context.Context, ws string, in CreateEnrollmentToken) (*codexgov.EnrollmentToken, error) {
 	expires, err := codexgov.EnrollmentTokenLifetime.ExpiresAt("/expires_in", in.ExpiresIn, s.now())
 	if err != nil {
 		return nil, err
 	}
 	secret, id, hash := codexgov.NewSecret(codexgov.EnrollmentTokenPrefix)
-	return mutate(c, func() (*codexgov.EnrollmentToken, error) {
-		t, err := s.store.CreateEnrollmentToken(c.ctx, codexgov.EnrollmentToken{ID: id, Workspace: c.ws, Name: in.Name, User: in.User, Service: in.Service,
-			Groups: in.Groups, Hash: hash, ExpiresAt: expires})
-		if err != nil {
-			return nil, err
-		}
-		t.Secret = secret
-		return t, nil
-	})
+	t, err := s.store.CreateEnrollmentToken(ctx, codexgov.EnrollmentToken{ID: id, Workspace: ws, Name: in.Name, User: in.User, Service: in.Service,
+		Groups: in.Groups, Hash: hash, ExpiresAt: expires})
+	if err != nil {
+		return nil, err
+	}
+	t.Secret = secret
+	return t, nil
 }
 
 func (s *Server) revokeEnrollmentToken(c *call) (any, error) {
@@ -806,8 +814,11 @@ func (s *Server) createSink(c *call) (any, error) {
 	return s.store.CreateSink(c.ctx, c.ws, in, enc)
 }
 
-func (s *Server) listSinks(c *call) (any, error) {
-	sinks, err := s.store.Sinks(c.ctx, c.ws)
+func (s *Server) listSinks(c *call) (any, error) { return s.sinksWithLag(c.ctx, c.ws) }
+
+// sinksWithLag lists a workspace's SIEM sinks with how far each is behind.
+func (s *Server) sinksWithLag(ctx context.Context, ws string) ([]*codexgov.ComplianceSink, error) {
+	sinks, err := s.store.Sinks(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
@@ -815,7 +826,7 @@ func (s *Server) listSinks(c *call) (any, error) {
 	for _, k := range sinks {
 		lag := &codexgov.SinkLag{}
 		for _, t := range k.EventTypes {
-			n, oldest, err := s.store.SinkLag(c.ctx, c.ws, t, k.Cursor[t])
+			n, oldest, err := s.store.SinkLag(ctx, ws, t, k.Cursor[t])
 			if err != nil {
 				return nil, err
 			}

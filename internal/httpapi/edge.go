@@ -253,7 +253,7 @@ func pointerAt(body []byte, off int) string {
 // linkSurfaces build links from the server's base URL (single sign-on
 // redirect URIs, device verification URIs, SCIM locations, the admin
 // pages' Origin check).
-var linkSurfaces = map[string]bool{SurfaceSSO: true, SurfaceDevice: true, SurfaceSCIM: true, SurfaceWeb: true}
+var linkSurfaces = map[string]bool{SurfaceSSO: true, SurfaceDevice: true, SurfaceSCIM: true, SurfaceWeb: true, SurfaceConsole: true}
 
 // checkHost keeps the Host header out of links: without --public-url,
 // the surfaces that build links answer only requests to a loopback host,

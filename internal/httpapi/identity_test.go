@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"html"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -65,7 +66,7 @@ func newSSOEnv(t *testing.T) *ssoEnv {
 		t.Fatal(err)
 	}
 	e.key = secret
-	e.api, err = New(context.Background(), e.store, master, Options{SSO: &oidc.RelyingParty{}})
+	e.api, err = New(context.Background(), e.store, master, Options{SSO: &oidc.RelyingParty{}, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,11 +193,32 @@ func TestSingleSignOn(t *testing.T) {
 		}
 	})
 
+	t.Run("every console page renders", func(t *testing.T) {
+		for _, rt := range Routes() {
+			if rt.Auth != Session || rt.Method != "GET" {
+				continue
+			}
+			path := strings.NewReplacer("{ws}", "acme", "{policy}", "eng").Replace(rt.Path)
+			if strings.HasSuffix(path, "/export") {
+				path += "?route=usage&start=2026-11-01&end=2026-11-30&group_by=day&format=csv"
+			}
+			resp, body := browse(t, b, e.srv.URL+path)
+			if resp.StatusCode != 200 || resp.Request.URL.Path != strings.Split(path, "?")[0] {
+				t.Errorf("GET %s: %d at %s %.500s", path, resp.StatusCode, resp.Request.URL, body)
+			}
+		}
+	})
+
 	t.Run("CSRF protection on the settings form", func(t *testing.T) {
-		_, page := browse(t, b, e.srv.URL+"/ui/acme")
+		_, page := browse(t, b, e.srv.URL+"/ui/acme/settings")
 		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 		if m == nil {
 			t.Fatal("no CSRF token on the page")
+		}
+		// The form as the page has it: every toggle that is on stays on.
+		checked := url.Values{}
+		for _, on := range regexp.MustCompile(`name="([a-z_]+)" value="on" checked`).FindAllStringSubmatch(page, -1) {
+			checked.Set(on[1], "on")
 		}
 		post := func(form url.Values, origin string) *http.Response {
 			req, _ := http.NewRequest("POST", e.srv.URL+"/ui/acme/settings", strings.NewReader(form.Encode()))
@@ -221,37 +243,66 @@ func TestSingleSignOn(t *testing.T) {
 		if v, _ := e.store.Version(ctx); v != v0 {
 			t.Error("a refused form changed the state")
 		}
-		r := post(url.Values{"allow_device_code_login": {"on"}, "allow_jit_provisioning": {"on"}, "csrf": {html.UnescapeString(m[1])}}, e.srv.URL)
-		if r.StatusCode != 200 || r.Request.URL.RawQuery != "saved=1" {
+		checked.Set("allow_device_code_login", "on")
+		checked.Set("allow_jit_provisioning", "on")
+		checked.Set("csrf", html.UnescapeString(m[1]))
+		r := post(checked, e.srv.URL)
+		if r.StatusCode != 200 || r.Request.URL.Query().Get("done") != "Settings saved." {
 			t.Fatalf("with token: %d %s", r.StatusCode, r.Request.URL)
 		}
 		w, _ := e.store.Workspace(ctx, "acme")
 		evs, _ := e.store.AuditEvents(ctx, "acme", codexgov.AuditFilter{Limit: 1})
-		if !w.Settings.AllowDeviceCodeLogin || evs[0].Action != "settings.update" || evs[0].Actor != "user:alice@acme.test (web)" {
+		if !w.Settings.AllowDeviceCodeLogin || !w.Settings.AllowCodexLocal || evs[0].Action != "settings.update" || evs[0].Actor != "user:alice@acme.test (console)" {
 			t.Errorf("settings %+v, audit %+v", w.Settings, evs[0])
 		}
-		// The session's form token does not work in another workspace.
+		// acme's session (and its form token) reaches nothing of another
+		// workspace: every console page of "other" sends it to sign in,
+		// every console form is refused, and nothing changes.
 		other0, _ := e.store.Workspace(ctx, "other")
-		for _, path := range []string{"/ui/other/settings", "/ui/other/sign-out"} {
-			form := url.Values{"allow_device_code_login": {"on"}, "csrf": {html.UnescapeString(m[1])}}
+		v1, _ := e.store.Version(ctx)
+		fill := strings.NewReplacer("{ws}", "other", "{email}", "alice@acme.test", "{policy}", "eng", "{kind}", "api-keys", "{id}", "key_x")
+		pages, forms := 0, 0
+		for _, rt := range Routes() {
+			if rt.Auth != Session {
+				continue
+			}
+			path := fill.Replace(rt.Path)
+			if rt.Method == "GET" {
+				pages++
+				nb := &http.Client{Transport: b.Transport, Jar: b.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+				resp, err := nb.Get(e.srv.URL + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/ui/other/sign-in" || strings.Contains(string(body), "alice") || strings.Contains(string(body), "Codex Admins") {
+					t.Errorf("GET %s with acme's session: %d to %q", path, resp.StatusCode, resp.Header.Get("Location"))
+				}
+				continue
+			}
+			forms++
+			form := url.Values{"allow_device_code_login": {"on"}, "csrf": {html.UnescapeString(m[1])}, "requirements": {"x = 1\n"}, "rule": {"1"}, "move": {"down"}, "name": {"n"}, "active": {"false"}}
 			req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", e.srv.URL)
 			resp, err := b.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			resp.Body.Close()
 			if resp.StatusCode != 403 {
-				t.Errorf("%s with acme's session: %d", path, resp.StatusCode)
+				t.Errorf("POST %s with acme's session: %d", path, resp.StatusCode)
 			}
+		}
+		if pages < 15 || forms < 8 {
+			t.Errorf("only %d console pages and %d forms checked", pages, forms)
 		}
 		if other, _ := e.store.Workspace(ctx, "other"); !other.Settings.Equal(other0.Settings) {
 			t.Error("acme's session changed another workspace's settings")
 		}
-		// Another workspace's session does not open this one.
-		resp, body := browse(t, b, e.srv.URL+"/ui/other")
-		if resp.Request.URL.Path != "/ui/other/sign-in" || strings.Contains(body, "alice") {
-			t.Errorf("session used in another workspace: %s", resp.Request.URL)
+		if v, _ := e.store.Version(ctx); v != v1 {
+			t.Errorf("acme's session changed the state through another workspace's forms: version %d -> %d", v1, v)
 		}
 	})
 
@@ -367,4 +418,16 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// testLogger sends the server's log to the test's.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+type tWriter struct{ t *testing.T }
+
+func (w tWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }

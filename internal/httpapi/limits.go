@@ -101,8 +101,11 @@ func newLimiters(l Limits) limiters {
 // balancers and fleets behind one address are never refused.
 // An enrollment token in the path is limited per token instead (fleets
 // behind one address fetch with many tokens).
+// The console's pages authenticate with the session cookie (a sealed
+// value opened in memory; without one they only redirect), so an office
+// of admins behind one address is not limited either.
 func unauthenticatedLimited(rt *Route) bool {
-	return !rt.Auth.Authenticates() && rt.Surface != SurfaceOps && rt.Auth != PathToken
+	return !rt.Auth.Authenticates() && rt.Surface != SurfaceOps && rt.Auth != PathToken && rt.Auth != Session
 }
 
 // limitUnauthenticated applies the address and workspace limits.

@@ -61,7 +61,8 @@ const (
 	SurfaceConfigServer = "configserver" // Codex's configuration server: OAuth authorization server and bundles
 	SurfaceDevice       = "device"       // RFC 8628 device login for codexgov login
 	SurfaceSSO          = "sso"          // single sign-on through a workspace's identity provider
-	SurfaceWeb          = "web"          // the admin web pages
+	SurfaceWeb          = "web"          // the admin web pages' sign-in and sign-out
+	SurfaceConsole      = "console"      // the admin console's pages
 	SurfaceSCIM         = "scim"         // SCIM 2.0 provisioning
 	SurfaceTelemetry    = "telemetry"    // the OTLP/HTTP receiver Codex exports to
 	SurfaceCompliance   = "compliance"   // the Compliance API in OpenAI's shape
@@ -188,8 +189,32 @@ func routeTable() []Route {
 		{Method: "GET", Path: "/sso/start", Auth: Protocol, Surface: SurfaceSSO, Errors: Page, Summary: "Single sign-on: go to the workspace's identity provider", Raw: true, raw: (*Server).ssoStart},
 		{Method: "GET", Path: "/sso/callback", Auth: Protocol, Surface: SurfaceSSO, Errors: Page, Summary: "Single sign-on: the identity provider's redirect URI (register https://HOST/sso/callback)", Raw: true, raw: (*Server).ssoCallback},
 		{Method: "GET", Path: "/ui/{ws}/sign-in", Auth: Public, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web sign-in (single sign-on)", Raw: true, raw: (*Server).adminSignIn},
-		{Method: "GET", Path: "/ui/{ws}", Auth: Session, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web page (session cookie)", Raw: true, raw: (*Server).adminHome},
-		{Method: "POST", Path: "/ui/{ws}/settings", Auth: Session, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web page: change sign-in settings (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSettings},
+		{Method: "GET", Path: "/{$}", Auth: Public, Surface: SurfaceConsole, Errors: Page, Summary: "The server's root: sends the browser to the console", Raw: true, raw: (*Server).consoleRoot},
+		{Method: "GET", Path: "/ui/{$}", Auth: Public, Surface: SurfaceConsole, Errors: Page, Summary: "Console: which workspace to sign in to", Raw: true, raw: (*Server).consoleStart},
+		{Method: "GET", Path: "/assets/{file}", Auth: Public, Surface: SurfaceConsole, Errors: Page, Summary: "Console: its embedded scripts and stylesheet (htmx, uPlot, its own), cached by content", Raw: true, raw: (*Server).consoleAsset},
+		{Method: "GET", Path: "/ui/{ws}", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: overview (users, devices, telemetry freshness, last changes)", Raw: true, raw: (*Server).consoleOverview},
+		{Method: "GET", Path: "/ui/{ws}/users", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: users, searched and paged", Raw: true, raw: (*Server).consoleUsers},
+		{Method: "POST", Path: "/ui/{ws}/users/{email}/active", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: activate or deactivate a user (not SCIM-managed ones)", Raw: true, raw: (*Server).consoleUserActive},
+		{Method: "GET", Path: "/ui/{ws}/groups", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: groups", Raw: true, raw: (*Server).consoleGroups},
+		{Method: "GET", Path: "/ui/{ws}/roles", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: roles, their permissions in words", Raw: true, raw: (*Server).consoleRoles},
+		{Method: "GET", Path: "/ui/{ws}/policies", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: policies", Raw: true, raw: (*Server).consolePolicies},
+		{Method: "GET", Path: "/ui/{ws}/policies/{policy}", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: a policy's editor, history, diff and preview", Raw: true, raw: (*Server).consolePolicy},
+		{Method: "POST", Path: "/ui/{ws}/policies/{policy}", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: save a policy version with a comment, over the version it was made from", Raw: true, raw: (*Server).consolePolicySave},
+		{Method: "POST", Path: "/ui/{ws}/policies/{policy}/lint", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: the editor's diagnostics for the text as typed (nothing stored)", Raw: true, raw: (*Server).consolePolicyLint},
+		{Method: "GET", Path: "/ui/{ws}/assignment", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: the assignment's ordered rules with who each selects", Raw: true, raw: (*Server).consoleAssignment},
+		{Method: "POST", Path: "/ui/{ws}/assignment/move", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: move a rule up or down, over the assignment it was made from", Raw: true, raw: (*Server).consoleAssignmentMove},
+		{Method: "GET", Path: "/ui/{ws}/lookup", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: which policy a user or group gets, and why", Raw: true, raw: (*Server).consoleLookup},
+		{Method: "GET", Path: "/ui/{ws}/devices", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: devices and their delivery state", Raw: true, raw: (*Server).consoleDevices},
+		{Method: "GET", Path: "/ui/{ws}/activity", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: recent Codex sessions, tools and decisions", Raw: true, raw: (*Server).consoleActivity},
+		{Method: "GET", Path: "/ui/{ws}/analytics", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: the analytics dashboard", Raw: true, raw: (*Server).consoleAnalytics},
+		{Method: "GET", Path: "/ui/{ws}/analytics/export", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: the Analytics API's CSV or JSON for the dashboard's range", Raw: true, raw: (*Server).consoleAnalyticsExport},
+		{Method: "GET", Path: "/ui/{ws}/compliance", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: sealed files, retention, legal holds, SIEM sinks and their lag", Raw: true, raw: (*Server).consoleCompliance},
+		{Method: "GET", Path: "/ui/{ws}/audit", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: the audit log, filtered, with CSV and JSON export", Raw: true, raw: (*Server).consoleAudit},
+		{Method: "GET", Path: "/ui/{ws}/credentials", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: API keys, access tokens, enrollment tokens", Raw: true, raw: (*Server).consoleCredentials},
+		{Method: "POST", Path: "/ui/{ws}/credentials/{kind}", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: issue a credential; its secret is shown once", Raw: true, raw: (*Server).consoleCredentialCreate},
+		{Method: "POST", Path: "/ui/{ws}/credentials/{kind}/{id}/revoke", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: revoke a credential", Raw: true, raw: (*Server).consoleCredentialRevoke},
+		{Method: "GET", Path: "/ui/{ws}/settings", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: settings, retention, identity providers", Raw: true, raw: (*Server).consoleSettings},
+		{Method: "POST", Path: "/ui/{ws}/settings", Auth: Session, Surface: SurfaceConsole, Errors: Page, Summary: "Console: save the settings' toggles", Raw: true, raw: (*Server).consoleSettingsSave},
 		{Method: "POST", Path: "/ui/{ws}/sign-out", Auth: Session, Surface: SurfaceWeb, Errors: Page, Summary: "Admin web page: sign out (session cookie and CSRF token)", Raw: true, raw: (*Server).adminSignOut},
 
 		{Method: "GET", Path: scimBase + "/ServiceProviderConfig", Auth: Key, Surface: SurfaceSCIM, Errors: SCIM, Scope: codexgov.ScopeSCIM, Summary: "SCIM: what this service provider supports", raw: (*Server).scimServiceProviderConfig},

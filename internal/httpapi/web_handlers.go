@@ -9,7 +9,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/codexgov/codexgov"
@@ -91,68 +90,6 @@ func (s *Server) adminSignIn(c *call) error {
 		p.Lines = []string{"This workspace has no single sign-on set up. Administrators use the API with an API key or codexgov login."}
 	}
 	web.RenderPage(c.w, http.StatusOK, p)
-	return nil
-}
-
-func (s *Server) adminHome(c *call) error {
-	ws := c.path("ws")
-	sess, _ := s.webSession(c, ws)
-	if sess == nil {
-		http.Redirect(c.w, c.r, "/ui/"+ws+"/sign-in", http.StatusFound)
-		return nil
-	}
-	users, err := s.store.Users(c.ctx, ws)
-	if err != nil {
-		return err
-	}
-	groups, err := s.store.Groups(c.ctx, ws)
-	if err != nil {
-		return err
-	}
-	ps, err := s.store.IdentityProviders(c.ctx, ws)
-	if err != nil {
-		return err
-	}
-	w, _ := s.snap.Load().Workspace(ws)
-	h := web.AdminHome{Workspace: ws, Email: sess.Email, CSRF: s.csrfToken(sess), Users: len(users), DeviceLogin: w.Settings.AllowDeviceCodeLogin, JIT: w.Settings.AllowJITProvisioning}
-	if c.r.URL.Query().Get("saved") == "1" {
-		h.Notice = "Settings saved."
-	}
-	for _, u := range users {
-		if u.Active {
-			h.Active++
-		}
-	}
-	for _, g := range groups {
-		h.Groups = append(h.Groups, web.GroupRow{Name: g.Name, Members: len(g.Members), Roles: strings.Join(g.Roles, ", ")})
-	}
-	for _, p := range ps {
-		h.Providers = append(h.Providers, p.Name)
-	}
-	return web.RenderAdmin(c.w, http.StatusOK, h)
-}
-
-func (s *Server) adminSettings(c *call) error {
-	ws := c.path("ws")
-	if err := s.parseForm(c); err != nil {
-		return err
-	}
-	sess, scopes := s.webSession(c, ws)
-	if sess == nil || !s.checkCSRF(c, sess) {
-		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not saved", Error: "This form is not valid for your session (it expired, or it was sent from another site). Nothing was changed."})
-		return nil
-	}
-	if !slices.Contains(scopes, codexgov.ScopeAdminWrite) {
-		web.RenderPage(c.w, http.StatusForbidden, web.Page{Title: "Not saved", Error: "Your roles do not allow changing settings."})
-		return nil
-	}
-	on := func(k string) *bool { v := c.r.PostForm.Get(k) == "on"; return &v }
-	ctx := codexgov.WithActor(c.ctx, codexgov.Actor{ID: "user:" + sess.Email + " (web)", RequestID: c.w.Header().Get("X-Request-Id")})
-	if _, err := s.store.UpdateSettings(ctx, ws, codexgov.SettingsUpdate{AllowDeviceCodeLogin: on("allow_device_code_login"), AllowJITProvisioning: on("allow_jit_provisioning")}); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
-		return err
-	}
-	s.changed(c.ctx)
-	http.Redirect(c.w, c.r, "/ui/"+ws+"?saved=1", http.StatusSeeOther)
 	return nil
 }
 

@@ -43,6 +43,15 @@ func (s *DB) PutPolicy(ctx context.Context, ws string, in codexgov.PolicyInput) 
 		case err != nil:
 			return nil, nil, err
 		}
+		if in.BaseVersion != nil {
+			at := 0
+			if cur != nil {
+				at = cur.Version
+			}
+			if at != *in.BaseVersion {
+				return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "policy %q is at version %d, not the version %d this change was made from: reload it and apply the change again; nothing was stored", in.Name, at, *in.BaseVersion)
+			}
+		}
 		hash := codexgov.ContentHash(in.Requirements, in.Defaults)
 		if cur != nil && cur.Hash == hash {
 			out = cur
@@ -245,6 +254,9 @@ func (s *DB) SetAssignment(ctx context.Context, ws string, a codexgov.Assignment
 		before, err := assignment(ctx, tx, ws)
 		if err != nil {
 			return nil, nil, err
+		}
+		if a.IfMatch != "" && strings.Trim(a.IfMatch, `"`) != codexgov.AssignmentETag(before) {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "the assignment changed since this change was made from it: reload it and apply the change again; nothing was stored")
 		}
 		var details []codexgov.Detail
 		seen := map[string]int{}

@@ -111,25 +111,3 @@ func RenderSignIn(w http.ResponseWriter, status int, p SignIn) error {
 func RenderSignInError(w http.ResponseWriter, status int, msg string) error {
 	return render(w, status, "signin-error", msg)
 }
-
-// AdminHome is the admin web page of a workspace.
-type AdminHome struct {
-	Workspace, Email, CSRF string
-	Users, Active          int
-	Groups                 []GroupRow
-	DeviceLogin, JIT       bool
-	Providers              []string
-	Notice                 string
-}
-
-// GroupRow is one group on the admin page.
-type GroupRow struct {
-	Name    string
-	Members int
-	Roles   string
-}
-
-// RenderAdmin writes the admin page.
-func RenderAdmin(w http.ResponseWriter, status int, h AdminHome) error {
-	return render(w, status, "admin", h)
-}

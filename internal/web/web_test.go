@@ -19,9 +19,6 @@ func TestPagesShareLayoutAndEscape(t *testing.T) {
 			return RenderSignIn(w, 401, SignIn{WorkspaceName: evil, Methods: []SignInMethod{AccessTokenMethod}, Action: "/a"})
 		},
 		"error": func(w http.ResponseWriter) error { return RenderSignInError(w, 400, evil) },
-		"admin": func(w http.ResponseWriter) error {
-			return RenderAdmin(w, 200, AdminHome{Workspace: "acme", Email: evil, Groups: []GroupRow{{Name: evil}}})
-		},
 	} {
 		rec := httptest.NewRecorder()
 		if err := render(rec); err != nil {
@@ -36,6 +33,42 @@ func TestPagesShareLayoutAndEscape(t *testing.T) {
 		}
 		if rec.Header().Get("Content-Security-Policy") == "" || rec.Header().Get("X-Frame-Options") != "DENY" {
 			t.Errorf("%s: security headers missing: %v", name, rec.Header())
+		}
+	}
+}
+
+// TestConsoleLayout: a console page escapes what it is given, loads its
+// scripts and stylesheet from this server only (versioned by content),
+// and is sent with a policy that allows nothing else.
+func TestConsoleLayout(t *testing.T) {
+	evil := `<script>alert(1)</script>`
+	rec := httptest.NewRecorder()
+	err := RenderConsole(rec, 200, Console{Workspace: "acme", Email: evil, Page: "roles", Title: "Roles", Nav: []NavItem{{Href: "/ui/acme/roles", Label: "Roles", Current: true}},
+		Data: []map[string]any{{"Name": evil, "Description": evil, "Explained": []string{evil}}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := rec.Body.String()
+	if strings.Contains(body, evil) || strings.Count(body, "&lt;script&gt;") != 4 {
+		t.Errorf("input not escaped:\n%s", body)
+	}
+	for _, a := range []string{"style.css", "htmx.min.js", "uPlot.iife.min.js", "console.js"} {
+		if !strings.Contains(body, AssetURL(a)) || !strings.Contains(AssetURL(a), "?v=") {
+			t.Errorf("the page does not load %s from %s", a, AssetURL(a))
+		}
+	}
+	if !strings.Contains(body, `aria-current="page"`) {
+		t.Errorf("the current page is not marked")
+	}
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'self'") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("CSP %q", csp)
+	}
+	// Every asset is served with its type and cached by content.
+	for name := range assets {
+		rec := httptest.NewRecorder()
+		if !ServeAsset(rec, httptest.NewRequest("GET", AssetURL(name), nil)) || rec.Body.Len() == 0 || rec.Header().Get("Cache-Control") == "" {
+			t.Errorf("asset %s not served", name)
 		}
 	}
 }
