@@ -221,9 +221,17 @@ func (s *Server) putPolicy(c *call) (any, error) {
 	if c.r.URL.Query().Get("dry_run") == "true" {
 		return s.dryRunPolicy(c, codexgov.PolicyInput{Name: c.path("policy"), Requirements: in.Requirements, Defaults: in.Defaults, Comment: in.Comment})
 	}
-	return mutate(c, func() (*codexgov.PolicyVersion, error) {
-		return s.store.PutPolicy(c.ctx, c.ws, codexgov.PolicyInput{Name: c.path("policy"), Requirements: in.Requirements, Defaults: in.Defaults, Comment: in.Comment})
-	})
+	p := codexgov.PolicyInput{Name: c.path("policy"), Requirements: in.Requirements, Defaults: in.Defaults, Comment: in.Comment}
+	// If-Match: the version the change was made from (0: a new policy).
+	if v := c.r.Header.Get("If-Match"); v != "" {
+		n, err := strconv.Atoi(strings.Trim(v, `"`))
+		if err != nil || n < 0 {
+			return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "If-Match: want the policy version the change was made from (an integer, 0 for a new policy)",
+				Details: []codexgov.Detail{{Field: "If-Match", Message: "got " + strconv.Quote(v)}}}
+		}
+		p.BaseVersion = &n
+	}
+	return mutate(c, func() (*codexgov.PolicyVersion, error) { return s.store.PutPolicy(c.ctx, c.ws, p) })
 }
 
 // queryInt reads a positive integer query parameter that fits the 32-bit
@@ -320,13 +328,22 @@ func (s *Server) dryRunPolicy(c *call, in codexgov.PolicyInput) (any, error) {
 			Defaults:     policy.Diff(fa+"/managed_config.toml", fb+"/managed_config.toml", cur.Defaults, in.Defaults)}}, nil
 }
 
-func (s *Server) getAssignment(c *call) (any, error) { return s.store.Assignment(c.ctx, c.ws) }
+// getAssignment answers the assignment with its entity tag (ETag), for a
+// later PUT's If-Match.
+func (s *Server) getAssignment(c *call) (any, error) {
+	a, err := s.store.Assignment(c.ctx, c.ws)
+	if err == nil {
+		c.w.Header().Set("ETag", `"`+codexgov.AssignmentETag(a)+`"`)
+	}
+	return a, err
+}
 
 func (s *Server) setAssignment(c *call) (any, error) {
 	var in codexgov.Assignment
 	if err := s.decode(c.w, c.r, &in); err != nil {
 		return nil, err
 	}
+	in.IfMatch = c.r.Header.Get("If-Match")
 	return mutate(c, func() (*codexgov.Assignment, error) { return s.store.SetAssignment(c.ctx, c.ws, in) })
 }
 

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"Policies", testPolicies},
 		{"RejectedPolicyLeavesStateUnchanged", testRejectedPolicy},
 		{"Assignment", testAssignment},
+		{"OptimisticConcurrency", testOptimisticConcurrency},
 		{"Credentials", testCredentials},
 		{"AuditEveryChange", testAudit},
 		{"NoChangeNoAudit", testNoChange},
@@ -805,5 +806,36 @@ func testSyncMachines(t *testing.T, s codexgov.Store) {
 	}
 	if _, err := s.SyncMachines(ctx, "nope"); code(err) != codexgov.ENOTFOUND {
 		t.Errorf("sync machines of a missing workspace: %v", err)
+	}
+}
+
+// testOptimisticConcurrency: a policy written over a version that is no
+// longer current, or an assignment over one that changed, is refused
+// with a conflict and stores nothing.
+func testOptimisticConcurrency(t *testing.T, s codexgov.Store) {
+	ctx := Actor()
+	must(s.CreateWorkspace(ctx, "a", ""))
+	must(s.CreateGroup(ctx, "a", codexgov.Group{Name: "eng"}))
+	must(s.CreateGroup(ctx, "a", codexgov.Group{Name: "ops"}))
+	zero, one := 0, 1
+	v1 := must(s.PutPolicy(ctx, "a", codexgov.PolicyInput{Name: "p", Requirements: "allowed_sandbox_modes = [\"read-only\"]\n", BaseVersion: &zero}))
+	if _, err := s.PutPolicy(ctx, "a", codexgov.PolicyInput{Name: "p", Requirements: "allowed_sandbox_modes = [\"read-only\"]\n# two\n", BaseVersion: &zero}); codexgov.ErrorCode(err) != codexgov.ECONFLICT {
+		t.Fatalf("a write over version 0 of a policy at version 1: %v", err)
+	}
+	v2 := must(s.PutPolicy(ctx, "a", codexgov.PolicyInput{Name: "p", Requirements: "allowed_sandbox_modes = [\"read-only\"]\n# two\n", BaseVersion: &one}))
+	if _, err := s.PutPolicy(ctx, "a", codexgov.PolicyInput{Name: "p", Requirements: "allowed_sandbox_modes = [\"read-only\"]\n# three\n", BaseVersion: &one}); codexgov.ErrorCode(err) != codexgov.ECONFLICT {
+		t.Fatalf("a second write over version 1: %v", err)
+	}
+	if cur := must(s.Policy(ctx, "a", "p", 0)); v1.Version != 1 || v2.Version != 2 || cur.Version != 2 || !strings.Contains(cur.Requirements, "# two") {
+		t.Errorf("after the refused write: version %d %q", cur.Version, cur.Requirements)
+	}
+	a := must(s.SetAssignment(ctx, "a", codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng", Policy: "p"}, {Group: "ops", Policy: "p"}}}))
+	stale := codexgov.AssignmentETag(a)
+	must(s.SetAssignment(ctx, "a", codexgov.Assignment{Rules: []codexgov.Rule{{Group: "ops", Policy: "p"}, {Group: "eng", Policy: "p"}}, IfMatch: `"` + stale + `"`}))
+	if _, err := s.SetAssignment(ctx, "a", codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng", Policy: "p"}}, IfMatch: stale}); codexgov.ErrorCode(err) != codexgov.ECONFLICT {
+		t.Fatalf("an assignment over a stale entity tag: %v", err)
+	}
+	if got := must(s.Assignment(ctx, "a")); len(got.Rules) != 2 || got.Rules[0].Group != "ops" {
+		t.Errorf("after the refused write: %+v", got.Rules)
 	}
 }
