@@ -16,7 +16,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build image test unit fuzz clitools syslog bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance bench-analytics lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz clitools syslog chromium webassets bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance bench-analytics lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -29,7 +29,7 @@ image:
 	docker build --build-arg VERSION=$(VERSION) -t codexgov:$(VERSION) .
 
 ## test: install what the tests need, lint, run every test, then the fuzzers briefly.
-test: codex postgres keyring clitools syslog lint unit fuzz
+test: codex postgres keyring clitools syslog chromium webassets lint unit fuzz
 
 codex:
 	@scripts/install-codex.sh $(CODEX_VERSION) $(CODEX_PREFIX)
@@ -44,6 +44,14 @@ clitools:
 # The SIEM syslog test runs a real rsyslogd with its GnuTLS driver.
 syslog:
 	@scripts/install-debs.sh "the SIEM syslog test" "rsyslogd /usr/lib/$$(uname -m)-linux-gnu/rsyslog/lmnsd_gtls.so" rsyslog rsyslog-gnutls
+
+# The console's browser tests drive Debian's Chromium through chromedp.
+chromium:
+	@scripts/install-debs.sh "the console's browser tests" "chromium" chromium
+
+# The console's vendored browser assets match their recorded hashes.
+webassets:
+	@scripts/vendor-web-assets.sh
 
 # Codex's OAuth sign-in on Linux needs a Secret Service (gnome-keyring).
 keyring:

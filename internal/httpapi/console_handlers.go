@@ -505,7 +505,7 @@ func (s *Server) consolePolicyLint(c *call) error {
 		return nil
 	}
 	cc.view.Template = "policy"
-	cc.view.Data = policyData{Name: c.path("policy"), Diagnostics: lintPolicy(c.path("policy"), c.r.PostForm.Get("requirements")), Checked: true}
+	cc.view.Data = policyData{Name: c.path("policy"), Diagnostics: lintPolicy(c.path("policy"), strings.ReplaceAll(c.r.PostForm.Get("requirements"), "\r\n", "\n")), Checked: true}
 	return web.RenderConsole(c.w, http.StatusOK, cc.view, true)
 }
 
@@ -534,7 +534,9 @@ func (s *Server) consolePolicySave(c *call) error {
 	}
 	name := c.path("policy")
 	base, _ := strconv.Atoi(cmp.Or(c.r.Header.Get("If-Match"), c.r.PostForm.Get("if_match")))
-	in := codexgov.PolicyInput{Name: name, Requirements: c.r.PostForm.Get("requirements"), Comment: c.r.PostForm.Get("comment"), BaseVersion: &base}
+	// A browser sends a textarea's lines with CRLF: stored as typed, LF.
+	text := strings.ReplaceAll(c.r.PostForm.Get("requirements"), "\r\n", "\n")
+	in := codexgov.PolicyInput{Name: name, Requirements: text, Comment: strings.TrimSpace(c.r.PostForm.Get("comment")), BaseVersion: &base}
 	if cur, err := s.store.Policy(c.ctx, cc.ws, name, 0); err == nil {
 		in.Defaults = cur.Defaults
 	}

@@ -37,8 +37,8 @@ type session struct {
 }
 
 func (s *Server) startSession(c *call, ws, email string) error {
-	if !slices.Contains(s.snap.Load().UserScopes(ws, email), codexgov.ScopeAdminRead) {
-		return ssoFailed(c, http.StatusForbidden, email+" signed in, but none of your roles in "+ws+" has the codex_admin permission these pages need.")
+	if !consoleAllowed(s.snap.Load().UserScopes(ws, email)) {
+		return ssoFailed(c, http.StatusForbidden, email+" signed in, but none of your roles in "+ws+" has a permission these pages need: codex_admin, analytics_read (the dashboard) or compliance_read (the audit log).")
 	}
 	var id [16]byte
 	rand.Read(id[:])
@@ -61,10 +61,17 @@ func (s *Server) webSession(c *call, ws string) (*session, []codexgov.Scope) {
 		return nil, nil
 	}
 	scopes := s.snap.Load().UserScopes(ws, sess.Email)
-	if !slices.Contains(scopes, codexgov.ScopeAdminRead) {
+	if !consoleAllowed(scopes) {
 		return nil, nil
 	}
 	return &sess, scopes
+}
+
+// consoleAllowed is whether a person's scopes open any console page: the
+// admin pages (codex_admin), the dashboard (analytics_read) or the audit
+// log (compliance_read). Each page checks its own scope.
+func consoleAllowed(scopes []codexgov.Scope) bool {
+	return slices.Contains(scopes, codexgov.ScopeAdminRead) || slices.Contains(scopes, codexgov.ScopeAnalyticsRead) || slices.Contains(scopes, codexgov.ScopeAuditRead)
 }
 
 func (s *Server) csrfToken(sess *session) string { return s.keys.MAC("csrf:" + sess.ID) }
