@@ -235,3 +235,20 @@ type CommentDetails struct {
 	P1 int64 `json:"p1"`
 	P2 int64 `json:"p2"`
 }
+
+// ActiveUsers is how many people used a client in a bucket (the
+// dashboard's active users).
+type ActiveUsers struct {
+	Bucket, Client string
+	Users          int64
+}
+
+// UserRank is one person's usage over a window: their totals, the
+// buckets they were active in, and their longest run of consecutive
+// active buckets.
+type UserRank struct {
+	Identity               string
+	Threads, Turns, Tokens int64
+	Active                 int64
+	Streak                 int
+}

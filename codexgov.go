@@ -487,6 +487,9 @@ type Store interface {
 	// TelemetryActivity summarises a workspace's sessions from their
 	// events, most recent first.
 	TelemetryActivity(ctx context.Context, ws string, f ActivityFilter) ([]*SessionActivity, error)
+	// LatestTelemetry is when the workspace's newest stored event happened
+	// (zero when none).
+	LatestTelemetry(ctx context.Context, ws string) (time.Time, error)
 	// MintTelemetryToken records, audited, that an admin minted a
 	// telemetry token for an active user (the token itself is
 	// self-contained and stored nowhere).
@@ -524,6 +527,12 @@ type Store interface {
 	AnalyticsUsage(ctx context.Context, ws string, q UsageQuery) ([]UsageRollup, bool, error)
 	// RebuildAnalytics recomputes the rollups from the raw events, from the
 	// Monday of since's week on, audited.
+	// AnalyticsActiveUsers counts the people active per bucket and client
+	// in [from, to) (the dashboard).
+	AnalyticsActiveUsers(ctx context.Context, ws, period, from, to string) ([]ActiveUsers, error)
+	// AnalyticsRanking is the limit people with the most tokens, threads,
+	// turns or the longest streak (sort) in [from, to).
+	AnalyticsRanking(ctx context.Context, ws, period, from, to, sort string, limit int) ([]UserRank, error)
 	RebuildAnalytics(ctx context.Context, ws string, since time.Time) (int64, error)
 	// DrainAnalytics applies the queued rollup deltas (of ws, or all).
 	DrainAnalytics(ctx context.Context, ws string) error

@@ -293,7 +293,11 @@ func synthUsage(u, d int) [6]int64 {
 // (a row per bucket × identity × client × model, '*' for all), in key
 // order, days then weeks.
 func (ab *analyticsBench) loadRollups(ctx context.Context, ws string, users int) int64 {
-	first := ab.today.AddDate(0, 0, -(benchRollupDays - 1))
+	return ab.loadRollupsDays(ctx, ws, users, benchRollupDays)
+}
+
+func (ab *analyticsBench) loadRollupsDays(ctx context.Context, ws string, users, days int) int64 {
+	first := ab.today.AddDate(0, 0, -(days - 1))
 	type cm struct{ client, model string }
 	combos := func(u int) []cm {
 		c, m := benchClients[u%len(benchClients)], benchModels[u%len(benchModels)]
@@ -348,14 +352,14 @@ func (ab *analyticsBench) loadRollups(ctx context.Context, ws string, users int)
 	}
 	return ab.copyRows(ctx, "analytics_usage", []string{"workspace_id", "period", "bucket", "identity", "client_id", "model", "threads", "turns", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens"},
 		func(yield func([]any) bool) {
-			for d := range benchRollupDays {
+			for d := range days {
 				if !bucketRows(yield, "day", first.AddDate(0, 0, d).Format(time.DateOnly), []int{d}) {
 					return
 				}
 			}
 			weeks := map[string][]int{}
 			var order []string
-			for d := range benchRollupDays {
+			for d := range days {
 				day := first.AddDate(0, 0, d)
 				wk := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7)).Format(time.DateOnly)
 				if weeks[wk] == nil {

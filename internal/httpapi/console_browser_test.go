@@ -271,6 +271,35 @@ func TestConsoleInChromium(t *testing.T) {
 			}
 			threads += r.Totals.Threads
 		}
+		// Active people per day, and each person's tokens in the ranking,
+		// are the API's per-user rows counted and summed.
+		code, body = e.bearer("GET", "/v1/analytics/codex/workspaces/acme/usage?"+url.Values{"start_time": {fmt.Sprint(start.Unix())}, "end_time": {fmt.Sprint(end.AddDate(0, 0, 1).Unix())}}.Encode(), key)
+		var perUser UsagePage
+		if code != 200 || json.Unmarshal([]byte(body), &perUser) != nil {
+			t.Fatalf("API per user: %d %s", code, body)
+		}
+		activeAPI, tokensAPI := map[int64]int{}, map[string]int64{}
+		for _, r := range perUser.Data {
+			activeAPI[r.StartTime]++
+			tokensAPI[r.Actor.Email] += r.Totals.TextTotalTokens
+		}
+		var active map[string]int
+		eval(`Object.fromEntries([...document.querySelectorAll("#usage tbody tr[data-start]")].map(r => [r.dataset.start, +r.children[1].textContent]))`, &active)
+		for day, n := range activeAPI {
+			if active[fmt.Sprint(day)] != n {
+				t.Errorf("active people on %d: dashboard %d, API %d", day, active[fmt.Sprint(day)], n)
+			}
+		}
+		var ranking map[string]string
+		eval(`Object.fromEntries([...document.querySelectorAll("#ranking tbody tr")].map(r => [r.children[0].textContent, r.children[1].textContent]))`, &ranking)
+		if len(ranking) != len(tokensAPI) {
+			t.Errorf("ranking %v, API %v", ranking, tokensAPI)
+		}
+		for who, n := range tokensAPI {
+			if strings.ReplaceAll(ranking[who], ",", "") != fmt.Sprint(n) {
+				t.Errorf("%s's tokens: dashboard %s, API %d", who, ranking[who], n)
+			}
+		}
 		if total := strings.ReplaceAll(text("#total-threads"), ",", ""); total != fmt.Sprint(threads) || threads == 0 {
 			t.Errorf("total threads %s, API %d", total, threads)
 		}

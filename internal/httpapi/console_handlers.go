@@ -231,8 +231,8 @@ func (s *Server) consoleOverview(c *call) error {
 		d.Devices[dv.State]++
 	}
 	d.DevicesTotal = len(devs)
-	if acts, err := s.store.TelemetryActivity(c.ctx, cc.ws, codexgov.ActivityFilter{Limit: 1}); err == nil && len(acts) > 0 {
-		d.LastEvent = acts[0].Last
+	if d.LastEvent, err = s.store.LatestTelemetry(c.ctx, cc.ws); err != nil {
+		return err
 	}
 	if d.Changes, err = s.store.AuditEvents(c.ctx, cc.ws, codexgov.AuditFilter{Limit: 8}); err != nil {
 		return err
@@ -945,16 +945,25 @@ func (s *Server) consoleSettingsSave(c *call) error {
 
 // Activity
 
+type activityData struct {
+	Days     int
+	Sessions []*codexgov.SessionActivity
+}
+
 func (s *Server) consoleActivity(c *call) error {
 	cc, ok := s.openConsole(c, "activity")
 	if !ok {
 		return nil
 	}
-	acts, err := s.store.TelemetryActivity(c.ctx, cc.ws, codexgov.ActivityFilter{Limit: 100})
+	// The sessions of the last day by default (?days= up to 30): the page
+	// summarises raw events, so it reads a window of them, not all.
+	days, _ := strconv.Atoi(c.r.URL.Query().Get("days"))
+	days = min(max(days, 1), 30)
+	acts, err := s.store.TelemetryActivity(c.ctx, cc.ws, codexgov.ActivityFilter{Since: s.now().Add(-time.Duration(days) * 24 * time.Hour), Limit: 100})
 	if err != nil {
 		return err
 	}
-	return cc.render(http.StatusOK, acts)
+	return cc.render(http.StatusOK, activityData{Days: days, Sessions: acts})
 }
 
 // Analytics dashboard
@@ -1070,77 +1079,39 @@ func (s *Server) consoleAnalytics(c *call) error {
 			t.UncachedTextInputTokens+r.Totals.UncachedTextInputTokens, t.CachedTextInputTokens+r.Totals.CachedTextInputTokens, t.TextOutputTokens+r.Totals.TextOutputTokens, t.TextTotalTokens+r.Totals.TextTotalTokens
 		d.Cost += r.EstimatedCostUSD
 	}
-	// Per-user rows: active users per client, and the ranking.
-	ranks := map[string]*rankRow{}
-	days := map[string][]time.Time{}
-	page = url.Values{"limit": {"30000"}}
-	for {
-		p, _, err := s.usagePage(sub(page))
-		if err != nil {
-			return err
-		}
-		for _, r := range p.Data {
-			id := *r.UserID
-			if r.Actor != nil && r.Actor.Email != "" {
-				id = r.Actor.Email
-			}
-			if i, ok := idx[r.StartTime]; ok {
-				b := &d.Buckets[i]
-				b.Active++
-				for _, cl := range r.Clients {
-					b.Users[cl.ClientID]++
-					clients[cl.ClientID] = true
-				}
-			}
-			rk := ranks[id]
-			if rk == nil {
-				rk = &rankRow{Identity: id}
-				ranks[id] = rk
-			}
-			rk.Threads += r.Totals.Threads
-			rk.Turns += r.Totals.Turns
-			rk.Tokens += r.Totals.TextTotalTokens
-			rk.Active++
-			days[id] = append(days[id], time.Unix(r.StartTime, 0).UTC())
-		}
-		if p.NextPage == nil {
-			break
-		}
-		page.Set("page", *p.NextPage)
+	// Active people per client, and the ranking: summed in SQL over the
+	// per-user rollups of the window (the same rows as the per-user pages).
+	w, err := s.analyticsWindow(sub(nil), false)
+	if err != nil {
+		return err
 	}
-	step := 24 * time.Hour
-	if d.GroupBy == "week" {
-		step *= 7
+	people, err := s.store.AnalyticsActiveUsers(c.ctx, cc.ws, w.period, w.from, w.to)
+	if err != nil {
+		return err
 	}
-	for id, rk := range ranks {
-		run := 0
-		var prev time.Time
-		for _, t := range days[id] { // in time order
-			if !prev.IsZero() && t.Sub(prev) == step {
-				run++
-			} else {
-				run = 1
-			}
-			rk.Streak, prev = max(rk.Streak, run), t
+	for _, a := range people {
+		t, _ := time.Parse(time.DateOnly, a.Bucket)
+		i, ok := idx[t.Unix()]
+		if !ok {
+			continue
 		}
-		d.Ranking = append(d.Ranking, *rk)
+		b := &d.Buckets[i]
+		b.Users[a.Client] = int(a.Users)
+		clients[a.Client] = true
 	}
-	key := func(r rankRow) int64 {
-		switch d.Sort {
-		case "threads":
-			return r.Threads
-		case "turns":
-			return r.Turns
-		case "streak":
-			return int64(r.Streak)
-		}
-		return r.Tokens
+	// A bucket's active people: its workspace row's clients can overlap,
+	// so the total is counted on its own (client '*').
+	for i := range d.Buckets {
+		d.Buckets[i].Active = d.Buckets[i].Users["*"]
+		delete(d.Buckets[i].Users, "*")
 	}
-	slices.SortFunc(d.Ranking, func(a, b rankRow) int {
-		return cmp.Or(cmp.Compare(key(b), key(a)), strings.Compare(a.Identity, b.Identity))
-	})
-	if len(d.Ranking) > 50 {
-		d.Ranking = d.Ranking[:50]
+	delete(clients, "*")
+	ranking, err := s.store.AnalyticsRanking(c.ctx, cc.ws, w.period, w.from, w.to, d.Sort, 50)
+	if err != nil {
+		return err
+	}
+	for _, r := range ranking {
+		d.Ranking = append(d.Ranking, rankRow{Identity: strings.TrimPrefix(r.Identity, "user:"), Threads: r.Threads, Turns: r.Turns, Tokens: r.Tokens, Active: r.Active, Streak: r.Streak})
 	}
 	for k := range clients {
 		d.Clients = append(d.Clients, k)
@@ -1152,10 +1123,6 @@ func (s *Server) consoleAnalytics(c *call) error {
 	slices.Sort(d.Models)
 
 	// Code reviews and the responses to them.
-	w, err := s.analyticsWindow(sub(nil), false)
-	if err != nil {
-		return err
-	}
 	reviews, _, err := s.store.CodeReviewRollups(c.ctx, cc.ws, w.period, w.from, w.to, "", 30000)
 	if err != nil {
 		return err

@@ -507,3 +507,145 @@ func (s *DB) rebuildAnalytics(ctx context.Context, ws string, since time.Time) (
 	})
 	return read, err
 }
+
+// AnalyticsActiveUsers counts the per-user rollup rows of each bucket and
+// client: a person has one when active there. It reads the primary key
+// only (an index-only scan of the window).
+func (s *DB) AnalyticsActiveUsers(ctx context.Context, ws, period, from, to string) ([]codexgov.ActiveUsers, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT bucket, client_id, COUNT(*) FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4
+		AND identity <> '*' AND model = '*' GROUP BY bucket, client_id ORDER BY bucket, client_id`, ws, period, from, to)
+	if err != nil {
+		return nil, dbError("analytics", err)
+	}
+	defer rows.Close()
+	var out []codexgov.ActiveUsers
+	for rows.Next() {
+		var a codexgov.ActiveUsers
+		if err := rows.Scan(&a.Bucket, &a.Client, &a.Users); err != nil {
+			return nil, dbError("analytics", err)
+		}
+		out = append(out, a)
+	}
+	return out, dbError("analytics", rows.Err())
+}
+
+// AnalyticsRanking sums each person's rows of the window in SQL and keeps
+// the top limit by tokens, threads or turns; their streaks come from their
+// active buckets. Sorted by streak, every person's buckets are read.
+func (s *DB) AnalyticsRanking(ctx context.Context, ws, period, from, to, sort string, limit int) ([]codexgov.UserRank, error) {
+	step := 1
+	if period == "week" {
+		step = 7
+	}
+	streaks := func(idents []string) (map[string]int, error) {
+		q := `SELECT identity, bucket FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4 AND identity <> '*' AND client_id = '*' AND model = '*'`
+		args := []any{ws, period, from, to}
+		if idents != nil {
+			var ph []string
+			for _, id := range idents {
+				args = append(args, id)
+				ph = append(ph, "$"+strconv.Itoa(len(args)))
+			}
+			q += ` AND identity IN (` + strings.Join(ph, ",") + `)`
+		}
+		rows, err := s.db.QueryContext(ctx, q+` ORDER BY identity, bucket`, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		var last string
+		var prev time.Time
+		run := 0
+		for rows.Next() {
+			var id, b string
+			if err := rows.Scan(&id, &b); err != nil {
+				return nil, err
+			}
+			t, _ := time.Parse(time.DateOnly, b)
+			if id == last && t.Sub(prev) == time.Duration(step)*24*time.Hour {
+				run++
+			} else {
+				run = 1
+			}
+			last, prev = id, t
+			out[id] = max(out[id], run)
+		}
+		return out, rows.Err()
+	}
+	order := map[string]string{"threads": "SUM(threads)", "turns": "SUM(turns)"}[sort]
+	if order == "" {
+		order = "SUM(input_tokens + output_tokens)"
+	}
+	var pick []string
+	var all map[string]int
+	q := `SELECT identity, CAST(SUM(threads) AS BIGINT), CAST(SUM(turns) AS BIGINT), CAST(SUM(input_tokens + output_tokens) AS BIGINT), COUNT(*) FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4
+		AND identity <> '*' AND client_id = '*' AND model = '*'`
+	args := []any{ws, period, from, to}
+	if sort == "streak" {
+		var err error
+		if all, err = streaks(nil); err != nil {
+			return nil, dbError("analytics", err)
+		}
+		for id := range all {
+			pick = append(pick, id)
+		}
+		slices.SortFunc(pick, func(a, b string) int { return cmp.Or(cmp.Compare(all[b], all[a]), cmp.Compare(a, b)) })
+		pick = pick[:min(limit, len(pick))]
+		if len(pick) == 0 {
+			return nil, nil
+		}
+		var ph []string
+		for _, id := range pick {
+			args = append(args, id)
+			ph = append(ph, "$"+strconv.Itoa(len(args)))
+		}
+		q += ` AND identity IN (` + strings.Join(ph, ",") + `) GROUP BY identity`
+	} else {
+		q += ` GROUP BY identity ORDER BY ` + order + ` DESC, identity LIMIT ` + strconv.Itoa(limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, dbError("analytics", err)
+	}
+	var out []codexgov.UserRank
+	for rows.Next() {
+		var r codexgov.UserRank
+		if err := rows.Scan(&r.Identity, &r.Threads, &r.Turns, &r.Tokens, &r.Active); err != nil {
+			rows.Close()
+			return nil, dbError("analytics", err)
+		}
+		out = append(out, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, dbError("analytics", err)
+	}
+	if all == nil {
+		ids := make([]string, len(out))
+		for i, r := range out {
+			ids[i] = r.Identity
+		}
+		if len(ids) > 0 {
+			if all, err = streaks(ids); err != nil {
+				return nil, dbError("analytics", err)
+			}
+		}
+	}
+	for i := range out {
+		out[i].Streak = all[out[i].Identity]
+	}
+	key := func(r codexgov.UserRank) int64 {
+		switch sort {
+		case "threads":
+			return r.Threads
+		case "turns":
+			return r.Turns
+		case "streak":
+			return int64(r.Streak)
+		}
+		return r.Tokens
+	}
+	slices.SortFunc(out, func(a, b codexgov.UserRank) int { return cmp.Or(cmp.Compare(key(b), key(a)), cmp.Compare(a.Identity, b.Identity)) })
+	return out, nil
+}

@@ -571,3 +571,16 @@ func telemetryLimit(n int) string {
 	}
 	return strconv.Itoa(n)
 }
+
+// LatestTelemetry is the time of the workspace's newest stored event: one
+// index probe (workspace, time).
+func (s *DB) LatestTelemetry(ctx context.Context, ws string) (time.Time, error) {
+	var t sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT MAX(time) FROM telemetry_events WHERE workspace_id = $1`, ws).Scan(&t); err != nil {
+		return time.Time{}, dbError("telemetry", err)
+	}
+	if !t.Valid {
+		return time.Time{}, nil
+	}
+	return time.UnixMicro(t.Int64).UTC(), nil
+}
