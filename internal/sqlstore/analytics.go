@@ -646,6 +646,8 @@ func (s *DB) AnalyticsRanking(ctx context.Context, ws, period, from, to, sort st
 		}
 		return r.Tokens
 	}
-	slices.SortFunc(out, func(a, b codexgov.UserRank) int { return cmp.Or(cmp.Compare(key(b), key(a)), cmp.Compare(a.Identity, b.Identity)) })
+	slices.SortFunc(out, func(a, b codexgov.UserRank) int {
+		return cmp.Or(cmp.Compare(key(b), key(a)), cmp.Compare(a.Identity, b.Identity))
+	})
 	return out, nil
 }
