@@ -16,7 +16,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build image test unit fuzz clitools syslog chromium webassets bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance bench-analytics lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz clitools syslog chromium webassets bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance bench-analytics bench-console lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -97,6 +97,10 @@ bench-compliance: postgres
 ## bench-analytics: the Analytics API on 100,000 users x 90 days of rollups (p50/p95 of the 90-day workspace query and of per-user pages), and on the raw events of 10,000 users x 30 days against a naive GROUP BY for the same answer (checked equal), rounds interleaved, on both databases; goals: p95 < 200 ms, API/naive <= 1/50.
 bench-analytics: postgres
 	$(GO) test -run '^$$' -bench '^BenchmarkAnalytics$$' -benchtime 1x -timeout 90m ./cmd/codexgov
+
+## bench-console: every console page's server time through single sign-on, on 10,000 users with 90 days of rollups, 30 days of raw events and 10,000 devices, on both databases; goal: p95 < 200 ms.
+bench-console: postgres
+	$(GO) test -run '^$$' -bench '^BenchmarkConsolePages$$' -benchtime 1x -timeout 60m ./cmd/codexgov
 
 ## bench-bundle: the configuration server's bundle endpoint over TLS against nginx serving the same bytes over TLS.
 bench-bundle:
