@@ -178,8 +178,10 @@ func benchConsole(b *testing.B, db string) {
 			ab.report("%-28s p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms", "/ui/"+ws+p, ms(percentile(took, 0.5)), ms(p95), ms(slices.Max(took)))
 		}
 	}
+	// On standard error too: a benchmark's log is cut after a few lines.
 	for _, r := range ab.reports {
 		b.Log(r)
+		fmt.Fprintln(os.Stderr, r)
 	}
 }
 
