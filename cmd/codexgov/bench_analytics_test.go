@@ -308,8 +308,8 @@ func (ab *analyticsBench) loadRollupsDays(ctx context.Context, ws string, users,
 			a[i] += v[i]
 		}
 	}
-	emit := func(yield func([]any) bool, period, bucket, ident string, c cm, v [6]int64) bool {
-		return yield([]any{ws, period, bucket, ident, c.client, c.model, v[0], v[1], v[2], v[3], v[4], v[5]})
+	emit := func(yield func([]any) bool, period, bucket, ident string, c cm, v [6]int64, people int64) bool {
+		return yield([]any{ws, period, bucket, ident, c.client, c.model, v[0], v[1], v[2], v[3], v[4], v[5], people})
 	}
 	// bucketRows writes one bucket: the workspace rows, then each user's.
 	bucketRows := func(yield func([]any) bool, period, bucket string, days []int) bool {
@@ -321,6 +321,7 @@ func (ab *analyticsBench) loadRollupsDays(ctx context.Context, ws string, users,
 			return v
 		}
 		total := map[cm]*[6]int64{}
+		people := map[cm]int64{}
 		for u := range users {
 			v := perUser(u)
 			for _, c := range combos(u) {
@@ -328,6 +329,7 @@ func (ab *analyticsBench) loadRollupsDays(ctx context.Context, ws string, users,
 					total[c] = &[6]int64{}
 				}
 				add(total[c], v)
+				people[c]++
 			}
 		}
 		keys := make([]cm, 0, len(total))
@@ -336,21 +338,21 @@ func (ab *analyticsBench) loadRollupsDays(ctx context.Context, ws string, users,
 		}
 		slices.SortFunc(keys, func(a, b cm) int { return strings.Compare(a.client+"\x00"+a.model, b.client+"\x00"+b.model) })
 		for _, c := range keys {
-			if !emit(yield, period, bucket, "*", c, *total[c]) {
+			if !emit(yield, period, bucket, "*", c, *total[c], people[c]) {
 				return false
 			}
 		}
 		for u := range users {
 			v := perUser(u)
 			for _, c := range combos(u) {
-				if !emit(yield, period, bucket, "user:"+benchEmail(ws, u), c, v) {
+				if !emit(yield, period, bucket, "user:"+benchEmail(ws, u), c, v, 0) {
 					return false
 				}
 			}
 		}
 		return true
 	}
-	return ab.copyRows(ctx, "analytics_usage", []string{"workspace_id", "period", "bucket", "identity", "client_id", "model", "threads", "turns", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens"},
+	return ab.copyRows(ctx, "analytics_usage", []string{"workspace_id", "period", "bucket", "identity", "client_id", "model", "threads", "turns", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "users"},
 		func(yield func([]any) bool) {
 			for d := range days {
 				if !bucketRows(yield, "day", first.AddDate(0, 0, d).Format(time.DateOnly), []int{d}) {

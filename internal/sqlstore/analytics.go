@@ -24,6 +24,9 @@ type usageKey struct {
 
 type usageDelta struct {
 	threads, turns, input, cached, output, reasoning int64
+	// users counts, on a workspace row, the people newly active in its
+	// bucket, client and model (set when the delta is applied).
+	users int64
 }
 
 // Buckets are UTC dates; a week starts on Monday.
@@ -301,20 +304,61 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, cmpKey)
-	for start := 0; start < len(keys); start += 400 {
-		batch := keys[start:min(start+400, len(keys))]
+	// New people: a person's row made now (not there before) adds one to
+	// the workspace row's active people of its bucket, client and model.
+	var people []usageKey
+	for _, k := range keys {
+		if k.identity != "*" {
+			people = append(people, k)
+		}
+	}
+	for start := 0; start < len(people); start += 400 {
+		batch := people[start:min(start+400, len(people))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens) VALUES `)
-		args := make([]any, 0, len(batch)*12)
+		b.WriteString(`INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens, users) VALUES `)
+		args := make([]any, 0, len(batch)*6)
 		for i, k := range batch {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(placeholders(pg, len(args), 12))
-			d := deltas[k]
-			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model, d.threads, d.turns, d.input, d.cached, d.output, d.reasoning)
+			ph := placeholders(pg, len(args), 6)
+			b.WriteString(strings.TrimSuffix(ph, ")") + ", 0, 0, 0, 0, 0, 0, 0)")
+			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model)
 		}
-		b.WriteString(` ON CONFLICT (workspace_id, period, bucket, identity, client_id, model) DO UPDATE SET threads = analytics_usage.threads + excluded.threads,
+		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, client_id, model`)
+		res, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return err
+		}
+		for res.Next() {
+			k := usageKey{identity: "*"}
+			if err := res.Scan(&k.ws, &k.period, &k.bucket, &k.client, &k.model); err != nil {
+				res.Close()
+				return err
+			}
+			if d := deltas[k]; d != nil {
+				d.users++
+			}
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(keys); start += 400 {
+		batch := keys[start:min(start+400, len(keys))]
+		var b strings.Builder
+		b.WriteString(`INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens, users) VALUES `)
+		args := make([]any, 0, len(batch)*13)
+		for i, k := range batch {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(placeholders(pg, len(args), 13))
+			d := deltas[k]
+			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model, d.threads, d.turns, d.input, d.cached, d.output, d.reasoning, d.users)
+		}
+		b.WriteString(` ON CONFLICT (workspace_id, period, bucket, identity, client_id, model) DO UPDATE SET threads = analytics_usage.threads + excluded.threads, users = analytics_usage.users + excluded.users,
 			turns = analytics_usage.turns + excluded.turns, input_tokens = analytics_usage.input_tokens + excluded.input_tokens,
 			cached_tokens = analytics_usage.cached_tokens + excluded.cached_tokens, output_tokens = analytics_usage.output_tokens + excluded.output_tokens,
 			reasoning_tokens = analytics_usage.reasoning_tokens + excluded.reasoning_tokens`)
@@ -508,12 +552,12 @@ func (s *DB) rebuildAnalytics(ctx context.Context, ws string, since time.Time) (
 	return read, err
 }
 
-// AnalyticsActiveUsers counts the per-user rollup rows of each bucket and
-// client: a person has one when active there. It reads the primary key
-// only (an index-only scan of the window).
+// AnalyticsActiveUsers reads the people active per bucket and client from
+// the workspace rows (their users counter, kept as deltas are applied:
+// the workspace rows' partial index, not the people's rows).
 func (s *DB) AnalyticsActiveUsers(ctx context.Context, ws, period, from, to string) ([]codexgov.ActiveUsers, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT bucket, client_id, COUNT(*) FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4
-		AND identity <> '*' AND model = '*' GROUP BY bucket, client_id ORDER BY bucket, client_id`, ws, period, from, to)
+	rows, err := s.db.QueryContext(ctx, `SELECT bucket, client_id, users FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND identity = '*' AND model = '*'
+		AND bucket >= $3 AND bucket < $4 ORDER BY bucket, client_id`, ws, period, from, to)
 	if err != nil {
 		return nil, dbError("analytics", err)
 	}
