@@ -283,6 +283,11 @@ func testAnalyticsRebuildDuringIngest(t *testing.T, s codexgov.Store) {
 		t.Fatal(err)
 	}
 	want := int64(200 + batches*per)
+	// One person, counted once as active however many times the rebuild
+	// and the queue applied their rows.
+	if act, err := s.AnalyticsActiveUsers(ctx, "a", "day", "2026-11-01", "2026-11-10"); err != nil || len(act) != 2 || act[0].Users != 1 || act[1].Users != 1 {
+		t.Errorf("active people after the rebuilds: %+v %v; want 1 on CODEX_CLI and 1 on all", act, err)
+	}
 	for _, period := range []string{"day", "week"} {
 		rows, _, err := s.AnalyticsUsage(ctx, "a", codexgov.UsageQuery{Period: period, From: "2026-11-01", To: "2026-11-10", Workspace: true, Limit: 10})
 		if err != nil {
