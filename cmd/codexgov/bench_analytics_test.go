@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -77,17 +78,7 @@ type analyticsBench struct {
 
 func benchAnalytics(b *testing.B, db string) {
 	ctx := context.Background()
-	var out bytes.Buffer
-	m := &Main{DataDir: b.TempDir(), Listen: "127.0.0.1:0", Out: &out, Limits: &server.Limits{}}
-	if db == "postgres" {
-		m.Database = testenv.PostgresSchema(b)
-	}
-	if err := m.Run(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	admin := client.New("http://"+m.Addr, adminKeyRE.FindString(out.String()))
-	ab := &analyticsBench{b: b, db: db, m: m, today: time.Now().UTC().Truncate(24 * time.Hour), http: &http.Client{}, keys: map[string]string{}}
+	ab, admin := newAnalyticsBench(b, db)
 	for _, ws := range []string{"big", "raw"} {
 		if _, err := admin.CreateWorkspace(ctx, ws, ""); err != nil {
 			b.Fatal(err)
@@ -103,21 +94,6 @@ func benchAnalytics(b *testing.B, db string) {
 	if _, err := admin.UpdateSettings(ctx, "raw", codexgov.SettingsUpdate{ComplianceRetention: map[string]int{"CODEX_LOG": 60}}); err != nil {
 		b.Fatal(err)
 	}
-	var err error
-	if db == "sqlite" {
-		ab.conn, err = sql.Open("sqlite", "file:"+filepath.Join(m.DataDir, "codexgov.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-1000000)&_txlock=immediate")
-		if err != nil {
-			b.Fatal(err)
-		}
-		ab.conn.SetMaxOpenConns(1)
-		defer ab.conn.Close()
-	} else {
-		ab.pg, err = pgx.Connect(ctx, m.Database)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer ab.pg.Close(ctx)
-	}
 	rollupUsers := cyclesFromEnv("CODEXGOV_BENCH_ROLLUP_USERS", benchRollupUsers)
 	rawUsers := cyclesFromEnv("CODEXGOV_BENCH_RAW_USERS", benchRawUsers)
 
@@ -128,15 +104,7 @@ func benchAnalytics(b *testing.B, db string) {
 	ab.loadUsers(ctx, "raw", rawUsers)
 	events := ab.loadEvents(ctx, "raw", rawUsers)
 	ab.report("raw: %d users × %d days, %d raw events, stored through the store's telemetry path (rollups queued in the same transactions)", rawUsers, benchRawDays, events)
-	// A restart: the server's directory snapshot is compiled afresh, with
-	// the bulk-loaded users (they bypassed the store's change log).
-	m.Close()
-	m = &Main{DataDir: m.DataDir, Database: m.Database, Listen: "127.0.0.1:0", Out: io.Discard, Limits: &server.Limits{}}
-	if err := m.Run(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	ab.m = m
+	ab.restart(nil)
 	if db == "postgres" {
 		if _, err := ab.pg.Exec(ctx, `ANALYZE`); err != nil {
 			b.Fatal(err)
@@ -151,6 +119,49 @@ func benchAnalytics(b *testing.B, db string) {
 	}
 	for _, r := range ab.reports {
 		b.Log(r)
+	}
+}
+
+// newAnalyticsBench starts a server on the database (its first start
+// prints the admin key) and opens a connection of the benchmark's own to
+// the same database for bulk loads and naive queries; both end with b.
+func newAnalyticsBench(b *testing.B, db string) (*analyticsBench, *client.Client) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	m := &Main{DataDir: b.TempDir(), Listen: "127.0.0.1:0", Out: &out, Limits: &server.Limits{}}
+	if db == "postgres" {
+		m.Database = testenv.PostgresSchema(b)
+	}
+	if err := m.Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	ab := &analyticsBench{b: b, db: db, m: m, today: time.Now().UTC().Truncate(24 * time.Hour), http: &http.Client{}, keys: map[string]string{}}
+	b.Cleanup(func() { ab.m.Close() })
+	var err error
+	if db == "sqlite" {
+		ab.conn, err = sql.Open("sqlite", "file:"+filepath.Join(m.DataDir, "codexgov.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=cache_size(-1000000)&_txlock=immediate")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ab.conn.SetMaxOpenConns(1)
+		b.Cleanup(func() { ab.conn.Close() })
+	} else {
+		if ab.pg, err = pgx.Connect(ctx, m.Database); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { ab.pg.Close(context.Background()) })
+	}
+	return ab, client.New("http://"+m.Addr, adminKeyRE.FindString(out.String()))
+}
+
+// restart runs the server anew on the same data: its directory snapshot
+// is compiled afresh, with the bulk-loaded users (they bypassed the
+// store's change log).
+func (ab *analyticsBench) restart(logger *slog.Logger) {
+	ab.m.Close()
+	ab.m = &Main{DataDir: ab.m.DataDir, Database: ab.m.Database, Listen: "127.0.0.1:0", Out: io.Discard, Limits: &server.Limits{}, Logger: logger}
+	if err := ab.m.Run(context.Background()); err != nil {
+		ab.b.Fatal(err)
 	}
 }
 

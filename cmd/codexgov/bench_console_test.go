@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"database/sql"
 	"fmt"
 	"html"
 	"io"
@@ -11,18 +9,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/codexgov/codexgov"
-	"github.com/codexgov/codexgov/client"
-	"github.com/codexgov/codexgov/internal/server"
 	"github.com/codexgov/codexgov/internal/testenv"
 )
 
@@ -40,16 +33,8 @@ func BenchmarkConsolePages(b *testing.B) {
 
 func benchConsole(b *testing.B, db string) {
 	ctx := context.Background()
-	var out bytes.Buffer
-	m := &Main{DataDir: b.TempDir(), Listen: "127.0.0.1:0", Out: &out, Limits: &server.Limits{}}
-	if db == "postgres" {
-		m.Database = testenv.PostgresSchema(b)
-	}
-	if err := m.Run(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
-	admin := client.New("http://"+m.Addr, adminKeyRE.FindString(out.String()))
+	ab, admin := newAnalyticsBench(b, db)
+	m := ab.m
 	users := cyclesFromEnv("CODEXGOV_BENCH_CONSOLE_USERS", 10_000)
 	ws := "big"
 	if _, err := admin.CreateWorkspace(ctx, ws, ""); err != nil {
@@ -83,20 +68,6 @@ func benchConsole(b *testing.B, db string) {
 		b.Fatal(err)
 	}
 
-	ab := &analyticsBench{b: b, db: db, m: m, today: time.Now().UTC().Truncate(24 * time.Hour), http: &http.Client{}, keys: map[string]string{}}
-	var err error
-	if db == "sqlite" {
-		ab.conn, err = sql.Open("sqlite", "file:"+filepath.Join(m.DataDir, "codexgov.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_txlock=immediate")
-		if err != nil {
-			b.Fatal(err)
-		}
-		ab.conn.SetMaxOpenConns(1)
-		defer ab.conn.Close()
-	} else if ab.pg, err = pgx.Connect(ctx, m.Database); err != nil {
-		b.Fatal(err)
-	} else {
-		defer ab.pg.Close(ctx)
-	}
 	start := time.Now()
 	ab.loadUsers(ctx, ws, users)
 	ab.copyRows(ctx, "group_members", []string{"workspace_id", "group_name", "email"}, func(yield func([]any) bool) {
@@ -119,13 +90,8 @@ func benchConsole(b *testing.B, db string) {
 	}
 	ab.report("%s: %d users, %d rollup rows (90 days), %d raw events (30 days), %d devices, loaded in %s", ws, users, rows, events, len(ds), time.Since(start).Round(time.Second))
 	// A restart: the directory snapshot with the bulk-loaded users.
-	m.Close()
-	m = &Main{DataDir: m.DataDir, Database: m.Database, Listen: "127.0.0.1:0", Out: io.Discard, Limits: &server.Limits{},
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
-	if err := m.Run(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer m.Close()
+	ab.restart(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+	m = ab.m
 	base := "http://" + m.Addr
 
 	// Sign in as an admin, as a person does.

@@ -525,6 +525,14 @@ func (s *Server) previewPolicy(cc *consoleCall, name, email string) *policyPrevi
 	return p
 }
 
+// asAPI is this console request as an Analytics API call of its
+// workspace with the query v: the dashboard asks the API's own code.
+func (cc *consoleCall) asAPI(v url.Values) *call {
+	r := cc.r.Clone(cc.ctx)
+	r.URL = &url.URL{Path: cc.r.URL.Path, RawQuery: v.Encode()}
+	return &call{w: cc.w, r: r, s: cc.s, route: cc.route, ctx: cc.ctx, ws: cc.ws, p: cc.p}
+}
+
 // consolePolicySave stores a new version with its comment, over the
 // version the editor was opened on (409 if another was saved since).
 func (s *Server) consolePolicySave(c *call) error {
@@ -1035,9 +1043,7 @@ func (s *Server) consoleAnalytics(c *call) error {
 		for k, x := range extra {
 			v[k] = x
 		}
-		r := c.r.Clone(c.ctx)
-		r.URL = &url.URL{Path: c.r.URL.Path, RawQuery: v.Encode()}
-		return &call{w: c.w, r: r, s: s, route: c.route, ctx: c.ctx, ws: cc.ws, p: c.p}
+		return cc.asAPI(v)
 	}
 	exp := func(route string, extra url.Values) string {
 		v := url.Values{"start": {d.Start}, "end": {d.End}, "group_by": {d.GroupBy}, "route": {route}}
@@ -1200,9 +1206,7 @@ func (s *Server) consoleAnalyticsExport(c *call) error {
 	if g := q.Get("group"); g != "" {
 		v.Set("group", g)
 	}
-	r := c.r.Clone(c.ctx)
-	r.URL = &url.URL{Path: c.r.URL.Path, RawQuery: v.Encode()}
-	sub := &call{w: c.w, r: r, s: s, route: c.route, ctx: c.ctx, ws: cc.ws, p: c.p}
+	sub := cc.asAPI(v)
 	name := q.Get("route")
 	c.w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s-%s-%s.%s"`, cc.ws, name, q.Get("start"), q.Get("end"), v.Get("format")))
 	var err error
