@@ -319,8 +319,15 @@ func (ab *analyticsBench) loadRollupsDays(ctx context.Context, ws string, users,
 			a[i] += v[i]
 		}
 	}
-	emit := func(yield func([]any) bool, period, bucket, ident string, c cm, v [6]int64, people int64) bool {
-		return yield([]any{ws, period, bucket, ident, c.client, c.model, v[0], v[1], v[2], v[3], v[4], v[5], people})
+	// A week row carries its days' sums: threads counted per day (every
+	// thread here lasts a day: the week's threads) and a person's active
+	// days (every day of it).
+	emit := func(yield func([]any) bool, period, bucket, ident string, c cm, v [6]int64, people, days int64) bool {
+		var dayThreads int64
+		if period == "week" {
+			dayThreads = v[0]
+		}
+		return yield([]any{ws, period, bucket, ident, c.client, c.model, v[0], v[1], v[2], v[3], v[4], v[5], people, dayThreads, days})
 	}
 	// bucketRows writes one bucket: the workspace rows, then each user's.
 	bucketRows := func(yield func([]any) bool, period, bucket string, days []int) bool {
@@ -349,21 +356,25 @@ func (ab *analyticsBench) loadRollupsDays(ctx context.Context, ws string, users,
 		}
 		slices.SortFunc(keys, func(a, b cm) int { return strings.Compare(a.client+"\x00"+a.model, b.client+"\x00"+b.model) })
 		for _, c := range keys {
-			if !emit(yield, period, bucket, "*", c, *total[c], people[c]) {
+			if !emit(yield, period, bucket, "*", c, *total[c], people[c], 0) {
 				return false
 			}
 		}
 		for u := range users {
 			v := perUser(u)
 			for _, c := range combos(u) {
-				if !emit(yield, period, bucket, "user:"+benchEmail(ws, u), c, v, 0) {
+				var active int64
+				if period == "week" {
+					active = int64(len(days))
+				}
+				if !emit(yield, period, bucket, "user:"+benchEmail(ws, u), c, v, 0, active) {
 					return false
 				}
 			}
 		}
 		return true
 	}
-	return ab.copyRows(ctx, "analytics_usage", []string{"workspace_id", "period", "bucket", "identity", "client_id", "model", "threads", "turns", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "users"},
+	return ab.copyRows(ctx, "analytics_usage", []string{"workspace_id", "period", "bucket", "identity", "client_id", "model", "threads", "turns", "input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens", "users", "day_threads", "days"},
 		func(yield func([]any) bool) {
 			for d := range days {
 				if !bucketRows(yield, "day", first.AddDate(0, 0, d).Format(time.DateOnly), []int{d}) {

@@ -166,6 +166,12 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 		check(p.page)
 	}
+	// And the pages behind them: a group opened, a new identity
+	// provider's form, one session's events.
+	for name, path := range map[string]string{"group-open": "/groups?group=ops", "identity-provider-form": "/settings?idp=new", "session": "/activity/s-0-0"} {
+		run("open "+name, chromedp.Navigate(e.srv.URL+"/ui/acme"+path), chromedp.WaitVisible(chromedp.CSS("main h1")))
+		check(name)
+	}
 
 	// policy typo: the diagnostic at its line and column, then saved
 	{

@@ -13,6 +13,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -154,7 +155,11 @@ func (s *Server) failed(cc *consoleCall, page string, err error) error {
 	var e *codexgov.Error
 	if errors.As(err, &e) {
 		for _, d := range e.Details {
-			msg += "; " + d.Message
+			if d.Field != "" {
+				msg += "; " + d.Field + ": " + d.Message
+			} else {
+				msg += "; " + d.Message
+			}
 		}
 	}
 	web.RenderPage(cc.w, statusOf[codexgov.ErrorCode(err)], web.Page{Title: "Not saved", Error: msg + ". Nothing was changed.",
@@ -243,8 +248,11 @@ func (s *Server) consoleOverview(c *call) error {
 // Users
 
 type usersData struct {
-	Query       string
-	Users       []*codexgov.User
+	Query string
+	Users []*codexgov.User
+	// Roles are each listed user's roles: their groups', or the
+	// workspace's default role when their groups give none.
+	Roles       map[string][]string
 	Page, Pages int
 	Total       int
 	Prev, Next  string
@@ -273,6 +281,30 @@ func (s *Server) consoleUsers(c *call) error {
 	d.Page, _ = strconv.Atoi(c.r.URL.Query().Get("page"))
 	d.Page = min(max(d.Page, 1), d.Pages)
 	d.Users = d.Users[(d.Page-1)*consolePageSize : min(d.Page*consolePageSize, d.Total)]
+	groups, err := s.store.Groups(c.ctx, cc.ws)
+	if err != nil {
+		return err
+	}
+	w, err := s.store.Workspace(c.ctx, cc.ws)
+	if err != nil {
+		return err
+	}
+	byGroup := map[string][]string{}
+	for _, g := range groups {
+		byGroup[g.Name] = g.Roles
+	}
+	d.Roles = map[string][]string{}
+	for _, u := range d.Users {
+		var rs []string
+		for _, g := range u.Groups {
+			rs = append(rs, byGroup[g]...)
+		}
+		if len(rs) == 0 && w.Settings.DefaultRole != "" {
+			rs = []string{w.Settings.DefaultRole + " (default)"}
+		}
+		slices.Sort(rs)
+		d.Roles[u.Email] = slices.Compact(rs)
+	}
 	link := func(p int) string {
 		return "/ui/" + cc.ws + "/users?" + url.Values{"q": {q}, "page": {strconv.Itoa(p)}}.Encode()
 	}
@@ -314,7 +346,12 @@ func (s *Server) consoleUserActive(c *call) error {
 
 // Groups and roles
 
-type groupsData struct{ Groups []*codexgov.Group }
+type groupsData struct {
+	Groups []*codexgov.Group
+	Roles  []string
+	// Open is the group whose members are listed (?group=).
+	Open *codexgov.Group
+}
 
 func (s *Server) consoleGroups(c *call) error {
 	cc, ok := s.openConsole(c, "groups")
@@ -325,12 +362,88 @@ func (s *Server) consoleGroups(c *call) error {
 	if err != nil {
 		return err
 	}
-	return cc.render(http.StatusOK, groupsData{gs})
+	rs, err := s.store.Roles(c.ctx, cc.ws)
+	if err != nil {
+		return err
+	}
+	d := groupsData{Groups: gs}
+	for _, r := range rs {
+		d.Roles = append(d.Roles, r.Name)
+	}
+	if name := c.r.URL.Query().Get("group"); name != "" {
+		i := slices.IndexFunc(gs, func(g *codexgov.Group) bool { return g.Name == name })
+		if i < 0 {
+			return codexgov.Errorf(codexgov.ENOTFOUND, "no group %q", name)
+		}
+		d.Open = gs[i]
+	}
+	return cc.render(http.StatusOK, d)
+}
+
+// consoleGroupCreate creates a group.
+func (s *Server) consoleGroupCreate(c *call) error {
+	cc, ok := s.consoleWrite(c)
+	if !ok {
+		return nil
+	}
+	name := strings.TrimSpace(c.r.PostForm.Get("name"))
+	if _, err := s.store.CreateGroup(cc.ctx, cc.ws, codexgov.Group{Name: name, Description: strings.TrimSpace(c.r.PostForm.Get("description"))}); err != nil {
+		return s.failed(cc, "/groups", err)
+	}
+	s.changed(c.ctx)
+	return cc.done("/groups?group="+url.QueryEscape(name), "Group "+name+" created.")
+}
+
+// consoleGroupChange deletes a group, adds or removes a member, or grants
+// or revokes a role (op). The members of a SCIM-managed group are changed
+// in the identity provider, not here.
+func (s *Server) consoleGroupChange(c *call) error {
+	cc, ok := s.consoleWrite(c)
+	if !ok {
+		return nil
+	}
+	name := c.path("group")
+	back := "/groups?group=" + url.QueryEscape(name)
+	g, err := s.store.Group(cc.ctx, cc.ws, name)
+	if err != nil {
+		return s.failed(cc, "/groups", err)
+	}
+	email, role := strings.TrimSpace(c.r.PostForm.Get("email")), c.r.PostForm.Get("role")
+	var notice string
+	switch op := c.r.PostForm.Get("op"); op {
+	case "delete":
+		err, back, notice = s.store.DeleteGroup(cc.ctx, cc.ws, name), "/groups", "Group "+name+" deleted."
+	case "add-member", "remove-member":
+		if g.ExternalID != "" {
+			return s.failed(cc, back, codexgov.Errorf(codexgov.ECONFLICT, "%s is managed by SCIM: change its members in your identity provider", name))
+		}
+		if op == "add-member" {
+			_, err = s.store.AddGroupMember(cc.ctx, cc.ws, name, email)
+			notice = email + " added to " + name + "."
+		} else {
+			_, err = s.store.RemoveGroupMember(cc.ctx, cc.ws, name, email)
+			notice = email + " removed from " + name + "."
+		}
+	case "grant-role":
+		_, err = s.store.GrantGroupRole(cc.ctx, cc.ws, name, role)
+		notice = "Role " + role + " granted to " + name + "."
+	case "revoke-role":
+		_, err = s.store.RevokeGroupRole(cc.ctx, cc.ws, name, role)
+		notice = "Role " + role + " revoked from " + name + "."
+	default:
+		return s.failed(cc, back, codexgov.Errorf(codexgov.EINVALID, "op: want delete, add-member, remove-member, grant-role or revoke-role"))
+	}
+	if err != nil && !errors.Is(err, codexgov.ErrNoChange) {
+		return s.failed(cc, back, err)
+	}
+	s.changed(c.ctx)
+	return cc.done(back, notice)
 }
 
 type roleView struct {
 	*codexgov.Role
 	Explained []string
+	Has       map[string]bool
 }
 
 // permissionWords explains each permission to an admin.
@@ -345,6 +458,16 @@ var permissionWords = map[codexgov.Permission]string{
 	codexgov.PermEnvironmentsEdit: "edits Codex cloud environments",
 }
 
+type rolesData struct {
+	Roles []roleView
+	// Permissions are every permission with its words, for the forms.
+	Permissions []permissionView
+	// Holders are the groups holding each role.
+	Holders map[string][]string
+}
+
+type permissionView struct{ Name, Words string }
+
 func (s *Server) consoleRoles(c *call) error {
 	cc, ok := s.openConsole(c, "roles")
 	if !ok {
@@ -354,15 +477,78 @@ func (s *Server) consoleRoles(c *call) error {
 	if err != nil {
 		return err
 	}
-	var out []roleView
+	gs, err := s.store.Groups(c.ctx, cc.ws)
+	if err != nil {
+		return err
+	}
+	d := rolesData{Holders: map[string][]string{}}
+	for _, g := range gs {
+		for _, r := range g.Roles {
+			d.Holders[r] = append(d.Holders[r], g.Name)
+		}
+	}
+	for _, p := range codexgov.Permissions() {
+		d.Permissions = append(d.Permissions, permissionView{string(p), permissionWords[p]})
+	}
 	for _, r := range rs {
-		v := roleView{Role: r}
+		v := roleView{Role: r, Has: map[string]bool{}}
 		for _, p := range r.Permissions {
 			v.Explained = append(v.Explained, string(p)+": "+cmp.Or(permissionWords[p], "—"))
+			v.Has[string(p)] = true
 		}
-		out = append(out, v)
+		d.Roles = append(d.Roles, v)
 	}
-	return cc.render(http.StatusOK, out)
+	return cc.render(http.StatusOK, d)
+}
+
+// formPermissions reads a role form's permission checkboxes.
+func formPermissions(c *call) []codexgov.Permission {
+	ps := []codexgov.Permission{}
+	for _, p := range c.r.PostForm["permission"] {
+		ps = append(ps, codexgov.Permission(p))
+	}
+	return ps
+}
+
+// consoleRoleCreate creates a custom role.
+func (s *Server) consoleRoleCreate(c *call) error {
+	cc, ok := s.consoleWrite(c)
+	if !ok {
+		return nil
+	}
+	name := strings.TrimSpace(c.r.PostForm.Get("name"))
+	if _, err := s.store.CreateRole(cc.ctx, cc.ws, codexgov.Role{Name: name, Description: strings.TrimSpace(c.r.PostForm.Get("description")), Permissions: formPermissions(c)}); err != nil {
+		return s.failed(cc, "/roles", err)
+	}
+	s.changed(c.ctx)
+	return cc.done("/roles", "Role "+name+" created.")
+}
+
+// consoleRoleChange saves a role's description and permissions, or
+// deletes it (op).
+func (s *Server) consoleRoleChange(c *call) error {
+	cc, ok := s.consoleWrite(c)
+	if !ok {
+		return nil
+	}
+	name := c.path("role")
+	var err error
+	var notice string
+	switch c.r.PostForm.Get("op") {
+	case "save":
+		desc, ps := strings.TrimSpace(c.r.PostForm.Get("description")), formPermissions(c)
+		_, err = s.store.UpdateRole(cc.ctx, cc.ws, name, codexgov.RoleUpdate{Description: &desc, Permissions: &ps})
+		notice = "Role " + name + " saved."
+	case "delete":
+		err, notice = s.store.DeleteRole(cc.ctx, cc.ws, name), "Role "+name+" deleted."
+	default:
+		err = codexgov.Errorf(codexgov.EINVALID, "op: want save or delete")
+	}
+	if err != nil && !errors.Is(err, codexgov.ErrNoChange) {
+		return s.failed(cc, "/roles", err)
+	}
+	s.changed(c.ctx)
+	return cc.done("/roles", notice)
 }
 
 // Policies
@@ -898,6 +1084,12 @@ type settingsData struct {
 	Workspace *codexgov.Workspace
 	Providers []*codexgov.IdentityProvider
 	Toggles   []settingToggle
+	Retention []retentionRow
+	Roles     []string
+	Lookback  int
+	// Edit is the identity provider whose form is open (?idp=; "new"
+	// for a new one).
+	Edit *codexgov.IdentityProvider
 }
 
 type settingToggle struct {
@@ -913,6 +1105,8 @@ func toggles(st codexgov.Settings) []settingToggle {
 		{"allow_device_code_login", "Device-code login", "codexgov login may approve a machine on another device.", st.AllowDeviceCodeLogin},
 		{"allow_agent_internet", "Agent internet access", "Cloud agents may reach the internet.", st.AllowAgentInternet},
 		{"allow_jit_provisioning", "Create users at first sign-on", "A person the identity provider vouches for becomes a user at their first single sign-on.", st.AllowJITProvisioning},
+		{"telemetry_drop_traces", "Drop telemetry traces", "Keep Codex's log events and metrics, not its trace spans.", st.TelemetryDropTraces},
+		{"analytics_csv_emails", "Emails in analytics CSV", "Per-user CSV exports of the Analytics API carry users' emails (off: the column is empty).", st.AnalyticsCSVEmails},
 	}
 }
 
@@ -929,26 +1123,110 @@ func (s *Server) consoleSettings(c *call) error {
 	if err != nil {
 		return err
 	}
-	return cc.render(http.StatusOK, settingsData{Workspace: w, Providers: ps, Toggles: toggles(w.Settings)})
+	rs, err := s.store.Roles(c.ctx, cc.ws)
+	if err != nil {
+		return err
+	}
+	d := settingsData{Workspace: w, Providers: ps, Toggles: toggles(w.Settings), Lookback: w.Settings.Lookback()}
+	for _, r := range rs {
+		d.Roles = append(d.Roles, r.Name)
+	}
+	for _, t := range codexgov.ComplianceEventTypes {
+		d.Retention = append(d.Retention, retentionRow{t, int(w.Settings.Retention(t) / (24 * time.Hour))})
+	}
+	switch name := c.r.URL.Query().Get("idp"); name {
+	case "":
+	case "new":
+		d.Edit = &codexgov.IdentityProvider{GroupsClaim: "groups"}
+	default:
+		i := slices.IndexFunc(ps, func(p *codexgov.IdentityProvider) bool { return p.Name == name })
+		if i < 0 {
+			return codexgov.Errorf(codexgov.ENOTFOUND, "no identity provider %q", name)
+		}
+		d.Edit = ps[i]
+	}
+	return cc.render(http.StatusOK, d)
 }
 
-// consoleSettingsSave writes every toggle of the settings form.
+// consoleSettingsSave writes the whole settings form: every toggle, the
+// telemetry mode, the default role, the analytics lookback and each
+// record type's retention, in one audited change.
 func (s *Server) consoleSettingsSave(c *call) error {
 	cc, ok := s.consoleWrite(c)
 	if !ok {
 		return nil
 	}
-	on := func(k string) *bool { v := c.r.PostForm.Get(k) == "on"; return &v }
+	f := c.r.PostForm
+	on := func(k string) *bool { v := f.Get(k) == "on"; return &v }
 	u := codexgov.SettingsUpdate{AllowCodexLocal: on("allow_codex_local"), AllowCodexCloud: on("allow_codex_cloud"), AllowAccessTokens: on("allow_access_tokens"),
-		AllowDeviceCodeLogin: on("allow_device_code_login"), AllowAgentInternet: on("allow_agent_internet"), AllowJITProvisioning: on("allow_jit_provisioning")}
-	if v := c.r.PostForm.Get("telemetry"); v != "" {
+		AllowDeviceCodeLogin: on("allow_device_code_login"), AllowAgentInternet: on("allow_agent_internet"), AllowJITProvisioning: on("allow_jit_provisioning"),
+		TelemetryDropTraces: on("telemetry_drop_traces"), AnalyticsCSVEmails: on("analytics_csv_emails")}
+	if v := f.Get("telemetry"); v != "" {
 		u.Telemetry = &v
+	}
+	if f.Has("default_role") {
+		v := f.Get("default_role")
+		u.DefaultRole = &v
+	}
+	days := func(field, v string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return 0, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid settings", Details: []codexgov.Detail{{Field: field, Message: fmt.Sprintf("%q is not a whole number of days", v)}}}
+		}
+		return n, nil
+	}
+	if v := f.Get("analytics_lookback_days"); v != "" {
+		n, err := days("/analytics_lookback_days", v)
+		if err != nil {
+			return s.failed(cc, "/settings", err)
+		}
+		u.AnalyticsLookbackDays = &n
+	}
+	for _, t := range codexgov.ComplianceEventTypes {
+		if v := f.Get("retention_" + t); v != "" {
+			n, err := days("/compliance_retention_days/"+t, v)
+			if err != nil {
+				return s.failed(cc, "/settings", err)
+			}
+			if u.ComplianceRetention == nil {
+				u.ComplianceRetention = map[string]int{}
+			}
+			u.ComplianceRetention[t] = n
+		}
 	}
 	if _, err := s.store.UpdateSettings(cc.ctx, cc.ws, u); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
 		return s.failed(cc, "/settings", err)
 	}
 	s.changed(c.ctx)
 	return cc.done("/settings", "Settings saved.")
+}
+
+// consoleIdentityProvider creates or replaces an identity provider (an
+// empty client secret keeps the stored one), or removes it (op).
+func (s *Server) consoleIdentityProvider(c *call) error {
+	cc, ok := s.consoleWrite(c)
+	if !ok {
+		return nil
+	}
+	f := c.r.PostForm
+	name := strings.TrimSpace(f.Get("name"))
+	if f.Get("op") == "delete" {
+		if err := s.store.DeleteIdentityProvider(cc.ctx, cc.ws, name); err != nil {
+			return s.failed(cc, "/settings", err)
+		}
+		s.changed(c.ctx)
+		return cc.done("/settings", "Identity provider "+name+" removed.")
+	}
+	p := codexgov.IdentityProvider{Name: name, Workspace: cc.ws, DisplayName: strings.TrimSpace(f.Get("display_name")), Issuer: strings.TrimSpace(f.Get("issuer")),
+		ClientID: strings.TrimSpace(f.Get("client_id")), AllowedDomain: strings.TrimSpace(f.Get("allowed_domain")), GroupsClaim: strings.TrimSpace(f.Get("groups_claim"))}
+	if sec := f.Get("client_secret"); sec != "" {
+		p.ClientSecretEnc = s.keys.SealSecret("idp:"+cc.ws+"/"+name, sec)
+	}
+	if _, err := s.store.PutIdentityProvider(cc.ctx, p); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
+		return s.failed(cc, "/settings?idp="+url.QueryEscape(cmp.Or(name, "new")), err)
+	}
+	s.changed(c.ctx)
+	return cc.done("/settings", "Identity provider "+name+" saved.")
 }
 
 // Activity
@@ -972,6 +1250,55 @@ func (s *Server) consoleActivity(c *call) error {
 		return err
 	}
 	return cc.render(http.StatusOK, activityData{Days: days, Sessions: acts})
+}
+
+type sessionData struct {
+	Session string
+	Events  []sessionEvent
+	// Kept tells whether the workspace keeps prompts (telemetry "prompts").
+	Kept bool
+}
+
+type sessionEvent struct {
+	Time                 time.Time
+	Type, Name, Identity string
+	Details              []string
+	// Prompt is the prompt's text where kept (redacted before storage).
+	Prompt string
+}
+
+// consoleSession shows one Codex session's events in order (the first
+// 1,000): prompts where the workspace keeps them, tools, decisions.
+func (s *Server) consoleSession(c *call) error {
+	cc, ok := s.openConsole(c, "activity")
+	if !ok {
+		return nil
+	}
+	id := c.path("session")
+	evs, err := s.store.TelemetryEvents(c.ctx, cc.ws, codexgov.TelemetryFilter{Session: id, Limit: 1000})
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 {
+		return codexgov.Errorf(codexgov.ENOTFOUND, "no session %q", id)
+	}
+	w, err := s.store.Workspace(c.ctx, cc.ws)
+	if err != nil {
+		return err
+	}
+	d := sessionData{Session: id, Kept: w.Settings.Telemetry == codexgov.TelemetryPrompts}
+	for _, e := range slices.Backward(evs) {
+		v := sessionEvent{Time: e.Time, Type: e.Type, Name: e.Name, Identity: e.Identity}
+		for _, k := range slices.Sorted(maps.Keys(e.Data)) {
+			v.Details = append(v.Details, fmt.Sprintf("%s: %v", k, e.Data[k]))
+		}
+		if p, ok := e.Attributes["prompt"].(string); ok {
+			v.Prompt = p
+		}
+		d.Events = append(d.Events, v)
+	}
+	cc.view.Template, cc.view.Title = "session", "Session "+id
+	return cc.render(http.StatusOK, d)
 }
 
 // Analytics dashboard

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"log/slog"
@@ -125,7 +126,9 @@ func (e *ssoEnv) adminSignIn(b *http.Client) (*http.Response, string) {
 }
 
 func yes() *bool { v := true; return &v }
-func no() *bool  { v := false; return &v }
+
+func ptr[T any](v T) *T { return &v }
+func no() *bool         { v := false; return &v }
 
 func TestSingleSignOn(t *testing.T) {
 	e := newSSOEnv(t)
@@ -193,12 +196,26 @@ func TestSingleSignOn(t *testing.T) {
 		}
 	})
 
+	// A Codex session seen by telemetry, prompts kept: its page lists them.
+	if _, err := e.store.UpdateSettings(ctx, "acme", codexgov.SettingsUpdate{Telemetry: ptr(codexgov.TelemetryPrompts)}); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Add(-time.Minute)
+	if _, err := e.store.AppendTelemetry(ctx, []codexgov.TelemetryEvent{
+		{ID: "ev-1", Workspace: "acme", Identity: "user:alice@acme.test", Credential: "et_1", Time: at, ReceivedAt: at, Type: codexgov.TelemetryPrompt, Name: "codex.user_prompt", Session: "sess-1",
+			Data: map[string]any{"prompt_length": 13}, Attributes: map[string]any{"prompt": "fix the build", "prompt_length": 13}},
+		{ID: "ev-2", Workspace: "acme", Identity: "user:alice@acme.test", Credential: "et_1", Time: at.Add(time.Second), ReceivedAt: at, Type: codexgov.TelemetryToolDecision, Name: "codex.tool_decision", Session: "sess-1",
+			Data: map[string]any{"tool_name": "shell", "decision": "denied"}, Attributes: map[string]any{}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+
 	t.Run("every console page renders", func(t *testing.T) {
 		for _, rt := range Routes() {
 			if rt.Auth != Session || rt.Method != "GET" {
 				continue
 			}
-			path := strings.NewReplacer("{ws}", "acme", "{policy}", "eng").Replace(rt.Path)
+			path := strings.NewReplacer("{ws}", "acme", "{policy}", "eng", "{session}", "sess-1").Replace(rt.Path)
 			if strings.HasSuffix(path, "/export") {
 				path += "?route=usage&start=2026-11-01&end=2026-11-30&group_by=day&format=csv"
 			}
@@ -260,7 +277,7 @@ func TestSingleSignOn(t *testing.T) {
 		// every console form is refused, and nothing changes.
 		other0, _ := e.store.Workspace(ctx, "other")
 		v1, _ := e.store.Version(ctx)
-		fill := strings.NewReplacer("{ws}", "other", "{email}", "alice@acme.test", "{policy}", "eng", "{kind}", "api-keys", "{id}", "key_x")
+		fill := strings.NewReplacer("{ws}", "other", "{email}", "alice@acme.test", "{policy}", "eng", "{kind}", "api-keys", "{id}", "key_x", "{group}", "eng", "{role}", "admin", "{session}", "sess-1")
 		pages, forms := 0, 0
 		for _, rt := range Routes() {
 			if rt.Auth != Session {
@@ -282,7 +299,7 @@ func TestSingleSignOn(t *testing.T) {
 				continue
 			}
 			forms++
-			form := url.Values{"allow_device_code_login": {"on"}, "csrf": {html.UnescapeString(m[1])}, "requirements": {"x = 1\n"}, "rule": {"1"}, "move": {"down"}, "name": {"n"}, "active": {"false"}}
+			form := url.Values{"allow_device_code_login": {"on"}, "csrf": {html.UnescapeString(m[1])}, "requirements": {"x = 1\n"}, "rule": {"1"}, "move": {"down"}, "name": {"n"}, "active": {"false"}, "op": {"delete"}, "email": {"alice@acme.test"}}
 			req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			req.Header.Set("Origin", e.srv.URL)
@@ -303,6 +320,193 @@ func TestSingleSignOn(t *testing.T) {
 		}
 		if v, _ := e.store.Version(ctx); v != v1 {
 			t.Errorf("acme's session changed the state through another workspace's forms: version %d -> %d", v1, v)
+		}
+	})
+
+	t.Run("console edits: groups, roles, settings, identity providers", func(t *testing.T) {
+		_, page := browse(t, b, e.srv.URL+"/ui/acme/groups")
+		m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatal("no CSRF token on the groups page")
+		}
+		csrf := html.UnescapeString(m[1])
+		// post sends a console form as the page would and returns where the
+		// browser lands and what it shows.
+		post := func(path string, form url.Values) (int, string, string) {
+			t.Helper()
+			form.Set("csrf", csrf)
+			req, _ := http.NewRequest("POST", e.srv.URL+path, strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Origin", e.srv.URL)
+			resp, err := b.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, resp.Request.URL.Query().Get("done"), string(body)
+		}
+		lastAudit := func(action string) {
+			t.Helper()
+			evs, _ := e.store.AuditEvents(ctx, "acme", codexgov.AuditFilter{Limit: 1})
+			if len(evs) == 0 || evs[0].Action != action || evs[0].Actor != "user:alice@acme.test (console)" {
+				t.Errorf("last audit record: %+v, want %s by alice in the console", evs, action)
+			}
+		}
+
+		// Groups: create, add a member, grant a role; a SCIM group's
+		// members are refused.
+		if code, done, body := post("/ui/acme/groups", url.Values{"name": {"reviewers"}, "description": {"Code reviewers"}}); code != 200 || done != "Group reviewers created." {
+			t.Fatalf("create group: %d %q %.300s", code, done, body)
+		}
+		lastAudit("group.create")
+		if code, done, _ := post("/ui/acme/groups/reviewers", url.Values{"op": {"add-member"}, "email": {"alice@acme.test"}}); code != 200 || done != "alice@acme.test added to reviewers." {
+			t.Fatalf("add member: %d %q", code, done)
+		}
+		if code, _, _ := post("/ui/acme/groups/reviewers", url.Values{"op": {"grant-role"}, "role": {"admin"}}); code != 200 {
+			t.Fatalf("grant: %d", code)
+		}
+		g, err := e.store.Group(ctx, "acme", "reviewers")
+		if err != nil || g.Description != "Code reviewers" || !slices.Equal(g.Members, []string{"alice@acme.test"}) || !slices.Equal(g.Roles, []string{"admin"}) {
+			t.Fatalf("group after the console: %+v %v", g, err)
+		}
+		v0, _ := e.store.Version(ctx)
+		if code, _, body := post("/ui/acme/groups/eng", url.Values{"op": {"add-member"}, "email": {"bob@acme.test"}}); code != 409 || !strings.Contains(body, "managed by SCIM") {
+			t.Errorf("a SCIM group's member added in the console: %d %.300s", code, body)
+		}
+		if code, _, body := post("/ui/acme/groups/reviewers", url.Values{"op": {"grant-role"}, "role": {"no-such-role"}}); code != 404 {
+			t.Errorf("unknown role granted: %d %.300s", code, body)
+		}
+		if v, _ := e.store.Version(ctx); v != v0 {
+			t.Error("a refused group change changed the state")
+		}
+		_, page = browse(t, b, e.srv.URL+"/ui/acme/users?q=alice")
+		if !regexp.MustCompile(`<td>alice@acme.test</td><td>[^<]*</td><td>[^<]*</td><td>admin</td>`).MatchString(page) {
+			t.Errorf("the users page does not show alice's roles: %.2000s", page)
+		}
+
+		// Roles: create with permissions, change them, delete.
+		if code, done, _ := post("/ui/acme/roles", url.Values{"name": {"auditors"}, "description": {"Read the logs"}, "permission": {"compliance_read", "analytics_read"}}); code != 200 || done != "Role auditors created." {
+			t.Fatalf("create role: %d %q", code, done)
+		}
+		r, err := e.store.Role(ctx, "acme", "auditors")
+		if err != nil || !slices.Equal(r.Permissions, []codexgov.Permission{codexgov.PermAnalyticsRead, codexgov.PermComplianceRead}) {
+			t.Fatalf("role: %+v %v", r, err)
+		}
+		_, page = browse(t, b, e.srv.URL+"/ui/acme/roles")
+		if !strings.Contains(page, "reads the Compliance API and the audit log") || !strings.Contains(page, `value="compliance_read" checked`) {
+			t.Errorf("the roles page does not explain or show auditors' permissions")
+		}
+		if code, _, _ := post("/ui/acme/roles/auditors", url.Values{"op": {"save"}, "description": {"Reads analytics"}, "permission": {"analytics_read"}}); code != 200 {
+			t.Fatalf("save role: %d", code)
+		}
+		lastAudit("role.update")
+		if r, _ := e.store.Role(ctx, "acme", "auditors"); r.Description != "Reads analytics" || !slices.Equal(r.Permissions, []codexgov.Permission{codexgov.PermAnalyticsRead}) {
+			t.Errorf("role after save: %+v", r)
+		}
+		if code, _, body := post("/ui/acme/roles/auditors", url.Values{"op": {"save"}, "permission": {"root"}}); code != 400 || !strings.Contains(body, "root") {
+			t.Errorf("a bad permission: %d %.300s", code, body)
+		}
+		if code, _, _ := post("/ui/acme/roles/auditors", url.Values{"op": {"delete"}}); code != 200 {
+			t.Errorf("delete role: %d", code)
+		}
+		if _, err := e.store.Role(ctx, "acme", "auditors"); codexgov.ErrorCode(err) != codexgov.ENOTFOUND {
+			t.Errorf("role still there: %v", err)
+		}
+
+		// Settings: retention and lookback with the toggles as they are;
+		// a bad number names its field and changes nothing.
+		_, page = browse(t, b, e.srv.URL+"/ui/acme/settings")
+		w0, _ := e.store.Workspace(ctx, "acme")
+		form := url.Values{"telemetry": {"prompts"}, "default_role": {"admin"}, "analytics_lookback_days": {"120"}, "retention_CODEX_LOG": {"45"}, "retention_AUDIT_LOG": {"400"}}
+		for _, on := range regexp.MustCompile(`name="([a-z_]+)" value="on" checked`).FindAllStringSubmatch(page, -1) {
+			form.Set(on[1], "on")
+		}
+		if !strings.Contains(page, `<option value="`+w0.Settings.DefaultRole+`" selected>`) {
+			t.Errorf("the settings page does not select the default role %q", w0.Settings.DefaultRole)
+		}
+		bad := url.Values{}
+		for k, v := range form {
+			bad[k] = v
+		}
+		bad.Set("retention_AUTH_LOG", "ninety")
+		if code, _, body := post("/ui/acme/settings", bad); code != 400 || !strings.Contains(body, "/compliance_retention_days/AUTH_LOG") {
+			t.Errorf("bad retention: %d %.300s", code, body)
+		}
+		bad.Set("retention_AUTH_LOG", "0")
+		if code, _, body := post("/ui/acme/settings", bad); code != 400 || !strings.Contains(body, "want 1 to") {
+			t.Errorf("zero retention: %d %.300s", code, body)
+		}
+		if w, _ := e.store.Workspace(ctx, "acme"); !w.Settings.Equal(w0.Settings) {
+			t.Error("a refused settings form changed the settings")
+		}
+		if code, done, _ := post("/ui/acme/settings", form); code != 200 || done != "Settings saved." {
+			t.Fatalf("settings: %d %q", code, done)
+		}
+		lastAudit("settings.update")
+		w, _ := e.store.Workspace(ctx, "acme")
+		st := w.Settings
+		if st.ComplianceRetention["CODEX_LOG"] != 45 || st.ComplianceRetention["AUDIT_LOG"] != 400 || st.AnalyticsLookbackDays != 120 || st.DefaultRole != "admin" ||
+			st.AllowCodexLocal != w0.Settings.AllowCodexLocal || st.AllowJITProvisioning != w0.Settings.AllowJITProvisioning || st.Telemetry != codexgov.TelemetryPrompts {
+			t.Errorf("settings after the console: %+v", st)
+		}
+
+		// Identity providers: add one (secret sealed, never shown), edit
+		// it without retyping the secret (kept), remove it.
+		idp := url.Values{"name": {"backup"}, "display_name": {"Backup IdP"}, "issuer": {"https://login.backup.test"}, "client_id": {"cg"}, "client_secret": {"s3cret-backup-value"}, "allowed_domain": {"acme.test"}, "groups_claim": {"groups"}}
+		if code, done, _ := post("/ui/acme/identity-providers", idp); code != 200 || done != "Identity provider backup saved." {
+			t.Fatalf("put idp: %d %q", code, done)
+		}
+		lastAudit("identity_provider.put")
+		_, page = browse(t, b, e.srv.URL+"/ui/acme/settings?idp=backup")
+		if !strings.Contains(page, "https://login.backup.test") || strings.Contains(page, "s3cret-backup-value") {
+			t.Errorf("the settings page does not list the provider, or shows its secret")
+		}
+		idp.Del("client_secret")
+		idp.Set("client_id", "cg2")
+		if code, _, _ := post("/ui/acme/identity-providers", idp); code != 200 {
+			t.Fatalf("edit idp: %d", code)
+		}
+		p, err := e.store.IdentityProvider(ctx, "acme", "backup")
+		if err != nil || p.ClientID != "cg2" {
+			t.Fatalf("idp after edit: %+v %v", p, err)
+		}
+		if sec, err := e.api.keys.OpenSecret("idp:acme/backup", p.ClientSecretEnc); err != nil || sec != "s3cret-backup-value" {
+			t.Errorf("the secret after an edit without one: %q %v", sec, err)
+		}
+		if code, _, body := post("/ui/acme/identity-providers", url.Values{"name": {"bad"}, "issuer": {"not a url"}, "client_id": {"x"}, "client_secret": {"y"}, "allowed_domain": {"acme.test"}}); code != 400 || !strings.Contains(body, "/issuer") {
+			t.Errorf("bad issuer: %d %.300s", code, body)
+		}
+		if code, _, _ := post("/ui/acme/identity-providers", url.Values{"name": {"backup"}, "op": {"delete"}}); code != 200 {
+			t.Errorf("delete idp: %d", code)
+		}
+		if _, err := e.store.IdentityProvider(ctx, "acme", "backup"); codexgov.ErrorCode(err) != codexgov.ENOTFOUND {
+			t.Errorf("idp still there: %v", err)
+		}
+		// The default role back, and the group made above gone, so that
+		// later steps see acme as it was.
+		form.Set("default_role", w0.Settings.DefaultRole)
+		if code, _, _ := post("/ui/acme/settings", form); code != 200 {
+			t.Errorf("settings back: %d", code)
+		}
+		if code, _, _ := post("/ui/acme/groups/reviewers", url.Values{"op": {"delete"}}); code != 200 {
+			t.Errorf("delete group: %d", code)
+		}
+		lastAudit("group.delete")
+	})
+
+	t.Run("a session's events, with the prompts kept", func(t *testing.T) {
+		_, page := browse(t, b, e.srv.URL+"/ui/acme/activity")
+		if !strings.Contains(page, `href="/ui/acme/activity/sess-1"`) {
+			t.Errorf("the activity page does not link the session")
+		}
+		_, page = browse(t, b, e.srv.URL+"/ui/acme/activity/sess-1")
+		i, j := strings.Index(page, "fix the build"), strings.Index(page, "decision: denied")
+		if i < 0 || j < i || !strings.Contains(page, "tool_name: shell") {
+			t.Errorf("the session page lacks the prompt, or the decision, or their order: %.2000s", page)
+		}
+		if resp, _ := browse(t, b, e.srv.URL+"/ui/acme/activity/no-such-session"); resp.StatusCode != 404 {
+			t.Errorf("unknown session: %d", resp.StatusCode)
 		}
 	})
 

@@ -432,7 +432,8 @@ const (
 
 // pruneTelemetry applies retention (compliance files and raw telemetry,
 // per workspace and event type, except what legal holds keep) at start and
-// hourly (every replica does; each removal is idempotent).
+// hourly (every replica does; each removal is idempotent), and refreshes
+// the database's planner statistics after each pass.
 func (m *Main) pruneTelemetry(ctx context.Context, store codexgov.Store) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -449,6 +450,14 @@ func (m *Main) pruneTelemetry(ctx context.Context, store codexgov.Store) {
 			m.Logger.Warn("retention: expiry failed; retried in an hour", "err", err)
 		case n.Files+n.Events+n.Partitions > 0:
 			m.Logger.Info("retention: expired", "files", n.Files, "events", n.Events, "partitions", n.Partitions)
+		}
+		// The planner's statistics, as the tables grow (SQLite).
+		if o, ok := store.(interface{ Optimize(context.Context) error }); ok {
+			octx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+			if err := o.Optimize(octx); err != nil && ctx.Err() == nil {
+				m.Logger.Warn("database statistics: optimize failed; retried in an hour", "err", err)
+			}
+			cancel()
 		}
 		select {
 		case <-ctx.Done():

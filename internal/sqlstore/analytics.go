@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,18 @@ type usageDelta struct {
 	// users counts, on a workspace row, the people newly active in its
 	// bucket, client and model (set when the delta is applied).
 	users int64
+	// dayThreads and days are a week row's sums of its days' rows: their
+	// threads (a thread counted once per day) and, on a person's row, the
+	// days they were active; set when the delta is applied. With them a
+	// window of days is summed from whole weeks plus the days at its edges.
+	dayThreads, days int64
+}
+
+// weekOf is the week row holding day row k's day.
+func weekOf(k usageKey) usageKey {
+	t, _ := time.Parse(time.DateOnly, k.bucket)
+	k.period, k.bucket = "week", weekBucket(t)
+	return k
 }
 
 // Buckets are UTC dates; a week starts on Monday.
@@ -293,6 +306,9 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 				return err
 			}
 			deltas[k].threads++
+			if k.period == "day" {
+				weekDelta(deltas, k).dayThreads++
+			}
 		}
 		res.Close()
 		if err := res.Err(); err != nil {
@@ -305,7 +321,8 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 	}
 	slices.SortFunc(keys, cmpKey)
 	// New people: a person's row made now (not there before) adds one to
-	// the workspace row's active people of its bucket, client and model.
+	// the workspace row's active people of its bucket, client and model,
+	// and a person's day row made now one to their week row's days.
 	var people []usageKey
 	for _, k := range keys {
 		if k.identity != "*" {
@@ -325,17 +342,21 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 			b.WriteString(strings.TrimSuffix(ph, ")") + ", 0, 0, 0, 0, 0, 0, 0)")
 			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model)
 		}
-		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, client_id, model`)
+		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, identity, client_id, model`)
 		res, err := tx.QueryContext(ctx, b.String(), args...)
 		if err != nil {
 			return err
 		}
 		for res.Next() {
-			k := usageKey{identity: "*"}
-			if err := res.Scan(&k.ws, &k.period, &k.bucket, &k.client, &k.model); err != nil {
+			var k usageKey
+			if err := res.Scan(&k.ws, &k.period, &k.bucket, &k.identity, &k.client, &k.model); err != nil {
 				res.Close()
 				return err
 			}
+			if k.period == "day" {
+				weekDelta(deltas, k).days++
+			}
+			k.identity = "*"
 			if d := deltas[k]; d != nil {
 				d.users++
 			}
@@ -345,20 +366,24 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 			return err
 		}
 	}
+	if len(keys) != len(deltas) { // a week row only a new day row named
+		keys = slices.SortedFunc(maps.Keys(deltas), cmpKey)
+	}
 	for start := 0; start < len(keys); start += 400 {
 		batch := keys[start:min(start+400, len(keys))]
 		var b strings.Builder
-		b.WriteString(`INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens, users) VALUES `)
-		args := make([]any, 0, len(batch)*13)
+		b.WriteString(`INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens, users, day_threads, days) VALUES `)
+		args := make([]any, 0, len(batch)*15)
 		for i, k := range batch {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(placeholders(pg, len(args), 13))
+			b.WriteString(placeholders(pg, len(args), 15))
 			d := deltas[k]
-			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model, d.threads, d.turns, d.input, d.cached, d.output, d.reasoning, d.users)
+			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model, d.threads, d.turns, d.input, d.cached, d.output, d.reasoning, d.users, d.dayThreads, d.days)
 		}
 		b.WriteString(` ON CONFLICT (workspace_id, period, bucket, identity, client_id, model) DO UPDATE SET threads = analytics_usage.threads + excluded.threads, users = analytics_usage.users + excluded.users,
+			day_threads = analytics_usage.day_threads + excluded.day_threads, days = analytics_usage.days + excluded.days,
 			turns = analytics_usage.turns + excluded.turns, input_tokens = analytics_usage.input_tokens + excluded.input_tokens,
 			cached_tokens = analytics_usage.cached_tokens + excluded.cached_tokens, output_tokens = analytics_usage.output_tokens + excluded.output_tokens,
 			reasoning_tokens = analytics_usage.reasoning_tokens + excluded.reasoning_tokens`)
@@ -367,6 +392,18 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 		}
 	}
 	return nil
+}
+
+// weekDelta is the delta of day row k's week row (made if the delta has
+// none: the week's rows are always written with their days').
+func weekDelta(deltas map[usageKey]*usageDelta, k usageKey) *usageDelta {
+	wk := weekOf(k)
+	d := deltas[wk]
+	if d == nil {
+		d = &usageDelta{}
+		deltas[wk] = d
+	}
+	return d
 }
 
 func cmpKey(a, b usageKey) int {
@@ -619,13 +656,34 @@ func (s *DB) AnalyticsRanking(ctx context.Context, ws, period, from, to, sort st
 	}
 	order := map[string]string{"threads": "SUM(threads)", "turns": "SUM(turns)"}[sort]
 	if order == "" {
-		order = "SUM(input_tokens + output_tokens)"
+		order = "SUM(tokens)"
+	}
+	// The people's rows of the window: by day, the whole weeks inside it
+	// from the week rows (their day sums: threads counted per day, active
+	// days) and the days at its edges from the day rows, a fifth of the
+	// rows of a month; else the rows themselves.
+	args := []any{ws}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	people := func(period, from, to, threads, days, only string) string {
+		return `SELECT identity, ` + threads + ` AS threads, turns, input_tokens + output_tokens AS tokens, ` + days + ` AS n FROM analytics_usage WHERE workspace_id = $1 AND period = ` + arg(period) +
+			` AND bucket >= ` + arg(from) + ` AND bucket < ` + arg(to) + ` AND identity <> '*' AND client_id = '*' AND model = '*'` + only
+	}
+	window := func(only string) string {
+		if period == "day" {
+			f, _ := time.Parse(time.DateOnly, from)
+			t, _ := time.Parse(time.DateOnly, to)
+			firstWeek, lastWeek := weekBucket(f.AddDate(0, 0, 6)), weekBucket(t)
+			if firstWeek < lastWeek {
+				return people("week", firstWeek, lastWeek, "day_threads", "days", only) + ` UNION ALL ` + people("day", from, firstWeek, "threads", "1", only) +
+					` UNION ALL ` + people("day", lastWeek, to, "threads", "1", only)
+			}
+		}
+		return people(period, from, to, "threads", "1", only)
 	}
 	var pick []string
 	var all map[string]int
-	q := `SELECT identity, CAST(SUM(threads) AS BIGINT), CAST(SUM(turns) AS BIGINT), CAST(SUM(input_tokens + output_tokens) AS BIGINT), COUNT(*) FROM analytics_usage WHERE workspace_id = $1 AND period = $2 AND bucket >= $3 AND bucket < $4
-		AND identity <> '*' AND client_id = '*' AND model = '*'`
-	args := []any{ws, period, from, to}
+	var q string
+	const sums = `SELECT identity, CAST(SUM(threads) AS BIGINT), CAST(SUM(turns) AS BIGINT), CAST(SUM(tokens) AS BIGINT), CAST(SUM(n) AS BIGINT) FROM (`
 	if sort == "streak" {
 		var err error
 		if all, err = streaks(nil); err != nil {
@@ -641,12 +699,11 @@ func (s *DB) AnalyticsRanking(ctx context.Context, ws, period, from, to, sort st
 		}
 		var ph []string
 		for _, id := range pick {
-			args = append(args, id)
-			ph = append(ph, "$"+strconv.Itoa(len(args)))
+			ph = append(ph, arg(id))
 		}
-		q += ` AND identity IN (` + strings.Join(ph, ",") + `) GROUP BY identity`
+		q = sums + window(` AND identity IN (`+strings.Join(ph, ",")+`)`) + `) w GROUP BY identity`
 	} else {
-		q += ` GROUP BY identity ORDER BY ` + order + ` DESC, identity LIMIT ` + strconv.Itoa(limit)
+		q = sums + window("") + `) w GROUP BY identity ORDER BY ` + order + ` DESC, identity LIMIT ` + strconv.Itoa(limit)
 	}
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

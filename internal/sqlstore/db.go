@@ -135,7 +135,34 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		s.db.Close()
 		return nil, err
 	}
+	if err := s.optimize(ctx, true); err != nil {
+		s.db.Close()
+		return nil, err
+	}
 	return s, nil
+}
+
+// Optimize keeps the query planner's statistics current: on SQLite,
+// PRAGMA optimize (ANALYZE, within a bounded sample, of the tables whose
+// size changed much since their last statistics), as SQLite recommends for
+// long-lived connections; the server calls it hourly. Without statistics
+// SQLite prefers a covering index's range to a partial index's seek, and
+// some analytics queries read a whole window of rows instead of a
+// workspace's few. PostgreSQL's autovacuum analyses by itself.
+func (s *DB) Optimize(ctx context.Context) error { return s.optimize(ctx, false) }
+
+func (s *DB) optimize(ctx context.Context, opening bool) error {
+	if s.postgres {
+		return nil
+	}
+	q := `PRAGMA optimize`
+	if opening {
+		q = `PRAGMA optimize=0x10002` // every table, not only those queried on this connection
+	}
+	if _, err := s.db.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("optimize database: %w", err)
+	}
+	return nil
 }
 
 func (s *DB) migrate(ctx context.Context) error {

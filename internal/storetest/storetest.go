@@ -69,6 +69,7 @@ func Run(t *testing.T, open Opener) {
 		{"TelemetryGroupCommitAndRetention", testTelemetryGroupCommitAndRetention},
 		{"TelemetryActivity", testTelemetryActivity},
 		{"AnalyticsRebuildDuringIngest", testAnalyticsRebuildDuringIngest},
+		{"AnalyticsRanking", testAnalyticsRanking},
 		{"RetentionAndHolds", testRetentionAndHolds},
 		{"CodexTasks", testCodexTasks},
 	}

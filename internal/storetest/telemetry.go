@@ -304,3 +304,115 @@ func testAnalyticsRebuildDuringIngest(t *testing.T, s codexgov.Store) {
 		}
 	}
 }
+
+// testAnalyticsRanking: the people's ranking over windows of days equals
+// sums computed here from the events themselves — windows inside a week,
+// across weeks (whole weeks plus edge days), starting or ending on a
+// Monday — with sessions that run over midnight (a thread counts once per
+// day), before and after a rebuild.
+func testAnalyticsRanking(t *testing.T, s codexgov.Store) {
+	ctx := codexgov.WithActor(context.Background(), codexgov.Actor{ID: "test"})
+	must(s.CreateWorkspace(ctx, "a", ""))
+	first := time.Date(2026, 10, 28, 0, 0, 0, 0, time.UTC) // a Wednesday
+	const days = 26
+	type person struct{ tokens, turns, threads, active int64 }
+	people := []string{"ann", "bob", "cat", "dan", "eve"}
+	// The events: each person is active on some days (dan never on
+	// Sundays, eve in bursts), with a session of theirs per day that
+	// sometimes begins before midnight.
+	var evs []codexgov.TelemetryEvent
+	type dayKey struct {
+		who string
+		day int
+	}
+	sessions := map[dayKey]map[string]bool{}
+	tokens, turns := map[dayKey]int64{}, map[dayKey]int64{}
+	for p, who := range people {
+		for d := range days {
+			at := first.AddDate(0, 0, d)
+			if (p == 3 && at.Weekday() == time.Sunday) || (p == 4 && d%5 >= 3) || (p == 1 && d%3 == 2) {
+				continue
+			}
+			sess := fmt.Sprintf("%s-%d", who, d/2) // a session spans two days
+			for n := range 1 + (p+d)%3 {
+				ts := at.Add(time.Duration(1+n) * time.Hour)
+				id := fmt.Sprintf("tev_k%s%03d%d", who, d, n)
+				evs = append(evs,
+					codexgov.TelemetryEvent{ID: id + "p", Workspace: "a", Identity: "user:" + who + "@example.com", Credential: "et_1", Session: sess, Surface: "codex_cli_rs", Model: "gpt-5.1-codex",
+						Time: ts, ReceivedAt: ts, Type: codexgov.TelemetryPrompt, Name: "codex.user_prompt", Attributes: map[string]any{}},
+					codexgov.TelemetryEvent{ID: id + "u", Workspace: "a", Identity: "user:" + who + "@example.com", Credential: "et_1", Session: sess, Surface: "codex_cli_rs", Model: "gpt-5.1-codex",
+						Time: ts.Add(time.Second), ReceivedAt: ts, Type: codexgov.TelemetryTokenUsage, Name: "codex.sse_event", Attributes: map[string]any{},
+						Data: map[string]any{"input_tokens": int64(100*(p+1) + d), "output_tokens": int64(7 * n)}})
+				k := dayKey{who, d}
+				if sessions[k] == nil {
+					sessions[k] = map[string]bool{}
+				}
+				sessions[k][sess] = true
+				turns[k]++
+				tokens[k] += int64(100*(p+1)+d) + int64(7*n)
+			}
+		}
+	}
+	for i := 0; i < len(evs); i += 97 { // batches that split days and sessions
+		if _, err := s.AppendTelemetry(ctx, evs[i:min(i+97, len(evs))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.DrainAnalytics(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for _, w := range [][2]int{{0, 26}, {1, 20}, {5, 19}, {5, 12}, {2, 4}, {0, 7}, {12, 26}, {3, 25}} {
+			from, to := first.AddDate(0, 0, w[0]).Format(time.DateOnly), first.AddDate(0, 0, w[1]).Format(time.DateOnly)
+			want := map[string]codexgov.UserRank{}
+			for _, who := range people {
+				r := codexgov.UserRank{Identity: "user:" + who + "@example.com"}
+				run := 0
+				for d := w[0]; d < w[1]; d++ {
+					k := dayKey{who, d}
+					if turns[k] == 0 {
+						run = 0
+						continue
+					}
+					r.Tokens += tokens[k]
+					r.Turns += turns[k]
+					r.Threads += int64(len(sessions[k]))
+					r.Active++
+					run++
+					r.Streak = max(r.Streak, run)
+				}
+				if r.Active > 0 {
+					want[r.Identity] = r
+				}
+			}
+			for _, sort := range []string{"tokens", "turns", "threads", "streak"} {
+				got, err := s.AnalyticsRanking(ctx, "a", "day", from, to, sort, 10)
+				if err != nil {
+					t.Fatalf("%s: ranking %s..%s by %s: %v", when, from, to, sort, err)
+				}
+				if len(got) != len(want) {
+					t.Errorf("%s: ranking %s..%s by %s: %d people, want %d", when, from, to, sort, len(got), len(want))
+					continue
+				}
+				for i, r := range got {
+					if r != want[r.Identity] {
+						t.Errorf("%s: ranking %s..%s by %s: %+v, want %+v", when, from, to, sort, r, want[r.Identity])
+					}
+					if i > 0 {
+						key := map[string]func(codexgov.UserRank) int64{"tokens": func(r codexgov.UserRank) int64 { return r.Tokens }, "turns": func(r codexgov.UserRank) int64 { return r.Turns },
+							"threads": func(r codexgov.UserRank) int64 { return r.Threads }, "streak": func(r codexgov.UserRank) int64 { return int64(r.Streak) }}[sort]
+						if key(got[i-1]) < key(r) {
+							t.Errorf("%s: ranking by %s out of order at %d: %+v before %+v", when, sort, i, got[i-1], r)
+						}
+					}
+				}
+			}
+		}
+	}
+	check("as ingested")
+	if _, err := s.RebuildAnalytics(ctx, "a", first.AddDate(0, 0, 9)); err != nil {
+		t.Fatal(err)
+	}
+	check("after a rebuild from the second week on")
+}
