@@ -44,7 +44,7 @@ func TestConsoleLayout(t *testing.T) {
 	evil := `<script>alert(1)</script>`
 	rec := httptest.NewRecorder()
 	err := RenderConsole(rec, 200, Console{Workspace: "acme", Email: evil, Page: "roles", Title: "Roles", Nav: []NavItem{{Href: "/ui/acme/roles", Label: "Roles", Current: true}},
-		Data: []map[string]any{{"Name": evil, "Description": evil, "Explained": []string{evil}}}}, false)
+		Data: map[string]any{"Roles": []map[string]any{{"Name": evil, "Description": evil, "Explained": []string{evil}}}, "Holders": map[string][]string{}}}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
