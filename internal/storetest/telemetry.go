@@ -315,7 +315,6 @@ func testAnalyticsRanking(t *testing.T, s codexgov.Store) {
 	must(s.CreateWorkspace(ctx, "a", ""))
 	first := time.Date(2026, 10, 28, 0, 0, 0, 0, time.UTC) // a Wednesday
 	const days = 26
-	type person struct{ tokens, turns, threads, active int64 }
 	people := []string{"ann", "bob", "cat", "dan", "eve"}
 	// The events: each person is active on some days (dan never on
 	// Sundays, eve in bursts), with a session of theirs per day that
