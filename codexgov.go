@@ -356,6 +356,8 @@ func DefaultRolePermissions() []Permission { return []Permission{PermCodexLocal}
 // comes from the context (WithActor) and a change without one is refused.
 // Reads of another workspace's records report ENOTFOUND.
 type Store interface {
+	GatewayStore
+
 	CreateWorkspace(ctx context.Context, id, name string) (*Workspace, error)
 	Workspace(ctx context.Context, id string) (*Workspace, error)
 	Workspaces(ctx context.Context) ([]*Workspace, error)

@@ -70,6 +70,7 @@ func Run(t *testing.T, open Opener) {
 		{"TelemetryActivity", testTelemetryActivity},
 		{"AnalyticsRebuildDuringIngest", testAnalyticsRebuildDuringIngest},
 		{"AnalyticsRanking", testAnalyticsRanking},
+		{"Gateway", testGateway},
 		{"RetentionAndHolds", testRetentionAndHolds},
 		{"CodexTasks", testCodexTasks},
 	}

@@ -1,0 +1,133 @@
+package codexgov
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"time"
+)
+
+// GatewayTokenPrefix marks a gateway token: the per-user credential the
+// delivered policy puts in the codexgov model provider's headers. Like a
+// telemetry token it is self-contained (workspace, identity, credential,
+// device, and a MAC under a key of its own) and stored nowhere.
+const GatewayTokenPrefix = "cgg_"
+
+// The gateway's capture modes: what a model request's record keeps.
+const (
+	// GatewayCaptureOff keeps nothing of the content (metadata, tokens).
+	GatewayCaptureOff = "off"
+	// GatewayCaptureMetadata keeps metadata, the repository and the tool
+	// calls' names, not the prompts, responses or arguments.
+	GatewayCaptureMetadata = "metadata"
+	// GatewayCaptureFull keeps the new input items, the response text and
+	// the tool calls, redacted before storage.
+	GatewayCaptureFull = "full"
+)
+
+// Gateway is a workspace's model gateway: where its model traffic goes,
+// whether every delivered policy routes Codex through codexgov, and what
+// is captured. The upstream key is sealed with the master key (KeyEnc)
+// and never shown again.
+type Gateway struct {
+	Workspace string `json:"workspace"`
+	// BaseURL is a Responses-compatible base URL: the gateway forwards
+	// POST /responses to BaseURL + "/responses".
+	BaseURL string `json:"base_url"`
+	KeyEnc  []byte `json:"-"`
+	// KeySet tells that a key is stored (it is never shown).
+	KeySet bool `json:"key_set"`
+	// Route makes every delivered policy pin codexgov's model provider.
+	Route     bool      `json:"route_model_traffic"`
+	Capture   string    `json:"capture"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Check validates a gateway's settings, naming the field.
+func (g *Gateway) Check() error {
+	u, err := url.Parse(g.BaseURL)
+	switch {
+	case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "":
+		return &Error{Code: EINVALID, Message: "invalid gateway", Details: []Detail{{Field: "/base_url", Message: fmt.Sprintf("%q is not a base URL: want the Responses API's, such as https://api.openai.com/v1", g.BaseURL)}}}
+	case g.Capture != GatewayCaptureOff && g.Capture != GatewayCaptureMetadata && g.Capture != GatewayCaptureFull:
+		return &Error{Code: EINVALID, Message: "invalid gateway", Details: []Detail{{Field: "/capture", Message: fmt.Sprintf("%q: want off, metadata or full", g.Capture)}}}
+	}
+	return nil
+}
+
+// GatewayRepo is one repository of a turn's workspace roots, from Codex's
+// x-codex-turn-metadata.
+type GatewayRepo struct {
+	Root    string            `json:"root"`
+	Remotes map[string]string `json:"remotes,omitempty"`
+	Head    string            `json:"head,omitempty"`
+	Dirty   bool              `json:"dirty"`
+}
+
+// GatewayToolCall is a tool call the model asked for.
+type GatewayToolCall struct {
+	CallID    string `json:"call_id,omitempty"`
+	Name      string `json:"name"`
+	Arguments string `json:"arguments,omitempty"`
+}
+
+// GatewayRecord is one model request through the gateway.
+type GatewayRecord struct {
+	ID        string    `json:"id"`
+	Workspace string    `json:"workspace"`
+	Time      time.Time `json:"time"`
+	// Identity, Credential and Device come from the gateway token.
+	Identity   string `json:"identity"`
+	Credential string `json:"credential,omitempty"`
+	Device     string `json:"device,omitempty"`
+	// Installation is Codex's installation_id; Session, Turn and Surface
+	// (its originator) come from its headers.
+	Installation string        `json:"installation_id,omitempty"`
+	Session      string        `json:"session,omitempty"`
+	Turn         string        `json:"turn,omitempty"`
+	Surface      string        `json:"surface,omitempty"`
+	UserAgent    string        `json:"user_agent,omitempty"`
+	Repos        []GatewayRepo `json:"repos,omitempty"`
+	Cwd          string        `json:"cwd,omitempty"`
+	Model        string        `json:"model"`
+	Status       int           `json:"status"`
+	LatencyMS    float64       `json:"latency_ms"`
+	FirstByteMS  float64       `json:"first_byte_ms"`
+	// Token usage from response.completed.
+	InputTokens     int64 `json:"input_tokens"`
+	CachedTokens    int64 `json:"cached_tokens"`
+	OutputTokens    int64 `json:"output_tokens"`
+	ReasoningTokens int64 `json:"reasoning_tokens"`
+	Error           string `json:"error,omitempty"`
+	Capture         string `json:"capture"`
+	// InputFrom is the index, in the request's input, of the first item
+	// kept in Input: Codex re-sends the whole history on every request,
+	// and a record keeps only the items its session's previous record did
+	// not (0 when the history changed, compaction say).
+	InputFrom int               `json:"input_from"`
+	Input     []json.RawMessage `json:"input,omitempty"`
+	Output    string            `json:"output,omitempty"`
+	ToolCalls []GatewayToolCall `json:"tool_calls,omitempty"`
+}
+
+// GatewayFilter selects records: of one session or identity, newest first.
+type GatewayFilter struct {
+	Session, Identity string
+	Limit             int
+}
+
+// GatewayStore is the gateway's part of the Store.
+type GatewayStore interface {
+	// PutGateway creates or replaces a workspace's gateway (an empty
+	// KeyEnc keeps the stored key), audited.
+	PutGateway(ctx context.Context, g Gateway) (*Gateway, error)
+	Gateway(ctx context.Context, ws string) (*Gateway, error)
+	DeleteGateway(ctx context.Context, ws string) error
+	// RecordGatewayRequest stores one model request's record with the
+	// input items its session's previous record did not have (input is
+	// the request's whole input; nil when the capture keeps no content),
+	// and sets rec.InputFrom.
+	RecordGatewayRequest(ctx context.Context, rec *GatewayRecord, input []json.RawMessage) error
+	GatewayRecords(ctx context.Context, ws string, f GatewayFilter) ([]*GatewayRecord, error)
+}
