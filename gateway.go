@@ -95,10 +95,10 @@ type GatewayRecord struct {
 	LatencyMS    float64       `json:"latency_ms"`
 	FirstByteMS  float64       `json:"first_byte_ms"`
 	// Token usage from response.completed.
-	InputTokens     int64 `json:"input_tokens"`
-	CachedTokens    int64 `json:"cached_tokens"`
-	OutputTokens    int64 `json:"output_tokens"`
-	ReasoningTokens int64 `json:"reasoning_tokens"`
+	InputTokens     int64  `json:"input_tokens"`
+	CachedTokens    int64  `json:"cached_tokens"`
+	OutputTokens    int64  `json:"output_tokens"`
+	ReasoningTokens int64  `json:"reasoning_tokens"`
 	Error           string `json:"error,omitempty"`
 	Capture         string `json:"capture"`
 	// InputFrom is the index, in the request's input, of the first item
@@ -130,4 +130,16 @@ type GatewayStore interface {
 	// and sets rec.InputFrom.
 	RecordGatewayRequest(ctx context.Context, rec *GatewayRecord, input []json.RawMessage) error
 	GatewayRecords(ctx context.Context, ws string, f GatewayFilter) ([]*GatewayRecord, error)
+	// MintGatewayToken audits the minting of an active user's gateway
+	// token (the token itself is stored nowhere); the workspace needs a
+	// gateway.
+	MintGatewayToken(ctx context.Context, ws string, m TelemetryTokenMint) error
+}
+
+// GatewayToken is a minted gateway token and the model provider block
+// that carries it, ready to append to a requirements.toml.
+type GatewayToken struct {
+	Token    string `json:"token"`
+	Identity string `json:"identity"`
+	Device   string `json:"device,omitempty"`
 }

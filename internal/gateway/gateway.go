@@ -33,9 +33,11 @@ import (
 // re-sends the whole conversation on every request.
 const MaxBody = 64 << 20
 
-// Caller is who sent a request, from its gateway credential.
+// Caller is who sent a request, from its gateway credential, and what
+// its workspace's records capture.
 type Caller struct {
-	Workspace, Identity, Device string
+	Workspace, Identity, Device, Credential string
+	Capture                                 string
 }
 
 // Upstream is where a workspace's model traffic goes: a Responses-
@@ -118,7 +120,13 @@ type Handler struct {
 	// CredentialHeader is the header carrying the caller's gateway
 	// credential, removed before forwarding.
 	CredentialHeader string
+	// StreamIdle bounds the wait for each write to Codex (the server's own
+	// write timeout does not apply to a stream): DefaultStreamIdle when 0.
+	StreamIdle time.Duration
 }
+
+// DefaultStreamIdle is Codex's own stream idle timeout (300 s).
+const DefaultStreamIdle = 5 * time.Minute
 
 // hopHeaders are not forwarded (RFC 9110 §7.6.1), nor are the caller's
 // credentials and the body's encoding (the body is sent decoded).
@@ -218,12 +226,15 @@ func (h *Handler) relay(w http.ResponseWriter, r *http.Request, up Upstream, bod
 	}
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
+	idle := cmp.Or(h.StreamIdle, DefaultStreamIdle)
+	rc.SetWriteDeadline(time.Now().Add(idle)) // not every writer has deadlines
 	rc.Flush()
 	var p streamParser
 	err = Relay(resp.Body, func(event []byte) error {
 		if res.FirstByte == 0 {
 			res.FirstByte = time.Since(start)
 		}
+		rc.SetWriteDeadline(time.Now().Add(idle))
 		if _, err := w.Write(event); err != nil {
 			return err
 		}

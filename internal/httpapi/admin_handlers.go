@@ -935,3 +935,59 @@ func (s *Server) pollReactions(c *call) (any, error) {
 	}
 	return map[string]int{"comments_read": n}, nil
 }
+
+// PutGateway is the body of PUT …/gateway.
+type PutGateway struct {
+	BaseURL string `json:"base_url"`
+	// APIKey is the upstream's key: required when creating, empty on a
+	// replace keeps the stored one. It is sealed and never returned.
+	APIKey  string `json:"api_key,omitempty"`
+	Route   bool   `json:"route_model_traffic"`
+	Capture string `json:"capture,omitempty"`
+}
+
+func (s *Server) getGateway(c *call) (any, error) { return s.store.Gateway(c.ctx, c.ws) }
+
+func (s *Server) putGateway(c *call) (any, error) {
+	var in PutGateway
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	g := codexgov.Gateway{Workspace: c.ws, BaseURL: strings.TrimRight(in.BaseURL, "/"), Route: in.Route, Capture: in.Capture}
+	if in.APIKey != "" {
+		g.KeyEnc = s.keys.SealSecret(gatewayKeyLabel(c.ws), in.APIKey)
+	}
+	return mutate(c, func() (*codexgov.Gateway, error) { return s.store.PutGateway(c.ctx, g) })
+}
+
+func (s *Server) deleteGateway(c *call) (any, error) {
+	return mutate(c, func() (any, error) { return nil, s.store.DeleteGateway(c.ctx, c.ws) })
+}
+
+// mintGatewayToken mints an active user's gateway token (for an MDM
+// profile, or a test); the mint is audited.
+func (s *Server) mintGatewayToken(c *call) (any, error) {
+	var in codexgov.TelemetryTokenMint
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	if len(in.Device) > 200 || strings.ContainsFunc(in.Device, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid device", Details: []codexgov.Detail{{Field: "/device", Message: "a machine name of at most 200 printable characters"}}}
+	}
+	if err := s.store.MintGatewayToken(c.ctx, c.ws, in); err != nil {
+		return nil, err
+	}
+	email, _ := codexgov.NormalizeEmail("/user", in.User)
+	claims := telemetry.TokenClaims{Workspace: c.ws, Identity: "user:" + email, Device: in.Device}
+	return codexgov.GatewayToken{Token: telemetry.MintTokenAs(codexgov.GatewayTokenPrefix, s.keys.GatewayMAC, claims), Identity: claims.Identity, Device: in.Device}, nil
+}
+
+func (s *Server) listGatewayRequests(c *call) (any, error) {
+	q := c.r.URL.Query()
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	f := codexgov.GatewayFilter{Session: q.Get("session"), Limit: limit}
+	if u := q.Get("user"); u != "" {
+		f.Identity = "user:" + strings.ToLower(u)
+	}
+	return s.store.GatewayRecords(c.ctx, c.ws, f)
+}

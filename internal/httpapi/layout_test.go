@@ -42,7 +42,7 @@ func handlerFiles(t *testing.T) map[string]string {
 // SURFACE_handlers.go.
 func routeProblems(routes []Route, declared map[string]string) []string {
 	surfaces := map[string]bool{SurfaceOps: true, SurfaceClient: true, SurfaceAdmin: true, SurfaceConfigServer: true, SurfaceTelemetry: true, SurfaceCompliance: true, SurfaceAnalytics: true,
-		SurfaceDevice: true, SurfaceSSO: true, SurfaceWeb: true, SurfaceConsole: true, SurfaceSCIM: true}
+		SurfaceDevice: true, SurfaceSSO: true, SurfaceWeb: true, SurfaceConsole: true, SurfaceSCIM: true, SurfaceGateway: true}
 	var problems []string
 	for _, rt := range routes {
 		name := rt.Method + " " + rt.Path

@@ -67,6 +67,7 @@ const (
 	SurfaceTelemetry    = "telemetry"    // the OTLP/HTTP receiver Codex exports to
 	SurfaceCompliance   = "compliance"   // the Compliance API in OpenAI's shape
 	SurfaceAnalytics    = "analytics"    // the Analytics API in OpenAI's shape
+	SurfaceGateway      = "gateway"      // the model gateway Codex's model requests go through
 )
 
 // Route is one entry of the route table.
@@ -166,6 +167,9 @@ func routeTable() []Route {
 			Raw: true, raw: (*Server).githubWebhook},
 		{Method: "GET", Path: "/v1/compliance/download/{token}", Auth: PathToken, Surface: SurfaceCompliance, Errors: JSON, Summary: "A compliance log file's JSON Lines, at the signed URL the list route redirects to (valid one minute)",
 			Raw: true, Stream: true, raw: (*Server).complianceDownload},
+		{Method: "POST", Path: "/gateway/v1/responses", Auth: Protocol, Surface: SurfaceGateway, Errors: JSON, Summary: "The model gateway: a Responses API request from Codex (zstd, gzip or plain), its gateway token naming the person, relayed to the workspace's upstream and streamed back event by event; recorded as the workspace captures", Raw: true, Stream: true, raw: (*Server).gatewayResponses},
+		{Method: "GET", Path: "/gateway/v1/models", Auth: Public, Surface: SurfaceGateway, Errors: JSON, Summary: "The model gateway's model list, as Codex asks for it (none added)", Raw: true, raw: (*Server).gatewayModels},
+		{Method: "POST", Path: "/gateway/v1/analytics/codex/turn-costs", Auth: Public, Surface: SurfaceGateway, Errors: JSON, Summary: "Codex's turn-cost report to its provider, taken and not kept (the gateway's records have the usage)", Raw: true, raw: (*Server).gatewayTurnCosts},
 		{Method: "POST", Path: "/v1/logs", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP logs from Codex (protobuf or JSON, gzip or not): stamped from the credential, normalised and stored before the answer", Raw: true, raw: (*Server).otlpLogs},
 		{Method: "POST", Path: "/v1/metrics", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP metrics from Codex: the latest value of each series kept per device and day", Raw: true, raw: (*Server).otlpMetrics},
 		{Method: "POST", Path: "/v1/traces", Auth: Client, Surface: SurfaceTelemetry, Errors: OTLP, Summary: "OTLP/HTTP traces from Codex: span summaries kept (names, ids, times, status, session), not the span bodies", Raw: true, raw: (*Server).otlpTraces},
@@ -320,6 +324,11 @@ func routeTable() []Route {
 		{Method: "PUT", Path: ws + "/github", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Set the GitHub integration: the webhook secret (sealed) and the reviewer accounts whose reviews count",
 			In: codexgov.GitHubIntegrationInput{}, Out: codexgov.GitHubIntegration{}, handle: (*Server).putGitHubIntegration},
 		{Method: "POST", Path: ws + "/github/poll", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Read the reviewer comments' reactions from GitHub now (the server also does every 15 minutes)", handle: (*Server).pollReactions},
+		{Method: "GET", Path: ws + "/gateway", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminRead, Summary: "The model gateway: upstream base URL, whether a key is set (never the key), routing and capture", Out: codexgov.Gateway{}, handle: (*Server).getGateway},
+		{Method: "PUT", Path: ws + "/gateway", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Summary: "Create or replace the model gateway (the upstream key is sealed with the master key and never shown again)", In: PutGateway{}, Out: codexgov.Gateway{}, handle: (*Server).putGateway},
+		{Method: "DELETE", Path: ws + "/gateway", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAdminWrite, Status: 204, Summary: "Remove the model gateway: model requests through it are refused", handle: (*Server).deleteGateway},
+		{Method: "POST", Path: ws + "/gateway/tokens", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Mint an active user's gateway token, optionally naming the machine (valid while the user is active)", In: codexgov.TelemetryTokenMint{}, Out: codexgov.GatewayToken{}, handle: (*Server).mintGatewayToken},
+		{Method: "GET", Path: ws + "/gateway/requests", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAuditRead, Summary: "The model gateway's request records, newest first (?session=, ?user=, ?limit= up to 1000): who, device, session, turn, repository, model, status, latency, tokens, and the content the capture keeps", Out: []codexgov.GatewayRecord{}, handle: (*Server).listGatewayRequests},
 		{Method: "POST", Path: ws + "/telemetry-tokens", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeCredentialsWrite, Status: 201, Summary: "Mint a telemetry token (scope telemetry:write) for an active user, optionally naming the machine, with the [otel] block that carries it (for an MDM profile); valid while the user is active",
 			In: codexgov.TelemetryTokenMint{}, Out: codexgov.TelemetryToken{}, handle: (*Server).mintTelemetryToken},
 		{Method: "GET", Path: ws + "/telemetry-activity", Auth: Key, Surface: SurfaceAdmin, Errors: JSON, Scope: codexgov.ScopeAuditRead, Summary: "Codex sessions from their telemetry, most recent first: user, machine, surface, model, prompts, tokens, tools, approvals, denials, bypasses",

@@ -33,6 +33,7 @@ import (
 	"github.com/codexgov/codexgov/codex/execpolicy"
 	"github.com/codexgov/codexgov/internal/buildinfo"
 	"github.com/codexgov/codexgov/internal/configserver"
+	"github.com/codexgov/codexgov/internal/gateway"
 	"github.com/codexgov/codexgov/internal/policy"
 	"github.com/codexgov/codexgov/internal/signing"
 	"github.com/codexgov/codexgov/internal/snapshot"
@@ -98,6 +99,8 @@ type Server struct {
 	securityDropped prometheus.Counter
 	// redactors are the workspaces' compiled redactors, by setting.
 	redactors sync.Map
+	// gw relays the model gateway's requests.
+	gw *gateway.Handler
 	// execPolicies are composed exec policies by requirements hash (nil
 	// for a document without rules), for bypass detection.
 	execPolicies *lru.Cache[string, *execpolicy.Policy]
@@ -118,9 +121,12 @@ type metricKey struct {
 
 // Options configure a Server.
 type Options struct {
-	Logger       *slog.Logger
-	MaxBodyBytes int64
-	Now          func() time.Time
+	// GatewayTransport reaches the model gateway's upstreams (HTTP/2 when
+	// they offer it, when nil).
+	GatewayTransport http.RoundTripper
+	Logger           *slog.Logger
+	MaxBodyBytes     int64
+	Now              func() time.Time
 	// AccessTTL is the configuration server's access-token lifetime
 	// (configserver.DefaultAccessTTL when 0); RefreshIdle how long an
 	// unused sign-in lives (configserver.DefaultRefreshIdle when 0).
@@ -193,6 +199,7 @@ func New(ctx context.Context, store codexgov.Store, master signing.MasterKey, o 
 		s.now = time.Now
 	}
 	s.keys, s.clientID, s.accessTTL, s.refreshIdle = configserver.NewKeys(master), o.ClientID, o.AccessTTL, o.RefreshIdle
+	s.gw = s.newGateway(o.GatewayTransport)
 	if s.clientID == "" {
 		s.clientID = configserver.DefaultClientID
 	}

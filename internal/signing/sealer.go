@@ -22,6 +22,7 @@ type Sealer struct {
 	tokens  [32]byte
 	csrf    [32]byte
 	otel    [32]byte
+	gateway [32]byte
 }
 
 // NewSealer derives the keys.
@@ -32,7 +33,7 @@ func NewSealer(m MasterKey) *Sealer {
 		a, _ := cipher.NewGCM(block)
 		return a
 	}
-	return &Sealer{values: aead("oauth pending request"), secrets: aead("stored secrets"), tokens: m.Derive("oauth access token"), csrf: m.Derive("csrf"), otel: m.Derive("telemetry token")}
+	return &Sealer{values: aead("oauth pending request"), secrets: aead("stored secrets"), tokens: m.Derive("oauth access token"), csrf: m.Derive("csrf"), otel: m.Derive("telemetry token"), gateway: m.Derive("gateway token")}
 }
 
 var b64 = base64.RawURLEncoding
@@ -100,6 +101,14 @@ func (s *Sealer) MAC(msg string) string {
 // key of its own: no other token verifies as one.
 func (s *Sealer) TelemetryMAC(payload string) []byte {
 	h := hmac.New(sha256.New, s.otel[:])
+	h.Write([]byte(payload))
+	return h.Sum(nil)
+}
+
+// GatewayMAC is the HMAC-SHA256 of a gateway token's payload, under a key
+// of its own: a telemetry token is not a gateway token, nor the reverse.
+func (s *Sealer) GatewayMAC(payload string) []byte {
+	h := hmac.New(sha256.New, s.gateway[:])
 	h.Write([]byte(payload))
 	return h.Sum(nil)
 }

@@ -232,3 +232,24 @@ func (s *DB) GatewayRecords(ctx context.Context, ws string, f codexgov.GatewayFi
 	}
 	return recs, nil
 }
+
+// MintGatewayToken audits a gateway token's minting for an active user.
+func (s *DB) MintGatewayToken(ctx context.Context, ws string, m codexgov.TelemetryTokenMint) error {
+	email, err := codexgov.NormalizeEmail("/user", m.User)
+	if err != nil {
+		return err
+	}
+	return s.audited(ctx, ws, "gateway_token.mint", "user:"+email, false, func(tx *sql.Tx) (any, any, error) {
+		if _, err := gateway(ctx, tx, ws); err != nil {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "workspace %q has no model gateway: set one up first (PUT …/gateway)", ws)
+		}
+		u, err := user(ctx, tx, ws, email)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !u.Active {
+			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "user %q is deactivated: a gateway token for them would not be accepted", email)
+		}
+		return nil, map[string]string{"user": email, "device": m.Device}, nil
+	})
+}

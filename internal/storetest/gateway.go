@@ -37,7 +37,7 @@ func testGateway(t *testing.T, s codexgov.Store) {
 	if err != nil || g.Capture != codexgov.GatewayCaptureMetadata || !g.KeySet {
 		t.Fatalf("put: %+v %v", g, err)
 	}
-	if g, err = s.PutGateway(ctx, codexgov.Gateway{Workspace: "a", BaseURL: "https://proxy.example.test/v1", Capture: codexgov.GatewayCaptureFull, Route: true}); err != nil {
+	if _, err = s.PutGateway(ctx, codexgov.Gateway{Workspace: "a", BaseURL: "https://proxy.example.test/v1", Capture: codexgov.GatewayCaptureFull, Route: true}); err != nil {
 		t.Fatal(err)
 	}
 	got := must(s.Gateway(ctx, "a"))

@@ -32,14 +32,25 @@ var b64 = base64.RawURLEncoding
 // that carries it keeps its ETag — and stored nowhere: the MAC is the
 // proof (mac is signing.Sealer.TelemetryMAC).
 func MintToken(mac func(string) []byte, c TokenClaims) string {
+	return MintTokenAs(codexgov.TelemetryTokenPrefix, mac, c)
+}
+
+// MintTokenAs makes a token of the same form with another prefix and MAC
+// key (the gateway's: codexgov.GatewayTokenPrefix).
+func MintTokenAs(prefix string, mac func(string) []byte, c TokenClaims) string {
 	payload, _ := json.Marshal(c)
 	p := b64.EncodeToString(payload)
-	return codexgov.TelemetryTokenPrefix + p + "." + b64.EncodeToString(mac(p))
+	return prefix + p + "." + b64.EncodeToString(mac(p))
 }
 
 // ParseToken verifies a telemetry token and returns its claims.
 func ParseToken(mac func(string) []byte, secret string) (TokenClaims, error) {
-	rest, ok := strings.CutPrefix(secret, codexgov.TelemetryTokenPrefix)
+	return ParseTokenAs(codexgov.TelemetryTokenPrefix, mac, secret)
+}
+
+// ParseTokenAs verifies a token MintTokenAs made with prefix.
+func ParseTokenAs(prefix string, mac func(string) []byte, secret string) (TokenClaims, error) {
+	rest, ok := strings.CutPrefix(secret, prefix)
 	p, sig, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || len(rest) > 2048 {
 		return TokenClaims{}, errors.New("malformed")

@@ -1,0 +1,163 @@
+package httpapi
+
+// The gateway surface: Codex's model requests (the Responses API), relayed
+// to the workspace's upstream by internal/gateway with the caller named by
+// its gateway token, and recorded (docs/gateway.md).
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/internal/gateway"
+	"github.com/codexgov/codexgov/internal/snapshot"
+	"github.com/codexgov/codexgov/internal/telemetry"
+)
+
+// GatewayTokenHeader carries a gateway token in the headers the delivered
+// provider sets (an Authorization: Bearer cgg_… works too).
+const GatewayTokenHeader = "Codexgov-Gateway-Token"
+
+func (s *Server) newGateway(transport http.RoundTripper) *gateway.Handler {
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ForceAttemptHTTP2 = true
+		t.MaxIdleConnsPerHost = 64
+		transport = t
+	}
+	return &gateway.Handler{Authenticate: s.gatewayCaller, Record: s.gatewayRecord, Client: &http.Client{Transport: transport}, CredentialHeader: GatewayTokenHeader}
+}
+
+func gatewayRefusal(status int, code, msg string) *gateway.Error {
+	return &gateway.Error{Status: status, Type: "invalid_request_error", Code: code, Message: msg}
+}
+
+// gatewayCaller resolves a request's gateway token to its caller, and the
+// caller's workspace to its upstream (the key opened from its seal).
+func (s *Server) gatewayCaller(r *http.Request) (gateway.Caller, gateway.Upstream, error) {
+	tok := r.Header.Get(GatewayTokenHeader)
+	if tok == "" {
+		tok, _ = strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	if !strings.HasPrefix(tok, codexgov.GatewayTokenPrefix) {
+		return gateway.Caller{}, gateway.Upstream{}, gatewayRefusal(http.StatusUnauthorized, "invalid_api_key", "codexgov: this request has no gateway credential; Codex gets one with the policy codexgov delivers (run codexgov sync, or sign in again)")
+	}
+	claims, err := telemetry.ParseTokenAs(codexgov.GatewayTokenPrefix, s.keys.GatewayMAC, tok)
+	if err != nil {
+		return gateway.Caller{}, gateway.Upstream{}, gatewayRefusal(http.StatusUnauthorized, "invalid_api_key", "codexgov: the gateway credential is not valid ("+err.Error()+")")
+	}
+	snap := s.snap.Load()
+	if err := snap.TelemetryLive(snapshot.TelemetrySender{Workspace: claims.Workspace, Identity: claims.Identity, Credential: claims.Credential, Device: claims.Device}); err != nil {
+		return gateway.Caller{}, gateway.Upstream{}, gatewayRefusal(http.StatusUnauthorized, "invalid_api_key", "codexgov: the gateway credential was revoked: the credential or user it was issued for is no longer valid")
+	}
+	if email, ok := strings.CutPrefix(claims.Identity, "user:"); ok {
+		access, _, known := snap.Access(claims.Workspace, email)
+		if d := access[codexgov.SurfaceLocal]; !known || !d.Allowed {
+			return gateway.Caller{}, gateway.Upstream{}, gatewayRefusal(http.StatusForbidden, "access_denied", "codexgov: you may not use Codex in this workspace ("+d.Reason+"); ask your administrator")
+		}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.dbTimeout)
+	defer cancel()
+	g, err := s.store.Gateway(ctx, claims.Workspace)
+	if err != nil {
+		if codexgov.ErrorCode(err) == codexgov.ENOTFOUND {
+			return gateway.Caller{}, gateway.Upstream{}, &gateway.Error{Status: http.StatusServiceUnavailable, Type: "server_error", Code: "gateway_not_configured", Message: "codexgov: this workspace's model gateway has no upstream; ask your administrator"}
+		}
+		return gateway.Caller{}, gateway.Upstream{}, err
+	}
+	key, err := s.keys.OpenSecret(gatewayKeyLabel(claims.Workspace), g.KeyEnc)
+	if err != nil {
+		return gateway.Caller{}, gateway.Upstream{}, err
+	}
+	return gateway.Caller{Workspace: claims.Workspace, Identity: claims.Identity, Device: claims.Device, Credential: claims.Credential, Capture: g.Capture}, gateway.Upstream{BaseURL: g.BaseURL, Key: key}, nil
+}
+
+// gatewayKeyLabel binds a sealed upstream key to its workspace.
+func gatewayKeyLabel(ws string) string { return "gateway:" + ws }
+
+// gatewayRecord stores what the workspace's capture mode keeps of a model
+// request, redacted with the telemetry's rules before storage.
+func (s *Server) gatewayRecord(ctx context.Context, c gateway.Caller, req *gateway.Request, res *gateway.Result) {
+	red := s.redactor(c.Workspace)
+	clean := func(v string) string { t, _ := red.Redact(v); return t }
+	rec := &codexgov.GatewayRecord{Workspace: c.Workspace, Time: s.now().Add(-res.Latency), Identity: c.Identity, Credential: c.Credential, Device: c.Device,
+		Installation: req.Installation, Session: req.Session, Turn: req.Turn, Surface: req.Surface, UserAgent: req.UserAgent, Cwd: clean(req.Cwd), Model: req.Model,
+		Status: res.Status, LatencyMS: float64(res.Latency.Microseconds()) / 1000, FirstByteMS: float64(res.FirstByte.Microseconds()) / 1000,
+		InputTokens: res.Usage.InputTokens, CachedTokens: res.Usage.CachedTokens, OutputTokens: res.Usage.OutputTokens, ReasoningTokens: res.Usage.ReasoningTokens,
+		Error: clean(res.Error), Capture: c.Capture}
+	for _, r := range req.Repos {
+		rec.Repos = append(rec.Repos, codexgov.GatewayRepo{Root: r.Root, Remotes: r.Remotes, Head: r.Head, Dirty: r.Dirty})
+	}
+	var input []json.RawMessage
+	switch c.Capture {
+	case codexgov.GatewayCaptureFull:
+		rec.Output = clean(res.Output)
+		for _, tc := range res.ToolCalls {
+			rec.ToolCalls = append(rec.ToolCalls, codexgov.GatewayToolCall{CallID: tc.CallID, Name: tc.Name, Arguments: clean(tc.Arguments)})
+		}
+		input = make([]json.RawMessage, len(req.Input))
+		for i, it := range req.Input {
+			input[i] = redactJSON(red, it)
+		}
+	case codexgov.GatewayCaptureMetadata:
+		for _, tc := range res.ToolCalls {
+			rec.ToolCalls = append(rec.ToolCalls, codexgov.GatewayToolCall{CallID: tc.CallID, Name: tc.Name})
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.dbTimeout)
+	defer cancel()
+	if err := s.store.RecordGatewayRequest(ctx, rec, input); err != nil {
+		s.log.Error("gateway: the record of a model request was not stored", "workspace", c.Workspace, "session", req.Session, "err", err)
+	}
+}
+
+// redactJSON redacts every string of a JSON value (its structure kept).
+func redactJSON(red *telemetry.Redactor, raw json.RawMessage) json.RawMessage {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		t, _ := red.Redact(string(raw))
+		b, _ := json.Marshal(t)
+		return b
+	}
+	var walk func(any) any
+	walk = func(x any) any {
+		switch t := x.(type) {
+		case string:
+			r, _ := red.Redact(t)
+			return r
+		case []any:
+			for i := range t {
+				t[i] = walk(t[i])
+			}
+		case map[string]any:
+			for k := range t {
+				t[k] = walk(t[k])
+			}
+		}
+		return x
+	}
+	b, _ := json.Marshal(walk(v))
+	return b
+}
+
+// gatewayResponses relays POST /gateway/v1/responses.
+func (s *Server) gatewayResponses(c *call) error {
+	s.gw.ServeHTTP(c.w, c.r)
+	return nil
+}
+
+// gatewayModels answers Codex's model list as its own providers do when
+// they have none to add.
+func (s *Server) gatewayModels(c *call) error {
+	writeJSON(c.w, http.StatusOK, map[string]any{"data": []any{}, "models": []any{}})
+	return nil
+}
+
+// gatewayTurnCosts takes Codex's turn-cost reports (nothing is kept: the
+// gateway's records have the usage).
+func (s *Server) gatewayTurnCosts(c *call) error {
+	writeJSON(c.w, http.StatusOK, map[string]any{})
+	return nil
+}

@@ -1,0 +1,167 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/codexgov/codexgov"
+)
+
+// fakeUpstream is a loopback Responses provider streaming a turn: text,
+// one tool call, usage.
+type fakeUpstream struct {
+	*httptest.Server
+	mu     sync.Mutex
+	heads  []http.Header
+	bodies [][]byte
+}
+
+func newFakeUpstream(t *testing.T) *fakeUpstream {
+	u := &fakeUpstream{}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		u.mu.Lock()
+		u.heads, u.bodies = append(u.heads, r.Header.Clone()), append(u.bodies, b)
+		u.mu.Unlock()
+		w.Header().Set("Content-Type", "text/event-stream")
+		io.WriteString(w, upstreamTurn)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+const upstreamTurn = "event: response.created\ndata: {\"type\":\"response.created\"}\n\n" +
+	"event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\",\"item\":{\"type\":\"message\",\"content\":[{\"type\":\"output_text\",\"text\":\"Done; the key was AKIAABCDEFGHIJKLMNOP\"}]}}\n\n" +
+	"event: response.output_item.done\ndata: {\"type\":\"response.output_item.done\",\"item\":{\"type\":\"function_call\",\"name\":\"exec_command\",\"arguments\":\"{\\\"cmd\\\":\\\"git status\\\"}\",\"call_id\":\"call_9\"}}\n\n" +
+	"event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":900,\"input_tokens_details\":{\"cached_tokens\":100},\"output_tokens\":40,\"output_tokens_details\":{\"reasoning_tokens\":5}}}}\n\n"
+
+// TestGatewayThroughTheServer: an admin sets the workspace's upstream
+// (its key sealed, never shown) and mints ann's gateway token; Codex's
+// requests (zstd) go through /gateway/v1/responses to the upstream with
+// the upstream's key and come back event by event; the records hold the
+// repository, the turn, the usage, the output and the tool call, the
+// planted secret redacted, and only each request's new input items;
+// forged, foreign and revoked credentials are refused. Both databases.
+func TestGatewayThroughTheServer(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, f *fixture) {
+		up := newFakeUpstream(t)
+		key := f.keys["victim/full"]
+		code, body := f.do(t, "POST", "/api/v1/workspaces/victim/gateway/tokens", key, `{"user":"ann@victim.test"}`)
+		if code != 409 || !strings.Contains(body, "no model gateway") {
+			t.Errorf("a token before the gateway exists: %d %s", code, body)
+		}
+		code, body = f.do(t, "PUT", "/api/v1/workspaces/victim/gateway", key, `{"base_url":"`+up.URL+`/v1","api_key":"sk-upstream-7f3a","capture":"full","route_model_traffic":true}`)
+		if code != 200 || strings.Contains(body, "sk-upstream") || !strings.Contains(body, `"key_set": true`) {
+			t.Fatalf("put gateway: %d %s", code, body)
+		}
+		if g, _ := f.store.Gateway(actor(), "victim"); g == nil || bytes.Contains(g.KeyEnc, []byte("sk-upstream")) {
+			t.Error("the upstream key is stored in clear")
+		}
+		code, body = f.do(t, "POST", "/api/v1/workspaces/victim/gateway/tokens", key, `{"user":"ann@victim.test","device":"ann-laptop"}`)
+		var tok codexgov.GatewayToken
+		if code != 201 || json.Unmarshal([]byte(body), &tok) != nil || !strings.HasPrefix(tok.Token, codexgov.GatewayTokenPrefix) {
+			t.Fatalf("mint: %d %s", code, body)
+		}
+
+		item := func(text string) string {
+			return `{"type":"message","role":"user","content":[{"type":"input_text","text":` + fmt.Sprintf("%q", text) + `}]}`
+		}
+		env := item("<environment_context>\n  <cwd>/home/ann/src/shop</cwd>\n</environment_context>")
+		send := func(token string, items ...string) (int, string) {
+			t.Helper()
+			raw := []byte(`{"model":"gpt-5.1-codex","stream":true,"input":[` + strings.Join(items, ",") + `]}`)
+			enc, _ := zstd.NewWriter(nil)
+			req, _ := http.NewRequest("POST", f.srv.URL+"/gateway/v1/responses", bytes.NewReader(enc.EncodeAll(raw, nil)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Content-Encoding", "zstd")
+			req.Header.Set(GatewayTokenHeader, token)
+			req.Header.Set("Session-Id", "th-42")
+			req.Header.Set("Originator", "codex_exec")
+			req.Header.Set("X-Codex-Turn-Metadata", `{"installation_id":"inst-9","session_id":"th-42","turn_id":"turn-1","workspaces":{"/home/ann/src/shop":{"associated_remote_urls":{"origin":"git@github.com:victim/shop.git"},"latest_git_commit_hash":"c0ffee12","has_changes":false}}}`)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(b)
+		}
+		prompt := item("fix the deploy script; it uses AKIAQWERTYUIOPASDFGH")
+		if code, body := send(tok.Token, env, prompt); code != 200 || body != upstreamTurn {
+			t.Fatalf("first request: %d %s", code, body)
+		}
+		fc := `{"type":"function_call","name":"exec_command","arguments":"{\"cmd\":\"git status\"}","call_id":"call_9"}`
+		out := `{"type":"function_call_output","call_id":"call_9","output":"nothing to commit"}`
+		if code, _ := send(tok.Token, env, prompt, fc, out); code != 200 {
+			t.Fatalf("second request: %d", code)
+		}
+		if len(up.heads) != 2 || up.heads[0].Get("Authorization") != "Bearer sk-upstream-7f3a" || up.heads[0].Get(GatewayTokenHeader) != "" || up.heads[0].Get("X-Codex-Turn-Metadata") == "" ||
+			!bytes.Contains(up.bodies[0], []byte(`"fix the deploy script`)) {
+			t.Fatalf("what the upstream got: %v %s", up.heads, up.bodies)
+		}
+
+		code, body = f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?session=th-42", f.keys["victim/audit-only"], "")
+		var recs []codexgov.GatewayRecord
+		if code != 200 || json.Unmarshal([]byte(body), &recs) != nil || len(recs) != 2 {
+			t.Fatalf("records: %d %s", code, body)
+		}
+		if strings.Contains(body, "AKIAQWERTYUIOPASDFGH") || strings.Contains(body, "AKIAABCDEFGHIJKLMNOP") || !strings.Contains(body, "REDACTED") {
+			t.Errorf("a planted secret reached the records in clear: %s", body)
+		}
+		first, second := recs[1], recs[0]
+		if first.Identity != "user:ann@victim.test" || first.Device != "ann-laptop" || first.Installation != "inst-9" || first.Session != "th-42" || first.Turn != "turn-1" || first.Surface != "codex_exec" ||
+			first.Model != "gpt-5.1-codex" || first.Status != 200 || first.Cwd != "/home/ann/src/shop" || len(first.Repos) != 1 || first.Repos[0].Remotes["origin"] != "git@github.com:victim/shop.git" ||
+			first.Repos[0].Head != "c0ffee12" || first.InputTokens != 900 || first.CachedTokens != 100 || first.OutputTokens != 40 || first.ReasoningTokens != 5 ||
+			!strings.HasPrefix(first.Output, "Done; the key was") || len(first.ToolCalls) != 1 || first.ToolCalls[0].Name != "exec_command" || first.ToolCalls[0].Arguments != `{"cmd":"git status"}` {
+			t.Errorf("first record: %+v", first)
+		}
+		if first.InputFrom != 0 || len(first.Input) != 2 || second.InputFrom != 2 || len(second.Input) != 2 || !strings.Contains(string(second.Input[1]), "nothing to commit") {
+			t.Errorf("input kept: first from %d (%d), second from %d (%d)", first.InputFrom, len(first.Input), second.InputFrom, len(second.Input))
+		}
+
+		// Refusals, none reaching the upstream.
+		n := len(up.heads)
+		code, body = f.do(t, "POST", "/api/v1/workspaces/attacker/gateway/tokens", f.keys["attacker/full"], `{"user":"ann@attacker.test"}`)
+		if code != 409 {
+			t.Errorf("attacker's token without a gateway: %d %s", code, body)
+		}
+		forged := tok.Token[:len(tok.Token)-4] + "AAAA"
+		for name, tc := range map[string]struct {
+			token string
+			want  int
+		}{"none": {"", 401}, "forged": {forged, 401}, "a telemetry token": {"cgo_x.y", 401}} {
+			if code, body := send(tc.token, env, prompt); code != tc.want || !strings.Contains(body, `"error"`) {
+				t.Errorf("%s: %d %s", name, code, body)
+			}
+		}
+		active := false
+		if _, err := f.store.UpdateUser(actor(), "victim", "ann@victim.test", codexgov.UserUpdate{Active: &active}); err != nil {
+			t.Fatal(err)
+		}
+		f.api.Rebuild(context.Background())
+		if code, body := send(tok.Token, env, prompt); code != 401 && code != 403 {
+			t.Errorf("a deactivated user's token: %d %s", code, body)
+		}
+		if len(up.heads) != n {
+			t.Errorf("refused requests reached the upstream: %d", len(up.heads)-n)
+		}
+		// Codex's other calls to its provider.
+		var models struct{ Data, Models []any }
+		if code, body := f.do(t, "GET", "/gateway/v1/models?client_version=0.169.0", "", ""); code != 200 || json.Unmarshal([]byte(body), &models) != nil || models.Data == nil || models.Models == nil {
+			t.Errorf("models: %d %q", code, body)
+		}
+		if code, _ := f.do(t, "POST", "/gateway/v1/analytics/codex/turn-costs", "", "{}"); code != 200 {
+			t.Errorf("turn costs: %d", code)
+		}
+	})
+}
