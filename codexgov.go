@@ -633,6 +633,8 @@ type State struct {
 	// MaxOAuthAccessTTL, whose access tokens may still be unexpired, by
 	// workspace.
 	RevokedGrants map[string][]string
+	// Gateways are the workspaces' model gateways (their keys sealed).
+	Gateways map[string]*Gateway
 }
 
 // MaxOAuthAccessTTL bounds the lifetime of the native configuration

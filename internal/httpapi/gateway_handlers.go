@@ -58,14 +58,9 @@ func (s *Server) gatewayCaller(r *http.Request) (gateway.Caller, gateway.Upstrea
 			return gateway.Caller{}, gateway.Upstream{}, gatewayRefusal(http.StatusForbidden, "access_denied", "codexgov: you may not use Codex in this workspace ("+d.Reason+"); ask your administrator")
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.dbTimeout)
-	defer cancel()
-	g, err := s.store.Gateway(ctx, claims.Workspace)
-	if err != nil {
-		if codexgov.ErrorCode(err) == codexgov.ENOTFOUND {
-			return gateway.Caller{}, gateway.Upstream{}, &gateway.Error{Status: http.StatusServiceUnavailable, Type: "server_error", Code: "gateway_not_configured", Message: "codexgov: this workspace's model gateway has no upstream; ask your administrator"}
-		}
-		return gateway.Caller{}, gateway.Upstream{}, err
+	g, ok := snap.Gateway(claims.Workspace)
+	if !ok {
+		return gateway.Caller{}, gateway.Upstream{}, &gateway.Error{Status: http.StatusServiceUnavailable, Type: "server_error", Code: "gateway_not_configured", Message: "codexgov: this workspace's model gateway has no upstream; ask your administrator"}
 	}
 	key, err := s.keys.OpenSecret(gatewayKeyLabel(claims.Workspace), g.KeyEnc)
 	if err != nil {

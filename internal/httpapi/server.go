@@ -401,9 +401,16 @@ const maxIncremental = 64
 // publish serves snap and records the rebuild.
 func (s *Server) publish(snap *snapshot.Snapshot, kind string) {
 	if s.telemetryURL != "" {
-		snap.WithExport(&snapshot.Export{URL: s.telemetryURL, Mint: func(w snapshot.TelemetrySender) string {
-			return telemetry.MintToken(s.keys.TelemetryMAC, telemetry.TokenClaims{Workspace: w.Workspace, Identity: w.Identity, Credential: w.Credential, Device: w.Device})
-		}})
+		claims := func(w snapshot.TelemetrySender) telemetry.TokenClaims {
+			return telemetry.TokenClaims{Workspace: w.Workspace, Identity: w.Identity, Credential: w.Credential, Device: w.Device}
+		}
+		e := &snapshot.Export{URL: s.telemetryURL, Mint: func(w snapshot.TelemetrySender) string { return telemetry.MintToken(s.keys.TelemetryMAC, claims(w)) }}
+		// The gateway, as machines reach this server (the telemetry URL).
+		e.GatewayURL = s.telemetryURL + "/gateway/v1"
+		e.MintGateway = func(w snapshot.TelemetrySender) string {
+			return telemetry.MintTokenAs(codexgov.GatewayTokenPrefix, s.keys.GatewayMAC, claims(w))
+		}
+		snap.WithExport(e)
 	}
 	s.snap.Store(snap)
 	s.rebuilds.WithLabelValues("ok").Inc()

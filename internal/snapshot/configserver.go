@@ -172,13 +172,12 @@ func (s *Snapshot) SyncTarget(m *codexgov.SyncMachine) codexgov.DeliveryTarget {
 	}
 	// With telemetry on, the machine holds the policy and its own [otel]
 	// block (Decorate).
-	block := s.OtelBlock(who)
 	if c == nil {
-		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash(otelOnly(block), "")}
+		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash(string(s.decorate(nil, who)), "")}
 	}
 	t := codexgov.DeliveryTarget{Policy: c.version.Name, PolicyVersion: c.version.Version, BundleHash: c.version.Hash}
-	if block != "" {
-		t.BundleHash = codexgov.ContentHash(string(withOtel([]byte(c.version.Requirements), block)), c.version.Defaults)
+	if body := s.decorate([]byte(c.version.Requirements), who); len(body) != len(c.version.Requirements) {
+		t.BundleHash = codexgov.ContentHash(string(body), c.version.Defaults)
 	}
 	return t
 }

@@ -23,6 +23,67 @@ type Export struct {
 	URL string
 	// Mint returns the telemetry token of a sender.
 	Mint func(TelemetrySender) string
+	// GatewayURL is the model gateway's base URL as machines reach it
+	// (URL + "/gateway/v1"); MintGateway returns a sender's gateway token.
+	GatewayURL  string
+	MintGateway func(TelemetrySender) string
+}
+
+// GatewayProviderID is the model provider a routed policy pins.
+const GatewayProviderID = "codexgov"
+
+// GatewayFragmentID is the id of the bundle fragment that pins it.
+const GatewayFragmentID = "codexgov-gateway"
+
+// Gateway returns a workspace's model gateway, as of the snapshot.
+func (s *Snapshot) Gateway(ws string) (*codexgov.Gateway, bool) {
+	sp := s.spaces[ws]
+	if sp == nil || sp.gateway == nil {
+		return nil, false
+	}
+	return sp.gateway, true
+}
+
+// GatewayBlock is what pins the sender's Codex to the model gateway when
+// its workspace routes model traffic through codexgov: the root key
+// (model_provider, which must come before any table) and the provider's
+// table with the sender's own gateway token; both "" otherwise.
+func (s *Snapshot) GatewayBlock(who TelemetrySender) (root, table string) {
+	sp := s.spaces[who.Workspace]
+	if sp == nil || sp.gateway == nil || !sp.gateway.Route || s.export == nil || s.export.GatewayURL == "" || s.export.MintGateway == nil {
+		return "", ""
+	}
+	q := strconv.Quote
+	root = fmt.Sprintf("# Enforced by codexgov (workspace %s): Codex's model requests go through\n# codexgov's gateway, whatever the user's config says.\nmodel_provider = %s\n", q(who.Workspace), q(GatewayProviderID))
+	table = fmt.Sprintf("[model_providers.%s]\nname = %s\nbase_url = %s\nwire_api = \"responses\"\nhttp_headers = { %s = %s }\n",
+		GatewayProviderID, q("codexgov"), q(s.export.GatewayURL), q("Codexgov-Gateway-Token"), q(s.export.MintGateway(who)))
+	return root, table
+}
+
+// decorate is a requirements.toml body with what the sender's workspace
+// enforces: the gateway's root key first, then the policy, then the
+// [otel] and provider tables (a table header after the policy's own
+// tables is always valid TOML).
+func (s *Snapshot) decorate(body []byte, who TelemetrySender) []byte {
+	root, table := s.GatewayBlock(who)
+	otel := s.OtelBlock(who)
+	if root == "" && otel == "" {
+		return body
+	}
+	out := make([]byte, 0, len(root)+len(body)+len(otel)+len(table)+4)
+	if root != "" {
+		out = append(out, root...)
+		if len(body) > 0 {
+			out = append(out, '\n')
+		}
+	}
+	out = append(out, body...)
+	for _, b := range []string{otel, table} {
+		if b != "" {
+			out = withOtel(out, b)
+		}
+	}
+	return out
 }
 
 // WithExport returns the snapshot with its export set (nil: no workspace
@@ -81,11 +142,11 @@ func withOtel(body []byte, block string) []byte {
 // with the enforced [otel] block, signed, or doc itself when telemetry is
 // off.
 func (s *Snapshot) Decorate(doc *Document, who TelemetrySender) (*Document, error) {
-	block := s.OtelBlock(who)
-	if block == "" {
+	body := s.decorate(doc.Body, who)
+	if len(body) == len(doc.Body) {
 		return doc, nil
 	}
-	return s.document(withOtel(doc.Body, block), doc.Policy, doc.Version, doc.contentType)
+	return s.document(body, doc.Policy, doc.Version, doc.contentType)
 }
 
 // DecorateBundle returns the configuration-server bundle the sender is
@@ -93,14 +154,20 @@ func (s *Snapshot) Decorate(doc *Document, who TelemetrySender) (*Document, erro
 // doc itself when telemetry is off. The delivery record keeps doc's hash.
 func (s *Snapshot) DecorateBundle(doc *Document, who TelemetrySender) (*Document, error) {
 	block := s.OtelBlock(who)
-	if block == "" {
+	root, table := s.GatewayBlock(who)
+	if block == "" && root == "" {
 		return doc, nil
 	}
 	var b BundleResponse
 	if err := json.Unmarshal(doc.Body, &b); err != nil {
 		return nil, err
 	}
-	b.Requirements.EnterpriseManaged = append(b.Requirements.EnterpriseManaged, Fragment{ID: TelemetryFragmentID, Name: "codexgov telemetry", Contents: block})
+	if block != "" {
+		b.Requirements.EnterpriseManaged = append(b.Requirements.EnterpriseManaged, Fragment{ID: TelemetryFragmentID, Name: "codexgov telemetry", Contents: block})
+	}
+	if root != "" {
+		b.Requirements.EnterpriseManaged = append(b.Requirements.EnterpriseManaged, Fragment{ID: GatewayFragmentID, Name: "codexgov model gateway", Contents: root + "\n" + table})
+	}
 	body, err := json.Marshal(b)
 	if err != nil {
 		return nil, err

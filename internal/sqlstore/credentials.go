@@ -390,7 +390,8 @@ func (s *DB) readOpts() *sql.TxOptions {
 // readState reads the state, or only workspace *only's part of it.
 func readState(ctx context.Context, tx *sql.Tx, now int64, only *string) (*codexgov.State, error) {
 	st := &codexgov.State{Users: map[string][]*codexgov.User{}, Groups: map[string][]*codexgov.Group{}, Roles: map[string][]*codexgov.Role{},
-		Policies: map[string][]*codexgov.PolicyVersion{}, Assignments: map[string]*codexgov.Assignment{}, RevokedGrants: map[string][]string{}}
+		Policies: map[string][]*codexgov.PolicyVersion{}, Assignments: map[string]*codexgov.Assignment{}, RevokedGrants: map[string][]string{},
+		Gateways: map[string]*codexgov.Gateway{}}
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM state WHERE id = 1`).Scan(&st.Version); err != nil {
 		return nil, err
 	}
@@ -423,6 +424,12 @@ func readState(ctx context.Context, tx *sql.Tx, now int64, only *string) (*codex
 			return nil, err
 		}
 		if st.Assignments[w.ID], err = assignment(ctx, tx, w.ID); err != nil {
+			return nil, err
+		}
+		switch g, err := gateway(ctx, tx, w.ID); {
+		case err == nil:
+			st.Gateways[w.ID] = g
+		case codexgov.ErrorCode(err) != codexgov.ENOTFOUND:
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -20,6 +21,16 @@ type FakeResponses struct {
 	URL          string // base URL, ending in /v1
 	ToolCommands []string
 	Requests     atomic.Int64
+	mu           sync.Mutex
+	auth         []string
+}
+
+// Authorizations are the Authorization headers of the Responses requests,
+// in order.
+func (f *FakeResponses) Authorizations() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.auth...)
 }
 
 // NewFakeResponses starts the fake until the test ends.
@@ -42,6 +53,9 @@ func (f *FakeResponses) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{}`)
 		return
 	}
+	f.mu.Lock()
+	f.auth = append(f.auth, r.Header.Get("Authorization"))
+	f.mu.Unlock()
 	seq := f.Requests.Add(1)
 	var req struct {
 		Input []map[string]any `json:"input"`

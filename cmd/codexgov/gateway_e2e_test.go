@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/codexgov/codexgov"
+	"github.com/codexgov/codexgov/client"
+	"github.com/codexgov/codexgov/internal/testenv"
+)
+
+// adminCall sends one admin API request with the server's admin key.
+func (e *e2e) adminCall(t *testing.T, method, path, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+e.key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := e.https.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// gitRepo makes a repository with a remote and one commit; it returns its
+// folder and HEAD.
+func gitRepo(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=a", "GIT_AUTHOR_EMAIL=a@example.test", "GIT_COMMITTER_NAME=a", "GIT_COMMITTER_EMAIL=a@example.test")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	git("remote", "add", "origin", "https://github.com/acme/shop.git")
+	if err := os.WriteFile(filepath.Join(dir, "README.md"), []byte("shop\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "README.md")
+	git("commit", "-q", "-m", "first")
+	return dir, git("rev-parse", "HEAD")
+}
+
+// TestGatewayEndToEnd: with the workspace's model traffic routed through
+// codexgov, the real Codex 0.169.0 — enrolled through the configuration
+// server, its user's own config.toml (and -c) naming another provider —
+// sends its turn through codexgov's gateway to the workspace's upstream,
+// which sees the central key, never the user's; the records hold the
+// repository's remote and HEAD, the prompt, the response, the tool call
+// and the tokens.
+func TestGatewayEndToEnd(t *testing.T) {
+	e := newE2E(t)
+	ctx := context.Background()
+	ok := must[any](t)
+	const ws = "acme"
+	ok(e.admin.CreateWorkspace(ctx, ws, "Acme Corp"))
+	ok(e.admin.CreateUser(ctx, ws, "ann@acme.test", ""))
+	ok(e.admin.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "eng", Requirements: "allowed_sandbox_modes = [\"read-only\", \"workspace-write\"]\n"}))
+	ok(e.admin.SetAssignment(ctx, ws, codexgov.Assignment{Default: "eng"}))
+	upstream := testenv.NewFakeResponses(t, "echo codexgov-gateway-ok")
+	direct := testenv.NewFakeResponses(t, "echo direct")
+	if code, body := e.adminCall(t, "PUT", "/api/v1/workspaces/acme/gateway", `{"base_url":"`+upstream.URL+`","api_key":"sk-central-1","route_model_traffic":true,"capture":"full"}`); code != 200 {
+		t.Fatalf("put gateway: %d %s", code, body)
+	}
+	tok := must[*codexgov.EnrollmentToken](t)(e.admin.CreateEnrollmentToken(ctx, ws, client.EnrollmentTokenRequest{User: "ann@acme.test", Name: "ann-laptop"}))
+	m := e.machine()
+	e.install(m, "--enroll-token", tok.Secret)
+	// What Codex enforces: codexgov's provider, whatever the user picks.
+	r := startup(t, m)
+	if r.ExitCode != 0 || !strings.Contains(r.Stdout, `"modelProvider": "codexgov"`) && !strings.Contains(r.Stdout, `"modelProvider":"codexgov"`) {
+		t.Fatalf("startup config does not pin codexgov's provider: %d\n%s\n%s", r.ExitCode, r.Stdout, r.Stderr)
+	}
+	repo, head := gitRepo(t)
+	if err := os.WriteFile(filepath.Join(m.Home, "config.toml"), []byte(userOtelOff(direct.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, extra := range [][]string{nil, {"-c", `model_provider="fake"`}} {
+		c, cancel := context.WithTimeout(ctx, 3*time.Minute)
+		args := append(append([]string{"exec"}, extra...), "-s", "read-only", "list the files")
+		cmd := m.Command(c, repo, args...)
+		cmd.Env = append(cmd.Env, "FAKE_KEY=user-own-key")
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("codex exec %d: %v\n%s", i, err, out)
+		}
+	}
+	if n := direct.Requests.Load(); n != 0 {
+		t.Errorf("the user's own provider got %d requests: the policy did not pin codexgov's", n)
+	}
+	auths := upstream.Authorizations()
+	if len(auths) < 4 {
+		t.Fatalf("the upstream got %d requests through the gateway, want 2 turns of 2", len(auths))
+	}
+	for _, a := range auths {
+		if a != "Bearer sk-central-1" {
+			t.Errorf("the upstream saw %q, not the workspace's key", a)
+		}
+	}
+
+	code, body := e.adminCall(t, "GET", "/api/v1/workspaces/acme/gateway/requests?user=ann@acme.test", "")
+	var recs []codexgov.GatewayRecord
+	if code != 200 || json.Unmarshal(body, &recs) != nil || len(recs) != len(auths) {
+		t.Fatalf("records: %d, %d records for %d requests\n%s", code, len(recs), len(auths), body)
+	}
+	var prompt, answer, toolCall bool
+	var tokens int64
+	for _, r := range recs {
+		if r.Identity != "user:ann@acme.test" || r.Device != "ann-laptop" || r.Surface != "codex_exec" || r.Status != 200 || r.Session == "" || r.Turn == "" || r.Installation == "" {
+			t.Errorf("record %s: %+v", r.ID, r)
+		}
+		if len(r.Repos) != 1 || r.Repos[0].Remotes["origin"] != "https://github.com/acme/shop.git" || r.Repos[0].Head != head {
+			t.Errorf("record %s: repository %+v, want origin https://github.com/acme/shop.git at %s", r.ID, r.Repos, head)
+		}
+		for _, it := range r.Input {
+			prompt = prompt || strings.Contains(string(it), "list the files")
+		}
+		answer = answer || r.Output == "done"
+		for _, tc := range r.ToolCalls {
+			toolCall = toolCall || (tc.Name == "exec_command" && strings.Contains(tc.Arguments, "echo codexgov-gateway-ok"))
+		}
+		tokens += r.InputTokens + r.OutputTokens
+	}
+	if !prompt || !answer || !toolCall || tokens != int64(len(recs))*(1234+56) {
+		t.Errorf("records: prompt %v, answer %v, tool call %v, tokens %d", prompt, answer, toolCall, tokens)
+	}
+	t.Logf("%d model requests through the gateway; repository %s at %s", len(recs), recs[0].Repos[0].Remotes["origin"], head[:8])
+}
