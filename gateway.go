@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -39,7 +41,11 @@ type Gateway struct {
 	// KeySet tells that a key is stored (it is never shown).
 	KeySet bool `json:"key_set"`
 	// Route makes every delivered policy pin codexgov's model provider.
-	Route     bool      `json:"route_model_traffic"`
+	Route bool `json:"route_model_traffic"`
+	// Models are the models allowed per group ("*": everyone in no listed
+	// group); a person may use the union of their listed groups' models.
+	// Nobody is restricted while it is empty.
+	Models    map[string][]string `json:"allowed_models,omitempty"`
 	Capture   string    `json:"capture"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -53,7 +59,46 @@ func (g *Gateway) Check() error {
 	case g.Capture != GatewayCaptureOff && g.Capture != GatewayCaptureMetadata && g.Capture != GatewayCaptureFull:
 		return &Error{Code: EINVALID, Message: "invalid gateway", Details: []Detail{{Field: "/capture", Message: fmt.Sprintf("%q: want off, metadata or full", g.Capture)}}}
 	}
+	for group, models := range g.Models {
+		if group != "*" {
+			if err := CheckGroupName("/allowed_models/"+group, group); err != nil {
+				return err
+			}
+		}
+		if len(models) == 0 {
+			return &Error{Code: EINVALID, Message: "invalid gateway", Details: []Detail{{Field: "/allowed_models/" + group, Message: "an empty list: want the model names the group may use (remove the group to leave it unrestricted)"}}}
+		}
+		for i, m := range models {
+			if m == "" || len(m) > 200 || strings.TrimSpace(m) != m {
+				return &Error{Code: EINVALID, Message: "invalid gateway", Details: []Detail{{Field: fmt.Sprintf("/allowed_models/%s/%d", group, i), Message: fmt.Sprintf("%q: want a model name such as gpt-5.1-codex", m)}}}
+			}
+		}
+	}
 	return nil
+}
+
+// AllowedModels are the models a member of groups may use through the
+// gateway; restricted is false when any model goes.
+func (g *Gateway) AllowedModels(groups []string) (models []string, restricted bool) {
+	if len(g.Models) == 0 {
+		return nil, false
+	}
+	listed := false
+	for _, gr := range groups {
+		if ms, ok := g.Models[gr]; ok {
+			listed = true
+			models = append(models, ms...)
+		}
+	}
+	if !listed {
+		ms, ok := g.Models["*"]
+		if !ok {
+			return nil, false
+		}
+		models = ms
+	}
+	slices.Sort(models)
+	return slices.Compact(models), true
 }
 
 // GatewayRepo is one repository of a turn's workspace roots, from Codex's

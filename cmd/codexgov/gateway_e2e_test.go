@@ -142,4 +142,37 @@ func TestGatewayEndToEnd(t *testing.T) {
 		t.Errorf("records: prompt %v, answer %v, tool call %v, tokens %d", prompt, answer, toolCall, tokens)
 	}
 	t.Logf("%d model requests through the gateway; repository %s at %s", len(recs), recs[0].Repos[0].Remotes["origin"], head[:8])
+
+	// Models allowed per group: ann (in no listed group) may use only
+	// gpt-5.1-codex; Codex shows the gateway's refusal as it is.
+	if code, body := e.adminCall(t, "PUT", "/api/v1/workspaces/acme/gateway", `{"base_url":"`+upstream.URL+`","route_model_traffic":true,"capture":"full","allowed_models":{"*":["gpt-5.1-codex"],"vendors":["gpt-5-mini"]}}`); code != 200 {
+		t.Fatalf("put gateway: %d %s", code, body)
+	}
+	n := len(upstream.Authorizations())
+	out, err := codexExec(ctx, m, repo, "say hi")
+	if err == nil || !strings.Contains(out, "codexgov: the model gpt-fake is not allowed for you in workspace acme; allowed: gpt-5.1-codex") {
+		t.Errorf("a model not allowed: %v\n%s", err, out)
+	}
+	if got := len(upstream.Authorizations()); got != n {
+		t.Errorf("a refused model reached the upstream (%d requests)", got-n)
+	}
+	if out, err := codexExec(ctx, m, repo, "say hi", "-m", "gpt-5.1-codex"); err != nil {
+		t.Errorf("an allowed model: %v\n%s", err, out)
+	}
+	t.Logf("Codex's output for a model not allowed:\n%s", lastLines(out, 6))
+}
+
+// codexExec runs one `codex exec` turn in dir with the user's own key set.
+func codexExec(ctx context.Context, m *testenv.Machine, dir, prompt string, extra ...string) (string, error) {
+	c, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancel()
+	cmd := m.Command(c, dir, append(append([]string{"exec"}, extra...), "-s", "read-only", prompt)...)
+	cmd.Env = append(cmd.Env, "FAKE_KEY=user-own-key")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

@@ -944,6 +944,9 @@ type PutGateway struct {
 	APIKey  string `json:"api_key,omitempty"`
 	Route   bool   `json:"route_model_traffic"`
 	Capture string `json:"capture,omitempty"`
+	// Models are the models allowed per group ("*": everyone in no listed
+	// group); empty restricts nobody.
+	Models map[string][]string `json:"allowed_models,omitempty"`
 }
 
 func (s *Server) getGateway(c *call) (any, error) { return s.store.Gateway(c.ctx, c.ws) }
@@ -953,7 +956,7 @@ func (s *Server) putGateway(c *call) (any, error) {
 	if err := s.decode(c.w, c.r, &in); err != nil {
 		return nil, err
 	}
-	g := codexgov.Gateway{Workspace: c.ws, BaseURL: strings.TrimRight(in.BaseURL, "/"), Route: in.Route, Capture: in.Capture}
+	g := codexgov.Gateway{Workspace: c.ws, BaseURL: strings.TrimRight(in.BaseURL, "/"), Route: in.Route, Capture: in.Capture, Models: in.Models}
 	if in.APIKey != "" {
 		g.KeyEnc = s.keys.SealSecret(gatewayKeyLabel(c.ws), in.APIKey)
 	}

@@ -7,7 +7,9 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/codexgov/codexgov"
@@ -27,7 +29,7 @@ func (s *Server) newGateway(transport http.RoundTripper) *gateway.Handler {
 		t.MaxIdleConnsPerHost = 64
 		transport = t
 	}
-	return &gateway.Handler{Authenticate: s.gatewayCaller, Record: s.gatewayRecord, Client: &http.Client{Transport: transport}, CredentialHeader: GatewayTokenHeader}
+	return &gateway.Handler{Authenticate: s.gatewayCaller, Admit: s.gatewayAdmit, Record: s.gatewayRecord, Client: &http.Client{Transport: transport}, CredentialHeader: GatewayTokenHeader}
 }
 
 func gatewayRefusal(status int, code, msg string) *gateway.Error {
@@ -67,6 +69,22 @@ func (s *Server) gatewayCaller(r *http.Request) (gateway.Caller, gateway.Upstrea
 		return gateway.Caller{}, gateway.Upstream{}, err
 	}
 	return gateway.Caller{Workspace: claims.Workspace, Identity: claims.Identity, Device: claims.Device, Credential: claims.Credential, Capture: g.Capture}, gateway.Upstream{BaseURL: g.BaseURL, Key: key}, nil
+}
+
+// gatewayAdmit checks a request before it is forwarded: the model is one
+// the person's groups may use.
+func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.Request) (func(gateway.Result), error) {
+	snap := s.snap.Load()
+	g, ok := snap.Gateway(c.Workspace)
+	if !ok {
+		return nil, nil
+	}
+	email, _ := strings.CutPrefix(c.Identity, "user:")
+	if models, restricted := g.AllowedModels(snap.UserGroups(c.Workspace, email)); restricted && !slices.Contains(models, req.Model) {
+		return nil, &gateway.Error{Status: http.StatusForbidden, Type: "invalid_request_error", Code: "model_not_allowed",
+			Message: fmt.Sprintf("codexgov: the model %s is not allowed for you in workspace %s; allowed: %s. Pick one of these with -m or /model, or ask your administrator.", req.Model, c.Workspace, strings.Join(models, ", "))}
+	}
+	return nil, nil
 }
 
 // gatewayKeyLabel binds a sealed upstream key to its workspace.

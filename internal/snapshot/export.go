@@ -44,6 +44,16 @@ func (s *Snapshot) Gateway(ws string) (*codexgov.Gateway, bool) {
 	return sp.gateway, true
 }
 
+// UserGroups are a user's groups, as of the snapshot.
+func (s *Snapshot) UserGroups(ws, email string) []string {
+	if sp := s.spaces[ws]; sp != nil {
+		if v := sp.users[strings.ToLower(email)]; v != nil {
+			return v.user.Groups
+		}
+	}
+	return nil
+}
+
 // GatewayBlock is what pins the sender's Codex to the model gateway when
 // its workspace routes model traffic through codexgov: the root key
 // (model_provider, which must come before any table) and the provider's

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 
 	"github.com/codexgov/codexgov"
 )
@@ -39,15 +41,19 @@ func (s *DB) PutGateway(ctx context.Context, g codexgov.Gateway) (*codexgov.Gate
 			return nil, nil, invalid("/api_key", "the upstream's API key is required for a new gateway")
 		}
 		a.KeySet = true
-		if before != nil && before.BaseURL == a.BaseURL && string(before.KeyEnc) == string(a.KeyEnc) && before.Route == a.Route && before.Capture == a.Capture {
+		models, _ := json.Marshal(a.Models)
+		if a.Models == nil {
+			models = []byte("{}")
+		}
+		if before != nil && before.BaseURL == a.BaseURL && string(before.KeyEnc) == string(a.KeyEnc) && before.Route == a.Route && before.Capture == a.Capture && modelsEqual(before.Models, a.Models) {
 			after = before
 			return nil, nil, errUnchanged
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM gateways WHERE workspace_id = $1`, g.Workspace); err != nil {
 			return nil, nil, err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gateways (workspace_id, base_url, key_enc, route, capture, updated_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			a.Workspace, a.BaseURL, base64.StdEncoding.EncodeToString(a.KeyEnc), a.Route, a.Capture, a.UpdatedAt.UnixMicro()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateways (workspace_id, base_url, key_enc, route, capture, updated_at, allowed_models) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			a.Workspace, a.BaseURL, base64.StdEncoding.EncodeToString(a.KeyEnc), a.Route, a.Capture, a.UpdatedAt.UnixMicro(), string(models)); err != nil {
 			return nil, nil, err
 		}
 		after = &a
@@ -67,10 +73,10 @@ func (s *DB) PutGateway(ctx context.Context, g codexgov.Gateway) (*codexgov.Gate
 
 func gateway(ctx context.Context, q queryer, ws string) (*codexgov.Gateway, error) {
 	var g codexgov.Gateway
-	var enc string
+	var enc, models string
 	var updated int64
-	err := q.QueryRowContext(ctx, `SELECT workspace_id, base_url, key_enc, route, capture, updated_at FROM gateways WHERE workspace_id = $1`, ws).
-		Scan(&g.Workspace, &g.BaseURL, &enc, &g.Route, &g.Capture, &updated)
+	err := q.QueryRowContext(ctx, `SELECT workspace_id, base_url, key_enc, route, capture, updated_at, allowed_models FROM gateways WHERE workspace_id = $1`, ws).
+		Scan(&g.Workspace, &g.BaseURL, &enc, &g.Route, &g.Capture, &updated, &models)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("workspace %q has no model gateway", ws)
 	}
@@ -81,7 +87,17 @@ func gateway(ctx context.Context, q queryer, ws string) (*codexgov.Gateway, erro
 		return nil, err
 	}
 	g.KeySet, g.UpdatedAt = len(g.KeyEnc) > 0, fromMicros(updated)
+	if err := json.Unmarshal([]byte(models), &g.Models); err != nil {
+		return nil, err
+	}
+	if len(g.Models) == 0 {
+		g.Models = nil
+	}
 	return &g, nil
+}
+
+func modelsEqual(a, b map[string][]string) bool {
+	return maps.EqualFunc(a, b, func(x, y []string) bool { return slices.Equal(x, y) })
 }
 
 // Gateway returns a workspace's gateway, its key still sealed.
