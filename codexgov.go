@@ -357,6 +357,7 @@ func DefaultRolePermissions() []Permission { return []Permission{PermCodexLocal}
 // Reads of another workspace's records report ENOTFOUND.
 type Store interface {
 	GatewayStore
+	BudgetStore
 
 	CreateWorkspace(ctx context.Context, id, name string) (*Workspace, error)
 	Workspace(ctx context.Context, id string) (*Workspace, error)

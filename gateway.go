@@ -188,3 +188,106 @@ type GatewayToken struct {
 	Identity string `json:"identity"`
 	Device   string `json:"device,omitempty"`
 }
+
+// Budget units and periods.
+const (
+	BudgetTokens = "tokens"
+	BudgetUSD    = "usd"
+)
+
+// GatewayBudget caps what a person, or a group together, may spend
+// through the gateway per day, week (from Monday) or month, UTC, in tokens
+// (input and output) or in estimated USD (the analytics price table).
+type GatewayBudget struct {
+	ID        string `json:"id"`
+	Workspace string `json:"workspace"`
+	// Scope is "user" (Subject an email) or "group" (Subject a group
+	// name: its members' requests together).
+	Scope     string    `json:"scope"`
+	Subject   string    `json:"subject"`
+	Unit      string    `json:"unit"`
+	Period    string    `json:"period"`
+	Limit     float64   `json:"limit"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Check validates a budget, naming the field.
+func (b *GatewayBudget) Check() error {
+	bad := func(field, msg string) error {
+		return &Error{Code: EINVALID, Message: "invalid budget", Details: []Detail{{Field: field, Message: msg}}}
+	}
+	switch {
+	case b.Scope == "user":
+		if _, err := NormalizeEmail("/subject", b.Subject); err != nil {
+			return err
+		}
+	case b.Scope == "group":
+		if err := CheckGroupName("/subject", b.Subject); err != nil {
+			return err
+		}
+	default:
+		return bad("/scope", fmt.Sprintf("%q: want user or group", b.Scope))
+	}
+	switch {
+	case b.Unit != BudgetTokens && b.Unit != BudgetUSD:
+		return bad("/unit", fmt.Sprintf("%q: want tokens or usd", b.Unit))
+	case b.Period != "day" && b.Period != "week" && b.Period != "month":
+		return bad("/period", fmt.Sprintf("%q: want day, week or month", b.Period))
+	case !(b.Limit > 0) || b.Limit > 1e15:
+		return bad("/limit", fmt.Sprintf("%g: want a positive amount", b.Limit))
+	}
+	return nil
+}
+
+// PeriodStart is the first day (YYYY-MM-DD, UTC) of the budget period
+// holding t.
+func (b *GatewayBudget) PeriodStart(t time.Time) string {
+	d := t.UTC().Truncate(24 * time.Hour)
+	switch b.Period {
+	case "week":
+		d = d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+	case "month":
+		d = time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)
+	}
+	return d.Format(time.DateOnly)
+}
+
+// GatewayBudgetUse is a budget with what its current period has used and
+// holds reserved for requests in flight.
+type GatewayBudgetUse struct {
+	GatewayBudget
+	PeriodStart string  `json:"period_start"`
+	Used        float64 `json:"used"`
+	Reserved    float64 `json:"reserved"`
+}
+
+// BudgetHold is what a request reserved: an amount per budget, in the
+// budget's unit, to settle when the request completes.
+type BudgetHold struct {
+	Workspace string
+	Items     []BudgetHoldItem
+}
+
+// BudgetHoldItem is one budget's reservation.
+type BudgetHoldItem struct {
+	Budget, PeriodStart, Unit string
+	Amount                    float64
+}
+
+// BudgetStore is the budgets' part of the Store.
+type BudgetStore interface {
+	// PutGatewayBudget creates a budget, or replaces the limit of the one
+	// with its scope, subject, unit and period; audited.
+	PutGatewayBudget(ctx context.Context, b GatewayBudget) (*GatewayBudget, error)
+	DeleteGatewayBudget(ctx context.Context, ws, id string) error
+	// GatewayBudgets lists a workspace's budgets with their use in the
+	// period holding now.
+	GatewayBudgets(ctx context.Context, ws string, now time.Time) ([]*GatewayBudgetUse, error)
+	// ReserveGatewayBudgets reserves a request's estimate (per unit) on
+	// every budget of the person and of their groups, atomically: all or
+	// none. Over any budget, nothing is reserved and the error
+	// (EFORBIDDEN) names the budget, its use and its limit.
+	ReserveGatewayBudgets(ctx context.Context, ws, email string, groups []string, now time.Time, estimate map[string]float64) (*BudgetHold, error)
+	// SettleGatewayBudgets replaces a hold by the request's real use.
+	SettleGatewayBudgets(ctx context.Context, hold *BudgetHold, actual map[string]float64) error
+}

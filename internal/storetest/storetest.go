@@ -71,6 +71,7 @@ func Run(t *testing.T, open Opener) {
 		{"AnalyticsRebuildDuringIngest", testAnalyticsRebuildDuringIngest},
 		{"AnalyticsRanking", testAnalyticsRanking},
 		{"Gateway", testGateway},
+		{"GatewayBudgets", testGatewayBudgets},
 		{"RetentionAndHolds", testRetentionAndHolds},
 		{"CodexTasks", testCodexTasks},
 	}
