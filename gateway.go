@@ -46,8 +46,8 @@ type Gateway struct {
 	// group); a person may use the union of their listed groups' models.
 	// Nobody is restricted while it is empty.
 	Models    map[string][]string `json:"allowed_models,omitempty"`
-	Capture   string    `json:"capture"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Capture   string              `json:"capture"`
+	UpdatedAt time.Time           `json:"updated_at"`
 }
 
 // Check validates a gateway's settings, naming the field.

@@ -695,3 +695,30 @@ func (c *Client) ComplianceSinkDeadLetters(ctx context.Context, w, name string) 
 func (c *Client) RebuildAnalytics(ctx context.Context, w, since string) (*codexgov.AnalyticsRebuilt, error) {
 	return send[*codexgov.AnalyticsRebuilt](ctx, c, "POST", ws(w, "analytics", "rebuild"), codexgov.AnalyticsRebuild{Since: since})
 }
+
+// Gateway returns the workspace's model gateway (never its key).
+func (c *Client) Gateway(ctx context.Context, w string) (*codexgov.Gateway, error) {
+	return get[*codexgov.Gateway](ctx, c, ws(w, "gateway"))
+}
+
+// PutGateway creates or replaces the workspace's model gateway; body
+// holds base_url, api_key (empty keeps the stored one),
+// route_model_traffic, capture and allowed_models.
+func (c *Client) PutGateway(ctx context.Context, w string, body map[string]any) (*codexgov.Gateway, error) {
+	return send[*codexgov.Gateway](ctx, c, "PUT", ws(w, "gateway"), body)
+}
+
+// GatewayBudgets lists the gateway's budgets with their current use.
+func (c *Client) GatewayBudgets(ctx context.Context, w string) ([]codexgov.GatewayBudgetUse, error) {
+	return get[[]codexgov.GatewayBudgetUse](ctx, c, ws(w, "gateway", "budgets"))
+}
+
+// PutGatewayBudget sets a budget.
+func (c *Client) PutGatewayBudget(ctx context.Context, w string, b codexgov.GatewayBudget) (*codexgov.GatewayBudget, error) {
+	return send[*codexgov.GatewayBudget](ctx, c, "PUT", ws(w, "gateway", "budgets"), b)
+}
+
+// DeleteGatewayBudget removes a budget.
+func (c *Client) DeleteGatewayBudget(ctx context.Context, w, id string) error {
+	return c.Do(ctx, "DELETE", ws(w, "gateway", "budgets", id), nil, nil)
+}

@@ -176,7 +176,7 @@ func newAdminCmd() *cobra.Command {
 		e.http = serverHTTP(cmd.Context())
 	}
 	cmd.AddCommand(adminWhoAmI(e), adminWorkspaces(e), adminSettings(e), adminUsers(e), adminGroups(e), adminRoles(e), adminPolicies(e),
-		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminLegalHolds(e), adminCompliance(e), adminAnalytics(e), adminSigningKeys(e),
+		adminAssignment(e), adminLookup(e), adminAPIKeys(e), adminAccessTokens(e), adminAudit(e), adminEvents(e), adminActivity(e), adminLegalHolds(e), adminBudgets(e), adminCompliance(e), adminAnalytics(e), adminSigningKeys(e),
 		adminEnrollmentTokens(e), adminSignIns(e), adminDevices(e), adminIdentityProviders(e))
 	addCompletions(cmd, e)
 	return cmd
@@ -1478,4 +1478,66 @@ func adminAnalytics(e *adminEnv) *cobra.Command {
 	})
 	rebuild.Flags().StringVar(&since, "since", "", "first date (UTC) to recompute")
 	return group("analytics", "The Analytics API's rollups", rebuild)
+}
+
+func printBudgets(w io.Writer, bs ...codexgov.GatewayBudgetUse) {
+	fmt.Fprintln(w, "ID\tON\tPER\tUNIT\tUSED\tRESERVED\tLIMIT\tLEFT\tSINCE")
+	amount := func(unit string, v float64) string {
+		if unit == codexgov.BudgetUSD {
+			return fmt.Sprintf("%.2f", v)
+		}
+		return fmt.Sprintf("%.0f", v)
+	}
+	for _, b := range bs {
+		fmt.Fprintf(w, "%s\t%s %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.ID, b.Scope, b.Subject, b.Period, b.Unit, amount(b.Unit, b.Used), amount(b.Unit, b.Reserved),
+			amount(b.Unit, b.Limit), amount(b.Unit, max(0, b.Limit-b.Used-b.Reserved)), b.PeriodStart)
+	}
+}
+
+func adminBudgets(e *adminEnv) *cobra.Command {
+	var user, grp, per string
+	var tokens, usd float64
+	set := leaf(e, "set (--user EMAIL | --group NAME) (--tokens N | --usd N) [--per day|week|month]", "Set a budget on what a person, or a group together, spends through the model gateway", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		b := codexgov.GatewayBudget{Period: per}
+		switch {
+		case (user == "") == (grp == ""):
+			return errors.New("give one of --user and --group")
+		case user != "":
+			b.Scope, b.Subject = "user", user
+		default:
+			b.Scope, b.Subject = "group", grp
+		}
+		switch {
+		case (tokens > 0) == (usd > 0):
+			return errors.New("give one of --tokens and --usd")
+		case tokens > 0:
+			b.Unit, b.Limit = codexgov.BudgetTokens, tokens
+		default:
+			b.Unit, b.Limit = codexgov.BudgetUSD, usd
+		}
+		got, err := e.client().PutGatewayBudget(cmd.Context(), ws, b)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, got, func(w io.Writer) { printBudgets(w, codexgov.GatewayBudgetUse{GatewayBudget: *got}) })
+	})
+	f := set.Flags()
+	f.StringVar(&user, "user", "", "the person the budget is for")
+	f.StringVar(&grp, "group", "", "the group the budget is for (its members together)")
+	f.Float64Var(&tokens, "tokens", 0, "limit in tokens (input and output)")
+	f.Float64Var(&usd, "usd", 0, "limit in estimated USD (the analytics price table)")
+	f.StringVar(&per, "per", "day", "period: day, week (from Monday) or month, UTC")
+	list := leaf(e, "list", "Each budget with its use in the current period (used, reserved by requests in flight) against its limit", cobra.NoArgs, true, func(cmd *cobra.Command, ws string, _ []string) error {
+		bs, err := e.client().GatewayBudgets(cmd.Context(), ws)
+		if err != nil {
+			return err
+		}
+		return e.show(cmd, bs, func(w io.Writer) { printBudgets(w, bs...) })
+	})
+	g := group("budgets", "Model gateway budgets: use against each limit (budgets alone lists them)", list, set,
+		leaf(e, "delete ID", "Remove a budget", cobra.ExactArgs(1), true, func(cmd *cobra.Command, ws string, a []string) error {
+			return e.client().DeleteGatewayBudget(cmd.Context(), ws, a[0])
+		}))
+	g.Args, g.RunE = cobra.NoArgs, list.RunE
+	return g
 }

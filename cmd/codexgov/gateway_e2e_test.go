@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,29 @@ func TestGatewayEndToEnd(t *testing.T) {
 		t.Errorf("an allowed model: %v\n%s", err, out)
 	}
 	t.Logf("Codex's output for a model not allowed:\n%s", lastLines(out, 6))
+
+	// A budget just below a turn's cost (two requests of 1,290 tokens)
+	// stops the next turn, and Codex says why.
+	if code, body := e.adminCall(t, "PUT", "/api/v1/workspaces/acme/gateway", `{"base_url":"`+upstream.URL+`","route_model_traffic":true,"capture":"full"}`); code != 200 {
+		t.Fatalf("put gateway: %d %s", code, body)
+	}
+	if code, body := e.adminCall(t, "PUT", "/api/v1/workspaces/acme/gateway/budgets", `{"scope":"user","subject":"ann@acme.test","unit":"tokens","period":"day","limit":2579}`); code != 200 {
+		t.Fatalf("put budget: %d %s", code, body)
+	}
+	n = len(upstream.Authorizations())
+	out, err = codexExec(ctx, m, repo, "list the files again")
+	if err == nil || !regexp.MustCompile(`unexpected status 403 Forbidden: codexgov: this request \(about \d+ tokens\) would exceed your daily budget: 0 of 2579 tokens used since \d{4}-\d\d-\d\d`).MatchString(out) {
+		t.Errorf("over budget: %v\n%s", err, out)
+	}
+	if got := len(upstream.Authorizations()); got != n {
+		t.Errorf("a request over budget reached the upstream (%d)", got-n)
+	}
+	var admin strings.Builder
+	if code := run(ctx, []string{"admin", "budgets", "--server", e.url, "--token", e.key, "--ca", e.ca, "-w", ws}, strings.NewReader(""), &admin, &admin); code != 0 ||
+		!regexp.MustCompile(`user ann@acme\.test\s+day\s+tokens\s+0\s+0\s+2579\s+2579`).MatchString(admin.String()) {
+		t.Errorf("codexgov admin budgets: exit %d\n%s", code, admin.String())
+	}
+	t.Logf("Codex's output over budget:\n%s\ncodexgov admin budgets:\n%s", lastLines(out, 2), admin.String())
 }
 
 // codexExec runs one `codex exec` turn in dir with the user's own key set.

@@ -64,6 +64,8 @@ type Request struct {
 	Session, Turn, Installation, Surface, UserAgent string
 	Repos                                           []Repo
 	Cwd                                             string
+	// Size is the decoded body's length in bytes.
+	Size int
 }
 
 // Usage is response.completed's token usage.
@@ -410,7 +412,7 @@ func ParseRequest(h http.Header, body []byte) (*Request, error) {
 	if b.Model == "" {
 		return nil, badRequest("the request names no model")
 	}
-	req := &Request{Model: b.Model, Input: b.Input, Session: h.Get("Session-Id"), Surface: h.Get("Originator"), UserAgent: h.Get("User-Agent")}
+	req := &Request{Model: b.Model, Input: b.Input, Session: h.Get("Session-Id"), Surface: h.Get("Originator"), UserAgent: h.Get("User-Agent"), Size: len(body)}
 	var meta struct {
 		InstallationID string `json:"installation_id"`
 		SessionID      string `json:"session_id"`

@@ -994,3 +994,20 @@ func (s *Server) listGatewayRequests(c *call) (any, error) {
 	}
 	return s.store.GatewayRecords(c.ctx, c.ws, f)
 }
+
+func (s *Server) listGatewayBudgets(c *call) (any, error) {
+	return s.store.GatewayBudgets(c.ctx, c.ws, s.now())
+}
+
+func (s *Server) putGatewayBudget(c *call) (any, error) {
+	var in codexgov.GatewayBudget
+	if err := s.decode(c.w, c.r, &in); err != nil {
+		return nil, err
+	}
+	in.Workspace = c.ws
+	return mutate(c, func() (*codexgov.GatewayBudget, error) { return s.store.PutGatewayBudget(c.ctx, in) })
+}
+
+func (s *Server) deleteGatewayBudget(c *call) (any, error) {
+	return mutate(c, func() (any, error) { return nil, s.store.DeleteGatewayBudget(c.ctx, c.ws, c.path("budget")) })
+}

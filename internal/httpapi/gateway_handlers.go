@@ -84,7 +84,55 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 		return nil, &gateway.Error{Status: http.StatusForbidden, Type: "invalid_request_error", Code: "model_not_allowed",
 			Message: fmt.Sprintf("codexgov: the model %s is not allowed for you in workspace %s; allowed: %s. Pick one of these with -m or /model, or ask your administrator.", req.Model, c.Workspace, strings.Join(models, ", "))}
 	}
-	return nil, nil
+	if !ok || email == c.Identity {
+		return nil, nil // budgets are people's and groups'
+	}
+	// Budgets: the request's estimate reserved on each of the person's
+	// and their groups' budgets, settled to the real use when it ends.
+	price, priced := s.modelPrice(c.Workspace, req.Model)
+	estimate := map[string]float64{codexgov.BudgetTokens: float64(req.Size/3 + GatewayOutputAllowance)}
+	if priced {
+		estimate[codexgov.BudgetUSD] = (float64(req.Size/3)*price.Input + float64(GatewayOutputAllowance)*price.Output) / 1e6
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.dbTimeout)
+	defer cancel()
+	hold, err := s.store.ReserveGatewayBudgets(ctx, c.Workspace, email, snap.UserGroups(c.Workspace, email), s.now(), estimate)
+	if err != nil {
+		if codexgov.ErrorCode(err) == codexgov.EFORBIDDEN {
+			return nil, &gateway.Error{Status: http.StatusForbidden, Type: "insufficient_quota", Code: "budget_exceeded", Message: "codexgov: " + codexgov.ErrorMessage(err) + ". Ask your administrator, or wait for the next period."}
+		}
+		return nil, err
+	}
+	if len(hold.Items) == 0 {
+		return nil, nil
+	}
+	return func(res gateway.Result) {
+		u := res.Usage
+		actual := map[string]float64{codexgov.BudgetTokens: float64(u.InputTokens + u.OutputTokens)}
+		if priced {
+			actual[codexgov.BudgetUSD] = (float64(u.InputTokens-u.CachedTokens)*price.Input + float64(u.CachedTokens)*price.CachedInput + float64(u.OutputTokens)*price.Output) / 1e6
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.dbTimeout)
+		defer cancel()
+		if err := s.store.SettleGatewayBudgets(ctx, hold, actual); err != nil {
+			s.log.Error("gateway: a budget reservation was not settled (it is released with its period)", "workspace", c.Workspace, "user", email, "err", err)
+		}
+	}, nil
+}
+
+// GatewayOutputAllowance is the output tokens a request's budget estimate
+// counts, above its input (a third of its body's bytes, more than its
+// tokens): budgets are reserved before the answer's size is known.
+const GatewayOutputAllowance = 4096
+
+// modelPrice is the workspace's price of a model (analytics price table).
+func (s *Server) modelPrice(ws, model string) (codexgov.ModelPrice, bool) {
+	w, ok := s.snap.Load().Workspace(ws)
+	if !ok {
+		return codexgov.ModelPrice{}, false
+	}
+	p, ok := w.Settings.ModelPrices[model]
+	return p, ok
 }
 
 // gatewayKeyLabel binds a sealed upstream key to its workspace.

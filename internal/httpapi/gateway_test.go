@@ -17,6 +17,23 @@ import (
 	"github.com/codexgov/codexgov"
 )
 
+// withoutGateways removes the fixture's gateways and budgets: the tests
+// below set their own.
+func withoutGateways(t *testing.T, f *fixture) {
+	t.Helper()
+	for _, ws := range []string{"victim", "attacker"} {
+		if err := f.store.DeleteGatewayBudget(actor(), ws, f.ids[ws+"/budget"]); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.store.DeleteGateway(actor(), ws); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.api.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // fakeUpstream is a loopback Responses provider streaming a turn: text,
 // one tool call, usage.
 type fakeUpstream struct {
@@ -54,6 +71,7 @@ const upstreamTurn = "event: response.created\ndata: {\"type\":\"response.create
 // forged, foreign and revoked credentials are refused. Both databases.
 func TestGatewayThroughTheServer(t *testing.T) {
 	onBothDatabases(t, func(t *testing.T, f *fixture) {
+		withoutGateways(t, f)
 		up := newFakeUpstream(t)
 		key := f.keys["victim/full"]
 		code, body := f.do(t, "POST", "/api/v1/workspaces/victim/gateway/tokens", key, `{"user":"ann@victim.test"}`)
@@ -163,5 +181,82 @@ func TestGatewayThroughTheServer(t *testing.T) {
 		if code, _ := f.do(t, "POST", "/gateway/v1/analytics/codex/turn-costs", "", "{}"); code != 200 {
 			t.Errorf("turn costs: %d", code)
 		}
+	})
+}
+
+// TestGatewayBudgetsUnderConcurrency: 64 parallel requests through the
+// gateway at a person's token budget: what the upstream is asked for never
+// takes the budget past its limit by more than one request's estimate
+// (here, as each request uses less than it reserves, not at all), the
+// rest are refused in the Responses API's shape naming the budget, and
+// the budget's use equals the records'. Both databases.
+func TestGatewayBudgetsUnderConcurrency(t *testing.T) {
+	onBothDatabases(t, func(t *testing.T, f *fixture) {
+		withoutGateways(t, f)
+		up := newFakeUpstream(t)
+		key := f.keys["victim/full"]
+		if code, body := f.do(t, "PUT", "/api/v1/workspaces/victim/gateway", key, `{"base_url":"`+up.URL+`/v1","api_key":"sk-up","capture":"metadata"}`); code != 200 {
+			t.Fatalf("put gateway: %d %s", code, body)
+		}
+		const limit = 20_000
+		if code, body := f.do(t, "PUT", "/api/v1/workspaces/victim/gateway/budgets", key, fmt.Sprintf(`{"scope":"user","subject":"ann@victim.test","unit":"tokens","period":"day","limit":%d}`, limit)); code != 200 {
+			t.Fatalf("put budget: %d %s", code, body)
+		}
+		_, body := f.do(t, "POST", "/api/v1/workspaces/victim/gateway/tokens", key, `{"user":"ann@victim.test"}`)
+		var tok codexgov.GatewayToken
+		json.Unmarshal([]byte(body), &tok)
+		raw := `{"model":"gpt-5.1-codex","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}]}`
+		estimate := len(raw)/3 + GatewayOutputAllowance
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		codes := map[int]int{}
+		var refusal string
+		for i := range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("POST", f.srv.URL+"/gateway/v1/responses", strings.NewReader(raw))
+				req.Header.Set(GatewayTokenHeader, tok.Token)
+				req.Header.Set("Session-Id", fmt.Sprintf("s-%d", i))
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				mu.Lock()
+				defer mu.Unlock()
+				codes[resp.StatusCode]++
+				if resp.StatusCode == 403 {
+					refusal = string(b)
+				}
+			}()
+		}
+		wg.Wait()
+		code, body := f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?user=ann@victim.test&limit=100", f.keys["victim/audit-only"], "")
+		var recs []codexgov.GatewayRecord
+		if code != 200 || json.Unmarshal([]byte(body), &recs) != nil {
+			t.Fatalf("records: %d %s", code, body)
+		}
+		var used int64
+		for _, r := range recs {
+			used += r.InputTokens + r.OutputTokens
+		}
+		if codes[200]+codes[403] != 64 || codes[200] != len(recs) || codes[200] < limit/estimate || codes[403] == 0 || used > limit {
+			t.Errorf("64 at once: %v answers, %d records using %d tokens (limit %d, estimate %d)", codes, len(recs), used, limit, estimate)
+		}
+		var e struct {
+			Error struct{ Message, Type, Code string } `json:"error"`
+		}
+		if json.Unmarshal([]byte(refusal), &e) != nil || e.Error.Code != "budget_exceeded" || !strings.Contains(e.Error.Message, "would exceed your daily budget") {
+			t.Errorf("refusal: %s", refusal)
+		}
+		var budgets []codexgov.GatewayBudgetUse
+		_, body = f.do(t, "GET", "/api/v1/workspaces/victim/gateway/budgets", key, "")
+		if json.Unmarshal([]byte(body), &budgets) != nil || len(budgets) != 1 || budgets[0].Used != float64(used) || budgets[0].Reserved != 0 {
+			t.Errorf("budget use %s, records %d", body, used)
+		}
+		t.Logf("64 at once: %d forwarded, %d refused; %d of %d tokens used (estimate %d a request)", codes[200], codes[403], used, limit, estimate)
 	})
 }

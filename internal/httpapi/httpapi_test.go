@@ -92,6 +92,10 @@ func newFixtureWith(t *testing.T, dsn string, opts Options) *fixture {
 		must(store.GrantGroupRole(ctx, ws, "eng-"+ws, "role-"+ws))
 		must(store.PutPolicy(ctx, ws, codexgov.PolicyInput{Name: "policy-" + ws, Requirements: "# secret of " + ws + "\nallowed_sandbox_modes = [\"read-only\"]\n"}))
 		must(store.SetAssignment(ctx, ws, codexgov.Assignment{Rules: []codexgov.Rule{{Group: "eng-" + ws, Policy: "policy-" + ws}}}))
+		must(store.PutGateway(ctx, codexgov.Gateway{Workspace: ws, BaseURL: "https://models." + ws + ".test/v1", KeyEnc: []byte("sealed")}))
+		b, err := store.PutGatewayBudget(ctx, codexgov.GatewayBudget{Workspace: ws, Scope: "user", Subject: "ann@" + ws + ".test", Unit: "tokens", Period: "day", Limit: 1000})
+		must(b, err)
+		f.ids[ws+"/budget"] = b.ID
 		must(store.CreateSink(ctx, ws, codexgov.SinkInput{Name: "sink-" + ws, Kind: codexgov.SinkWebhook, URL: "https://siem." + ws + ".test/in", Secret: strings.Repeat("x", 32)}, []byte("sealed")))
 		mk := func(name string, scopes ...codexgov.Scope) {
 			secret, id, hash := codexgov.NewSecret(codexgov.APIKeyPrefix)
@@ -183,6 +187,8 @@ func TestTenantIsolation(t *testing.T) {
 				return "ann@victim.test"
 			case "{sink}":
 				return "sink-victim"
+			case "{budget}":
+				return f.ids["victim/budget"]
 			}
 			t.Fatalf("route %s %s: the isolation test does not know path parameter %s; teach it", rt.Method, rt.Path, m)
 			return ""

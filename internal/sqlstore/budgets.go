@@ -43,7 +43,7 @@ func (s *DB) PutGatewayBudget(ctx context.Context, b codexgov.GatewayBudget) (*c
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			a := b
-			a.ID, a.CreatedAt = codexgov.NewID("bud_"), fromMicros(s.now())
+			a.ID, a.CreatedAt = codexgov.NewID("bud"), fromMicros(s.now())
 			if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_budgets (`+budgetColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 				a.ID, a.Workspace, a.Scope, a.Subject, a.Unit, a.Period, a.Limit, micros(a.CreatedAt)); err != nil {
 				return nil, nil, err
@@ -184,8 +184,8 @@ func (s *DB) ReserveGatewayBudgets(ctx context.Context, ws, email string, groups
 			if b.Scope == "group" {
 				who = "the group " + b.Subject + "'s"
 			}
-			return nil, &codexgov.Error{Code: codexgov.EFORBIDDEN, Message: fmt.Sprintf("%s %s budget is spent: %s of %s %s used since %s (this request needs about %s more)",
-				who, budgetPeriodWord(b.Period), budgetAmount(b.Unit, used+reserved), budgetAmount(b.Unit, b.Limit), b.Unit, start, budgetAmount(b.Unit, amount))}
+			return nil, &codexgov.Error{Code: codexgov.EFORBIDDEN, Message: fmt.Sprintf("this request (about %s %s) would exceed %s %s budget: %s of %s %s used since %s",
+				budgetAmount(b.Unit, amount), b.Unit, who, budgetPeriodWord(b.Period), budgetAmount(b.Unit, used+reserved), budgetAmount(b.Unit, b.Limit), b.Unit, start)}
 		}
 		hold.Items = append(hold.Items, codexgov.BudgetHoldItem{Budget: b.ID, PeriodStart: start, Unit: b.Unit, Amount: amount})
 	}

@@ -148,7 +148,7 @@ func gatewayAAD(ws, id string) string { return "gateway request:" + ws + "/" + i
 // audited).
 func (s *DB) RecordGatewayRequest(ctx context.Context, rec *codexgov.GatewayRecord, input []json.RawMessage) error {
 	if rec.ID == "" {
-		rec.ID = codexgov.NewID("gwr_")
+		rec.ID = codexgov.NewID("gwr")
 	}
 	if rec.Time.IsZero() {
 		rec.Time = fromMicros(s.now())

@@ -79,7 +79,7 @@ func testGatewayBudgets(t *testing.T, s codexgov.Store) {
 	}
 	// Bob, also in eng, shares the group's budget, not ann's.
 	if _, err := s.ReserveGatewayBudgets(ctx, "a", "bob@example.com", []string{"eng"}, now, map[string]float64{"usd": 4.8}); codexgov.ErrorCode(err) != codexgov.EFORBIDDEN ||
-		!strings.Contains(err.Error(), "the group eng's monthly budget is spent: 0.25 of 5.00 usd used since 2026-12-01") {
+		!strings.Contains(err.Error(), "would exceed the group eng's monthly budget: 0.25 of 5.00 usd used since 2026-12-01") {
 		t.Errorf("bob over the group's budget: %v", err)
 	}
 
