@@ -190,10 +190,5 @@ func (s *Snapshot) EnrollmentTokens(ws string) []*codexgov.EnrollmentToken {
 	}
 	return nil
 }
-
-func otelOnly(block string) string {
-	if block == "" {
-		return ""
-	}
 	return string(withOtel(nil, block))
 }
