@@ -190,5 +190,3 @@ func (s *Snapshot) EnrollmentTokens(ws string) []*codexgov.EnrollmentToken {
 	}
 	return nil
 }
-	return string(withOtel(nil, block))
-}
