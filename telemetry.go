@@ -58,6 +58,12 @@ const (
 	// telemetry so that it is sealed, retained and held with it. Data's
 	// "kind" is the Compliance API detail_type.
 	TelemetrySecurity = "security"
+	// TelemetryModelResponse is codexgov's own: a model request through
+	// the gateway, with its usage and, where captured, its prompt and
+	// response text (Attributes "prompt", "response"). Data's
+	// "count_tokens" says the analytics count its tokens (the workspace's
+	// telemetry is off, so no token_usage event counts them).
+	TelemetryModelResponse = "model_response"
 )
 
 // The kinds of server-observed security events.

@@ -64,6 +64,7 @@ func (e *e2e) start(listen string) {
 	e.t.Helper()
 	var out bytes.Buffer
 	e.m = &Main{Listen: listen, DataDir: e.dir, DevTLS: true, Out: &out, SyncInterval: 100 * time.Millisecond, RecordInterval: 50 * time.Millisecond,
+		ComplianceSealInterval: 200 * time.Millisecond, ComplianceGrace: -1,
 		Now: func() time.Time { return time.Now().Add(time.Duration(e.skew.Load()) * time.Second) }}
 	if err := e.m.Run(context.Background()); err != nil {
 		e.t.Fatal(err)

@@ -143,6 +143,7 @@ func TestGatewayEndToEnd(t *testing.T) {
 		t.Errorf("records: prompt %v, answer %v, tool call %v, tokens %d", prompt, answer, toolCall, tokens)
 	}
 	t.Logf("%d model requests through the gateway; repository %s at %s", len(recs), recs[0].Repos[0].Remotes["origin"], head[:8])
+	e.expectPromptResponse(t, ws, head)
 
 	// Models allowed per group: ann (in no listed group) may use only
 	// gpt-5.1-codex; Codex shows the gateway's refusal as it is.
@@ -199,4 +200,60 @@ func codexExec(ctx context.Context, m *testenv.Machine, dir, prompt string, extr
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// expectPromptResponse waits for the Compliance API's CODEX_LOG files to
+// hold the gateway's PROMPT_RESPONSE_RECEIVED records of the turn: the
+// prompt, the response, the repository.
+func (e *e2e) expectPromptResponse(t *testing.T, ws, head string) {
+	t.Helper()
+	ctx := context.Background()
+	key := must[*codexgov.APIKey](t)(e.admin.CreateAPIKey(ctx, ws, "siem", codexgov.ScopeComplianceRead))
+	follow := &http.Client{Transport: e.https.Transport, Timeout: 30 * time.Second}
+	get := func(path string) []byte {
+		req, _ := http.NewRequest("GET", e.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+key.Secret)
+		resp, err := follow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("GET %s: %d %s", path, resp.StatusCode, b)
+		}
+		return b
+	}
+	var found map[string]any
+	for deadline := time.Now().Add(30 * time.Second); found == nil && time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
+		var page struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		json.Unmarshal(get("/v1/compliance/workspaces/"+ws+"/logs?event_type=CODEX_LOG&after=1970-01-01T00:00:00Z&limit=100"), &page)
+		for _, f := range page.Data {
+			for _, line := range strings.Split(strings.TrimSpace(string(get("/v1/compliance/workspaces/"+ws+"/logs/"+f.ID))), "\n") {
+				var r struct {
+					Actor        map[string]any `json:"actor"`
+					EventDetails map[string]any `json:"event_details"`
+				}
+				if json.Unmarshal([]byte(line), &r) == nil && r.EventDetails["detail_type"] == "PROMPT_RESPONSE_RECEIVED" && r.EventDetails["source"] == "gateway" && r.EventDetails["prompt_text"] == "list the files" &&
+					r.EventDetails["response_text"] == "done" {
+					found = r.EventDetails
+					found["actor"] = r.Actor["user_email"]
+				}
+			}
+		}
+	}
+	if found == nil {
+		t.Logf("DEBUG logs: %.2000s", get("/v1/compliance/workspaces/"+ws+"/logs?event_type=CODEX_LOG&after=1970-01-01T00:00:00Z&limit=100"))
+		t.Fatal("no PROMPT_RESPONSE_RECEIVED record of the gateway with the prompt in the Compliance API's files")
+	}
+	repo, _ := found["repository"].(map[string]any)
+	remotes, _ := repo["remote_urls"].(map[string]any)
+	if found["actor"] != "ann@acme.test" || remotes["origin"] != "https://github.com/acme/shop.git" || repo["head"] != head || found["model"] != "gpt-fake" || found["session_id"] == nil {
+		t.Errorf("PROMPT_RESPONSE_RECEIVED: %v", found)
+	}
+	t.Logf("Compliance API: PROMPT_RESPONSE_RECEIVED %v", found)
 }

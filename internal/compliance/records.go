@@ -105,6 +105,22 @@ func FromTelemetry(e *codexgov.TelemetryEvent, workspaceID string) []codexgov.Co
 			"token_usage": map[string]any{"input_tokens": d["input_tokens"], "output_tokens": d["output_tokens"],
 				"cached_input_tokens": d["cached_tokens"], "reasoning_output_tokens": d["reasoning_tokens"]},
 		}))
+	case codexgov.TelemetryModelResponse:
+		details := map[string]any{"turn_id": d["turn_id"], "model": e.Model, "status": d["status"], "source": "gateway",
+			"token_usage": map[string]any{"input_tokens": d["input_tokens"], "output_tokens": d["output_tokens"],
+				"cached_input_tokens": d["cached_tokens"], "reasoning_output_tokens": d["reasoning_tokens"]}}
+		for _, k := range []string{"repository", "tool_calls"} {
+			if v, ok := d[k]; ok {
+				details[k] = v
+			}
+		}
+		if p, ok := e.Attributes["prompt"].(string); ok {
+			details["prompt_text"] = p
+		}
+		if r, ok := e.Attributes["response"].(string); ok {
+			details["response_text"] = r
+		}
+		out = append(out, base(codexgov.ComplianceCodexLog, "PROMPT_RESPONSE_RECEIVED", "", details))
 	case codexgov.TelemetryPrompt:
 		details := map[string]any{"model": e.Model, "prompt_length": d["prompt_length"]}
 		if p, ok := e.Attributes["prompt"].(string); ok {

@@ -455,3 +455,33 @@ func writeError(w http.ResponseWriter, err error) {
 	w.WriteHeader(e.Status)
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": e.Message, "type": e.Type, "code": e.Code, "param": nil}})
 }
+
+// PromptText is the text of the last user message among items that is
+// not Codex's own context (<environment_context>, instructions): what the
+// person typed.
+func PromptText(items []json.RawMessage) string {
+	for i := len(items) - 1; i >= 0; i-- {
+		var m struct {
+			Type    string `json:"type"`
+			Role    string `json:"role"`
+			Content []struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"content"`
+		}
+		if json.Unmarshal(items[i], &m) != nil || m.Type != "message" || m.Role != "user" {
+			continue
+		}
+		var parts []string
+		for _, c := range m.Content {
+			t := strings.TrimSpace(c.Text)
+			if c.Type == "input_text" && t != "" && !strings.HasPrefix(t, "<environment_context>") && !strings.HasPrefix(t, "<user_instructions>") && !strings.HasPrefix(t, "# AGENTS.md") {
+				parts = append(parts, c.Text)
+			}
+		}
+		if len(parts) > 0 {
+			return strings.Join(parts, "\n")
+		}
+	}
+	return ""
+}

@@ -149,7 +149,11 @@ func (s *Server) gatewayRecord(ctx context.Context, c gateway.Caller, req *gatew
 		InputTokens: res.Usage.InputTokens, CachedTokens: res.Usage.CachedTokens, OutputTokens: res.Usage.OutputTokens, ReasoningTokens: res.Usage.ReasoningTokens,
 		Error: clean(res.Error), Capture: c.Capture}
 	for _, r := range req.Repos {
-		rec.Repos = append(rec.Repos, codexgov.GatewayRepo{Root: r.Root, Remotes: r.Remotes, Head: r.Head, Dirty: r.Dirty})
+		remotes := map[string]string{}
+		for name, u := range r.Remotes {
+			remotes[name] = clean(u) // https://user:token@host/… keeps no token
+		}
+		rec.Repos = append(rec.Repos, codexgov.GatewayRepo{Root: clean(r.Root), Remotes: remotes, Head: r.Head, Dirty: r.Dirty})
 	}
 	var input []json.RawMessage
 	switch c.Capture {
@@ -171,6 +175,43 @@ func (s *Server) gatewayRecord(ctx context.Context, c gateway.Caller, req *gatew
 	defer cancel()
 	if err := s.store.RecordGatewayRequest(ctx, rec, input); err != nil {
 		s.log.Error("gateway: the record of a model request was not stored", "workspace", c.Workspace, "session", req.Session, "err", err)
+		return
+	}
+	if c.Capture == codexgov.GatewayCaptureOff {
+		return
+	}
+	// The request as a telemetry event of codexgov's own: the Compliance
+	// API's PROMPT_RESPONSE_RECEIVED (sealed, retained and held with the
+	// telemetry), and the analytics' tokens where telemetry counts none.
+	w, _ := s.snap.Load().Workspace(c.Workspace)
+	ev := codexgov.TelemetryEvent{ID: "gw-" + rec.ID, Workspace: c.Workspace, Identity: c.Identity, Credential: c.Credential, Device: c.Device, Time: rec.Time, ReceivedAt: s.now(),
+		ClientIP: codexgov.RequestMetadataFrom(ctx).ClientIP,
+		Type:     codexgov.TelemetryModelResponse, Name: "codexgov.gateway.response", Session: rec.Session, Surface: rec.Surface, Model: rec.Model, Attributes: map[string]any{},
+		Data: map[string]any{"turn_id": rec.Turn, "status": rec.Status, "input_tokens": rec.InputTokens, "cached_tokens": rec.CachedTokens, "output_tokens": rec.OutputTokens,
+			"reasoning_tokens": rec.ReasoningTokens, "latency_ms": rec.LatencyMS, "count_tokens": w == nil || !w.Settings.TelemetryOn()}}
+	if len(rec.ToolCalls) > 0 {
+		var names []string
+		for _, tc := range rec.ToolCalls {
+			names = append(names, tc.Name)
+		}
+		ev.Data["tool_calls"] = names
+	}
+	if len(rec.Repos) > 0 {
+		repo := rec.Repos[0]
+		ev.Data["repository"] = map[string]any{"root": repo.Root, "remote_urls": repo.Remotes, "head": repo.Head, "dirty": repo.Dirty}
+	}
+	if c.Capture == codexgov.GatewayCaptureFull {
+		// The turn's prompt: the last message the person typed, in the
+		// whole history (a tool call's follow-up carries none of its own).
+		if p := gateway.PromptText(input); p != "" {
+			ev.Attributes["prompt"] = p
+		}
+		if rec.Output != "" {
+			ev.Attributes["response"] = rec.Output
+		}
+	}
+	if _, err := s.store.AppendTelemetry(ctx, []codexgov.TelemetryEvent{ev}); err != nil {
+		s.log.Error("gateway: the compliance event of a model request was not stored", "workspace", c.Workspace, "session", req.Session, "err", err)
 	}
 }
 

@@ -8,9 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -147,6 +150,38 @@ func TestGatewayThroughTheServer(t *testing.T) {
 			t.Errorf("input kept: first from %d (%d), second from %d (%d)", first.InputFrom, len(first.Input), second.InputFrom, len(second.Input))
 		}
 
+		// The analytics count the gateway's tokens while the workspace's
+		// telemetry is off (nothing else counts them), and not once it is
+		// on (Codex's own token_usage events count them).
+		tokens := func() int64 {
+			t.Helper()
+			if err := f.store.DrainAnalytics(actor(), "victim"); err != nil {
+				t.Fatal(err)
+			}
+			today := time.Now().UTC().Format(time.DateOnly)
+			rows, _, err := f.store.AnalyticsUsage(actor(), "victim", codexgov.UsageQuery{Period: "day", From: today, To: time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly), Workspace: true, Limit: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var n int64
+			for _, r := range rows {
+				if r.Client == "*" && r.Model == "*" {
+					n += r.TextTotalTokens
+				}
+			}
+			return n
+		}
+		if got := tokens(); got != 2*(900+40) {
+			t.Errorf("analytics tokens with telemetry off: %d, want %d", got, 2*(900+40))
+		}
+		if code, body := f.do(t, "PATCH", "/api/v1/workspaces/victim/settings", key, `{"telemetry":"metadata"}`); code != 200 {
+			t.Fatalf("telemetry on: %d %s", code, body)
+		}
+		send(tok.Token, env, prompt, fc, out, item("and now?"))
+		if got := tokens(); got != 2*(900+40) {
+			t.Errorf("analytics tokens after a request with telemetry on: %d, want %d (telemetry counts them)", got, 2*(900+40))
+		}
+
 		// Refusals, none reaching the upstream.
 		n := len(up.heads)
 		code, body = f.do(t, "POST", "/api/v1/workspaces/attacker/gateway/tokens", f.keys["attacker/full"], `{"user":"ann@attacker.test"}`)
@@ -259,4 +294,84 @@ func TestGatewayBudgetsUnderConcurrency(t *testing.T) {
 		}
 		t.Logf("64 at once: %d forwarded, %d refused; %d of %d tokens used (estimate %d a request)", codes[200], codes[403], used, limit, estimate)
 	})
+}
+
+// plantedSecrets are twenty secrets of the kinds the built-in detectors
+// know, as a person might paste them into a prompt.
+func plantedSecrets() []string {
+	r := strings.Repeat
+	return []string{
+		"AKIA" + r("Q", 16), "AKIA" + r("W", 16), "ASIA" + r("E", 16), "AKIA" + r("R7", 8),
+		"ghp_" + r("a1", 18), "ghp_" + r("b2", 18), "gho_" + r("c3", 18), "github_pat_" + r("d4", 11),
+		"glpat-" + r("e5", 10), "glpat-" + r("f6", 10),
+		"xoxb-" + r("1", 12) + "-abcdef", "xoxp-" + r("2", 12) + "-ghijkl",
+		"AIza" + r("S", 35), "AIza" + r("T", 35),
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ", "eyJ0eXAiOiJKV1QifQ.eyJ1c2VyIjoiYW5uQGFjbWUudGVzdCJ9.b3RoZXItc2lnbmF0dXJl",
+		"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA" + r("x", 40) + "\n-----END RSA PRIVATE KEY-----",
+		"https://deploy:hunter2-" + r("p", 12) + "@git.acme.test/shop.git", "postgres://app:s3cr3t-" + r("q", 10) + "@db.acme.test/shop",
+		"https://hooks.slack.com/services/T000/B000/" + r("z", 24),
+	}
+}
+
+// TestGatewayRedactsPlantedSecrets: twenty secrets pasted into prompts
+// (and echoed back by the model) reach the upstream — the person sent
+// them — but never codexgov's storage in clear: not the records, not the
+// compliance events, not the database file.
+func TestGatewayRedactsPlantedSecrets(t *testing.T) {
+	dir := t.TempDir()
+	f := newFixtureOn(t, filepath.Join(dir, "db"))
+	withoutGateways(t, f)
+	secrets := plantedSecrets()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		b, _ := json.Marshal(map[string]any{"type": "response.output_item.done", "item": map[string]any{"type": "message", "content": []any{map[string]any{"type": "output_text", "text": "You pasted " + strings.Join(secrets, " and ")}}}})
+		fmt.Fprintf(w, "event: response.output_item.done\ndata: %s\n\nevent: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"usage\":{\"input_tokens\":10,\"output_tokens\":5}}}\n\n", b)
+	}))
+	t.Cleanup(echo.Close)
+	key := f.keys["victim/full"]
+	if code, body := f.do(t, "PUT", "/api/v1/workspaces/victim/gateway", key, `{"base_url":"`+echo.URL+`/v1","api_key":"sk-up","capture":"full"}`); code != 200 {
+		t.Fatalf("put gateway: %d %s", code, body)
+	}
+	_, body := f.do(t, "POST", "/api/v1/workspaces/victim/gateway/tokens", key, `{"user":"ann@victim.test"}`)
+	var tok codexgov.GatewayToken
+	json.Unmarshal([]byte(body), &tok)
+	for i, s := range secrets {
+		text, _ := json.Marshal("deploy with " + s + " please")
+		raw := `{"model":"gpt-5.1-codex","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":` + string(text) + `}]}]}`
+		req, _ := http.NewRequest("POST", f.srv.URL+"/gateway/v1/responses", strings.NewReader(raw))
+		req.Header.Set(GatewayTokenHeader, tok.Token)
+		req.Header.Set("Session-Id", fmt.Sprintf("s-%d", i))
+		req.Header.Set("X-Codex-Turn-Metadata", `{"workspaces":{"/src/shop":{"associated_remote_urls":{"origin":"https://deploy:hunter2-`+strings.Repeat("p", 12)+`@git.acme.test/shop.git"}}}}`)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d", i, resp.StatusCode)
+		}
+	}
+	_, records := f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?limit=100", key, "")
+	_, events := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?type=model_response&limit=100", key, "")
+	if strings.Count(records, `"id": "gwr_`) != 20 || strings.Count(events, "codexgov.gateway.response") != 20 || !strings.Contains(records, "[REDACTED") {
+		t.Fatalf("records or events missing: %.500s", records)
+	}
+	f.store.Close() // the WAL into the file
+	var stored []byte
+	for _, name := range []string{"db", "db-wal"} {
+		b, _ := os.ReadFile(filepath.Join(dir, name))
+		stored = append(stored, b...)
+	}
+	leaked := 0
+	for _, s := range secrets {
+		for what, in := range map[string]string{"the records": records, "the compliance events": events, "the database file": string(stored)} {
+			if strings.Contains(in, s) || strings.Contains(in, strings.ReplaceAll(s, "\n", `\n`)) {
+				leaked++
+				t.Errorf("%s holds %q in clear", what, s)
+			}
+		}
+	}
+	t.Logf("20 planted secrets, %d found in clear in records, compliance events or the database file", leaked)
 }

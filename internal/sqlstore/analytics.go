@@ -107,6 +107,11 @@ func computeRollups(evs []*codexgov.TelemetryEvent) *rollupDelta {
 			d.turns = 1
 		case codexgov.TelemetryTokenUsage:
 			d.input, d.cached, d.output, d.reasoning = count(e.Data["input_tokens"]), count(e.Data["cached_tokens"]), count(e.Data["output_tokens"]), count(e.Data["reasoning_tokens"])
+		case codexgov.TelemetryModelResponse:
+			// The gateway's count, only where no telemetry counts them.
+			if e.Data["count_tokens"] == true {
+				d.input, d.cached, d.output, d.reasoning = count(e.Data["input_tokens"]), count(e.Data["cached_tokens"]), count(e.Data["output_tokens"]), count(e.Data["reasoning_tokens"])
+			}
 		}
 		if e.Session == "" && d == (usageDelta{}) {
 			continue

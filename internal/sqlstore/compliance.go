@@ -25,7 +25,7 @@ func (s *DB) complianceTelemetryWhere(eventType string) string {
 	if eventType == codexgov.ComplianceSecurityLog {
 		return `(type = 'bypass' OR type = 'security' OR claim_mismatch OR (type = 'tool_decision' AND COALESCE(` + decision + `, '') NOT LIKE 'approved%'))`
 	}
-	return `type IN ('token_usage', 'prompt', 'tool_result', 'tool_decision')`
+	return `type IN ('token_usage', 'prompt', 'tool_result', 'tool_decision', 'model_response')`
 }
 
 // ComplianceSources reads, in arrival order, the records of one
