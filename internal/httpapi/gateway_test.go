@@ -277,6 +277,10 @@ func TestGatewayBudgetsUnderConcurrency(t *testing.T) {
 		var used int64
 		for _, r := range recs {
 			used += r.InputTokens + r.OutputTokens
+			// capture = metadata: the tool calls' names, no content.
+			if r.Capture != "metadata" || r.Input != nil || r.Output != "" || len(r.ToolCalls) != 1 || r.ToolCalls[0].Name != "exec_command" || r.ToolCalls[0].Arguments != "" {
+				t.Errorf("a metadata record holds content: %+v", r)
+			}
 		}
 		if codes[200]+codes[403] != 64 || codes[200] != len(recs) || codes[200] < limit/estimate || codes[403] == 0 || used > limit {
 			t.Errorf("64 at once: %v answers, %d records using %d tokens (limit %d, estimate %d)", codes, len(recs), used, limit, estimate)
