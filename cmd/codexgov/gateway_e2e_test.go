@@ -116,9 +116,17 @@ func TestGatewayEndToEnd(t *testing.T) {
 		}
 	}
 
-	code, body := e.adminCall(t, "GET", "/api/v1/workspaces/acme/gateway/requests?user=ann@acme.test", "")
+	// Records are written just after each answer ends.
 	var recs []codexgov.GatewayRecord
-	if code != 200 || json.Unmarshal(body, &recs) != nil || len(recs) != len(auths) {
+	var code int
+	var body []byte
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		code, body = e.adminCall(t, "GET", "/api/v1/workspaces/acme/gateway/requests?user=ann@acme.test", "")
+		if recs = nil; code != 200 || json.Unmarshal(body, &recs) != nil || len(recs) >= len(auths) {
+			break
+		}
+	}
+	if code != 200 || len(recs) != len(auths) {
 		t.Fatalf("records: %d, %d records for %d requests\n%s", code, len(recs), len(auths), body)
 	}
 	var prompt, answer, toolCall bool

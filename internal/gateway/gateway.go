@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -125,6 +126,12 @@ type Handler struct {
 	// StreamIdle bounds the wait for each write to Codex (the server's own
 	// write timeout does not apply to a stream): DefaultStreamIdle when 0.
 	StreamIdle time.Duration
+
+	bg    sync.WaitGroup
+	once  sync.Once
+	sem   chan struct{}
+	mu    sync.Mutex
+	tails map[string]chan struct{} // each session's last pending record
 }
 
 // DefaultStreamIdle is Codex's own stream idle timeout (300 s).
@@ -161,13 +168,64 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	res := h.relay(w, r, up, body, start)
-	if done != nil {
-		done(*res)
+	// Settling and recording come after the answer has ended (Codex's turn
+	// does not wait on a database write): in the background, at most
+	// maxBackground at a time, beyond which the request waits for them
+	// (backpressure, not unbounded memory). Wait drains them.
+	after := func() {
+		if done != nil {
+			done(*res)
+		}
+		if h.Record != nil {
+			h.Record(context.WithoutCancel(r.Context()), caller, req, res)
+		}
 	}
-	if h.Record != nil {
-		h.Record(context.WithoutCancel(r.Context()), caller, req, res)
+	// A session's records are written in the order of its requests (each
+	// keeps only the items its previous one did not): the order is taken
+	// here, before the answer ends and Codex sends the next request.
+	key := caller.Workspace + "\x00" + req.Session
+	h.mu.Lock()
+	if h.tails == nil {
+		h.tails = map[string]chan struct{}{}
+	}
+	prev, mine := h.tails[key], make(chan struct{})
+	h.tails[key] = mine
+	h.mu.Unlock()
+	ordered := func() {
+		if prev != nil {
+			<-prev
+		}
+		after()
+		close(mine)
+		h.mu.Lock()
+		if h.tails[key] == mine {
+			delete(h.tails, key)
+		}
+		h.mu.Unlock()
+	}
+	h.bg.Add(1)
+	select {
+	case h.slots() <- struct{}{}:
+		go func() {
+			defer func() { <-h.slots(); h.bg.Done() }()
+			ordered()
+		}()
+	default:
+		defer h.bg.Done()
+		ordered()
 	}
 }
+
+// maxBackground bounds the requests being settled and recorded at once.
+const maxBackground = 256
+
+func (h *Handler) slots() chan struct{} {
+	h.once.Do(func() { h.sem = make(chan struct{}, maxBackground) })
+	return h.sem
+}
+
+// Wait returns when every relayed request has been settled and recorded.
+func (h *Handler) Wait() { h.bg.Wait() }
 
 // relay forwards the request and streams the answer back.
 func (h *Handler) relay(w http.ResponseWriter, r *http.Request, up Upstream, body []byte, start time.Time) *Result {

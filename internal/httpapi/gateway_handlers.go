@@ -244,6 +244,10 @@ func redactJSON(red *telemetry.Redactor, raw json.RawMessage) json.RawMessage {
 	return b
 }
 
+// WaitGateway returns when the gateway's requests have all been settled
+// against their budgets and recorded (they are, just after each answer).
+func (s *Server) WaitGateway() { s.gw.Wait() }
+
 // gatewayResponses relays POST /gateway/v1/responses.
 func (s *Server) gatewayResponses(c *call) error {
 	s.gw.ServeHTTP(c.w, c.r)

@@ -131,6 +131,7 @@ func TestGatewayThroughTheServer(t *testing.T) {
 			t.Fatalf("what the upstream got: %v %s", up.heads, up.bodies)
 		}
 
+		f.api.WaitGateway()
 		code, body = f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?session=th-42", f.keys["victim/audit-only"], "")
 		var recs []codexgov.GatewayRecord
 		if code != 200 || json.Unmarshal([]byte(body), &recs) != nil || len(recs) != 2 {
@@ -155,6 +156,7 @@ func TestGatewayThroughTheServer(t *testing.T) {
 		// on (Codex's own token_usage events count them).
 		tokens := func() int64 {
 			t.Helper()
+			f.api.WaitGateway()
 			if err := f.store.DrainAnalytics(actor(), "victim"); err != nil {
 				t.Fatal(err)
 			}
@@ -269,6 +271,7 @@ func TestGatewayBudgetsUnderConcurrency(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		f.api.WaitGateway()
 		code, body := f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?user=ann@victim.test&limit=100", f.keys["victim/audit-only"], "")
 		var recs []codexgov.GatewayRecord
 		if code != 200 || json.Unmarshal([]byte(body), &recs) != nil {
@@ -357,6 +360,7 @@ func TestGatewayRedactsPlantedSecrets(t *testing.T) {
 			t.Fatalf("request %d: %d", i, resp.StatusCode)
 		}
 	}
+	f.api.WaitGateway()
 	_, records := f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?limit=100", key, "")
 	_, events := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?type=model_response&limit=100", key, "")
 	if strings.Count(records, `"id": "gwr_`) != 20 || strings.Count(events, "codexgov.gateway.response") != 20 || !strings.Contains(records, "[REDACTED") {

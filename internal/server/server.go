@@ -402,6 +402,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.srv.Shutdown(ctx))
 		cancel()
 	}
+	if m.API != nil {
+		m.API.WaitGateway() // the last model requests' records
+	}
 	if m.grpc != nil {
 		stopped := make(chan struct{})
 		go func() { m.grpc.GracefulStop(); close(stopped) }()
