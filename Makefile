@@ -1,6 +1,7 @@
 # codexgov: `make run` starts the server, `make test` runs everything CI runs.
 
 CODEX_VERSION := 0.169.0
+PORTKEY_VERSION := 1.15.2
 CACHE_DIR     ?= $(HOME)/.cache/codexgov
 CODEX_PREFIX  := $(CACHE_DIR)/codex-$(CODEX_VERSION)
 export CODEX_BIN ?= $(CODEX_PREFIX)/node_modules/.bin/codex
@@ -16,7 +17,7 @@ STATICCHECK := $(CACHE_DIR)/bin/staticcheck
 # (go.dev/issue/75804, fixed in Go 1.27). 100,000 inputs take 2-10 s a target.
 FUZZTIME    ?= 100000x
 
-.PHONY: run build image test unit fuzz clitools syslog chromium webassets bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance bench-analytics bench-console lint codex postgres keyring tools clean
+.PHONY: run build image test unit fuzz clitools syslog chromium webassets bench bench-scale bench-policy bench-bundle bench-ingest bench-compliance bench-analytics bench-console bench-gateway lint codex postgres keyring tools clean
 
 run:
 	$(GO) run ./cmd/codexgov server
@@ -97,6 +98,12 @@ bench-compliance: postgres
 ## bench-analytics: the Analytics API on 100,000 users x 90 days of rollups (p50/p95 of the 90-day workspace query and of per-user pages), and on the raw events of 10,000 users x 30 days against a naive GROUP BY for the same answer (checked equal), rounds interleaved, on both databases; goals: p95 < 200 ms, API/naive <= 1/50.
 bench-analytics: postgres
 	$(GO) test -run '^$$' -bench '^BenchmarkAnalytics$$' -benchtime 1x -timeout 90m ./cmd/codexgov
+
+## bench-gateway: the model gateway's added latency and time to first event, streaming 50 SSE events from a Go fake upstream: direct, through codexgov, through nginx proxy_pass (buffering off) and through Portkey's gateway (npm, pinned), rounds interleaved; goals: added p50 <= 1 ms and p99 <= 5 ms, at most 2x nginx's added p50, less than Portkey's, first event within 1 ms.
+bench-gateway:
+	@scripts/install-debs.sh "make bench-gateway" "nginx" nginx
+	CODEXGOV_PORTKEY=$$(scripts/install-portkey.sh $(PORTKEY_VERSION) $(CACHE_DIR)/portkey-$(PORTKEY_VERSION)) \
+		$(GO) test -run '^$$' -bench '^BenchmarkGateway$$' -benchtime 1x -timeout 30m ./cmd/codexgov
 
 ## bench-console: every console page's server time through single sign-on, on 10,000 users with 90 days of rollups, 30 days of raw events and 10,000 devices, on both databases; goal: p95 < 200 ms.
 bench-console: postgres

@@ -636,6 +636,10 @@ type State struct {
 	RevokedGrants map[string][]string
 	// Gateways are the workspaces' model gateways (their keys sealed).
 	Gateways map[string]*Gateway
+	// Budgeted are, by workspace, the gateway budgets' subjects
+	// ("user:EMAIL", "group:NAME"): a request of anyone else reserves
+	// nothing, and skips the database.
+	Budgeted map[string][]string
 }
 
 // MaxOAuthAccessTTL bounds the lifetime of the native configuration

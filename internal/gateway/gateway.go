@@ -359,6 +359,12 @@ func (streamParser) event(ev []byte, res *Result) {
 	if len(data) == 0 || data[0] != '{' {
 		return
 	}
+	// Most events are deltas: only the few that carry what a record needs
+	// are decoded.
+	if !bytes.Contains(data, []byte(`"response.output_item.done"`)) && !bytes.Contains(data, []byte(`"response.completed"`)) &&
+		!bytes.Contains(data, []byte(`"response.failed"`)) && !bytes.Contains(data, []byte(`"response.incomplete"`)) {
+		return
+	}
 	var e struct {
 		Type string `json:"type"`
 		Item struct {

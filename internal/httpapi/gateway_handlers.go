@@ -84,8 +84,9 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 		return nil, &gateway.Error{Status: http.StatusForbidden, Type: "invalid_request_error", Code: "model_not_allowed",
 			Message: fmt.Sprintf("codexgov: the model %s is not allowed for you in workspace %s; allowed: %s. Pick one of these with -m or /model, or ask your administrator.", req.Model, c.Workspace, strings.Join(models, ", "))}
 	}
-	if !ok || email == c.Identity {
-		return nil, nil // budgets are people's and groups'
+	groups := snap.UserGroups(c.Workspace, email)
+	if !ok || email == c.Identity || !snap.Budgeted(c.Workspace, email, groups) {
+		return nil, nil // budgets are people's and groups'; none applies
 	}
 	// Budgets: the request's estimate reserved on each of the person's
 	// and their groups' budgets, settled to the real use when it ends.
@@ -96,7 +97,7 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.dbTimeout)
 	defer cancel()
-	hold, err := s.store.ReserveGatewayBudgets(ctx, c.Workspace, email, snap.UserGroups(c.Workspace, email), s.now(), estimate)
+	hold, err := s.store.ReserveGatewayBudgets(ctx, c.Workspace, email, groups, s.now(), estimate)
 	if err != nil {
 		if codexgov.ErrorCode(err) == codexgov.EFORBIDDEN {
 			return nil, &gateway.Error{Status: http.StatusForbidden, Type: "insufficient_quota", Code: "budget_exceeded", Message: "codexgov: " + codexgov.ErrorMessage(err) + ". Ask your administrator, or wait for the next period."}

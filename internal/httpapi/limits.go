@@ -103,9 +103,12 @@ func newLimiters(l Limits) limiters {
 // behind one address fetch with many tokens).
 // The console's pages authenticate with the session cookie (a sealed
 // value opened in memory; without one they only redirect), so an office
-// of admins behind one address is not limited either.
+// of admins behind one address is not limited either. Nor is the model
+// gateway: every request carries a gateway token checked in memory (an
+// HMAC) before any work, a fleet's Codex sessions share the office's
+// address, and budgets bound what each person spends.
 func unauthenticatedLimited(rt *Route) bool {
-	return !rt.Auth.Authenticates() && rt.Surface != SurfaceOps && rt.Auth != PathToken && rt.Auth != Session
+	return !rt.Auth.Authenticates() && rt.Surface != SurfaceOps && rt.Auth != PathToken && rt.Auth != Session && rt.Surface != SurfaceGateway
 }
 
 // limitUnauthenticated applies the address and workspace limits.

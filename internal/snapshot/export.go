@@ -44,6 +44,24 @@ func (s *Snapshot) Gateway(ws string) (*codexgov.Gateway, bool) {
 	return sp.gateway, true
 }
 
+// Budgeted reports whether a gateway budget applies to the user or one of
+// their groups, as of the snapshot.
+func (s *Snapshot) Budgeted(ws, email string, groups []string) bool {
+	sp := s.spaces[ws]
+	if sp == nil || len(sp.budgeted) == 0 {
+		return false
+	}
+	if sp.budgeted["user:"+strings.ToLower(email)] {
+		return true
+	}
+	for _, g := range groups {
+		if sp.budgeted["group:"+g] {
+			return true
+		}
+	}
+	return false
+}
+
 // UserGroups are a user's groups, as of the snapshot.
 func (s *Snapshot) UserGroups(ws, email string) []string {
 	if sp := s.spaces[ws]; sp != nil {

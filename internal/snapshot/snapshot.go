@@ -73,8 +73,10 @@ type space struct {
 	// creds are the workspace's entries in the snapshot's indexes, so
 	// that Update can take them out again.
 	creds spaceCreds
-	// gateway is the workspace's model gateway, or nil.
-	gateway *codexgov.Gateway
+	// gateway is the workspace's model gateway, or nil; budgeted its
+	// budgets' subjects ("user:EMAIL", "group:NAME").
+	gateway  *codexgov.Gateway
+	budgeted map[string]bool
 }
 
 // spaceCreds are one workspace's credentials, keyed as the indexes key
@@ -228,11 +230,14 @@ func (s *Snapshot) Update(ws string, st *codexgov.State, version int64, now time
 // user's decisions, and its credentials.
 func (s *Snapshot) compileSpace(w *codexgov.Workspace, st *codexgov.State, shared map[string]*compiled) (*space, error) {
 	sp := &space{ws: w, users: map[string]*userView{}, groups: map[string]*codexgov.Group{}, roles: map[string]*codexgov.Role{},
-		policies: map[string]*compiled{}, assignment: st.Assignments[w.ID], gateway: st.Gateways[w.ID],
+		policies: map[string]*compiled{}, assignment: st.Assignments[w.ID], gateway: st.Gateways[w.ID], budgeted: map[string]bool{},
 		creds: spaceCreds{keys: map[string]*codexgov.APIKey{}, tokens: map[string]*codexgov.AccessToken{}, enroll: map[string]*enrollView{},
 			enrollByID: map[string]*enrollView{}, revoked: map[string]bool{}}}
 	if sp.assignment == nil {
 		sp.assignment = &codexgov.Assignment{}
+	}
+	for _, b := range st.Budgeted[w.ID] {
+		sp.budgeted[b] = true
 	}
 	for _, g := range st.Groups[w.ID] {
 		sp.groups[g.Name] = g

@@ -224,3 +224,21 @@ func (s *DB) SettleGatewayBudgets(ctx context.Context, hold *codexgov.BudgetHold
 	}
 	return commitError("budget", tx.Commit())
 }
+
+// budgetSubjects are a workspace's budgeted subjects, "scope:subject".
+func budgetSubjects(ctx context.Context, q queryer, ws string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT scope, subject FROM gateway_budgets WHERE workspace_id = $1 ORDER BY scope, subject`, ws)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var scope, subject string
+		if err := rows.Scan(&scope, &subject); err != nil {
+			return nil, err
+		}
+		out = append(out, scope+":"+subject)
+	}
+	return out, rows.Err()
+}

@@ -391,7 +391,7 @@ func (s *DB) readOpts() *sql.TxOptions {
 func readState(ctx context.Context, tx *sql.Tx, now int64, only *string) (*codexgov.State, error) {
 	st := &codexgov.State{Users: map[string][]*codexgov.User{}, Groups: map[string][]*codexgov.Group{}, Roles: map[string][]*codexgov.Role{},
 		Policies: map[string][]*codexgov.PolicyVersion{}, Assignments: map[string]*codexgov.Assignment{}, RevokedGrants: map[string][]string{},
-		Gateways: map[string]*codexgov.Gateway{}}
+		Gateways: map[string]*codexgov.Gateway{}, Budgeted: map[string][]string{}}
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM state WHERE id = 1`).Scan(&st.Version); err != nil {
 		return nil, err
 	}
@@ -430,6 +430,9 @@ func readState(ctx context.Context, tx *sql.Tx, now int64, only *string) (*codex
 		case err == nil:
 			st.Gateways[w.ID] = g
 		case codexgov.ErrorCode(err) != codexgov.ENOTFOUND:
+			return nil, err
+		}
+		if st.Budgeted[w.ID], err = budgetSubjects(ctx, tx, w.ID); err != nil {
 			return nil, err
 		}
 	}
