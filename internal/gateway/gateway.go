@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/klauspost/compress/zstd"
 )
 
@@ -155,11 +156,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	req, err := ParseRequest(r.Header, body)
+	// Only the model is read before forwarding (the checks need it); the
+	// rest of the body is read for the record after the answer.
+	model, err := ParseModel(body)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
+	req := &Request{Model: model, Size: len(body)}
 	var done func(Result)
 	if h.Admit != nil {
 		if done, err = h.Admit(r.Context(), caller, req); err != nil {
@@ -175,6 +179,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	after := func() {
 		if done != nil {
 			done(*res)
+		}
+		if full, err := ParseRequest(r.Header, body); err == nil {
+			*req = *full
 		}
 		if h.Record != nil {
 			h.Record(context.WithoutCancel(r.Context()), caller, req, res)
@@ -290,7 +297,7 @@ func (h *Handler) relay(w http.ResponseWriter, r *http.Request, up Upstream, bod
 	rc.SetWriteDeadline(time.Now().Add(idle)) // not every writer has deadlines
 	rc.Flush()
 	var p streamParser
-	err = Relay(resp.Body, func(event []byte) error {
+	err = Relay(resp.Body, func(event []byte, more bool) error {
 		if res.FirstByte == 0 {
 			res.FirstByte = time.Since(start)
 		}
@@ -298,8 +305,13 @@ func (h *Handler) relay(w http.ResponseWriter, r *http.Request, up Upstream, bod
 		if _, err := w.Write(event); err != nil {
 			return err
 		}
-		if err := rc.Flush(); err != nil {
-			return err
+		// Flushed unless more has arrived already (a burst goes out in
+		// one write, as a proxy's read-then-write does): nothing that has
+		// arrived waits on what has not.
+		if !more {
+			if err := rc.Flush(); err != nil {
+				return err
+			}
 		}
 		p.event(event, res)
 		return nil
@@ -314,8 +326,9 @@ func (h *Handler) relay(w http.ResponseWriter, r *http.Request, up Upstream, bod
 }
 
 // Relay reads an SSE stream and hands each whole event (its lines and
-// the blank line ending it) to emit as soon as it is complete.
-func Relay(body io.Reader, emit func(event []byte) error) error {
+// the blank line ending it) to emit as soon as it is complete, saying
+// whether more of the stream has arrived already (more).
+func Relay(body io.Reader, emit func(event []byte, more bool) error) error {
 	br := bufio.NewReaderSize(body, 64<<10)
 	var ev []byte
 	for {
@@ -326,7 +339,7 @@ func Relay(body io.Reader, emit func(event []byte) error) error {
 		}
 		ev = append(ev, line...)
 		if err == nil && (len(line) == 1 || (len(line) == 2 && line[0] == '\r')) {
-			if e := emit(ev); e != nil {
+			if e := emit(ev, br.Buffered() > 0); e != nil {
 				return e
 			}
 			ev = ev[:0]
@@ -334,7 +347,7 @@ func Relay(body io.Reader, emit func(event []byte) error) error {
 		}
 		if err != nil {
 			if len(bytes.TrimSpace(ev)) > 0 {
-				if e := emit(ev); e != nil {
+				if e := emit(ev, false); e != nil {
 					return e
 				}
 			}
@@ -463,6 +476,40 @@ func badRequest(format string, a ...any) *Error {
 }
 
 var cwdRE = regexp.MustCompile(`<cwd>([^<]*)</cwd>`)
+
+// ParseModel reads a request body's top-level "model", skipping the other
+// values without decoding them (the history can be megabytes).
+func ParseModel(body []byte) (string, error) {
+	d := jsontext.NewDecoder(bytes.NewReader(body))
+	if t, err := d.ReadToken(); err != nil || t.Kind() != '{' {
+		return "", badRequest("the request body is not a Responses API request: want a JSON object")
+	}
+	model := ""
+	for d.PeekKind() != '}' {
+		k, err := d.ReadToken()
+		if err != nil {
+			return "", badRequest("the request body is not a Responses API request: %v", err)
+		}
+		if k.String() == "model" {
+			v, err := d.ReadToken()
+			if err != nil || v.Kind() != '"' {
+				return "", badRequest("the request's model is not a string")
+			}
+			model = v.String()
+			continue
+		}
+		if err := d.SkipValue(); err != nil {
+			return "", badRequest("the request body is not a Responses API request: %v", err)
+		}
+	}
+	if _, err := d.ReadToken(); err != nil {
+		return "", badRequest("the request body is not a Responses API request: %v", err)
+	}
+	if model == "" {
+		return "", badRequest("the request names no model")
+	}
+	return model, nil
+}
 
 // ParseRequest reads the request body and Codex's headers.
 func ParseRequest(h http.Header, body []byte) (*Request, error) {
