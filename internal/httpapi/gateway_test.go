@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -382,4 +383,70 @@ func TestGatewayRedactsPlantedSecrets(t *testing.T) {
 		}
 	}
 	t.Logf("20 planted secrets, %d found in clear in records, compliance events or the database file", leaked)
+}
+
+// TestGatewayUSDBudgetAndCaptureOff: a group's USD budget is reserved at
+// the model's prices (and refuses a model without one); with capture off
+// the records keep no content and no compliance event is made.
+func TestGatewayUSDBudgetAndCaptureOff(t *testing.T) {
+	f := newFixture(t)
+	withoutGateways(t, f)
+	up := newFakeUpstream(t)
+	key := f.keys["victim/full"]
+	if code, body := f.do(t, "PUT", "/api/v1/workspaces/victim/gateway", key, `{"base_url":"`+up.URL+`/v1","api_key":"sk-up","capture":"off"}`); code != 200 {
+		t.Fatalf("put gateway: %d %s", code, body)
+	}
+	// $1 per million input tokens, $10 per million output: a request's
+	// estimate is about (size/3)·1e-6 + 4096·1e-5 = $0.041.
+	if code, body := f.do(t, "PATCH", "/api/v1/workspaces/victim/settings", key, `{"model_prices":{"gpt-5.1-codex":{"input":1,"cached_input":0.1,"output":10}}}`); code != 200 {
+		t.Fatalf("prices: %d %s", code, body)
+	}
+	if code, body := f.do(t, "PUT", "/api/v1/workspaces/victim/gateway/budgets", key, `{"scope":"group","subject":"eng-victim","unit":"usd","period":"month","limit":0.1}`); code != 200 {
+		t.Fatalf("put budget: %d %s", code, body)
+	}
+	_, body := f.do(t, "POST", "/api/v1/workspaces/victim/gateway/tokens", key, `{"user":"ann@victim.test"}`)
+	var tok codexgov.GatewayToken
+	json.Unmarshal([]byte(body), &tok)
+	send := func(model string) (int, string) {
+		req, _ := http.NewRequest("POST", f.srv.URL+"/gateway/v1/responses", strings.NewReader(`{"model":"`+model+`","input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}]}`))
+		req.Header.Set(GatewayTokenHeader, tok.Token)
+		req.Header.Set("Session-Id", "s-usd")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		f.api.WaitGateway()
+		return resp.StatusCode, string(b)
+	}
+	// Each request costs (900-100)·1e-6 + 100·1e-7 + 40·1e-5 = $0.00121;
+	// the $0.041 estimates fit twice in $0.1, a third request then does not.
+	for i := range 2 {
+		if code, body := send("gpt-5.1-codex"); code != 200 {
+			t.Fatalf("request %d: %d %s", i, code, body)
+		}
+	}
+	var budgets []codexgov.GatewayBudgetUse
+	_, body = f.do(t, "GET", "/api/v1/workspaces/victim/gateway/budgets", key, "")
+	if json.Unmarshal([]byte(body), &budgets) != nil || len(budgets) != 1 || math.Abs(budgets[0].Used-2*0.00121) > 1e-9 || budgets[0].Reserved != 0 {
+		t.Errorf("USD use after two requests: %s", body)
+	}
+	if code, body := send("gpt-5.1-codex"); code != 200 {
+		t.Errorf("a third request within the budget's remaining $0.0976: %d %s", code, body)
+	}
+	if code, body := send("unpriced-model"); code != 403 || !strings.Contains(body, "not known") {
+		t.Errorf("a model without a price under a USD budget: %d %s", code, body)
+	}
+	_, records := f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?limit=10", key, "")
+	var recs []codexgov.GatewayRecord
+	json.Unmarshal([]byte(records), &recs)
+	for _, r := range recs {
+		if r.Capture != "off" || r.Input != nil || r.Output != "" || len(r.ToolCalls) != 0 {
+			t.Errorf("capture off kept content: %+v", r)
+		}
+	}
+	if _, events := f.do(t, "GET", "/api/v1/workspaces/victim/telemetry-events?type=model_response", key, ""); strings.Contains(events, "codexgov.gateway.response") || len(recs) != 3 {
+		t.Errorf("capture off: %d records, events %s", len(recs), events)
+	}
 }
