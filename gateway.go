@@ -150,7 +150,9 @@ type GatewayRecord struct {
 	// kept in Input: Codex re-sends the whole history on every request,
 	// and a record keeps only the items its session's previous record did
 	// not (0 when the history changed, compaction say).
-	InputFrom int               `json:"input_from"`
+	InputFrom int `json:"input_from"`
+	// NewTurn says this is its session's first record of its turn.
+	NewTurn   bool              `json:"new_turn"`
 	Input     []json.RawMessage `json:"input,omitempty"`
 	Output    string            `json:"output,omitempty"`
 	ToolCalls []GatewayToolCall `json:"tool_calls,omitempty"`

@@ -190,6 +190,9 @@ func (s *Server) gatewayRecord(ctx context.Context, c gateway.Caller, req *gatew
 		Type:     codexgov.TelemetryModelResponse, Name: "codexgov.gateway.response", Session: rec.Session, Surface: rec.Surface, Model: rec.Model, Attributes: map[string]any{},
 		Data: map[string]any{"turn_id": rec.Turn, "status": rec.Status, "input_tokens": rec.InputTokens, "cached_tokens": rec.CachedTokens, "output_tokens": rec.OutputTokens,
 			"reasoning_tokens": rec.ReasoningTokens, "latency_ms": rec.LatencyMS, "count_tokens": w == nil || !w.Settings.TelemetryOn()}}
+	if rec.NewTurn {
+		ev.Data["turns"] = 1
+	}
 	if len(rec.ToolCalls) > 0 {
 		var names []string
 		for _, tc := range rec.ToolCalls {

@@ -166,11 +166,14 @@ func TestGatewayThroughTheServer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var n int64
+			var n, turns int64
 			for _, r := range rows {
 				if r.Client == "*" && r.Model == "*" {
-					n += r.TextTotalTokens
+					n, turns = n+r.TextTotalTokens, turns+r.Turns
 				}
+			}
+			if turns != 1 {
+				t.Errorf("analytics turns: %d, want 1 (two requests of one turn)", turns)
 			}
 			return n
 		}

@@ -108,8 +108,10 @@ func computeRollups(evs []*codexgov.TelemetryEvent) *rollupDelta {
 		case codexgov.TelemetryTokenUsage:
 			d.input, d.cached, d.output, d.reasoning = count(e.Data["input_tokens"]), count(e.Data["cached_tokens"]), count(e.Data["output_tokens"]), count(e.Data["reasoning_tokens"])
 		case codexgov.TelemetryModelResponse:
-			// The gateway's count, only where no telemetry counts them.
+			// The gateway's count (tokens, and a turn on a turn's first
+			// request), only where no telemetry counts them.
 			if e.Data["count_tokens"] == true {
+				d.turns = count(e.Data["turns"])
 				d.input, d.cached, d.output, d.reasoning = count(e.Data["input_tokens"]), count(e.Data["cached_tokens"]), count(e.Data["output_tokens"]), count(e.Data["reasoning_tokens"])
 			}
 		}

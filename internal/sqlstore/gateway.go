@@ -162,21 +162,28 @@ func (s *DB) RecordGatewayRequest(ctx context.Context, rec *codexgov.GatewayReco
 		return dbError("gateway record", err)
 	}
 	defer tx.Rollback()
-	rec.InputFrom, rec.Input = 0, nil
-	if input != nil && rec.Session != "" {
+	rec.InputFrom, rec.Input, rec.NewTurn = 0, nil, false
+	if rec.Session != "" {
 		var items int
-		var hash string
-		err := tx.QueryRowContext(ctx, `SELECT items, prefix_hash FROM gateway_sessions WHERE workspace_id = $1 AND session_id = $2`, rec.Workspace, rec.Session).Scan(&items, &hash)
+		var hash, lastTurn string
+		err := tx.QueryRowContext(ctx, `SELECT items, prefix_hash, last_turn FROM gateway_sessions WHERE workspace_id = $1 AND session_id = $2`, rec.Workspace, rec.Session).Scan(&items, &hash, &lastTurn)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 		case err != nil:
 			return dbError("gateway record", err)
-		case items <= len(input) && prefixHash(input[:items]) == hash:
+		case input != nil && items <= len(input) && prefixHash(input[:items]) == hash:
 			rec.InputFrom = items
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_sessions (workspace_id, session_id, items, prefix_hash, updated_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (workspace_id, session_id) DO UPDATE SET items = excluded.items, prefix_hash = excluded.prefix_hash, updated_at = excluded.updated_at`,
-			rec.Workspace, rec.Session, len(input), prefixHash(input), micros(rec.Time)); err != nil {
+		rec.NewTurn = rec.Turn != "" && rec.Turn != lastTurn
+		if input != nil {
+			items, hash = len(input), prefixHash(input)
+		}
+		if rec.Turn != "" {
+			lastTurn = rec.Turn
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_sessions (workspace_id, session_id, items, prefix_hash, updated_at, last_turn) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (workspace_id, session_id) DO UPDATE SET items = excluded.items, prefix_hash = excluded.prefix_hash, updated_at = excluded.updated_at, last_turn = excluded.last_turn`,
+			rec.Workspace, rec.Session, items, hash, micros(rec.Time), lastTurn); err != nil {
 			return dbError("gateway record", err)
 		}
 	}

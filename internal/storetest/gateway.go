@@ -84,6 +84,14 @@ func testGateway(t *testing.T, s codexgov.Store) {
 		if r.InputFrom != want || len(r.Input) != size-want {
 			t.Errorf("request %d: kept from %d (%d items), want from %d", n, r.InputFrom, len(r.Input), want)
 		}
+		if r.NewTurn != (n == 0) {
+			t.Errorf("request %d of turn-1: new turn %v", n, r.NewTurn)
+		}
+	}
+	// A metadata-only record of the session's next turn starts it.
+	next := &codexgov.GatewayRecord{Workspace: "a", Identity: "user:ann@example.com", Session: "th-1", Turn: "turn-2", Model: "m", Status: 200, Capture: codexgov.GatewayCaptureMetadata, Time: at.Add(2500 * time.Millisecond)}
+	if err := s.RecordGatewayRequest(ctx, next, nil); err != nil || !next.NewTurn || next.Input != nil {
+		t.Errorf("turn-2 without content: new turn %v, %v", next.NewTurn, err)
 	}
 	// The history changed (compacted): everything is kept again.
 	compacted := append([]json.RawMessage{json.RawMessage(`{"type":"compaction","summary":"…"}`)}, item(6), item(7))
@@ -101,6 +109,7 @@ func testGateway(t *testing.T, s codexgov.Store) {
 	record("b", "th-1", history(5), 5)
 
 	recs := must(s.GatewayRecords(ctx, "a", codexgov.GatewayFilter{Session: "th-1"}))
+	recs = slices.DeleteFunc(recs, func(r *codexgov.GatewayRecord) bool { return r.Turn == "turn-2" })
 	if len(recs) != 4 {
 		t.Fatalf("th-1 records: %d", len(recs))
 	}
@@ -117,7 +126,7 @@ func testGateway(t *testing.T, s codexgov.Store) {
 		r.Repos[0].Remotes["origin"] != "https://github.com/acme/repo.git" || r.InputTokens != 100 || r.Device != "laptop" || !r.Time.Equal(at.Add(3*time.Second)) {
 		t.Errorf("record read back: %+v", r)
 	}
-	if all := must(s.GatewayRecords(ctx, "a", codexgov.GatewayFilter{})); len(all) != 6 {
+	if all := must(s.GatewayRecords(ctx, "a", codexgov.GatewayFilter{})); len(all) != 7 {
 		t.Errorf("a's records: %d", len(all))
 	}
 	if bob := must(s.GatewayRecords(ctx, "a", codexgov.GatewayFilter{Identity: "user:bob@example.com"})); len(bob) != 1 || bob[0].Input != nil {
