@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -181,6 +182,9 @@ type GatewayStore interface {
 	// token (the token itself is stored nowhere); the workspace needs a
 	// gateway.
 	MintGatewayToken(ctx context.Context, ws string, m TelemetryTokenMint) error
+	// GatewayRepositories sums the requests per repository over the days
+	// [from, to) (YYYY-MM-DD), most tokens first.
+	GatewayRepositories(ctx context.Context, ws, from, to string) ([]RepositoryUsage, error)
 }
 
 // GatewayToken is a minted gateway token and the model provider block
@@ -292,4 +296,32 @@ type BudgetStore interface {
 	ReserveGatewayBudgets(ctx context.Context, ws, email string, groups []string, now time.Time, estimate map[string]float64) (*BudgetHold, error)
 	// SettleGatewayBudgets replaces a hold by the request's real use.
 	SettleGatewayBudgets(ctx context.Context, hold *BudgetHold, actual map[string]float64) error
+}
+
+// RepositoryUsage is what went through the gateway for one repository in
+// a window of days: requests, distinct people, tokens.
+type RepositoryUsage struct {
+	Repository   string `json:"repository"`
+	Requests     int64  `json:"requests"`
+	People       int64  `json:"people"`
+	InputTokens  int64  `json:"input_tokens"`
+	CachedTokens int64  `json:"cached_tokens"`
+	OutputTokens int64  `json:"output_tokens"`
+}
+
+// RepositoryOf names a request's repository: its first workspace root's
+// origin remote, else its first remote by name, else the root itself; ""
+// outside a repository.
+func RepositoryOf(repos []GatewayRepo) string {
+	if len(repos) == 0 {
+		return ""
+	}
+	r := repos[0]
+	if u := r.Remotes["origin"]; u != "" {
+		return u
+	}
+	if names := slices.Sorted(maps.Keys(r.Remotes)); len(names) > 0 {
+		return r.Remotes[names[0]]
+	}
+	return r.Root
 }

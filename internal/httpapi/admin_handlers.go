@@ -1011,3 +1011,29 @@ func (s *Server) putGatewayBudget(c *call) (any, error) {
 func (s *Server) deleteGatewayBudget(c *call) (any, error) {
 	return mutate(c, func() (any, error) { return nil, s.store.DeleteGatewayBudget(c.ctx, c.ws, c.path("budget")) })
 }
+
+func (s *Server) gatewayRepositories(c *call) (any, error) {
+	q := c.r.URL.Query()
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	end, start := today.AddDate(0, 0, 1), today.AddDate(0, 0, -29)
+	for _, p := range []struct {
+		name string
+		t    *time.Time
+	}{{"start", &start}, {"end", &end}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid window", Details: []codexgov.Detail{{Field: p.name, Message: fmt.Sprintf("%q: want a date, YYYY-MM-DD", v)}}}
+			}
+			*p.t = t
+		}
+	}
+	lookback := 90
+	if w, ok := s.snap.Load().Workspace(c.ws); ok {
+		lookback = w.Settings.Lookback()
+	}
+	if !start.Before(end) || end.Sub(start) > time.Duration(lookback)*24*time.Hour {
+		return nil, &codexgov.Error{Code: codexgov.EINVALID, Message: "invalid window", Details: []codexgov.Detail{{Field: "start", Message: fmt.Sprintf("want start before end, at most %d days apart (the analytics lookback)", lookback)}}}
+	}
+	return s.store.GatewayRepositories(c.ctx, c.ws, start.Format(time.DateOnly), end.Format(time.DateOnly))
+}

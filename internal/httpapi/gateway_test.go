@@ -188,6 +188,17 @@ func TestGatewayThroughTheServer(t *testing.T) {
 			t.Errorf("analytics tokens after a request with telemetry on: %d, want %d (telemetry counts them)", got, 2*(900+40))
 		}
 
+		// Per repository (analytics:read).
+		code, body = f.do(t, "GET", "/api/v1/workspaces/victim/gateway/repositories", f.keys["victim/full"], "")
+		var repos []codexgov.RepositoryUsage
+		if code != 200 || json.Unmarshal([]byte(body), &repos) != nil || len(repos) != 1 || repos[0].Repository != "git@github.com:victim/shop.git" || repos[0].Requests != 3 || repos[0].People != 1 ||
+			repos[0].InputTokens != 3*900 || repos[0].OutputTokens != 3*40 {
+			t.Errorf("repositories: %d %s", code, body)
+		}
+		if code, body := f.do(t, "GET", "/api/v1/workspaces/victim/gateway/repositories?start=2026-01-01&end=2026-12-31", f.keys["victim/full"], ""); code != 400 || !strings.Contains(body, "lookback") {
+			t.Errorf("a window past the lookback: %d %s", code, body)
+		}
+
 		// Refusals, none reaching the upstream.
 		n := len(up.heads)
 		code, body = f.do(t, "POST", "/api/v1/workspaces/attacker/gateway/tokens", f.keys["attacker/full"], `{"user":"ann@attacker.test"}`)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/codexgov/codexgov"
 )
@@ -190,6 +192,19 @@ func (s *DB) RecordGatewayRequest(ctx context.Context, rec *codexgov.GatewayReco
 	if input != nil {
 		rec.Input = input[rec.InputFrom:]
 	}
+	if repo := codexgov.RepositoryOf(rec.Repos); repo != "" {
+		day := rec.Time.UTC().Format(time.DateOnly)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_repo_usage (workspace_id, day, repository, requests, input_tokens, cached_tokens, output_tokens) VALUES ($1, $2, $3, 1, $4, $5, $6)
+			ON CONFLICT (workspace_id, day, repository) DO UPDATE SET requests = gateway_repo_usage.requests + 1, input_tokens = gateway_repo_usage.input_tokens + excluded.input_tokens,
+			cached_tokens = gateway_repo_usage.cached_tokens + excluded.cached_tokens, output_tokens = gateway_repo_usage.output_tokens + excluded.output_tokens`,
+			rec.Workspace, day, repo, rec.InputTokens, rec.CachedTokens, rec.OutputTokens); err != nil {
+			return dbError("gateway record", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_repo_people (workspace_id, day, repository, identity) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			rec.Workspace, day, repo, rec.Identity); err != nil {
+			return dbError("gateway record", err)
+		}
+	}
 	content, _ := json.Marshal(gatewayContent{Input: rec.Input, Output: rec.Output, ToolCalls: rec.ToolCalls})
 	repos, _ := json.Marshal(rec.Repos)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO gateway_requests (workspace_id, id, time, identity, credential, device, installation, session_id, turn_id, surface, user_agent, repos, cwd, model, status,
@@ -274,5 +289,30 @@ func (s *DB) MintGatewayToken(ctx context.Context, ws string, m codexgov.Telemet
 			return nil, nil, codexgov.Errorf(codexgov.ECONFLICT, "user %q is deactivated: a gateway token for them would not be accepted", email)
 		}
 		return nil, map[string]string{"user": email, "device": m.Device}, nil
+	})
+}
+
+// GatewayRepositories sums the per-day repository rows of [from, to).
+func (s *DB) GatewayRepositories(ctx context.Context, ws, from, to string) ([]codexgov.RepositoryUsage, error) {
+	return inWorkspace(ctx, s, "gateway repositories", ws, func(q queryer) ([]codexgov.RepositoryUsage, error) {
+		rows, err := q.QueryContext(ctx, `SELECT u.repository, CAST(SUM(u.requests) AS BIGINT), CAST(SUM(u.input_tokens) AS BIGINT), CAST(SUM(u.cached_tokens) AS BIGINT), CAST(SUM(u.output_tokens) AS BIGINT),
+			(SELECT COUNT(DISTINCT p.identity) FROM gateway_repo_people p WHERE p.workspace_id = $1 AND p.repository = u.repository AND p.day >= $2 AND p.day < $3)
+			FROM gateway_repo_usage u WHERE u.workspace_id = $1 AND u.day >= $2 AND u.day < $3 GROUP BY u.repository`, ws, from, to)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := []codexgov.RepositoryUsage{}
+		for rows.Next() {
+			var r codexgov.RepositoryUsage
+			if err := rows.Scan(&r.Repository, &r.Requests, &r.InputTokens, &r.CachedTokens, &r.OutputTokens, &r.People); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		slices.SortFunc(out, func(a, b codexgov.RepositoryUsage) int {
+			return cmp.Or(cmp.Compare(b.InputTokens+b.OutputTokens, a.InputTokens+a.OutputTokens), cmp.Compare(a.Repository, b.Repository))
+		})
+		return out, rows.Err()
 	})
 }

@@ -135,6 +135,18 @@ func testGateway(t *testing.T, s codexgov.Store) {
 	if b := must(s.GatewayRecords(ctx, "b", codexgov.GatewayFilter{})); len(b) != 1 || b[0].InputFrom != 0 || len(b[0].Input) != 5 {
 		t.Errorf("b's records (its own session state): %+v", b)
 	}
+	// Per repository: th-1's four records and th-2's one are in
+	// acme/repo (ann), the metadata ones in none; b's are b's.
+	repos := must(s.GatewayRepositories(ctx, "a", "2026-12-01", "2026-12-02"))
+	if len(repos) != 1 || repos[0].Repository != "https://github.com/acme/repo.git" || repos[0].Requests != 5 || repos[0].People != 1 || repos[0].InputTokens != 500 || repos[0].OutputTokens != 50 {
+		t.Errorf("repositories: %+v", repos)
+	}
+	if none := must(s.GatewayRepositories(ctx, "a", "2026-12-02", "2026-12-09")); len(none) != 0 {
+		t.Errorf("repositories of a later week: %+v", none)
+	}
+	if codexgov.RepositoryOf([]codexgov.GatewayRepo{{Root: "/src/x", Remotes: map[string]string{"upstream": "u", "fork": "f"}}}) != "f" || codexgov.RepositoryOf([]codexgov.GatewayRepo{{Root: "/src/x"}}) != "/src/x" {
+		t.Error("RepositoryOf")
+	}
 	if err := s.DeleteGateway(ctx, "a"); err != nil {
 		t.Fatal(err)
 	}
