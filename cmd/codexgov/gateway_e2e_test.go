@@ -160,7 +160,8 @@ func TestGatewayEndToEnd(t *testing.T) {
 	}
 	n := len(upstream.Authorizations())
 	out, err := codexExec(ctx, m, repo, "say hi")
-	if err == nil || !strings.Contains(out, "codexgov: the model gpt-fake is not allowed for you in workspace acme; allowed: gpt-5.1-codex") {
+	if err == nil || !strings.Contains(out, `ERROR: {"error":{"code":"model_not_allowed","message":"codexgov: the model gpt-fake is not allowed for you in workspace acme; allowed: gpt-5.1-codex.`) ||
+		strings.Contains(out, "Reconnecting") {
 		t.Errorf("a model not allowed: %v\n%s", err, out)
 	}
 	if got := len(upstream.Authorizations()); got != n {
@@ -181,7 +182,8 @@ func TestGatewayEndToEnd(t *testing.T) {
 	}
 	n = len(upstream.Authorizations())
 	out, err = codexExec(ctx, m, repo, "list the files again")
-	if err == nil || !regexp.MustCompile(`unexpected status 403 Forbidden: codexgov: this request \(about \d+ tokens\) would exceed your daily budget: 0 of 2579 tokens used since \d{4}-\d\d-\d\d`).MatchString(out) {
+	if err == nil || !regexp.MustCompile(`ERROR: \{"error":\{"code":"budget_exceeded","message":"codexgov: this request \(about \d+ tokens\) would exceed your daily budget: 0 of 2579 tokens used since \d{4}-\d\d-\d\d`).MatchString(out) ||
+		strings.Contains(out, "Reconnecting") {
 		t.Errorf("over budget: %v\n%s", err, out)
 	}
 	if got := len(upstream.Authorizations()); got != n {

@@ -81,7 +81,9 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 	}
 	email, _ := strings.CutPrefix(c.Identity, "user:")
 	if models, restricted := g.AllowedModels(snap.UserGroups(c.Workspace, email)); restricted && !slices.Contains(models, req.Model) {
-		return nil, &gateway.Error{Status: http.StatusForbidden, Type: "invalid_request_error", Code: "model_not_allowed",
+		// 400: Codex 0.169.0 shows it at once; a 403 it retries five
+		// times (seconds of "Reconnecting…") before showing it.
+		return nil, &gateway.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "model_not_allowed",
 			Message: fmt.Sprintf("codexgov: the model %s is not allowed for you in workspace %s; allowed: %s. Pick one of these with -m or /model, or ask your administrator.", req.Model, c.Workspace, strings.Join(models, ", "))}
 	}
 	groups := snap.UserGroups(c.Workspace, email)
@@ -100,7 +102,8 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 	hold, err := s.store.ReserveGatewayBudgets(ctx, c.Workspace, email, groups, s.now(), estimate)
 	if err != nil {
 		if codexgov.ErrorCode(err) == codexgov.EFORBIDDEN {
-			return nil, &gateway.Error{Status: http.StatusForbidden, Type: "insufficient_quota", Code: "budget_exceeded", Message: "codexgov: " + codexgov.ErrorMessage(err) + ". Ask your administrator, or wait for the next period."}
+			// 400, as a model refused: shown at once, not retried.
+			return nil, &gateway.Error{Status: http.StatusBadRequest, Type: "insufficient_quota", Code: "budget_exceeded", Message: "codexgov: " + codexgov.ErrorMessage(err) + ". Ask your administrator, or wait for the next period."}
 		}
 		return nil, err
 	}

@@ -280,7 +280,7 @@ func TestGatewayBudgetsUnderConcurrency(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				codes[resp.StatusCode]++
-				if resp.StatusCode == 403 {
+				if resp.StatusCode == 400 {
 					refusal = string(b)
 				}
 			}()
@@ -300,7 +300,7 @@ func TestGatewayBudgetsUnderConcurrency(t *testing.T) {
 				t.Errorf("a metadata record holds content: %+v", r)
 			}
 		}
-		if codes[200]+codes[403] != 64 || codes[200] != len(recs) || codes[200] < limit/estimate || codes[403] == 0 || used > limit {
+		if codes[200]+codes[400] != 64 || codes[200] != len(recs) || codes[200] < limit/estimate || codes[400] == 0 || used > limit {
 			t.Errorf("64 at once: %v answers, %d records using %d tokens (limit %d, estimate %d)", codes, len(recs), used, limit, estimate)
 		}
 		var e struct {
@@ -314,7 +314,7 @@ func TestGatewayBudgetsUnderConcurrency(t *testing.T) {
 		if json.Unmarshal([]byte(body), &budgets) != nil || len(budgets) != 1 || budgets[0].Used != float64(used) || budgets[0].Reserved != 0 {
 			t.Errorf("budget use %s, records %d", body, used)
 		}
-		t.Logf("64 at once: %d forwarded, %d refused; %d of %d tokens used (estimate %d a request)", codes[200], codes[403], used, limit, estimate)
+		t.Logf("64 at once: %d forwarded, %d refused; %d of %d tokens used (estimate %d a request)", codes[200], codes[400], used, limit, estimate)
 	})
 }
 
@@ -449,7 +449,7 @@ func TestGatewayUSDBudgetAndCaptureOff(t *testing.T) {
 	if code, body := send("gpt-5.1-codex"); code != 200 {
 		t.Errorf("a third request within the budget's remaining $0.0976: %d %s", code, body)
 	}
-	if code, body := send("unpriced-model"); code != 403 || !strings.Contains(body, "not known") {
+	if code, body := send("unpriced-model"); code != 400 || !strings.Contains(body, "not known") {
 		t.Errorf("a model without a price under a USD budget: %d %s", code, body)
 	}
 	_, records := f.do(t, "GET", "/api/v1/workspaces/victim/gateway/requests?limit=10", key, "")
