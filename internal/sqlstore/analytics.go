@@ -289,38 +289,17 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 	slices.SortFunc(rows, func(a, b threadRow) int {
 		return cmp.Or(cmpKey(a.k, b.k), cmp.Compare(a.session, b.session))
 	})
-	for start := 0; start < len(rows); start += 400 {
-		batch := rows[start:min(start+400, len(rows))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO analytics_threads (workspace_id, period, bucket, identity, client_id, model, session_id) VALUES `)
-		args := make([]any, 0, len(batch)*7)
-		for i, r := range batch {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(placeholders(pg, len(args), 7))
-			args = append(args, r.k.ws, r.k.period, r.k.bucket, r.k.identity, r.k.client, r.k.model, r.session)
+	values := make([][]any, len(rows))
+	for n, r := range rows {
+		values[n] = []any{r.k.ws, r.k.period, r.k.bucket, r.k.identity, r.k.client, r.k.model, r.session}
+	}
+	if err := insertNewKeys(ctx, tx, pg, `INSERT INTO analytics_threads (workspace_id, period, bucket, identity, client_id, model, session_id) VALUES `, "", values, func(k usageKey) {
+		deltas[k].threads++
+		if k.period == "day" {
+			weekDelta(deltas, k).dayThreads++
 		}
-		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, identity, client_id, model`)
-		res, err := tx.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return err
-		}
-		for res.Next() {
-			var k usageKey
-			if err := res.Scan(&k.ws, &k.period, &k.bucket, &k.identity, &k.client, &k.model); err != nil {
-				res.Close()
-				return err
-			}
-			deltas[k].threads++
-			if k.period == "day" {
-				weekDelta(deltas, k).dayThreads++
-			}
-		}
-		res.Close()
-		if err := res.Err(); err != nil {
-			return err
-		}
+	}); err != nil {
+		return err
 	}
 	keys := make([]usageKey, 0, len(deltas))
 	for k := range deltas {
@@ -330,36 +309,14 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 	// New people: a person's row made now (not there before) adds one to
 	// the workspace row's active people of its bucket, client and model,
 	// and a person's day row made now one to their week row's days.
-	var people []usageKey
+	values = values[:0]
 	for _, k := range keys {
 		if k.identity != "*" {
-			people = append(people, k)
+			values = append(values, []any{k.ws, k.period, k.bucket, k.identity, k.client, k.model})
 		}
 	}
-	for start := 0; start < len(people); start += 400 {
-		batch := people[start:min(start+400, len(people))]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens, users) VALUES `)
-		args := make([]any, 0, len(batch)*6)
-		for i, k := range batch {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			ph := placeholders(pg, len(args), 6)
-			b.WriteString(strings.TrimSuffix(ph, ")") + ", 0, 0, 0, 0, 0, 0, 0)")
-			args = append(args, k.ws, k.period, k.bucket, k.identity, k.client, k.model)
-		}
-		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, identity, client_id, model`)
-		res, err := tx.QueryContext(ctx, b.String(), args...)
-		if err != nil {
-			return err
-		}
-		for res.Next() {
-			var k usageKey
-			if err := res.Scan(&k.ws, &k.period, &k.bucket, &k.identity, &k.client, &k.model); err != nil {
-				res.Close()
-				return err
-			}
+	if err := insertNewKeys(ctx, tx, pg, `INSERT INTO analytics_usage (workspace_id, period, bucket, identity, client_id, model, threads, turns, input_tokens, cached_tokens, output_tokens, reasoning_tokens, users) VALUES `,
+		", 0, 0, 0, 0, 0, 0, 0", values, func(k usageKey) {
 			if k.period == "day" {
 				weekDelta(deltas, k).days++
 			}
@@ -367,11 +324,8 @@ func applyDelta(ctx context.Context, tx *sql.Tx, pg bool, rd *rollupDelta) error
 			if d := deltas[k]; d != nil {
 				d.users++
 			}
-		}
-		res.Close()
-		if err := res.Err(); err != nil {
-			return err
-		}
+		}); err != nil {
+		return err
 	}
 	if len(keys) != len(deltas) { // a week row only a new day row named
 		keys = slices.SortedFunc(maps.Keys(deltas), cmpKey)
@@ -411,6 +365,44 @@ func weekDelta(deltas map[usageKey]*usageDelta, k usageKey) *usageDelta {
 		deltas[wk] = d
 	}
 	return d
+}
+
+// insertNewKeys inserts rows (their first six values a usageKey's, then
+// the literal columns of fill), 400 to a statement, skipping the ones
+// already there, and hands each new row's key to fn: what a delta counts
+// once (a thread per row, a person per bucket).
+func insertNewKeys(ctx context.Context, tx *sql.Tx, pg bool, insert, fill string, values [][]any, fn func(usageKey)) error {
+	for start := 0; start < len(values); start += 400 {
+		batch := values[start:min(start+400, len(values))]
+		var b strings.Builder
+		b.WriteString(insert)
+		args := make([]any, 0, len(batch)*len(batch[0]))
+		for i, v := range batch {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strings.TrimSuffix(placeholders(pg, len(args), len(v)), ")") + fill + ")")
+			args = append(args, v...)
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING RETURNING workspace_id, period, bucket, identity, client_id, model`)
+		res, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			return err
+		}
+		for res.Next() {
+			var k usageKey
+			if err := res.Scan(&k.ws, &k.period, &k.bucket, &k.identity, &k.client, &k.model); err != nil {
+				res.Close()
+				return err
+			}
+			fn(k)
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func cmpKey(a, b usageKey) int {
