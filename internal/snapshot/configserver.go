@@ -173,10 +173,11 @@ func (s *Snapshot) SyncTarget(m *codexgov.SyncMachine) codexgov.DeliveryTarget {
 	// With telemetry on, the machine holds the policy and its own [otel]
 	// block (Decorate).
 	if c == nil {
-		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash(string(s.decorate(nil, who)), "")}
+		body, _ := s.decorate(nil, who)
+		return codexgov.DeliveryTarget{BundleHash: codexgov.ContentHash(string(body), "")}
 	}
 	t := codexgov.DeliveryTarget{Policy: c.version.Name, PolicyVersion: c.version.Version, BundleHash: c.version.Hash}
-	if body := s.decorate([]byte(c.version.Requirements), who); len(body) != len(c.version.Requirements) {
+	if body, enforced := s.decorate([]byte(c.version.Requirements), who); enforced {
 		t.BundleHash = codexgov.ContentHash(string(body), c.version.Defaults)
 	}
 	return t

@@ -91,14 +91,15 @@ func (s *Snapshot) GatewayBlock(who TelemetrySender) (root, table string) {
 // decorate is a requirements.toml body with what the sender's workspace
 // enforces: the gateway's root key first, then the policy, then the
 // [otel] and provider tables (a table header after the policy's own
-// tables is always valid TOML).
-func (s *Snapshot) decorate(body []byte, who TelemetrySender) []byte {
+// tables is always valid TOML). enforced is false when the workspace
+// enforces nothing (body itself is returned).
+func (s *Snapshot) decorate(body []byte, who TelemetrySender) (out []byte, enforced bool) {
 	root, table := s.GatewayBlock(who)
 	otel := s.OtelBlock(who)
 	if root == "" && otel == "" {
-		return body
+		return body, false
 	}
-	out := make([]byte, 0, len(root)+len(body)+len(otel)+len(table)+4)
+	out = make([]byte, 0, len(root)+len(body)+len(otel)+len(table)+4)
 	if root != "" {
 		out = append(out, root...)
 		if len(body) > 0 {
@@ -108,10 +109,10 @@ func (s *Snapshot) decorate(body []byte, who TelemetrySender) []byte {
 	out = append(out, body...)
 	for _, b := range []string{otel, table} {
 		if b != "" {
-			out = withOtel(out, b)
+			out = appendBlock(out, b)
 		}
 	}
-	return out
+	return out, true
 }
 
 // WithExport returns the snapshot with its export set (nil: no workspace
@@ -151,10 +152,10 @@ func (s *Snapshot) OtelBlock(who TelemetrySender) string {
 	return b.String()
 }
 
-// withOtel appends the block to a requirements.toml body: a table header
-// after the policy's own tables is always valid TOML, and the store
-// refuses a policy that sets [otel] itself while telemetry is on.
-func withOtel(body []byte, block string) []byte {
+// appendBlock appends a block of tables to a requirements.toml body: a
+// table header after the policy's own tables is always valid TOML, and the
+// store refuses a policy that sets [otel] itself while telemetry is on.
+func appendBlock(body []byte, block string) []byte {
 	out := make([]byte, 0, len(body)+len(block)+2)
 	out = append(out, body...)
 	if len(out) > 0 && out[len(out)-1] != '\n' {
@@ -170,8 +171,8 @@ func withOtel(body []byte, block string) []byte {
 // with the enforced [otel] block, signed, or doc itself when telemetry is
 // off.
 func (s *Snapshot) Decorate(doc *Document, who TelemetrySender) (*Document, error) {
-	body := s.decorate(doc.Body, who)
-	if len(body) == len(doc.Body) {
+	body, enforced := s.decorate(doc.Body, who)
+	if !enforced {
 		return doc, nil
 	}
 	return s.document(body, doc.Policy, doc.Version, doc.contentType)
