@@ -74,6 +74,11 @@ type ModelPrice struct {
 	Output      float64 `json:"output"`
 }
 
+// Cost is the estimated USD of token counts at the price (per million).
+func (p ModelPrice) Cost(uncachedInput, cachedInput, output int64) float64 {
+	return (float64(uncachedInput)*p.Input + float64(cachedInput)*p.CachedInput + float64(output)*p.Output) / 1e6
+}
+
 // Analytics lookback limits, in days.
 const (
 	DefaultLookbackDays = 90

@@ -763,7 +763,7 @@ func (s *Server) putIdentityProvider(c *call) (any, error) {
 	p := codexgov.IdentityProvider{Name: name, Workspace: c.ws, DisplayName: in.DisplayName, Issuer: in.Issuer, ClientID: in.ClientID,
 		AllowedDomain: in.AllowedDomain, GroupsClaim: in.GroupsClaim}
 	if in.ClientSecret != "" {
-		p.ClientSecretEnc = s.keys.SealSecret("idp:"+c.ws+"/"+name, in.ClientSecret)
+		p.ClientSecretEnc = s.keys.SealSecret(idpSecretLabel(c.ws, name), in.ClientSecret)
 	}
 	return mutate(c, func() (*codexgov.IdentityProvider, error) { return s.store.PutIdentityProvider(c.ctx, p) })
 }

@@ -186,7 +186,7 @@ func (s *Server) analyticsUsage(c *call) error {
 // modelCost is a model's estimated cost in US dollars, rounded to a
 // millionth.
 func modelCost(p codexgov.ModelPrice, n codexgov.UsageCounters) float64 {
-	return math.Round((float64(n.UncachedTextInputTokens)*p.Input+float64(n.CachedTextInputTokens)*p.CachedInput+float64(n.TextOutputTokens)*p.Output)/1e6*1e6) / 1e6
+	return math.Round(p.Cost(n.UncachedTextInputTokens, n.CachedTextInputTokens, n.TextOutputTokens)*1e6) / 1e6
 }
 
 // usagePage reads one page of the usage route, and the workspace's
@@ -239,7 +239,7 @@ func (s *Server) usagePage(c *call) (*UsagePage, map[string]codexgov.ModelPrice,
 		case r.Client == "*":
 			row.Models = append(row.Models, codexgov.UsageModel{Model: r.Model, UsageCounters: r.UsageCounters})
 			if p, ok := prices[r.Model]; ok {
-				row.EstimatedCostUSD += (float64(r.UncachedTextInputTokens)*p.Input + float64(r.CachedTextInputTokens)*p.CachedInput + float64(r.TextOutputTokens)*p.Output) / 1e6
+				row.EstimatedCostUSD += p.Cost(r.UncachedTextInputTokens, r.CachedTextInputTokens, r.TextOutputTokens)
 			}
 		}
 	}

@@ -1131,9 +1131,7 @@ func (s *Server) consoleSettings(c *call) error {
 	for _, r := range rs {
 		d.Roles = append(d.Roles, r.Name)
 	}
-	for _, t := range codexgov.ComplianceEventTypes {
-		d.Retention = append(d.Retention, retentionRow{t, int(w.Settings.Retention(t) / (24 * time.Hour))})
-	}
+	d.Retention = retentionRows(w.Settings)
 	switch name := c.r.URL.Query().Get("idp"); name {
 	case "":
 	case "new":
@@ -1220,7 +1218,7 @@ func (s *Server) consoleIdentityProvider(c *call) error {
 	p := codexgov.IdentityProvider{Name: name, Workspace: cc.ws, DisplayName: strings.TrimSpace(f.Get("display_name")), Issuer: strings.TrimSpace(f.Get("issuer")),
 		ClientID: strings.TrimSpace(f.Get("client_id")), AllowedDomain: strings.TrimSpace(f.Get("allowed_domain")), GroupsClaim: strings.TrimSpace(f.Get("groups_claim"))}
 	if sec := f.Get("client_secret"); sec != "" {
-		p.ClientSecretEnc = s.keys.SealSecret("idp:"+cc.ws+"/"+name, sec)
+		p.ClientSecretEnc = s.keys.SealSecret(idpSecretLabel(cc.ws, name), sec)
 	}
 	if _, err := s.store.PutIdentityProvider(cc.ctx, p); err != nil && !errors.Is(err, codexgov.ErrNoChange) {
 		return s.failed(cc, "/settings?idp="+url.QueryEscape(cmp.Or(name, "new")), err)
@@ -1567,6 +1565,15 @@ type retentionRow struct {
 	Days int
 }
 
+// retentionRows are the days each record type is kept.
+func retentionRows(st codexgov.Settings) []retentionRow {
+	var out []retentionRow
+	for _, t := range codexgov.ComplianceEventTypes {
+		out = append(out, retentionRow{t, int(st.Retention(t) / (24 * time.Hour))})
+	}
+	return out
+}
+
 func (s *Server) consoleCompliance(c *call) error {
 	cc, ok := s.openConsole(c, "compliance")
 	if !ok {
@@ -1578,11 +1585,8 @@ func (s *Server) consoleCompliance(c *call) error {
 		return err
 	}
 	slices.Reverse(d.Files) // newest first
-	w, ok := s.snap.Load().Workspace(cc.ws)
-	if ok {
-		for _, t := range codexgov.ComplianceEventTypes {
-			d.Retention = append(d.Retention, retentionRow{t, int(w.Settings.Retention(t) / (24 * time.Hour))})
-		}
+	if w, ok := s.snap.Load().Workspace(cc.ws); ok {
+		d.Retention = retentionRows(w.Settings)
 	}
 	if d.Holds, err = s.store.LegalHolds(c.ctx, cc.ws); err != nil {
 		return err

@@ -72,7 +72,7 @@ func (s *Server) gatewayCaller(r *http.Request) (gateway.Caller, gateway.Upstrea
 }
 
 // gatewayAdmit checks a request before it is forwarded: the model is one
-// the person's groups may use.
+// the person's groups may use, and their budgets hold its estimate.
 func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.Request) (func(gateway.Result), error) {
 	snap := s.snap.Load()
 	g, ok := snap.Gateway(c.Workspace)
@@ -80,14 +80,14 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 		return nil, nil
 	}
 	email, _ := strings.CutPrefix(c.Identity, "user:")
-	if models, restricted := g.AllowedModels(snap.UserGroups(c.Workspace, email)); restricted && !slices.Contains(models, req.Model) {
+	groups := snap.UserGroups(c.Workspace, email)
+	if models, restricted := g.AllowedModels(groups); restricted && !slices.Contains(models, req.Model) {
 		// 400: Codex 0.169.0 shows it at once; a 403 it retries five
 		// times (seconds of "Reconnecting…") before showing it.
 		return nil, &gateway.Error{Status: http.StatusBadRequest, Type: "invalid_request_error", Code: "model_not_allowed",
 			Message: fmt.Sprintf("codexgov: the model %s is not allowed for you in workspace %s; allowed: %s. Pick one of these with -m or /model, or ask your administrator.", req.Model, c.Workspace, strings.Join(models, ", "))}
 	}
-	groups := snap.UserGroups(c.Workspace, email)
-	if !ok || email == c.Identity || !snap.Budgeted(c.Workspace, email, groups) {
+	if email == c.Identity || !snap.Budgeted(c.Workspace, email, groups) {
 		return nil, nil // budgets are people's and groups'; none applies
 	}
 	// Budgets: the request's estimate reserved on each of the person's
@@ -95,7 +95,7 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 	price, priced := s.modelPrice(c.Workspace, req.Model)
 	estimate := map[string]float64{codexgov.BudgetTokens: float64(req.Size/3 + GatewayOutputAllowance)}
 	if priced {
-		estimate[codexgov.BudgetUSD] = (float64(req.Size/3)*price.Input + float64(GatewayOutputAllowance)*price.Output) / 1e6
+		estimate[codexgov.BudgetUSD] = price.Cost(int64(req.Size/3), 0, GatewayOutputAllowance)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.dbTimeout)
 	defer cancel()
@@ -114,7 +114,7 @@ func (s *Server) gatewayAdmit(_ context.Context, c gateway.Caller, req *gateway.
 		u := res.Usage
 		actual := map[string]float64{codexgov.BudgetTokens: float64(u.InputTokens + u.OutputTokens)}
 		if priced {
-			actual[codexgov.BudgetUSD] = (float64(u.InputTokens-u.CachedTokens)*price.Input + float64(u.CachedTokens)*price.CachedInput + float64(u.OutputTokens)*price.Output) / 1e6
+			actual[codexgov.BudgetUSD] = price.Cost(u.InputTokens-u.CachedTokens, u.CachedTokens, u.OutputTokens)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), s.dbTimeout)
 		defer cancel()

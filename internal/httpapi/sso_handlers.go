@@ -70,7 +70,7 @@ func (s *Server) ssoLinks(c *call, ws string, flow ssoFlow) []web.Link {
 }
 
 func (s *Server) providerSecret(p *codexgov.IdentityProvider) (string, error) {
-	return s.keys.OpenSecret("idp:"+p.Workspace+"/"+p.Name, p.ClientSecretEnc)
+	return s.keys.OpenSecret(idpSecretLabel(p.Workspace, p.Name), p.ClientSecretEnc)
 }
 
 func (s *Server) ssoRedirectURI(r *http.Request) string { return s.baseURL(r) + "/sso/callback" }
@@ -214,3 +214,6 @@ func (s *Server) finishCodexSignIn(c *call, flow ssoFlow, email string) error {
 	http.Redirect(c.w, c.r, req.Callback(url.Values{"code": {code}}), http.StatusFound)
 	return nil
 }
+
+// idpSecretLabel binds a provider's sealed client secret to it.
+func idpSecretLabel(ws, name string) string { return "idp:" + ws + "/" + name }
